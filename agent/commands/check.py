@@ -1,0 +1,26 @@
+"""``yunwei check``: validate the config and inventory; exit 2 with every problem listed."""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+
+from agent.cli import add_config_argument
+from inventory.config import load_config
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("check", help="validate config and inventory (exit 2 on any problem)")
+    add_config_argument(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    inventory = load_config(args.config)
+    kinds = Counter(d.kind for d in inventory.devices.values())
+    probes = Counter(p.collector for d in inventory.devices.values() for p in d.probes.values())
+    print(f"{args.config}: OK")
+    print(f"  {len(inventory.devices)} devices ({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))})")
+    print(f"  {len(inventory.units)} units, {len(inventory.systems)} systems, {len(inventory.groups)} groups")
+    print(f"  probes: {', '.join(f'{k} {n}' for k, n in sorted(probes.items())) or 'none'}")
+    return 0

@@ -1,0 +1,119 @@
+"""``yunwei probe KIND TARGET``: one probe now, result printed (what an engineer types at the jump host)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from agent.errors import InputError, InputProblem
+from agent.model import Sample
+from collectors import registry
+from collectors.base import CollectorContext, Target
+from inventory.models import ResolvedDevice, ResolvedProbe
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("probe", help="probe a target once and print the result")
+    kinds = parser.add_subparsers(dest="collector", metavar="KIND", required=True)
+    for name in registry.names():
+        collector = registry.get(name)
+        sub = kinds.add_parser(
+            name,
+            help=(collector.__doc__ or "").strip().splitlines()[0] if collector.__doc__ else f"{name} probe",
+            description=sys.modules[collector.__module__].__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.add_argument("target", help="address, host name or URL")
+        sub.add_argument(
+            "-o", "--option", action="append", default=[], metavar="KEY=VALUE", help="any option of the collector (repeatable)"
+        )
+        sub.add_argument("--json", action="store_true", help="print the sample as JSON")
+        collector.add_cli_arguments(sub)
+        sub.set_defaults(func=run)
+
+
+def parse_options(pairs: list[str]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InputError.single("command line", f"option {pair!r} must look like key=value", field="--option")
+        options[key.strip()] = yaml.safe_load(value) if value else ""
+    return options
+
+
+def build_target(collector_name: str, address: str, options: dict[str, Any], kind: str = "other") -> Target:
+    collector = registry.get(collector_name)
+    try:
+        validated = collector.Options.model_validate(options)
+    except ValidationError as exc:
+        raise InputError(
+            [
+                InputProblem("command line", e["msg"].removeprefix("Value error, "), field=".".join(map(str, e["loc"])))
+                for e in exc.errors()
+            ]
+        ) from None
+    probe = ResolvedProbe(name=collector_name, collector=collector_name, interval=60.0, options=validated)
+    device = ResolvedDevice(
+        id=address.replace("/", "_").replace(":", "_") or "target",
+        name=address,
+        kind=kind,
+        address=address if "://" not in address else None,
+        unit=None,
+        system=None,
+        group=None,
+        parent=None,
+        role=None,
+        online=collector_name,
+        tags={},
+        attrs={},
+        probes={collector_name: probe},
+    )
+    return Target(device=device, probe=probe)
+
+
+def run(args: argparse.Namespace) -> int:
+    collector_cls = registry.get(args.collector)
+    options = collector_cls.cli_options(args)
+    options.update(parse_options(args.option))
+    target = build_target(args.collector, args.target, options)
+    sample = asyncio.run(_probe_once(collector_cls, target))
+    if args.json:
+        print(json.dumps(sample.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_sample(args.target, sample))
+    return 0 if sample.ok else 1
+
+
+async def _probe_once(collector_cls: Any, target: Target) -> Sample:
+    collector = collector_cls(CollectorContext())
+    try:
+        samples = await collector.collect([target])
+    finally:
+        await collector.close()
+    return samples[0]
+
+
+def format_sample(target: str, sample: Sample) -> str:
+    lines = [f"{target}: {'UP' if sample.ok else 'DOWN'}" + (f" ({sample.error})" if sample.error else "")]
+    for key, value in sorted(sample.metrics.items()):
+        lines.append(f"  {key:<24} {format_metric(key, value)}")
+    for key, value in sorted(sample.info.items()):
+        lines.append(f"  {key:<24} {value}")
+    return "\n".join(lines)
+
+
+def format_metric(key: str, value: float) -> str:
+    if key.endswith("_seconds"):
+        return f"{value * 1000:.2f} ms" if value < 10 else f"{value:.1f} s"
+    if key.endswith("_percent"):
+        return f"{value:.1f} %"
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.3f}"

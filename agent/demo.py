@@ -1,0 +1,129 @@
+"""The demo: simulated devices on loopback, the real agent polling them, then the status table.
+
+The fleet is assembled from demo parts, one per area (``DEMO_PARTS``). A part starts its
+simulators, returns the inventory it adds (units, systems, groups, devices, other config
+sections) and stops its simulators at the end. The agent, store, collectors and components
+are the production ones; only the devices are simulated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from agent.runtime import Agent
+from agent.status import render_status
+from inventory.config import config_from_data
+
+DEMO_PARTS = ("agent.demo_basic",)
+
+
+@dataclass
+class DemoFleet:
+    """What a demo part adds to the demo's config."""
+
+    units: list[dict[str, Any]] = field(default_factory=list)
+    systems: list[dict[str, Any]] = field(default_factory=list)
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    devices: list[dict[str, Any]] = field(default_factory=list)
+    sections: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DemoContext:
+    data_dir: Path
+    seconds: float
+    interval: float = 2.0
+
+
+class DemoPart(Protocol):
+    async def start(self, ctx: DemoContext) -> DemoFleet: ...
+
+    async def stop(self) -> None: ...
+
+
+def run_demo(seconds: float = 60.0, data_dir: str | None = None) -> int:
+    if data_dir is None:
+        with tempfile.TemporaryDirectory(prefix="yunwei-demo-") as tmp:
+            return asyncio.run(_demo(seconds, Path(tmp)))
+    return asyncio.run(_demo(seconds, Path(data_dir)))
+
+
+async def _demo(seconds: float, data_dir: Path) -> int:
+    log = logging.getLogger("yunwei.demo")
+    ctx = DemoContext(data_dir=data_dir, seconds=seconds)
+    parts: list[DemoPart] = [importlib.import_module(name).part() for name in DEMO_PARTS]
+    config: dict[str, Any] = {
+        "agent": {
+            "id": "demo",
+            "data_dir": str(data_dir),
+            "default_interval": ctx.interval,
+            "debounce": {"down_after": 2, "up_after": 2},
+        },
+        "units": [],
+        "systems": [],
+        "groups": [],
+        "devices": [],
+    }
+    started_parts: list[DemoPart] = []
+    try:
+        for part in parts:
+            fleet = await part.start(ctx)
+            started_parts.append(part)
+            for key in ("units", "systems", "groups", "devices"):
+                config[key].extend(getattr(fleet, key))
+            for section, value in fleet.sections.items():
+                _merge(config.setdefault(section, {} if isinstance(value, dict) else []), value)
+            for note in fleet.notes:
+                print(f"demo: {note}", file=sys.stderr)
+        inventory = config_from_data(config, source=str(data_dir / "demo-config.yaml"))
+        agent = Agent(inventory)
+        print(
+            f"demo: {len(inventory.devices)} simulated devices on loopback, polled every {ctx.interval:g} s "
+            f"for {seconds:g} s (store: {data_dir})",
+            file=sys.stderr,
+        )
+        await agent.start()
+        began = time.monotonic()
+        try:
+            while (elapsed := time.monotonic() - began) < seconds:
+                await asyncio.sleep(min(10.0, seconds - elapsed))
+                states = agent.tracker.devices.values()
+                up = sum(1 for s in states if s.state == "up")
+                down = sum(1 for s in states if s.state == "down")
+                print(
+                    f"demo: {min(time.monotonic() - began, seconds):4.0f}/{seconds:g} s  {up} up, {down} down",
+                    file=sys.stderr,
+                )
+        finally:
+            await agent.drain(10)
+        log.debug("demo finished")
+        from agent.store import open_store
+
+        with open_store(inventory.data_dir) as store:
+            print(render_status(inventory, store))
+    finally:
+        for part in reversed(started_parts):
+            await part.stop()
+    return 0
+
+
+def _merge(into: Any, value: Any) -> None:
+    if isinstance(into, list):
+        into.extend(value)
+    else:
+        for key, item in value.items():
+            if isinstance(item, list):
+                into.setdefault(key, []).extend(item)
+            elif isinstance(item, dict):
+                _merge(into.setdefault(key, {}), item)
+            else:
+                into[key] = item

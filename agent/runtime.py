@@ -1,0 +1,285 @@
+"""The running agent: collectors grouped into rounds, a debounced tracker, the store, and the
+components other packages attach (alerting, exporters, scheduled checks).
+
+Rounds: one APScheduler job per (collector, interval). A job never overlaps itself
+(``max_instances=1``); a round still running when the next is due makes the scheduler skip
+that run (coalesced, not stacked). First runs are spread over the interval and each run gets
+jitter so that thousands of devices are not probed in one burst.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol, TypeVar
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from agent.model import Sample, Transition
+from agent.store import Store, open_store
+from agent.transitions import StatusTracker
+from collectors import registry
+from collectors.base import Collector, CollectorContext, Target
+from inventory.config import Inventory
+
+log = logging.getLogger("yunwei.agent")
+T = TypeVar("T")
+
+# Modules that may attach components to a running agent. Each defines
+# ``attach(agent) -> list[Component]``; a module that does not exist is skipped.
+HOOK_MODULES = ("exporters.hooks", "alerting.hooks", "collectors.hooks", "compliance.hooks")
+
+
+@dataclass
+class RoundResult:
+    """What one round produced, handed to every component."""
+
+    collector: str
+    interval: float
+    started: float
+    finished: float
+    samples: list[Sample]
+    transitions: list[Transition]
+
+
+class Component(Protocol):
+    """Something attached to the agent: sees every round, may schedule jobs of its own."""
+
+    async def start(self, agent: Agent) -> None: ...
+
+    async def on_round(self, result: RoundResult) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class RoundStats:
+    rounds: int = 0
+    skipped: int = 0
+    last_finished: float | None = None
+    last_duration: float | None = None
+
+
+@dataclass
+class Agent:
+    inventory: Inventory
+    store: Store | None = None
+    components: list[Component] = field(default_factory=list)
+    attach_hooks: bool = True
+
+    def __post_init__(self) -> None:
+        if self.store is None:
+            self.store = open_store(self.inventory.data_dir)
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yunwei-store")
+        self.collectors: dict[str, Collector] = {}
+        self.groups: dict[tuple[str, float], list[Target]] = {}
+        self.tracker = StatusTracker(self.inventory, initial=self.store.current_states())
+        self.stats: dict[tuple[str, float], RoundStats] = defaultdict(RoundStats)
+        self.scheduler: AsyncIOScheduler | None = None
+        self.run_id: int | None = None
+        self._running: set[asyncio.Task[Any]] = set()
+        self._round_lock: dict[tuple[str, float], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._build_groups()
+
+    @property
+    def db(self) -> Store:
+        assert self.store is not None
+        return self.store
+
+    @property
+    def agent_id(self) -> str:
+        return self.inventory.agent.id
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def _build_groups(self) -> None:
+        groups: dict[tuple[str, float], list[Target]] = defaultdict(list)
+        for device in self.inventory.devices.values():
+            for probe in device.probes.values():
+                groups[(probe.collector, probe.interval)].append(Target(device=device, probe=probe))
+        self.groups = dict(groups)
+        context = CollectorContext(
+            agent_id=self.agent_id, data_dir=self.inventory.data_dir, timezone=self.inventory.agent.timezone
+        )
+        for collector_name, _ in self.groups:
+            if collector_name not in self.collectors:
+                self.collectors[collector_name] = registry.get(collector_name)(context)
+
+    async def in_writer(self, function: Callable[..., T], *args: Any) -> T:
+        """Run a store call on the single writer thread, off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.writer, function, *args)
+
+    # -- rounds ---------------------------------------------------------------------------
+
+    async def run_round(self, key: tuple[str, float]) -> RoundResult | None:
+        """Probe one (collector, interval) group once and record the outcome."""
+        lock = self._round_lock[key]
+        if lock.locked():
+            self.stats[key].skipped += 1
+            log.warning("round %s/%ss still running; this run is skipped", *key)
+            return None
+        async with lock:
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.add(task)
+            try:
+                return await self._round(key)
+            finally:
+                if task is not None:
+                    self._running.discard(task)
+
+    async def _round(self, key: tuple[str, float]) -> RoundResult | None:
+        targets = self.groups.get(key)
+        collector = self.collectors.get(key[0])
+        if not targets or collector is None:
+            return None
+        started = time.time()
+        samples = await collector.collect(targets)
+        missing = {(t.device.id, t.probe.name) for t in targets} - {(s.device, s.probe) for s in samples}
+        for device_id, probe_name in sorted(missing):  # a collector bug must not look like an online device
+            samples.append(Sample(device=device_id, probe=probe_name, ok=False, ts=started, error="no result from collector"))
+        transitions = self.tracker.observe(samples)
+        for transition in transitions:
+            device = self.inventory.devices.get(transition.device)
+            log.info(
+                "%s %s → %s since %s%s",
+                device.label if device else transition.device,
+                transition.previous,
+                transition.state,
+                datetime.fromtimestamp(transition.at).isoformat(timespec="seconds"),
+                f" ({transition.cause})" if transition.cause else "",
+            )
+        await self.in_writer(self._record, samples, transitions)
+        finished = time.time()
+        stats = self.stats[key]
+        stats.rounds += 1
+        stats.last_finished, stats.last_duration = finished, finished - started
+        result = RoundResult(key[0], key[1], started, finished, samples, transitions)
+        for component in self.components:
+            try:
+                await component.on_round(result)
+            except Exception:
+                log.exception("component %s failed on a round", type(component).__name__)
+        return result
+
+    def _record(self, samples: Sequence[Sample], transitions: Sequence[Transition]) -> None:
+        store = self.db
+        store.write_samples(samples)
+        store.add_transitions(transitions, agent=self.agent_id)
+        if self.run_id is not None:
+            store.heartbeat(self.run_id)
+
+    async def run_all_once(self) -> list[RoundResult]:
+        """One round of every group, concurrently (``yunwei probe``, tests, the first demo pass)."""
+        results = await asyncio.gather(*(self.run_round(key) for key in self.groups))
+        return [r for r in results if r is not None]
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self, schedule: bool = True) -> None:
+        self.run_id = await self.in_writer(self.db.start_run, self.agent_id)
+        if self.attach_hooks:
+            self.components.extend(load_components(self))
+        for component in self.components:
+            await component.start(self)
+        if schedule:
+            self.scheduler = AsyncIOScheduler()
+            self._schedule_rounds()
+            self.scheduler.add_job(self._housekeeping, "interval", seconds=600, id="housekeeping")
+            self.scheduler.start()
+        log.info(
+            "agent %s started: %d devices, %d round groups", self.agent_id, len(self.inventory.devices), len(self.groups)
+        )
+
+    def _schedule_rounds(self) -> None:
+        assert self.scheduler is not None
+        jitter_fraction = self.inventory.agent.jitter
+        now = datetime.now()
+        for key in self.groups:
+            collector, interval = key
+            first = now + timedelta(seconds=random.uniform(0, min(interval * jitter_fraction, 5.0)))
+            self.scheduler.add_job(
+                self.run_round,
+                "interval",
+                args=[key],
+                seconds=interval,
+                jitter=interval * jitter_fraction or None,
+                id=f"round:{collector}:{interval}",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=max(1, int(interval)),
+                next_run_time=first,
+                replace_existing=True,
+            )
+
+    async def _housekeeping(self) -> None:
+        cutoff = time.time() - self.inventory.agent.retention_days * 86400
+        removed = await self.in_writer(self.db.prune_samples, cutoff)
+        if removed:
+            log.info("pruned %d raw samples older than %.0f days", removed, self.inventory.agent.retention_days)
+
+    async def reload(self, inventory: Inventory) -> None:
+        """Adopt a new inventory without losing debounce state; rounds are rescheduled."""
+        old_collectors = self.collectors
+        self.inventory = inventory
+        self.collectors = {}
+        self._build_groups()
+        for name, collector in old_collectors.items():
+            if name not in self.collectors:
+                await collector.close()
+            else:
+                self.collectors[name] = collector  # keep its sockets and counter state
+        self.tracker.reload(inventory)
+        if self.scheduler is not None:
+            for job in self.scheduler.get_jobs():
+                if job.id.startswith("round:"):
+                    job.remove()
+            self._schedule_rounds()
+        for component in self.components:
+            on_reload = getattr(component, "on_reload", None)
+            if on_reload is not None:
+                await on_reload(inventory)
+        log.info("config reloaded: %d devices, %d round groups", len(inventory.devices), len(self.groups))
+
+    async def drain(self, timeout: float = 60.0) -> None:
+        """Stop scheduling, let running rounds finish (bounded), then stop everything cleanly."""
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        running = [t for t in self._running if not t.done() and t is not asyncio.current_task()]
+        if running:
+            log.info("waiting for %d running round(s) to finish", len(running))
+            done, pending = await asyncio.wait(running, timeout=timeout)
+            for task in pending:
+                task.cancel()
+        for component in self.components:
+            try:
+                await component.stop()
+            except Exception:
+                log.exception("component %s failed to stop", type(component).__name__)
+        for collector in self.collectors.values():
+            await collector.close()
+        if self.run_id is not None:
+            await self.in_writer(self.db.stop_run, self.run_id)
+            self.run_id = None
+        self.writer.shutdown(wait=True)
+
+
+def load_components(agent: Agent) -> list[Component]:
+    components: list[Component] = []
+    for name in HOOK_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        components.extend(module.attach(agent))
+    return components

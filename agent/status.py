@@ -1,0 +1,153 @@
+"""The status view: devices by unit and group, up/down since when, last RTT; live group online rates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from agent.model import Sample, State
+from agent.store import Store
+from inventory.config import Inventory
+
+
+@dataclass
+class DeviceRow:
+    device: str
+    name: str
+    kind: str
+    unit: str
+    group: str
+    state: State
+    since: float | None
+    rtt_seconds: float | None
+    error: str | None
+
+
+@dataclass
+class GroupRate:
+    """A group's live online rate against its contract threshold."""
+
+    group: str
+    name: str
+    online: int
+    total: int
+    threshold: float | None
+    warn_margin: float
+
+    @property
+    def rate(self) -> float | None:
+        return self.online / self.total if self.total else None
+
+    @property
+    def level(self) -> str:
+        """``ok``, ``warn`` (within the margin above the threshold) or ``breach``."""
+        if self.rate is None or self.threshold is None:
+            return "ok"
+        if self.rate < self.threshold - 1e-12:
+            return "breach"
+        if self.rate < self.threshold + self.warn_margin - 1e-12:
+            return "warn"
+        return "ok"
+
+
+def device_rows(inventory: Inventory, states: dict[str, tuple[State, float]], latest: list[Sample]) -> list[DeviceRow]:
+    by_device: dict[str, list[Sample]] = {}
+    for sample in latest:
+        by_device.setdefault(sample.device, []).append(sample)
+    rows = []
+    for device in inventory.devices.values():
+        state, since = states.get(device.id, (State.UNKNOWN, None))
+        samples = by_device.get(device.id, [])
+        rtts = [s.metrics["rtt_seconds"] for s in samples if "rtt_seconds" in s.metrics]
+        errors = [f"{s.probe}: {s.error}" for s in samples if s.error]
+        rows.append(
+            DeviceRow(
+                device=device.id,
+                name=device.label,
+                kind=device.kind,
+                unit=device.unit or "-",
+                group=device.group or "-",
+                state=state,
+                since=since,
+                rtt_seconds=min(rtts) if rtts else None,
+                error="; ".join(errors) or None,
+            )
+        )
+    rows.sort(key=lambda r: (r.unit, r.group, r.device))
+    return rows
+
+
+def group_rates(inventory: Inventory, states: dict[str, tuple[State, float]], today: date | None = None) -> list[GroupRate]:
+    """Online now / total per group; devices never seen yet count as not online."""
+    today = today or datetime.now(ZoneInfo(inventory.agent.timezone)).date()
+    rates = []
+    for group in inventory.groups.values():
+        members = inventory.group_members(group.id)
+        if not members:
+            continue
+        online = sum(1 for m in members if states.get(m.id, (State.UNKNOWN, 0))[0] == State.UP)
+        target = group.online_rate
+        rates.append(
+            GroupRate(
+                group=group.id,
+                name=group.name or group.id,
+                online=online,
+                total=len(members),
+                threshold=target.threshold_on(today) if target else None,
+                warn_margin=target.warn_margin if target else 0.0,
+            )
+        )
+    return rates
+
+
+STATE_LABEL = {State.UP: "UP", State.DOWN: "DOWN", State.UNKNOWN: "?", State.MAINTENANCE: "MAINT"}
+
+
+def render_status(inventory: Inventory, store: Store, now: float | None = None) -> str:
+    """The table ``yunwei status`` and the demo print."""
+    states = store.current_states()
+    rows = device_rows(inventory, states, store.latest_samples())
+    zone = ZoneInfo(inventory.agent.timezone)
+    now_dt = datetime.fromtimestamp(now, zone) if now else datetime.now(zone)
+    headers = ["unit", "group", "device", "name", "kind", "state", "since", "rtt", "last error"]
+    table = []
+    for row in rows:
+        since = "-"
+        if row.since is not None:
+            moment = datetime.fromtimestamp(row.since, zone)
+            since = moment.strftime("%H:%M:%S") if moment.date() == now_dt.date() else moment.strftime("%m-%d %H:%M")
+        rtt = f"{row.rtt_seconds * 1000:.1f} ms" if row.rtt_seconds is not None else "-"
+        table.append([row.unit, row.group, row.device, row.name, row.kind, STATE_LABEL[row.state], since, rtt, (row.error or "")[:60]])
+    lines = [format_table(headers, table)]
+    counts = {state: sum(1 for r in rows if r.state == state) for state in State}
+    lines.append(
+        f"\n{len(rows)} devices: {counts[State.UP]} up, {counts[State.DOWN]} down, "
+        f"{counts[State.UNKNOWN]} unknown, {counts[State.MAINTENANCE]} in maintenance"
+    )
+    rates = group_rates(inventory, states, now_dt.date())
+    if rates:
+        lines.append("\nGroup online rates (now):")
+        rate_rows = []
+        for rate in rates:
+            threshold = f"{rate.threshold:.0%}" if rate.threshold is not None else "-"
+            flag = {"ok": "ok", "warn": "WARN: near threshold", "breach": "BREACH: below threshold"}[rate.level]
+            rate_rows.append([rate.name, f"{rate.online}/{rate.total}", f"{(rate.rate or 0) * 100:.1f} %", threshold, flag])
+        lines.append(format_table(["group", "online", "rate", "threshold", "status"], rate_rows))
+    return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns in a terminal."""
+    return sum(2 if "\u1100" <= ch <= "\uffdc" else 1 for ch in text)
+
+
+def format_table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [_width(h) for h in headers]
+    for row in rows:
+        widths = [max(w, _width(str(cell))) for w, cell in zip(widths, row, strict=True)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(str(c) + " " * (w - _width(str(c))) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])

@@ -1,0 +1,136 @@
+"""The collector interface: one round, a batch of targets in, one Sample per target out.
+
+A collector owns its concurrency (one raw socket for thousands of pings, one UDP endpoint for
+SNMP) and never lets a device-side failure escape as an exception: a timeout, a refusal or a
+garbled reply becomes a Sample with ``ok=False`` and an ``error`` an engineer can act on.
+
+A simple collector subclasses ``PerTargetCollector`` and writes ``probe(target)``; the shared
+fan-out bounds concurrency, applies the timeout and turns exceptions into error samples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from agent.model import Sample
+from inventory.models import ResolvedDevice, ResolvedProbe
+
+
+class NoOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One device's probe in a round."""
+
+    device: ResolvedDevice
+    probe: ResolvedProbe
+
+    @property
+    def options(self) -> Any:
+        return self.probe.options
+
+    @property
+    def address(self) -> str:
+        """The probe's own ``address``/``host`` option when given, else the device's address."""
+        override = getattr(self.options, "address", None) or getattr(self.options, "host", None)
+        return override or self.device.address or ""
+
+    def sample(self, ok: bool, **values: Any) -> Sample:
+        """A Sample for this target (device id and probe name filled in)."""
+        return Sample(device=self.device.id, probe=self.probe.name, ok=ok, **values)
+
+    def failure(self, error: str, **values: Any) -> Sample:
+        return self.sample(False, error=error, **values)
+
+
+@dataclass
+class CollectorContext:
+    """What a collector may need from the agent: where to keep files, the agent's id."""
+
+    agent_id: str = "yunwei"
+    data_dir: Path = field(default_factory=lambda: Path("."))
+    timezone: str = "Asia/Shanghai"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Collector(ABC):
+    """Base of every collector. Subclasses set ``name`` and ``Options`` and implement ``collect``."""
+
+    name: ClassVar[str]
+    Options: ClassVar[type[BaseModel]] = NoOptions
+    default_interval: ClassVar[float | None] = None
+    # Shown by ``yunwei probe --help`` and checked by the conformance test: a YAML snippet of
+    # a device's ``probes:`` entry that validates against Options.
+    sample_config: ClassVar[str] = ""
+
+    def __init__(self, context: CollectorContext | None = None) -> None:
+        self.context = context or CollectorContext()
+
+    @abstractmethod
+    async def collect(self, targets: Sequence[Target]) -> list[Sample]:
+        """Probe every target once; return exactly one Sample per target, in any order."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release sockets and sessions when the agent stops or reloads."""
+
+    @classmethod
+    def add_cli_arguments(cls, parser: argparse.ArgumentParser) -> None:  # noqa: B027 - optional hook
+        """Add flags for ``yunwei probe NAME`` beyond the generic ``-o key=value``."""
+
+    @classmethod
+    def cli_options(cls, args: argparse.Namespace) -> dict[str, Any]:
+        """Options taken from the flags added by ``add_cli_arguments``."""
+        return {}
+
+
+class PerTargetCollector(Collector):
+    """A collector written as one coroutine per target, fanned out with bounded concurrency."""
+
+    concurrency: ClassVar[int] = 512
+
+    @abstractmethod
+    async def probe(self, target: Target) -> Sample:
+        """Probe one target. May raise; the fan-out turns exceptions into error samples."""
+
+    def timeout_for(self, target: Target) -> float:
+        return float(getattr(target.options, "timeout", 10.0)) + 1.0
+
+    async def collect(self, targets: Sequence[Target]) -> list[Sample]:
+        semaphore = asyncio.Semaphore(self.concurrency)
+
+        async def guarded(target: Target) -> Sample:
+            async with semaphore:
+                started = time.time()
+                try:
+                    return await asyncio.wait_for(self.probe(target), self.timeout_for(target))
+                except TimeoutError:
+                    return target.failure("timeout", ts=started)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # a device-side failure must never end the round
+                    return target.failure(describe_exception(exc), ts=started)
+
+        return list(await asyncio.gather(*(guarded(t) for t in targets)))
+
+
+def describe_exception(exc: BaseException) -> str:
+    """A one-line explanation of an exception for a Sample's error."""
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,27 @@
+"""Fixtures shared by every test area."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from inventory.config import Inventory, config_from_data  # noqa: E402
+
+
+@pytest.fixture
+def make_inventory(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Build an Inventory from a dict (data_dir defaults to the test's tmp_path)."""
+
+    def build(data: dict[str, Any]) -> Inventory:
+        data = dict(data)
+        agent = dict(data.get("agent", {}))
+        agent.setdefault("data_dir", str(tmp_path / "data"))
+        data["agent"] = agent
+        return config_from_data(data, source=str(tmp_path / "config.yaml"))
+
+    return build
