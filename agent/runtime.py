@@ -251,14 +251,18 @@ class Agent:
 
     async def drain(self, timeout: float = 60.0) -> None:
         """Stop scheduling, let running rounds finish (bounded), then stop everything cleanly."""
+        # Pause first: APScheduler's shutdown cancels the jobs it is running, which would
+        # lose the round in flight.
         if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            self.scheduler.pause()
         running = [t for t in self._running if not t.done() and t is not asyncio.current_task()]
         if running:
             log.info("waiting for %d running round(s) to finish", len(running))
             done, pending = await asyncio.wait(running, timeout=timeout)
             for task in pending:
                 task.cancel()
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         for component in self.components:
             try:
                 await component.stop()

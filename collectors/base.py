@@ -84,8 +84,8 @@ class Collector(ABC):
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release sockets and sessions when the agent stops or reloads."""
 
-    @classmethod
-    def add_cli_arguments(cls, parser: argparse.ArgumentParser) -> None:  # noqa: B027 - optional hook
+    @classmethod  # noqa: B027 - optional hook
+    def add_cli_arguments(cls, parser: argparse.ArgumentParser) -> None:
         """Add flags for ``yunwei probe NAME`` beyond the generic ``-o key=value``."""
 
     @classmethod

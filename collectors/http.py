@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ssl
 import time
 from datetime import UTC, datetime
@@ -158,10 +159,8 @@ async def fetch(options: HttpOptions) -> HttpResult:
         return HttpResult(status, reason, body, cert_not_after)
     finally:
         writer.close()
-        try:
+        with contextlib.suppress(OSError, TimeoutError, ssl.SSLError):
             await asyncio.wait_for(writer.wait_closed(), 1.0)
-        except (OSError, TimeoutError, ssl.SSLError):
-            pass
 
 
 async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:

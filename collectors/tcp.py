@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -50,10 +51,8 @@ class TcpCollector(PerTargetCollector):
             return target.failure(f"{describe_exception(exc)} (port {options.port})", ts=started)
         connect_time = time.perf_counter() - clock
         writer.close()
-        try:
+        with contextlib.suppress(OSError, TimeoutError):
             await asyncio.wait_for(writer.wait_closed(), 1.0)
-        except (OSError, TimeoutError):
-            pass
         return target.sample(True, ts=started, metrics={"connect_seconds": connect_time, "rtt_seconds": connect_time})
 
     @classmethod

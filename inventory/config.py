@@ -228,7 +228,9 @@ def resolve(config: Config, located: Located) -> Inventory:
             seen.add(current)
             current = inventory.devices[current].parent
     if problems:
-        raise InputError(problems)
+        # an error in an inherited probe is reported once, not once per device
+        unique_problems = list({(p.line, p.field, p.message): p for p in problems}.values())
+        raise InputError(unique_problems)
     return inventory
 
 
@@ -241,27 +243,36 @@ def _resolve_device(
     problems: list[InputProblem],
     registry: Any,
 ) -> ResolvedDevice | None:
-    layers: list[Inheritable] = [config.defaults] + ([group] if group else []) + [device]
+    layers: list[tuple[Inheritable, list[str | int]]] = [(config.defaults, ["defaults"])]
+    if group is not None:
+        layers.append((group, ["groups", config.groups.index(group)]))
+    layers.append((device, path))
     probe_specs: dict[str, ProbeSpec] = {}
+    probe_paths: dict[str, list[str | int]] = {}  # where each probe was defined, for messages
     tags: dict[str, str] = {}
     online: str | None = None
     interval: float | None = None
-    for layer in layers:
+    for layer, layer_path in layers:
         for name, spec in (layer.probes or {}).items():
             if spec is None:
                 probe_specs.pop(name, None)
             else:
                 probe_specs[name] = spec
+                probe_paths[name] = [*layer_path, "probes", name]
         tags.update(layer.tags or {})
         online = layer.online or online
         interval = layer.interval or interval
 
     kind = device.kind or (group.kind if group else None) or "other"
+    if not probe_specs and device.address and "icmp" in registry.names():
+        # A device with an address and no probe configured anywhere (e.g. imported from an
+        # asset ledger) is pinged with the icmp collector's defaults.
+        probe_specs["icmp"] = ProbeSpec()
     ok = True
     probes: dict[str, ResolvedProbe] = {}
     for name, spec in probe_specs.items():
         collector_name = spec.collector or name
-        probe_path = [*path, "probes", name]
+        probe_path = probe_paths.get(name, [*path, "probes", name])
         try:
             collector = registry.get(collector_name)
         except KeyError:
@@ -296,7 +307,7 @@ def _resolve_device(
                 located.problem([*path, "online"], f"online rule names probes the device does not have: {', '.join(sorted(missing))}")
             )
             ok = False
-    if not probes:
+    if not probes and ok:
         problems.append(located.problem(path, "device has no probes (set probes: on the device, its group or defaults)"))
         ok = False
     if not ok:

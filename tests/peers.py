@@ -7,6 +7,7 @@ and stops it by PID.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -98,10 +99,8 @@ class Peer:
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 5.0) -> None:
         if self.process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, sig)
-            except ProcessLookupError:
-                pass
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:

@@ -1,0 +1,104 @@
+"""``yunwei run`` as a process: SIGTERM drains the running round, SIGHUP reloads, restarts leave a gap."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from peers import wait_for
+
+
+class _SlowPage(BaseHTTPRequestHandler):
+    requests = 0
+    delay = 0.0
+
+    def do_GET(self) -> None:  # noqa: N802
+        type(self).requests += 1
+        time.sleep(type(self).delay)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def slow_server() -> Iterator[tuple[int, type[_SlowPage]]]:
+    handler = type("Handler", (_SlowPage,), {"requests": 0, "delay": 0.0})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], handler
+    server.shutdown()
+    server.server_close()
+
+
+def config(tmp_path: Path, port: int, devices: int = 1) -> Path:
+    lines = ["agent: {id: t, data_dir: data, jitter: 0, debounce: {down_after: 1, up_after: 1}}", "devices:"]
+    for i in range(devices):
+        lines.append(f"  - id: web{i}\n    probes: {{http: {{url: 'http://127.0.0.1:{port}/{i}', interval: 1, timeout: 5}}}}")
+    path = tmp_path / "config.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def start(path: Path, tmp_path: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "agent.cli", "run", "-c", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=open(tmp_path / "agent.log", "ab"),  # noqa: SIM115
+    )
+
+
+def query(tmp_path: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(tmp_path / "data" / "yunwei.db") as db:
+        return db.execute(sql).fetchall()
+
+
+def test_sigterm_drains_the_running_round_and_exits_0(tmp_path: Path, slow_server) -> None:  # type: ignore[no-untyped-def]
+    port, handler = slow_server
+    handler.delay = 1.5
+    process = start(config(tmp_path, port), tmp_path)
+    wait_for(lambda: handler.requests >= 1, 15, "the agent's first request")
+    process.send_signal(signal.SIGTERM)  # the round is in flight: the server is still sleeping
+    assert process.wait(15) == 0
+    samples = query(tmp_path, "SELECT device, ok FROM samples")
+    assert ("web0", 1) in samples  # the drained round was finished and written, not cancelled
+    [(started, stopped)] = query(tmp_path, "SELECT started, stopped FROM agent_runs")
+    assert stopped is not None and stopped >= started
+    assert query(tmp_path, "PRAGMA integrity_check") == [("ok",)]
+
+
+def test_restart_leaves_the_gap_as_unknown_and_sighup_reloads(tmp_path: Path, slow_server) -> None:  # type: ignore[no-untyped-def]
+    port, handler = slow_server
+    path = config(tmp_path, port)
+    process = start(path, tmp_path)
+    wait_for(lambda: (tmp_path / "data" / "yunwei.db").exists() and query(tmp_path, "SELECT 1 FROM samples"), 15, "samples")
+    config(tmp_path, port, devices=2)
+    process.send_signal(signal.SIGHUP)
+    wait_for(lambda: query(tmp_path, "SELECT 1 FROM samples WHERE device = 'web1'"), 15, "the reloaded device")
+    path.write_text("devices: [ {id: broken\n")
+    process.send_signal(signal.SIGHUP)
+    wait_for(lambda: "reload refused" in (tmp_path / "agent.log").read_text(), 10, "the refused reload")
+    assert process.poll() is None  # a bad config does not stop a running agent
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(15) == 0
+    config(tmp_path, port, devices=2)
+    time.sleep(1.2)
+    process = start(path, tmp_path)
+    wait_for(lambda: len(query(tmp_path, "SELECT 1 FROM agent_runs")) == 2, 15, "the second run")
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(15) == 0
+    (s1, e1), (s2, e2) = query(tmp_path, "SELECT started, COALESCE(stopped, last_seen) FROM agent_runs ORDER BY id")
+    assert s2 - e1 >= 1.0  # the time between runs is known to be unknown
+    # the device's state carried over: no second 'unknown → up' transition after the restart
+    assert query(tmp_path, "SELECT previous, state FROM transitions WHERE device = 'web0'") == [("unknown", "up")]

@@ -1,0 +1,26 @@
+"""``yunwei demo``: the real agent against a simulated fleet; outages are seen, flaps are not."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_demo_shows_outages_recoveries_and_the_status_table(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "agent.cli", "demo", "--seconds", "14", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = result.stdout
+    assert "Group online rates (now):" in table
+    rows = {line.split()[2]: line for line in table.splitlines() if line.startswith("demo-unit")}
+    assert "DOWN" in rows["portal-2"] and "HTTP 500" in rows["portal-2"]  # failed mid-demo, still down
+    for server in ("srv-03", "srv-04", "srv-05"):
+        assert " UP " in rows[server]  # went down for a while and came back
+    log = result.stderr
+    assert "服务器 03 up → down" in log and "服务器 03 down → up" in log
+    assert "服务器 08 up → down" not in log  # it flaps faster than the debounce: never an outage

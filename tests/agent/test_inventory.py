@@ -1,0 +1,152 @@
+"""Config loading: defaults resolved once, and bad input named by file, line and field."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from agent.cli import main
+from agent.errors import InputError
+from inventory.config import load_config
+
+REPO = Path(__file__).resolve().parents[2]
+
+GOOD = """\
+agent:
+  id: t1
+  data_dir: data
+units:
+  - {id: u1, name: 单位一}
+systems:
+  - {id: s1, name: 系统一, unit: u1}
+defaults:
+  probes:
+    tcp: {port: 22}
+  tags: {site: a}
+groups:
+  - id: g1
+    name: 摄像机组
+    unit: u1
+    system: s1
+    kind: camera
+    probes:
+      tcp: {port: 554, timeout: 1}
+    tags: {floor: "1"}
+devices:
+  - {id: sw1, name: 交换机, kind: switch, address: 127.0.0.1, unit: u1}
+  - id: cam1
+    group: g1
+    address: 127.0.0.2
+    parent: sw1
+  - id: cam2
+    group: g1
+    address: 127.0.0.3
+    probes:
+      tcp: {port: 80}
+      http: {url: "http://127.0.0.3/"}
+    online: all(tcp, http)
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_flow_from_defaults_to_group_to_device(tmp_path: Path) -> None:
+    inventory = load_config(write(tmp_path, GOOD))
+    cam1 = inventory.devices["cam1"]
+    assert cam1.kind == "camera"  # from the group
+    assert cam1.unit == "u1" and cam1.system == "s1"
+    assert cam1.probes["tcp"].options.port == 554  # group overrides defaults
+    assert cam1.tags == {"site": "a", "floor": "1"}
+    assert cam1.online == "tcp"
+    cam2 = inventory.devices["cam2"]
+    assert cam2.probes["tcp"].options.port == 80  # device overrides group
+    assert cam2.online == "all(tcp, http)"
+    assert inventory.devices["sw1"].probes["tcp"].options.port == 22
+    assert inventory.data_dir == tmp_path / "data"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "expected"),
+    [
+        ("devices:\n  - id: a\n    address: [1, 2\n", 4, "YAML syntax error"),
+        ("agent:\n  id: x\n  colour: red\n", 3, "agent.colour: unknown key"),
+        (
+            "devices:\n  - {id: a, address: 127.0.0.1, probes: {tcp: {port: 1}}}\n"
+            "  - {id: a, address: 127.0.0.2, probes: {tcp: {port: 1}}}\n",
+            3,
+            "duplicate device id 'a' (first at line 2)",
+        ),
+        (
+            "devices:\n  - id: a\n    address: 127.0.0.1\n    parent: ghost\n    probes: {tcp: {port: 1}}\n",
+            4,
+            "devices.0.parent: parent device 'ghost' does not exist",
+        ),
+        ("devices:\n  - {id: a, address: 10.0.0.300, probes: {tcp: {port: 1}}}\n", 2, "not a valid IP address"),
+        ("devices:\n  - id: a\n    address: 127.0.0.1\n    probes:\n      teleport: {}\n", 5, "unknown collector 'teleport'"),
+        ("devices:\n  - id: a\n    address: 127.0.0.1\n    probes:\n      tcp: {port: 99999}\n", 5, "devices.0.probes.tcp.port"),
+        ("devices:\n  - id: a\n    probes: {tcp: {port: 1}}\n    online: any(tcp, sip)\n", 4, "probes the device does not have: sip"),
+        ("agent: {id: a}\nagent: {id: b}\n", 2, "duplicate key 'agent'"),
+    ],
+)
+def test_bad_config_names_file_line_and_field(tmp_path: Path, text: str, line: int, expected: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(InputError) as caught:
+        load_config(path)
+    messages = [str(p) for p in caught.value.problems]
+    assert any(m.startswith(f"{path}:{line}") and expected in m for m in messages), messages
+
+
+def test_parent_loop_is_refused(tmp_path: Path) -> None:
+    text = (
+        "devices:\n  - {id: a, address: 127.0.0.1, parent: b, probes: {tcp: {port: 1}}}\n"
+        "  - {id: b, address: 127.0.0.2, parent: a, probes: {tcp: {port: 1}}}\n"
+    )
+    with pytest.raises(InputError, match="loop"):
+        load_config(write(tmp_path, text))
+
+
+def test_check_command_prints_every_problem_and_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(
+        tmp_path,
+        "devices:\n  - {id: a, address: 1.2.3.999, probes: {tcp: {port: 1}}}\n  - {id: b, kind: switch, colour: red}\n",
+    )
+    assert main(["check", "-c", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert any(f"{path}:2" in e and "IP address" in e for e in err)
+    assert any(f"{path}:3" in e and "colour: unknown key" in e for e in err)
+    assert all(e.startswith("yunwei: ") for e in err)  # one clear line each, no traceback
+
+
+def test_secrets_come_from_the_environment_or_the_secrets_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "secrets.yaml").write_text("portal_key: s3cret\n")
+    monkeypatch.setenv("YW_TEST_PATH", "/health")
+    text = (
+        "agent: {secrets_file: secrets.yaml}\n"
+        "devices:\n  - id: p\n    probes:\n      http:\n        url: http://127.0.0.1${env:YW_TEST_PATH}\n"
+        "        headers: {X-Key: '${secret:portal_key}'}\n"
+    )
+    inventory = load_config(write(tmp_path, text))
+    options = inventory.devices["p"].probes["http"].options
+    assert options.url == "http://127.0.0.1/health"
+    assert options.headers == {"X-Key": "s3cret"}
+    monkeypatch.delenv("YW_TEST_PATH")
+    with pytest.raises(InputError, match="environment variable 'YW_TEST_PATH' is not set"):
+        load_config(write(tmp_path, text))
+
+
+def test_config_example_passes_check(capsys: pytest.CaptureFixture[str]) -> None:
+    env_needed = {
+        line.split("${env:")[1].split("}")[0]
+        for line in (REPO / "config.example.yaml").read_text().splitlines()
+        if "${env:" in line
+    }
+    for name in env_needed:
+        os.environ.setdefault(name, "example-value")
+    assert main(["check", "-c", str(REPO / "config.example.yaml")]) == 0, capsys.readouterr().err
+    assert "OK" in capsys.readouterr().out

@@ -1,0 +1,93 @@
+"""Asset ledger (资产台账) import/export: Chinese or English headers, errors by row and column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from agent.cli import main
+from inventory.config import load_config
+
+CONFIG = """\
+# site config: this comment must survive an import
+agent: {id: t, data_dir: data}
+defaults:
+  probes:
+    tcp: {port: 22}   # every device gets an ssh check
+units:
+  - {id: gaj, name: 市公安局}
+devices:
+  - {id: sw1, name: 核心交换机, kind: switch, address: 10.0.0.1, unit: gaj}
+"""
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(CONFIG, encoding="utf-8")
+    return path
+
+
+def test_csv_with_chinese_headers_merges_into_the_config(config_path: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    ledger = tmp_path / "资产台账.csv"
+    ledger.write_text(
+        "设备名称,IP地址,设备类型,使用单位,运维事项,分组,上级设备\n"
+        "东门摄像机,10.0.1.11,摄像机,市公安局,蓝天卫士,蓝天卫士329路,sw1\n"
+        "西门摄像机,10.0.1.12,摄像机,市公安局,蓝天卫士,蓝天卫士329路,sw1\n"
+        "核心交换机,10.0.0.2,交换机,市公安局,,,\n",
+        encoding="gb18030",  # as Excel on a Chinese Windows saves it
+    )
+    assert main(["inventory", "import", "-c", str(config_path), str(ledger)]) == 0
+    assert "added 2 devices, updated 1" in capsys.readouterr().out
+    text = config_path.read_text(encoding="utf-8")
+    assert "# site config: this comment must survive an import" in text
+    assert "# every device gets an ssh check" in text
+    inventory = load_config(config_path)
+    cameras = inventory.group_members("蓝天卫士329路")
+    assert sorted(c.name for c in cameras) == ["东门摄像机", "西门摄像机"]
+    assert {c.kind for c in cameras} == {"camera"} and {c.parent for c in cameras} == {"sw1"}
+    assert cameras[0].unit == "gaj" and cameras[0].system == "蓝天卫士"
+    assert inventory.devices["sw1"].address == "10.0.0.2"  # matched by name, updated
+    # importing the same file again changes nothing
+    assert main(["inventory", "import", "-c", str(config_path), str(ledger)]) == 0
+    assert "added 0 devices, updated 0, 3 unchanged" in capsys.readouterr().out
+
+
+def test_xlsx_with_english_headers_and_export_round_trip(config_path: Path, tmp_path: Path) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Assets"
+    sheet.append(["Name", "Address", "Kind", "Unit", "Group"])
+    sheet.append(["Hall UPS", "10.0.9.1", "ups", "gaj", None])
+    sheet.append([None, None, None, None, None])
+    ledger = tmp_path / "assets.xlsx"
+    workbook.save(ledger)
+    assert main(["inventory", "import", "-c", str(config_path), str(ledger)]) == 0
+    out = tmp_path / "export.xlsx"
+    assert main(["inventory", "export", "-c", str(config_path), "-o", str(out)]) == 0
+    rows = list(load_workbook(out).active.iter_rows(values_only=True))
+    assert rows[0] == ("设备编号", "设备名称", "IP地址", "设备类型", "使用单位", "运维事项", "分组", "上级设备")
+    assert ("Hall-UPS-10.0.9.1", "Hall UPS", "10.0.9.1", "ups", "市公安局", None, None, None) in rows
+    # the export imports back without changes
+    assert main(["inventory", "import", "-c", str(config_path), str(out)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("设备名称,设备类型\n东门,摄像机\n", "assets.csv:1: header: missing column(s): IP地址/address"),
+        ("设备名称,IP地址,设备类型\n东门,10.0.1.11,摄像机\n西门,10.0.1.300,摄像机\n", "assets.csv:3: IP地址/address: '10.0.1.300' is not a valid IP address"),
+        ("设备名称,IP地址,设备类型\n东门,10.0.1.11,飞船\n", "assets.csv:2: 设备类型/kind: unknown device kind '飞船'"),
+    ],
+)
+def test_bad_ledger_names_the_row_and_column_and_writes_nothing(
+    config_path: Path, tmp_path: Path, capsys, content: str, expected: str  # type: ignore[no-untyped-def]
+) -> None:
+    ledger = tmp_path / "assets.csv"
+    ledger.write_text(content, encoding="utf-8")
+    assert main(["inventory", "import", "-c", str(config_path), str(ledger)]) == 2
+    err = capsys.readouterr().err
+    assert expected in err, err
+    assert config_path.read_text(encoding="utf-8") == CONFIG
