@@ -1,0 +1,82 @@
+"""Times in the ledger: UTC epoch seconds inside, ISO 8601 with an explicit offset outside.
+
+``to_iso(epoch, tz)`` shows an instant in a time zone (default Asia/Shanghai), seconds
+resolution unless the instant has a fraction. ``parse_iso(text)`` reads it back and refuses a
+time without an offset: a ledger line that says ``2026-11-03T09:12:00`` does not say where.
+The two are exact inverses for every instant with microsecond resolution, so exporting,
+importing and exporting again gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+DEFAULT_TZ = "Asia/Shanghai"
+
+# An offset at the end: Z, +08:00, -0500, +08
+_OFFSET = re.compile(r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
+
+
+@lru_cache(maxsize=32)
+def zone(name: str = DEFAULT_TZ) -> ZoneInfo:
+    """A cached ZoneInfo (raises ZoneInfoNotFoundError for an unknown name)."""
+    return ZoneInfo(name)
+
+
+def to_iso(epoch: float, tz: str = DEFAULT_TZ) -> str:
+    """``2026-11-03T09:12:00+08:00``: the instant in ``tz``, with microseconds only when present."""
+    moment = datetime.fromtimestamp(epoch, zone(tz))
+    return moment.isoformat(timespec="seconds" if moment.microsecond == 0 else "microseconds")
+
+
+def parse_iso(text: str) -> float:
+    """UTC epoch seconds of an ISO 8601 time that carries an offset; ValueError otherwise."""
+    if not isinstance(text, str):
+        raise ValueError(f"expected an ISO 8601 time string, got {type(text).__name__}")
+    value = text.strip()
+    if "T" not in value and " " not in value:
+        raise ValueError(f"{text!r} is not a date and time (expected e.g. 2026-11-03T09:12:00+08:00)")
+    if not _OFFSET.search(value):
+        raise ValueError(f"{text!r} has no UTC offset (write e.g. 2026-11-03T09:12:00+08:00)")
+    if value[-1] in "zZ":
+        value = value[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO 8601 time (expected e.g. 2026-11-03T09:12:00+08:00)") from None
+    if moment.tzinfo is None or moment.utcoffset() is None:  # pragma: no cover - guarded by the regex
+        raise ValueError(f"{text!r} has no UTC offset")
+    return moment.timestamp()
+
+
+def local_date(epoch: float, tz: str = DEFAULT_TZ) -> date:
+    """The calendar date of an instant in ``tz``."""
+    return datetime.fromtimestamp(epoch, zone(tz)).date()
+
+
+def day_start(day: date, tz: str = DEFAULT_TZ) -> float:
+    """Epoch seconds of local midnight starting ``day`` in ``tz``."""
+    return datetime.combine(day, time(0), zone(tz)).timestamp()
+
+
+def day_starts(first: date, last: date, tz: str = DEFAULT_TZ) -> list[float]:
+    """Local midnights from ``first`` to ``last`` inclusive."""
+    days = (last - first).days
+    return [day_start(first + timedelta(days=i), tz) for i in range(days + 1)]
+
+
+def parse_when(text: str, tz: str = DEFAULT_TZ) -> float:
+    """A time typed on the command line: ISO with offset, or a local ``YYYY-MM-DD[ HH:MM[:SS]]``."""
+    value = text.strip()
+    if _OFFSET.search(value) and ("T" in value or " " in value):
+        return parse_iso(value)
+    for pattern in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d"):
+        try:
+            moment = datetime.strptime(value, pattern)
+        except ValueError:
+            continue
+        return moment.replace(tzinfo=zone(tz)).timestamp()
+    raise ValueError(f"{text!r} is not a time (use 2026-11-03T09:12:00+08:00 or 2026-11-03 09:12)")
