@@ -1,0 +1,346 @@
+"""Prometheus exporter: ``/metrics`` over the latest samples, ``/healthz`` for the agent itself.
+
+A custom collector builds the metric families at scrape time from the newest sample of every
+(device, probe): rounds only hand their sample list over (a deque append), the folding into
+"latest" happens in the scrape thread. The HTTP server runs in its own threads, so neither a
+slow scraper nor a slow round waits for the other.
+
+Labels are the Influx tags: agent, unit, system, group, device, kind (and probe on probe
+metrics); empty values are left out of the exposition (Prometheus treats them as absent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from socketserver import ThreadingMixIn
+from typing import TYPE_CHECKING, Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from zoneinfo import ZoneInfo
+
+from prometheus_client import CollectorRegistry, make_wsgi_app
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from agent.model import Sample, State
+from exporters.base import Exporter, register
+from exporters.config import PrometheusSettings
+from exporters.health import health_document, round_health
+from exporters.lineproto import split_instance_metric
+
+if TYPE_CHECKING:
+    from agent.runtime import Agent, RoundResult
+
+log = logging.getLogger("yunwei.exporters.prometheus")
+
+DEVICE_LABELS = ["agent", "unit", "system", "group", "device", "kind"]
+PROBE_LABELS = [*DEVICE_LABELS, "probe"]
+GROUP_LABELS = ["agent", "unit", "system", "group"]
+
+# probe metric name → (family, factor). Other metrics go to yunwei_metric{name=...}.
+SAMPLE_METRICS: dict[str, tuple[str, float]] = {
+    "rtt_seconds": ("yunwei_rtt_seconds", 1.0),
+    "loss_ratio": ("yunwei_loss_ratio", 1.0),
+    "loss_percent": ("yunwei_loss_ratio", 0.01),
+    "runtime_seconds": ("yunwei_ups_runtime_seconds", 1.0),
+    "battery_runtime_seconds": ("yunwei_ups_runtime_seconds", 1.0),
+    "runtime_minutes": ("yunwei_ups_runtime_seconds", 60.0),
+}
+FAMILY_HELP = {
+    "yunwei_rtt_seconds": "Round-trip time of the probe (ICMP echo, TCP connect, HTTP request ...)",
+    "yunwei_loss_ratio": "Fraction of echoes lost in the probe's burst (0..1)",
+    "yunwei_ups_runtime_seconds": "UPS estimated runtime on battery",
+}
+# interface metrics if.<name>.<metric>: <metric> → direction of yunwei_if_bits_per_second
+IF_BPS = {"in_bps": "in", "out_bps": "out"}
+FAULT_LEVELS = (1, 2, 3, 4)
+
+
+def _labels(values: dict[str, str | None], names: list[str]) -> list[str]:
+    return [values.get(name) or "" for name in names]
+
+
+class YunweiCollector(Collector):
+    """Builds every yunwei_* family at scrape time."""
+
+    def __init__(self, exporter: PrometheusExporter) -> None:
+        self.exporter = exporter
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self.exporter.families())
+
+
+@register
+class PrometheusExporter(Exporter):
+    """Serves /metrics and /healthz on ``listen`` (off unless configured)."""
+
+    name = "prometheus"
+    Settings = PrometheusSettings
+
+    def __init__(
+        self,
+        settings: PrometheusSettings,
+        peers: Callable[[], list[Exporter]] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(settings, peers)
+        self.settings: PrometheusSettings = settings
+        self.clock = clock
+        self._pending: deque[list[Sample]] = deque()
+        self._latest: dict[tuple[str, str], Sample] = {}
+        self._lock = threading.Lock()
+        self.server: WSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(YunweiCollector(self))
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self, agent: Agent) -> None:
+        self.agent = agent
+        self.started = self.clock()
+        latest = await asyncio.to_thread(agent.db.latest_samples)
+        with self._lock:
+            for sample in latest:
+                self._latest[(sample.device, sample.probe)] = sample
+        host, port = self.settings.address
+        try:
+            family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        except OSError as exc:
+            raise RuntimeError(f"prometheus exporter: cannot resolve listen address {host!r}: {exc}") from None
+        server_class = type("_Server", (_ThreadingServer,), {"address_family": family})
+        try:
+            self.server = make_server(host, port, self.wsgi_app, server_class, handler_class=_QuietHandler)
+        except OSError as exc:
+            raise RuntimeError(f"prometheus exporter: cannot listen on {self.settings.listen}: {exc.strerror or exc}") from None
+        self._thread = threading.Thread(target=self.server.serve_forever, name="yunwei-prometheus", daemon=True)
+        self._thread.start()
+        log.info("prometheus exporter: serving /metrics and /healthz on %s", self.url)
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        host, port = self.server.server_address[:2]
+        return f"http://{'[' + host + ']' if ':' in str(host) else host}:{port}"
+
+    def submit(self, result: RoundResult) -> None:
+        self._pending.append(result.samples)
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            server = self.server
+            self.server = None
+            await asyncio.to_thread(server.shutdown)
+            server.server_close()
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        path = environ.get("PATH_INFO", "/")
+        if path == "/metrics":
+            return self._metrics_app(environ, start_response)  # type: ignore[no-any-return]
+        if path == "/healthz":
+            code, body = self.health()
+            text = json.dumps(body, ensure_ascii=False, indent=1).encode()
+            start_response(f"{code} {'OK' if code == 200 else 'Service Unavailable'}", [("Content-Type", "application/json")])
+            return [text]
+        if path == "/":
+            start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+            return [f"yunwei agent {self.agent.agent_id}: /metrics /healthz\n".encode()]
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found\n"]
+
+    @property
+    def _metrics_app(self) -> Callable[..., Any]:
+        app = getattr(self, "_app", None)
+        if app is None:
+            app = self._app = make_wsgi_app(self.registry)
+        return app
+
+    def health(self, now: float | None = None) -> tuple[int, dict[str, Any]]:
+        now = self.clock() if now is None else now
+        rounds = round_health(self.agent.groups, dict(self.agent.stats), self.started, now, self.settings.overdue_factor)
+        exporters = {}
+        for exporter in self.peers():
+            if exporter is not self:
+                exporters[exporter.name] = dict(vars(exporter.status()))
+        return health_document(self.agent.agent_id, rounds, exporters, now)
+
+    # -- metric families -----------------------------------------------------------------------
+
+    def latest(self) -> list[Sample]:
+        """The newest sample of every (device, probe) still in the inventory."""
+        with self._lock:
+            while self._pending:
+                for sample in self._pending.popleft():
+                    key = (sample.device, sample.probe)
+                    old = self._latest.get(key)
+                    if old is None or sample.ts >= old.ts:
+                        self._latest[key] = sample
+            samples = list(self._latest.values())
+        devices = self.agent.inventory.devices
+        return [s for s in samples if s.device in devices and s.probe in devices[s.device].probes]
+
+    def families(self) -> list[Metric]:
+        agent_id = self.agent.agent_id
+        inventory = self.agent.inventory
+        devices = inventory.devices
+        generic = self.settings.generic_metrics
+
+        up = GaugeMetricFamily("yunwei_up", "1 if the probe's last sample found the device alive, else 0", labels=PROBE_LABELS)
+        seen = GaugeMetricFamily(
+            "yunwei_last_sample_timestamp_seconds", "When the probe's last sample was taken (Unix time)", labels=PROBE_LABELS
+        )
+        named = {
+            family: GaugeMetricFamily(family, FAMILY_HELP[family], labels=PROBE_LABELS)
+            for family in sorted({f for f, _ in SAMPLE_METRICS.values()})
+        }
+        if_bps = GaugeMetricFamily(
+            "yunwei_if_bits_per_second", "Interface bit rate over the last polling interval",
+            labels=[*PROBE_LABELS, "interface", "direction"],
+        )
+        if_other = GaugeMetricFamily(
+            "yunwei_if_metric", "Other interface metrics (if.<interface>.<name>)", labels=[*PROBE_LABELS, "interface", "name"]
+        )
+        other = GaugeMetricFamily("yunwei_metric", "Other numeric probe metrics, by name", labels=[*PROBE_LABELS, "name"])
+        label_cache: dict[str, list[str]] = {}
+        for sample in self.latest():
+            base = label_cache.get(sample.device)
+            if base is None:
+                device = devices[sample.device]
+                base = label_cache[sample.device] = [
+                    agent_id, device.unit or "", device.system or "", device.group or "", sample.device, device.kind
+                ]
+            labels = [*base, sample.probe]
+            up.add_metric(labels, 1.0 if sample.ok else 0.0)
+            seen.add_metric(labels, sample.ts)
+            for name, value in sample.metrics.items():
+                if not isinstance(value, int | float):
+                    continue
+                mapped = SAMPLE_METRICS.get(name)
+                if mapped is not None:
+                    named[mapped[0]].add_metric(labels, float(value) * mapped[1])
+                    continue
+                split = split_instance_metric(name) if "." in name else None
+                if split is not None:
+                    _, interface, metric = split
+                    if metric in IF_BPS:
+                        if_bps.add_metric([*labels, interface, IF_BPS[metric]], float(value))
+                    elif generic:
+                        if_other.add_metric([*labels, interface, metric], float(value))
+                elif generic:
+                    other.add_metric([*labels, name], float(value))
+        families: list[Metric] = [up, seen, *named.values(), if_bps]
+        if generic:
+            families += [if_other, other]
+        families += self._device_families(agent_id)
+        families += self._group_families(agent_id)
+        families += self._fault_families(agent_id)
+        families += self._agent_families(agent_id)
+        return families
+
+    def _device_families(self, agent_id: str) -> list[Metric]:
+        device_up = GaugeMetricFamily(
+            "yunwei_device_up", "1 if the device's confirmed (debounced) state is up, else 0", labels=DEVICE_LABELS
+        )
+        states = dict(self.agent.tracker.devices)
+        for device_id, device in self.agent.inventory.devices.items():
+            state = states.get(device_id)
+            if state is None or state.state == State.UNKNOWN:
+                continue
+            device_up.add_metric(
+                [agent_id, device.unit or "", device.system or "", device.group or "", device_id, device.kind],
+                1.0 if state.state == State.UP else 0.0,
+            )
+        return [device_up]
+
+    def _group_families(self, agent_id: str) -> list[Metric]:
+        inventory = self.agent.inventory
+        ratio = GaugeMetricFamily(
+            "yunwei_group_online_ratio", "Devices of the group up now / devices in the group", labels=GROUP_LABELS
+        )
+        threshold = GaugeMetricFamily(
+            "yunwei_group_online_threshold", "The contract's online-rate threshold in force today", labels=GROUP_LABELS
+        )
+        states = dict(self.agent.tracker.devices)
+        counts: dict[str, list[int]] = {}
+        for device in inventory.devices.values():
+            if device.group:
+                entry = counts.setdefault(device.group, [0, 0])
+                entry[1] += 1
+                state = states.get(device.id)
+                if state is not None and state.state == State.UP:
+                    entry[0] += 1
+        today = datetime.fromtimestamp(self.clock(), ZoneInfo(inventory.agent.timezone)).date()
+        for group_id, (online, total) in sorted(counts.items()):
+            group = inventory.groups.get(group_id)
+            if group is None:
+                continue
+            labels = [agent_id, group.unit or "", group.system or "", group_id]
+            ratio.add_metric(labels, online / total)
+            if group.online_rate is not None:
+                threshold.add_metric(labels, group.online_rate.threshold_on(today))
+        return [ratio, threshold]
+
+    def _fault_families(self, agent_id: str) -> list[Metric]:
+        family = GaugeMetricFamily("yunwei_open_faults", "Faults opened and not yet resolved, by level", labels=["agent", "level"])
+        counts: Counter[tuple[str, int]] = Counter()
+        agents = {agent_id}
+        for _uid, _type, _at, event_agent, body in self.agent.db.events(["fault"]):
+            owner = event_agent or agent_id
+            agents.add(owner)
+            if body.get("resolved") is None and body.get("level") is not None:
+                counts[(owner, int(body["level"]))] += 1
+        for owner in sorted(agents):
+            for level in FAULT_LEVELS:
+                family.add_metric([owner, str(level)], float(counts.get((owner, level), 0)))
+        return [family]
+
+    def _agent_families(self, agent_id: str) -> list[Metric]:
+        now = self.clock()
+        round_labels = ["agent", "collector", "interval"]
+        age = GaugeMetricFamily("yunwei_round_age_seconds", "Seconds since the round group last finished", labels=round_labels)
+        duration = GaugeMetricFamily("yunwei_round_duration_seconds", "Duration of the last round", labels=round_labels)
+        rounds = CounterMetricFamily("yunwei_rounds", "Rounds finished since the agent started", labels=round_labels)
+        skipped = CounterMetricFamily("yunwei_rounds_skipped", "Rounds skipped because the previous one still ran", labels=round_labels)
+        for entry in round_health(self.agent.groups, dict(self.agent.stats), self.started, now, self.settings.overdue_factor):
+            labels = [agent_id, entry.collector, f"{entry.interval:g}"]
+            age.add_metric(labels, entry.age_seconds)
+            if entry.last_duration is not None:
+                duration.add_metric(labels, entry.last_duration)
+            rounds.add_metric(labels, entry.rounds)
+            skipped.add_metric(labels, entry.skipped)
+        exporter_labels = ["agent", "exporter"]
+        queue = GaugeMetricFamily("yunwei_exporter_queue_points", "Points in memory, not yet spooled", labels=exporter_labels)
+        spool = GaugeMetricFamily("yunwei_exporter_spool_points", "Points spooled, not yet accepted", labels=exporter_labels)
+        sent = CounterMetricFamily("yunwei_exporter_sent_points", "Points accepted by the backend", labels=exporter_labels)
+        dropped = CounterMetricFamily("yunwei_exporter_dropped_points", "Points dropped at a memory or spool cap", labels=exporter_labels)
+        rejected = CounterMetricFamily("yunwei_exporter_rejected_points", "Points the backend refused as malformed", labels=exporter_labels)
+        for exporter in self.peers():
+            if exporter is self:
+                continue
+            status = exporter.status()
+            labels = [agent_id, exporter.name]
+            queue.add_metric(labels, status.queue_points)
+            spool.add_metric(labels, status.spool_points)
+            sent.add_metric(labels, status.sent_points)
+            dropped.add_metric(labels, status.dropped_points)
+            rejected.add_metric(labels, status.rejected_points)
+        return [age, duration, rounds, skipped, queue, spool, sent, dropped, rejected]
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
+        """Scrapes are not worth a log line each."""
