@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "agent.commands.status",
     "agent.commands.inventory",
     "agent.commands.demo",
+    "agent.commands.ledger",
 )
 
 DEFAULT_CONFIG = "config.yaml"

@@ -1,0 +1,390 @@
+"""Ledger JSON Lines in and out: validate a file, import it into the store, export the store, and
+load one period's ledger for the calculator (from the store or straight from a file).
+
+- ``state`` lines are rows of the ``transitions`` table (the previous state is derived);
+- ``agent`` lines are ``agent_runs`` (a ``running`` line and the next ``stopped`` line of the
+  same agent are one run; ``"last_heartbeat": true`` marks a run that had not stopped yet);
+- ``fault``, ``vuln`` and ``record`` lines are ``ledger`` rows whose body is the line itself
+  (without ``agent``, which is a column).
+
+Import checks every line before it writes anything and writes in one transaction. It is
+idempotent: a state line already present (same device, time and state), a run already present
+(same agent and start) and a ledger event with the same uid and body add nothing. Export is
+sorted and canonical, so export → import → export gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.errors import InputError, InputProblem
+from agent.store import Store
+from compliance.events import (
+    AgentEvent,
+    EventError,
+    Fault,
+    LedgerEvent,
+    ParsedLine,
+    Record,
+    StateEvent,
+    Vuln,
+    canonical_json,
+    canonical_line,
+    derived_uid,
+    parse_event,
+)
+from compliance.ledger import Ledger, build_ledger, merge_intervals
+from compliance.timefmt import DEFAULT_TZ, to_iso
+
+MAX_PROBLEMS = 50
+_END = 1e18
+
+
+@dataclass
+class Run:
+    """One period the agent ran, from a running line to its stopped line."""
+
+    agent: str
+    started: float
+    ended: float
+    last_heartbeat: bool
+    line: int
+
+
+@dataclass
+class ParsedLedger:
+    """A JSON-Lines file that passed validation."""
+
+    file: str
+    lines: list[ParsedLine] = field(default_factory=list)
+    runs: list[Run] = field(default_factory=list)
+
+    def events(self) -> Iterator[LedgerEvent]:
+        return (p.event for p in self.lines)
+
+
+@dataclass
+class ImportSummary:
+    added: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str, what: str) -> None:
+        table = getattr(self, what)
+        table[kind] = table.get(kind, 0) + 1
+
+    def __str__(self) -> str:
+        kinds = sorted(set(self.added) | set(self.unchanged) | set(self.updated))
+        parts = [
+            f"{k}: {self.added.get(k, 0)} added, {self.updated.get(k, 0)} updated, {self.unchanged.get(k, 0)} unchanged"
+            for k in kinds
+        ]
+        return "; ".join(parts) or "nothing to import"
+
+
+# -- reading a file -------------------------------------------------------------------------
+
+
+def parse_lines(lines: Iterable[str], file: str, default_agent: str = "") -> ParsedLedger:
+    """Validate every line; raises InputError listing each bad line (file:line: field: message)."""
+    parsed = ParsedLedger(file=file)
+    problems: list[InputProblem] = []
+    extra = 0
+    for number, raw in enumerate(lines, start=1):
+        text = raw.strip()
+        if not text or text.startswith("#"):
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            problem = InputProblem(file, f"not valid JSON: {exc.msg} (column {exc.colno})", number)
+        else:
+            try:
+                event = parse_event(obj, default_agent)
+            except EventError as exc:
+                problem = InputProblem(file, exc.message, number, exc.field)
+            else:
+                body = {k: v for k, v in obj.items() if k not in ("agent", "uid")}
+                parsed.lines.append(ParsedLine(number, event, body))
+                continue
+        if len(problems) < MAX_PROBLEMS:
+            problems.append(problem)
+        else:
+            extra += 1
+    if not problems:
+        parsed.runs = _pair_runs(parsed.lines, file, problems)
+    if extra:
+        problems.append(InputProblem(file, f"... and {extra} more bad lines"))
+    if problems:
+        raise InputError(problems)
+    return parsed
+
+
+def read_ledger_file(path: str | Path, default_agent: str = "") -> ParsedLedger:
+    """Read and validate a JSON-Lines ledger file."""
+    file = str(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return parse_lines(handle, file, default_agent)
+    except FileNotFoundError:
+        raise InputError.single(file, "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise InputError.single(file, f"not UTF-8 text: {exc.reason}") from None
+    except IsADirectoryError:
+        raise InputError.single(file, "is a directory, not a JSON-Lines file") from None
+
+
+def _pair_runs(lines: list[ParsedLine], file: str, problems: list[InputProblem]) -> list[Run]:
+    by_agent: dict[str, list[tuple[float, int, AgentEvent]]] = {}
+    for parsed in lines:
+        if isinstance(parsed.event, AgentEvent):
+            by_agent.setdefault(parsed.event.agent, []).append((parsed.event.at, parsed.line, parsed.event))
+    runs: list[Run] = []
+    for agent, items in by_agent.items():
+        items.sort(key=lambda item: (item[0], item[1]))
+        open_run: tuple[float, int] | None = None
+        for at, line, event in items:
+            if event.state == "running":
+                if open_run is not None:
+                    problems.append(InputProblem(
+                        file, f"agent {agent or '(unnamed)'} is running again without a stopped line for the run of"
+                        f" line {open_run[1]}", line, "state"))
+                    return runs
+                open_run = (at, line)
+            else:
+                if open_run is None:
+                    problems.append(InputProblem(
+                        file, f"agent {agent or '(unnamed)'} stopped without a running line before it", line, "state"))
+                    return runs
+                runs.append(Run(agent, open_run[0], at, event.last_heartbeat, open_run[1]))
+                open_run = None
+        if open_run is not None:
+            problems.append(InputProblem(
+                file, f"agent {agent or '(unnamed)'} run never ends: add a stopped line (or one with"
+                ' "last_heartbeat": true for a run still going)', open_run[1], "state"))
+    return runs
+
+
+def ledger_from_file(path: str | Path, default_agent: str = "") -> Ledger:
+    """The calculator's Ledger straight from a JSON-Lines file (no store)."""
+    parsed = read_ledger_file(path, default_agent)
+    return build_ledger(parsed.events(), [(r.agent, r.started, r.ended) for r in parsed.runs], source=str(path))
+
+
+# -- import ---------------------------------------------------------------------------------
+
+
+def import_ledger(store: Store, parsed: ParsedLedger) -> ImportSummary:
+    """Write a validated file into the store in one transaction; returns what changed."""
+    summary = ImportSummary()
+    states = [p.event for p in parsed.lines if isinstance(p.event, StateEvent)]
+    others = [p for p in parsed.lines if isinstance(p.event, Fault | Vuln | Record)]
+    with store.transaction() as db:
+        _import_states(db, states, summary)
+        _import_runs(db, parsed.runs, summary)
+        for item in others:
+            event = item.event
+            assert isinstance(event, Fault | Vuln | Record)
+            at = event.opened if isinstance(event, Fault) else event.found if isinstance(event, Vuln) else event.at
+            type_ = item.body["type"]
+            text = canonical_json(item.body)
+            row = db.execute("SELECT body, agent FROM ledger WHERE uid = ?", (event.uid,)).fetchone()
+            if row is not None and row[0] == text and row[1] == event.agent:
+                summary.count(type_, "unchanged")
+                continue
+            db.execute(
+                "INSERT INTO ledger (uid, type, at, agent, body) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (uid) DO UPDATE SET type = excluded.type, at = excluded.at,"
+                " agent = excluded.agent, body = excluded.body",
+                (event.uid, type_, at, event.agent, text),
+            )
+            summary.count(type_, "added" if row is None else "updated")
+    return summary
+
+
+def _import_states(db: Any, states: list[StateEvent], summary: ImportSummary) -> None:
+    if not states:
+        return
+    low = min(s.at for s in states)
+    high = max(s.at for s in states)
+    existing = {
+        (device, at, state)
+        for device, at, state in db.execute(
+            "SELECT device, at, state FROM transitions WHERE at >= ? AND at <= ?", (low, high)
+        )
+    }
+    rows = []
+    for event in sorted(states, key=lambda s: (s.at,)):
+        key = (event.device, event.at, event.state)
+        if key in existing:
+            summary.count("state", "unchanged")
+            continue
+        existing.add(key)
+        rows.append((event.device, event.at, event.state, "unknown", event.cause, event.agent))
+        summary.count("state", "added")
+    if not rows:
+        return
+    db.executemany(
+        "INSERT INTO transitions (device, at, state, previous, cause, agent) VALUES (?, ?, ?, ?, ?, ?)", rows
+    )
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS import_devices (device TEXT PRIMARY KEY)")
+    db.execute("DELETE FROM import_devices")
+    db.executemany("INSERT OR IGNORE INTO import_devices VALUES (?)", ((r[0],) for r in rows))
+    # the previous state of every transition of the devices touched, inserted rows included
+    db.execute(
+        "UPDATE transitions SET previous = p.prev FROM ("
+        " SELECT id, COALESCE(LAG(state) OVER (PARTITION BY device ORDER BY at, id), 'unknown') AS prev"
+        " FROM transitions WHERE device IN (SELECT device FROM import_devices)) AS p"
+        " WHERE transitions.id = p.id AND transitions.previous <> p.prev"
+    )
+    db.execute("DELETE FROM import_devices")
+
+
+def _import_runs(db: Any, runs: list[Run], summary: ImportSummary) -> None:
+    for run in runs:
+        stopped = None if run.last_heartbeat else run.ended
+        row = db.execute(
+            "SELECT id, last_seen, stopped FROM agent_runs WHERE agent = ? AND started = ?", (run.agent, run.started)
+        ).fetchone()
+        if row is None:
+            db.execute(
+                "INSERT INTO agent_runs (agent, started, last_seen, stopped) VALUES (?, ?, ?, ?)",
+                (run.agent, run.started, run.ended, stopped),
+            )
+            summary.count("agent", "added")
+            continue
+        run_id, last_seen, old_stopped = row
+        if run.ended > last_seen or (stopped is not None and old_stopped is None):
+            db.execute(
+                "UPDATE agent_runs SET last_seen = ?, stopped = COALESCE(?, stopped) WHERE id = ?",
+                (max(run.ended, last_seen), stopped, run_id),
+            )
+            summary.count("agent", "updated")
+        else:
+            summary.count("agent", "unchanged")
+
+
+# -- export ---------------------------------------------------------------------------------
+
+_RANK = {"agent": 0, "state": 1, "fault": 2, "vuln": 3, "record": 4}
+
+
+def export_ledger(store: Store, start: float = 0.0, end: float = _END, tz: str = DEFAULT_TZ) -> list[str]:
+    """Canonical JSON lines of everything in ``[start, end)``, sorted by time.
+
+    With a start, the state each device was in at ``start`` (its last earlier transition) is
+    included, and faults/vulnerabilities opened earlier but still open at ``start``: an export
+    of one month is enough to compute that month.
+    """
+    items: list[tuple[float, int, str, int, str]] = []
+    db = store.db
+    with store._lock:
+        rows = list(db.execute(
+            "SELECT id, device, at, state, cause, agent FROM transitions WHERE at >= ? AND at < ?", (start, end)
+        ))
+        if start > 0:
+            rows += list(db.execute(
+                "SELECT id, device, MAX(at), state, cause, agent FROM transitions WHERE at < ? GROUP BY device",
+                (start,),
+            ))
+        runs = list(db.execute(
+            "SELECT agent, started, last_seen, stopped FROM agent_runs"
+            " WHERE started < ? AND COALESCE(stopped, last_seen) >= ?", (end, start)
+        ))
+        events = list(db.execute("SELECT uid, type, at, agent, body FROM ledger WHERE at < ?", (end,)))
+    for row_id, device, at, state, cause, agent in rows:
+        obj: dict[str, Any] = {"type": "state", "device": device, "at": to_iso(at, tz), "state": state}
+        if cause:
+            obj["cause"] = cause
+        items.append((at, 1, device, row_id, canonical_line(obj, agent)))
+    for agent, started, last_seen, stopped in runs:
+        items.append((started, 0, agent, 0, canonical_line({"type": "agent", "at": to_iso(started, tz), "state": "running"}, agent)))
+        stop: dict[str, Any] = {"type": "agent", "at": to_iso(stopped if stopped is not None else last_seen, tz),
+                                "state": "stopped"}
+        if stopped is None:
+            stop["last_heartbeat"] = True
+        items.append((stopped if stopped is not None else last_seen, 0, agent, 1, canonical_line(stop, agent)))
+    for uid, type_, at, agent, text in events:
+        body = json.loads(text)
+        if at < start and not _still_open(type_, body, start):
+            continue
+        if uid != derived_uid(type_, body):
+            body["uid"] = uid  # written by a component with its own uid scheme: keep it
+        items.append((at, _RANK.get(type_, 5), uid, 0, canonical_line(body, agent)))
+    items.sort(key=lambda item: item[:4])
+    return [item[4] for item in items]
+
+
+def _still_open(type_: str, body: dict[str, Any], start: float) -> bool:
+    """A fault or vulnerability from before ``start`` that was not closed before it."""
+    from compliance.timefmt import parse_iso
+
+    keys = {"fault": ("resolved",), "vuln": ("fixed", "mitigated")}.get(type_)
+    if keys is None:
+        return False
+    closed = [body.get(k) for k in keys if body.get(k)]
+    if not closed:
+        return True
+    try:
+        return min(parse_iso(c) for c in closed) >= start
+    except ValueError:
+        return True
+
+
+# -- loading a period from the store ----------------------------------------------------------
+
+
+def load_ledger(
+    store: Store,
+    start: float,
+    end: float,
+    lookback: float = 400 * 86400.0,
+    progress: Callable[[str], None] | None = None,
+) -> Ledger:
+    """The calculator's Ledger for ``[start, end)``: each device's state at ``start`` and its
+    transitions until ``end``, every agent run, and faults, vulnerabilities and records from
+    ``lookback`` seconds before ``start`` (recurrences, consecutive months, yearly documents)."""
+    say = progress or (lambda _m: None)
+    db = store.db
+    with store._lock:
+        carry = list(db.execute(
+            "SELECT device, MAX(at), state, agent FROM transitions WHERE at < ? GROUP BY device", (start,)
+        ))
+        rows = list(db.execute(
+            "SELECT device, at, state, agent FROM transitions WHERE at >= ? AND at < ? ORDER BY at, id", (start, end)
+        ))
+        runs = list(db.execute("SELECT agent, started, COALESCE(stopped, last_seen) FROM agent_runs"))
+        events = list(db.execute(
+            "SELECT uid, type, at, agent, body FROM ledger WHERE at >= ? AND at < ? AND type IN ('fault','vuln','record')"
+            " ORDER BY at, uid", (start - lookback, end)
+        ))
+    say(f"ledger: {len(carry) + len(rows)} state changes, {len(runs)} agent runs, {len(events)} events")
+    ledger = Ledger(source=str(store.path))
+    agents: dict[str, set[str]] = {}
+    for device, at, state, agent in [*carry, *rows]:
+        ledger.states.setdefault(device, []).append((at, state))
+        agents.setdefault(device, set()).add(agent)
+    for device, values in agents.items():
+        ledger.device_agents[device] = frozenset(values)
+    by_agent: dict[str, list[tuple[float, float]]] = {}
+    for agent, started, ended in runs:
+        by_agent.setdefault(agent, []).append((started, ended))
+    ledger.runs = {agent: merge_intervals(v) for agent, v in by_agent.items()}
+    for uid, _type, _at, agent, text in events:
+        try:
+            event = parse_event({**json.loads(text), "uid": uid}, agent)
+        except (EventError, json.JSONDecodeError) as exc:
+            field_name = getattr(exc, "field", "")
+            ledger.warnings.append(f"ledger event {uid} skipped: {field_name}: {exc}")
+            continue
+        if isinstance(event, Fault):
+            ledger.faults.append(event)
+        elif isinstance(event, Vuln):
+            ledger.vulns.append(event)
+        elif isinstance(event, Record):
+            ledger.records.append(event)
+    return ledger
