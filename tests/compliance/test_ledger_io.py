@@ -218,7 +218,7 @@ def test_a_live_run_exports_its_last_heartbeat_and_reimports_as_still_running(
     out = tmp_path / "a.jsonl"
     assert main(["ledger", "export", "-c", str(config_a), "-o", str(out)]) == 0
     stop = json.loads(out.read_text(encoding="utf-8").splitlines()[1])
-    assert stop == {"type": "agent", "at": "2026-11-01T09:00:00+08:00", "state": "stopped", "last_heartbeat": True,
+    assert stop == {"type": "agent", "at": "2026-11-01T01:00:00+08:00", "state": "stopped", "last_heartbeat": True,
                     "agent": "site-a"}
     assert main(["ledger", "import", "-c", str(config_b), str(out)]) == 0
     with store_of(tmp_path, "site-b") as store:
