@@ -1,0 +1,34 @@
+"""The SNMP engines of one collector instance, and a session for a device's endpoint."""
+
+from __future__ import annotations
+
+from collectors._snmp.engine import CommunitySession, UdpEngine
+from collectors._snmp.options import SnmpEndpoint
+from collectors._snmp.session import Session
+from collectors._snmp.v3 import V3Engine, V3Session
+
+
+class SnmpClient:
+    """One UDP socket for every v1/v2c device, one pysnmp engine for the v3 ones."""
+
+    def __init__(self, max_in_flight: int = 512) -> None:
+        self.udp = UdpEngine(max_in_flight=max_in_flight)
+        self.v3 = V3Engine()
+
+    def session(self, host: str, endpoint: SnmpEndpoint, device: str = "") -> Session:
+        if endpoint.version == "3":
+            self.v3.warn_weak(device or host, endpoint)
+            return V3Session(self.v3, host, endpoint, self.udp)
+        return CommunitySession(
+            self.udp,
+            host,
+            endpoint.port,
+            endpoint.community.get_secret_value(),
+            version=0 if endpoint.version == "1" else 1,
+            timeout=endpoint.timeout,
+            retries=endpoint.retries,
+        )
+
+    async def close(self) -> None:
+        await self.udp.close()
+        self.v3.close()

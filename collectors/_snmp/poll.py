@@ -1,0 +1,468 @@
+"""One device's SNMP round: system group, chosen IF-MIB interfaces, user-defined OIDs.
+
+Per round, in the steady state, a device costs one GET (system group + user OIDs + every
+chosen interface's columns, split when it grows past ``MAX_VARBINDS``). The ifIndex of each
+chosen interface is found by walking ifName/ifDescr/ifAlias once, and again after a reboot,
+when an interface vanishes, or every ``reindex_interval`` seconds.
+
+What the device got wrong (a wrong type, a missing row, an unknown interface) is collected
+in ``problems``: the poll goes on with everything else.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from collectors._snmp import ber, oids
+from collectors._snmp.ber import Oid, VarBind
+from collectors._snmp.counters import CounterSet, Reading, rebooted
+from collectors._snmp.session import Session, SnmpError, walk_columns
+
+MAX_VARBINDS = 48
+NUMERIC_TAGS = frozenset({ber.INTEGER, ber.COUNTER32, ber.GAUGE32, ber.TIMETICKS, ber.COUNTER64})
+COUNTER_TAGS = frozenset({ber.COUNTER32, ber.COUNTER64})
+OPER_STATUS = {1: "up", 2: "down", 3: "testing", 4: "unknown", 5: "dormant", 6: "notPresent", 7: "lowerLayerDown"}
+
+
+class UserOid(BaseModel):
+    """A vendor value to read: CPU, memory, temperature ..."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="metric name, e.g. cpu_percent")
+    oid: str = Field(description="numeric OID of the instance (or of the column with walk:)")
+    type: Literal["gauge", "counter"] = "gauge"
+    scale: float = 1.0
+    walk: Literal["max", "min", "avg", "sum"] | None = Field(
+        None, description="walk the column and combine its rows (e.g. the busiest of several CPUs)"
+    )
+
+    @field_validator("oid")
+    @classmethod
+    def _numeric(cls, value: str) -> str:
+        ber.parse_oid(value)
+        return value.strip().lstrip(".")
+
+    @property
+    def oid_tuple(self) -> Oid:
+        return ber.parse_oid(self.oid)
+
+
+class PollOptions(BaseModel):
+    """What to read from a device beyond the system group."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    interfaces: list[str | int] = Field(
+        default_factory=list,
+        description='interfaces by ifName, ifDescr, ifAlias (globs allowed) or ifIndex; "all" for every one',
+    )
+    oids: list[UserOid] = Field(default_factory=list)
+    reindex_interval: float = Field(3600.0, gt=0, description="seconds between re-reads of the interface names")
+
+    @field_validator("oids")
+    @classmethod
+    def _unique_names(cls, value: list[UserOid]) -> list[UserOid]:
+        names = [o.name for o in value]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate OID name(s): {', '.join(duplicates)}")
+        return value
+
+
+@dataclass
+class Interface:
+    index: int
+    name: str
+    descr: str
+    alias: str
+
+    @property
+    def label(self) -> str:
+        return self.name or self.descr or f"ifIndex{self.index}"
+
+
+@dataclass
+class DeviceMemory:
+    """What a collector keeps per device between rounds."""
+
+    uptime: Reading | None = None
+    interfaces: list[Interface] | None = None
+    indexed_at: float = 0.0
+    selected: list[Interface] = field(default_factory=list)
+    counters: CounterSet = field(default_factory=CounterSet)
+    hc: bool | None = None  # 64-bit counters answered
+    last_seen: float = 0.0
+    reboots: int = 0
+
+
+@dataclass
+class PollResult:
+    ok: bool
+    ts: float
+    metrics: dict[str, float] = field(default_factory=dict)
+    info: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def message(self) -> str | None:
+        """The Sample's error: the failure, or what the device got partly wrong."""
+        if self.error:
+            return self.error
+        return "; ".join(self.problems) if self.problems else None
+
+
+def text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace").strip("\x00").strip()
+    if isinstance(value, tuple):
+        return ber.format_oid(value)
+    return "" if value is None else str(value)
+
+
+def numeric(varbind: VarBind, what: str, problems: list[str], counter: bool = False) -> int | float | None:
+    """The number in a varbind, or None with a problem saying what came instead."""
+    if varbind.is_exception:
+        problems.append(f"{what}: {varbind.type_name} ({ber.format_oid(varbind.oid)})")
+        return None
+    if counter and varbind.tag not in COUNTER_TAGS:
+        problems.append(f"{what}: expected a Counter32/Counter64, got {varbind.type_name}")
+        return None
+    if varbind.tag in NUMERIC_TAGS:
+        return int(varbind.value)
+    if varbind.tag in (ber.OCTET_STRING, ber.OPAQUE) and not counter:
+        try:
+            return float(text(varbind.value))
+        except ValueError:
+            pass
+    shown = text(varbind.value)[:40]
+    problems.append(f"{what}: expected a number, got {varbind.type_name}" + (f" {shown!r}" if shown else ""))
+    return None
+
+
+async def get_many(session: Session, wanted: Sequence[Oid]) -> list[VarBind]:
+    """GET any number of OIDs, ``MAX_VARBINDS`` per request; answers in the order asked."""
+    out: list[VarBind] = []
+    for start in range(0, len(wanted), MAX_VARBINDS):
+        chunk = list(wanted[start : start + MAX_VARBINDS])
+        answer = await session.get(chunk)
+        for asked, got in zip(chunk, answer, strict=False):
+            if got.oid != asked and not got.is_exception:
+                out.append(VarBind(asked, ber.NO_SUCH_INSTANCE, None))
+            else:
+                out.append(got)
+        if len(answer) < len(chunk):
+            out.extend(VarBind(o, ber.NO_SUCH_INSTANCE, None) for o in chunk[len(answer) :])
+    return out
+
+
+async def read_interfaces(session: Session, max_repetitions: int) -> tuple[list[Interface], list[str]]:
+    """Walk ifDescr, ifName and ifAlias together: the device's interfaces by index."""
+    rows, problems = await walk_columns(session, [oids.IF_DESCR, oids.IF_NAME, oids.IF_ALIAS], max_repetitions)
+    found: dict[int, Interface] = {}
+    for root, attribute in ((oids.IF_DESCR, "descr"), (oids.IF_NAME, "name"), (oids.IF_ALIAS, "alias")):
+        for varbind in rows[root]:
+            if len(varbind.oid) != len(root) + 1:
+                continue
+            index = varbind.oid[-1]
+            interface = found.setdefault(index, Interface(index, "", "", ""))
+            if varbind.tag != ber.OCTET_STRING:
+                problems.append(f"{ber.format_oid(varbind.oid)}: expected OCTET STRING, got {varbind.type_name}")
+                continue
+            setattr(interface, attribute, text(varbind.value))
+    if not found:
+        problems.append("the device lists no interfaces (IF-MIB ifTable empty or not readable)")
+    return [found[i] for i in sorted(found)], problems
+
+
+def select_interfaces(
+    interfaces: Sequence[Interface], selectors: Sequence[str | int]
+) -> tuple[list[Interface], list[str]]:
+    """The interfaces the selectors name, in selector order, and selectors that matched nothing."""
+    chosen: dict[int, Interface] = {}
+    unmatched: list[str] = []
+    for selector in selectors:
+        matches: list[Interface]
+        if isinstance(selector, int) or (isinstance(selector, str) and selector.isdigit()):
+            matches = [i for i in interfaces if i.index == int(selector)]
+        elif selector.lower() in ("all", "*"):
+            matches = list(interfaces)
+        else:
+            matches = [i for i in interfaces if selector in (i.name, i.descr, i.alias)]
+            if not matches:
+                lowered = selector.lower()
+                matches = [i for i in interfaces if lowered in (i.name.lower(), i.descr.lower(), i.alias.lower())]
+            if not matches and any(ch in selector for ch in "*?["):
+                matches = [
+                    i for i in interfaces if any(fnmatch.fnmatchcase(v, selector) for v in (i.name, i.descr, i.alias) if v)
+                ]
+        if not matches:
+            unmatched.append(str(selector))
+        for interface in matches:
+            chosen.setdefault(interface.index, interface)
+    return list(chosen.values()), unmatched
+
+
+def unique_labels(interfaces: Sequence[Interface]) -> dict[int, str]:
+    labels: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    for interface in interfaces:
+        label = interface.label
+        if label in seen:
+            label = f"{label}#{interface.index}"
+        seen[label] = interface.index
+        labels[interface.index] = label
+    return labels
+
+
+HC_COLUMNS = (
+    ("admin", oids.IF_ADMIN_STATUS),
+    ("oper", oids.IF_OPER_STATUS),
+    ("speed", oids.IF_HIGH_SPEED),
+    ("in", oids.IF_HC_IN_OCTETS),
+    ("out", oids.IF_HC_OUT_OCTETS),
+    ("in_errors", oids.IF_IN_ERRORS),
+    ("out_errors", oids.IF_OUT_ERRORS),
+    ("in_discards", oids.IF_IN_DISCARDS),
+    ("out_discards", oids.IF_OUT_DISCARDS),
+)
+COLUMNS_32 = (
+    ("admin", oids.IF_ADMIN_STATUS),
+    ("oper", oids.IF_OPER_STATUS),
+    ("speed", oids.IF_SPEED),
+    ("in", oids.IF_IN_OCTETS),
+    ("out", oids.IF_OUT_OCTETS),
+    ("in_errors", oids.IF_IN_ERRORS),
+    ("out_errors", oids.IF_OUT_ERRORS),
+    ("in_discards", oids.IF_IN_DISCARDS),
+    ("out_discards", oids.IF_OUT_DISCARDS),
+)
+
+
+class DevicePoller:
+    """Polls one device per call, keeping its memory between calls."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+
+    async def poll(
+        self,
+        session: Session,
+        options: PollOptions,
+        memory: DeviceMemory,
+        max_repetitions: int = 25,
+        extra: Sequence[Oid] = (),
+    ) -> tuple[PollResult, list[VarBind]]:
+        """One round for one device. ``extra`` OIDs are fetched in the first GET and returned raw."""
+        started = self.clock()
+        result = PollResult(ok=False, ts=started)
+        scalar_oids = [o.oid_tuple for o in options.oids if o.walk is None]
+        first = [*oids.SYSTEM, *scalar_oids, *extra]
+        clock = time.perf_counter()
+        try:
+            answer = await get_many(session, first)
+        except SnmpError as exc:
+            result.error = str(exc)
+            return result, []
+        except OSError as exc:
+            result.error = f"cannot reach the agent: {exc.strerror or exc}"
+            return result, []
+        result.metrics["rtt_seconds"] = time.perf_counter() - clock
+        at = self.clock()
+        result.ok = True
+        memory.last_seen = at
+        system, user_values, extra_values = answer[:4], answer[4 : 4 + len(scalar_oids)], answer[4 + len(scalar_oids) :]
+        did_reboot = self._system(system, at, memory, result)
+        try:
+            await self._user_oids(session, options, user_values, at, memory, result, max_repetitions)
+            if options.interfaces:
+                await self._interfaces(session, options, memory, result, max_repetitions, did_reboot)
+        except SnmpError as exc:  # the agent answered the first GET but not a later one
+            result.problems.append(f"stopped part-way: {exc}")
+        return result, list(extra_values)
+
+    def _system(self, system: list[VarBind], at: float, memory: DeviceMemory, result: PollResult) -> bool:
+        descr, object_id, uptime, name = system
+        for varbind, key in ((descr, "sys_descr"), (name, "sys_name")):
+            if varbind.tag == ber.OCTET_STRING:
+                result.info[key] = text(varbind.value)[:255]
+            elif not varbind.is_exception:
+                result.problems.append(f"{key}: expected OCTET STRING, got {varbind.type_name}")
+        if object_id.tag == ber.OBJECT_IDENTIFIER:
+            result.info["sys_object_id"] = text(object_id.value)
+        did_reboot = False
+        if uptime.tag != ber.TIMETICKS:
+            if uptime.is_exception:
+                result.problems.append(f"sysUpTime: {uptime.type_name}")
+            else:
+                result.problems.append(f"sysUpTime: expected TimeTicks, got {uptime.type_name}: reboots not detected")
+        else:
+            ticks = int(uptime.value)
+            did_reboot = rebooted(memory.uptime, ticks, at)
+            result.metrics["uptime_seconds"] = ticks / 100
+            result.metrics["rebooted"] = 1.0 if did_reboot else 0.0
+            if did_reboot and memory.uptime is not None:
+                memory.reboots += 1
+                result.info["reboot"] = (
+                    f"uptime went from {memory.uptime.value / 100:.0f} s to {ticks / 100:.0f} s: "
+                    f"the device restarted about {ticks / 100:.0f} s ago"
+                )
+                memory.counters.reset()
+                memory.interfaces = None
+            memory.uptime = Reading(ticks, at)
+        return did_reboot
+
+    async def _user_oids(
+        self,
+        session: Session,
+        options: PollOptions,
+        values: list[VarBind],
+        at: float,
+        memory: DeviceMemory,
+        result: PollResult,
+        max_repetitions: int,
+    ) -> None:
+        scalars = [o for o in options.oids if o.walk is None]
+        for spec, varbind in zip(scalars, values, strict=True):
+            self._user_value(spec, numeric(varbind, spec.name, result.problems, spec.type == "counter"), at, memory, result)
+        walked = [o for o in options.oids if o.walk is not None]
+        if not walked:
+            return
+        rows, problems = await walk_columns(session, [o.oid_tuple for o in walked], max_repetitions)
+        result.problems.extend(problems)
+        walk_at = self.clock()
+        for spec in walked:
+            numbers = [numeric(v, spec.name, result.problems, spec.type == "counter") for v in rows[spec.oid_tuple]]
+            present = [n for n in numbers if n is not None]
+            if not present:
+                if not rows[spec.oid_tuple]:
+                    result.problems.append(f"{spec.name}: the column {spec.oid} has no rows")
+                continue
+            combined = {"max": max, "min": min, "sum": sum, "avg": lambda xs: sum(xs) / len(xs)}[spec.walk or "max"](present)
+            self._user_value(spec, combined, walk_at, memory, result)
+
+    @staticmethod
+    def _user_value(spec: UserOid, value: float | None, at: float, memory: DeviceMemory, result: PollResult) -> None:
+        if value is None:
+            return
+        if spec.type == "gauge":
+            result.metrics[spec.name] = value * spec.scale
+            return
+        rate = memory.counters.rate(f"oid:{spec.name}", int(value), at, bits=64 if value >= 2**32 else 32)
+        if rate is not None:
+            result.metrics[spec.name] = rate * spec.scale
+
+    async def _interfaces(
+        self,
+        session: Session,
+        options: PollOptions,
+        memory: DeviceMemory,
+        result: PollResult,
+        max_repetitions: int,
+        did_reboot: bool,
+    ) -> None:
+        now = self.clock()
+        reindexed = False
+        if memory.interfaces is None or did_reboot or now - memory.indexed_at > options.reindex_interval:
+            await self._reindex(session, options, memory, result, max_repetitions)
+            reindexed = True
+        if not memory.selected:
+            return
+        values, at = await self._read_columns(session, memory)
+        if not reindexed and any(values[i.index]["oper"].is_exception for i in memory.selected):
+            await self._reindex(session, options, memory, result, max_repetitions)  # an interface vanished
+            if not memory.selected:
+                return
+            values, at = await self._read_columns(session, memory)
+        if memory.hc is None and session.version != 0:
+            hc_missing = all(values[i.index]["in"].is_exception for i in memory.selected)
+            oper_present = any(not values[i.index]["oper"].is_exception for i in memory.selected)
+            memory.hc = not (hc_missing and oper_present)
+            if not memory.hc:
+                result.problems.append("no 64-bit counters (ifHCInOctets): using 32-bit ifInOctets")
+                values, at = await self._read_columns(session, memory)
+        labels = unique_labels(memory.selected)
+        down = 0
+        for interface in memory.selected:
+            label = labels[interface.index]
+            if interface.alias:
+                result.info[f"if.{label}.alias"] = interface.alias
+            down += self._interface_metrics(label, values[interface.index], at, memory, result)
+        result.metrics["interfaces_down"] = float(down)
+
+    async def _reindex(
+        self, session: Session, options: PollOptions, memory: DeviceMemory, result: PollResult, max_repetitions: int
+    ) -> None:
+        interfaces, problems = await read_interfaces(session, max_repetitions)
+        result.problems.extend(problems)
+        memory.interfaces = interfaces
+        memory.indexed_at = self.clock()
+        selected, unmatched = select_interfaces(interfaces, options.interfaces)
+        if unmatched:
+            known = ", ".join(i.label for i in interfaces[:12]) + (" ..." if len(interfaces) > 12 else "")
+            result.problems.append(f"interface(s) not found: {', '.join(unmatched)} (device has: {known or 'none'})")
+        memory.selected = selected
+
+    async def _read_columns(self, session: Session, memory: DeviceMemory) -> tuple[dict[int, dict[str, VarBind]], float]:
+        columns = COLUMNS_32 if (memory.hc is False or session.version == 0) else HC_COLUMNS
+        wanted = [(*column, interface.index) for interface in memory.selected for _, column in columns]
+        answer = await get_many(session, wanted)
+        at = self.clock()
+        values: dict[int, dict[str, VarBind]] = {}
+        position = 0
+        for interface in memory.selected:
+            row = values.setdefault(interface.index, {})
+            for key, _ in columns:
+                row[key] = answer[position]
+                position += 1
+        return values, at
+
+    @staticmethod
+    def _interface_metrics(
+        label: str, row: dict[str, VarBind], at: float, memory: DeviceMemory, result: PollResult
+    ) -> int:
+        """Metrics of one interface; returns 1 when it is administratively up but not operating."""
+        problems = result.problems
+        prefix = f"if.{label}"
+        hc = row["in"].tag == ber.COUNTER64 or (memory.hc is not False and row["in"].is_exception)
+        admin = numeric(row["admin"], f"{prefix} ifAdminStatus", problems)
+        oper = numeric(row["oper"], f"{prefix} ifOperStatus", problems)
+        if admin is not None:
+            result.metrics[f"{prefix}.admin_up"] = 1.0 if admin == 1 else 0.0
+        if oper is not None:
+            result.metrics[f"{prefix}.oper_up"] = 1.0 if oper == 1 else 0.0
+            result.info[f"{prefix}.status"] = OPER_STATUS.get(int(oper), str(oper))
+        speed = numeric(row["speed"], f"{prefix} speed", problems)
+        speed_bps = None
+        if speed:
+            speed_bps = float(speed) * (1e6 if hc else 1.0)
+            result.metrics[f"{prefix}.speed_bps"] = speed_bps
+        bits = 64 if hc else 32
+        for direction in ("in", "out"):
+            value = numeric(row[direction], f"{prefix} {direction} octets", problems, counter=True)
+            if value is None:
+                memory.counters.readings.pop(f"{prefix}.{direction}", None)
+                continue
+            rate = memory.counters.rate(
+                f"{prefix}.{direction}", int(value), at, bits=bits, max_per_second=speed_bps / 8 if speed_bps else 5e10
+            )
+            if rate is not None:
+                bps = rate * 8
+                result.metrics[f"{prefix}.{direction}_bps"] = bps
+                if speed_bps:
+                    result.metrics[f"{prefix}.{direction}_util_percent"] = 100.0 * bps / speed_bps
+        for key in ("in_errors", "out_errors", "in_discards", "out_discards"):
+            value = numeric(row[key], f"{prefix} {key}", problems, counter=True)
+            if value is None:
+                continue
+            delta = memory.counters.delta(f"{prefix}.{key}", int(value), at)
+            if delta is not None:
+                result.metrics[f"{prefix}.{key}"] = float(delta)
+        return 1 if admin == 1 and oper is not None and oper != 1 else 0
