@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from peers import Peer, free_port, need, need_binary, wait_for
 
 from collectors._snmp import ber
-from peers import Peer, free_port, need, need_binary, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"
