@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from peers import Peer, free_port, need, tcp_open, wait_for
+from peers import Peer, free_port, need, need_binary, tcp_open, wait_for
 
 HERE = Path(__file__).parent
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -48,3 +49,89 @@ def gst_rtsp(tmp_path: Path, gst_ok: bool) -> Iterator[Callable[..., int]]:
     yield start
     for peer in peers:
         peer.stop()
+
+
+def free_udp_tcp_port() -> int:
+    """A port free for both TCP and UDP on 127.0.0.1 (SIP listens on both)."""
+    for _ in range(50):
+        port = free_port()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            try:
+                udp.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port")
+
+
+KAMAILIO_CFG = """#!KAMAILIO
+debug=2
+log_stderror=yes
+children=1
+tcp_children=1
+listen=udp:127.0.0.1:{port}
+listen=tcp:127.0.0.1:{port}
+mpath="{modules}"
+loadmodule "sl.so"
+request_route {{
+    if (method=="OPTIONS") {{ sl_send_reply("200","OK"); exit; }}
+    sl_send_reply("404","Not here");
+}}
+"""
+KAMAILIO_MODULES = ("/usr/lib/x86_64-linux-gnu/kamailio/modules", "/usr/lib/kamailio/modules")
+
+
+@pytest.fixture
+def kamailio(tmp_path: Path) -> Iterator[int]:
+    """kamailio answering OPTIONS with 200 on UDP and TCP; yields the port."""
+    binary = need_binary("kamailio", "/usr/sbin/kamailio")
+    modules = next((m for m in KAMAILIO_MODULES if Path(m, "sl.so").exists()), None)
+    need(modules, "kamailio's sl module is not installed")
+    port = free_udp_tcp_port()
+    cfg = tmp_path / "kamailio.cfg"
+    cfg.write_text(KAMAILIO_CFG.format(port=port, modules=modules))
+    rundir = tmp_path / "kamailio-run"
+    rundir.mkdir()
+    peer = Peer([binary, "-DD", "-E", "-f", str(cfg), "-P", str(rundir / "pid"), "-Y", str(rundir)], log=tmp_path / "kamailio.log")
+    wait_for(lambda: peer.assert_running() or tcp_open("127.0.0.1", port), 10, "kamailio")
+    yield port
+    peer.stop()
+
+
+@pytest.fixture
+def sipp_uas(tmp_path: Path) -> Iterator[Callable[..., int]]:
+    """Start sipp as a UAS: ``sipp_uas(delay_ms=0, status=200, drop=False, transport="udp") -> port``."""
+    binary = need_binary("sipp", "/usr/bin/sipp")
+    peers: list[Peer] = []
+
+    def start(delay_ms: int = 0, status: int = 200, drop: bool = False, transport: str = "udp") -> int:
+        port = free_udp_tcp_port()
+        if drop:
+            scenario = HERE / "sipp" / "options_drop.xml"
+        else:
+            scenario = tmp_path / f"options_uas_{port}.xml"
+            template = (HERE / "sipp" / "options_uas.xml").read_text()
+            scenario.write_text(template.replace("{delay}", str(delay_ms)).replace("{status}", str(status)))
+        argv = [binary, "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(port), "-nostdin", "-bind_local"]
+        if transport == "tcp":
+            argv += ["-t", "t1"]
+        peer = Peer(argv, log=tmp_path / f"sipp-{port}.log", cwd=tmp_path)
+        peers.append(peer)
+        if transport == "tcp":
+            wait_for(lambda: peer.assert_running() or tcp_open("127.0.0.1", port), 10, "sipp")
+        else:
+            wait_for(lambda: peer.assert_running() or _udp_bound(port), 10, "sipp")
+        return port
+
+    yield start
+    for peer in peers:
+        peer.stop()
+
+
+def _udp_bound(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        try:
+            udp.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
