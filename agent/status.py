@@ -41,12 +41,14 @@ class GroupRate:
 
     @property
     def level(self) -> str:
-        """``ok``, ``warn`` (within the margin above the threshold) or ``breach``."""
+        """``breach`` below the threshold; ``warn`` from the threshold up to and including
+        threshold + margin (95 % with a 1 % margin warns at 96 %, before the rate is lost);
+        else ``ok``."""
         if self.rate is None or self.threshold is None:
             return "ok"
         if self.rate < self.threshold - 1e-12:
             return "breach"
-        if self.rate < self.threshold + self.warn_margin - 1e-12:
+        if self.warn_margin > 0 and self.rate <= self.threshold + self.warn_margin + 1e-12:
             return "warn"
         return "ok"
 
