@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,9 +90,10 @@ class Snmpsim:
 
 
 @pytest.fixture(scope="module")
-def snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snmpsim]:
+def snmpsim() -> Iterator[Snmpsim]:
     need(SNMPSIM.exists(), f"{SNMPSIM} missing (scripts/test.d/snmpsim.sh makes it)")
-    root = tmp_path_factory.mktemp("snmpsim")
+    # not under pytest's tmp dir: that one is private to root, and snmpsim runs as nobody
+    root = Path(tempfile.mkdtemp(prefix="yunwei-snmpsim-"))
     data, cache = root / "data", root / "cache"
     data.mkdir()
     cache.mkdir()
@@ -114,3 +116,4 @@ def snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snmpsim]:
         yield Snmpsim(port, peer)
     finally:
         peer.stop()
+        shutil.rmtree(root, ignore_errors=True)
