@@ -60,6 +60,7 @@ FAMILY_HELP = {
 }
 # interface metrics if.<name>.<metric>: <metric> → direction of yunwei_if_bits_per_second
 IF_BPS = {"in_bps": "in", "out_bps": "out"}
+IF_UTIL = {"in_util_percent": "in", "out_util_percent": "out"}
 FAULT_LEVELS = (1, 2, 3, 4)
 
 
@@ -206,6 +207,10 @@ class PrometheusExporter(Exporter):
             "yunwei_if_bits_per_second", "Interface bit rate over the last polling interval",
             labels=[*PROBE_LABELS, "interface", "direction"],
         )
+        if_util = GaugeMetricFamily(
+            "yunwei_if_utilization_ratio", "Interface bit rate / interface speed (0..1)",
+            labels=[*PROBE_LABELS, "interface", "direction"],
+        )
         if_other = GaugeMetricFamily(
             "yunwei_if_metric", "Other interface metrics (if.<interface>.<name>)", labels=[*PROBE_LABELS, "interface", "name"]
         )
@@ -233,11 +238,13 @@ class PrometheusExporter(Exporter):
                     _, interface, metric = split
                     if metric in IF_BPS:
                         if_bps.add_metric([*labels, interface, IF_BPS[metric]], float(value))
+                    elif metric in IF_UTIL:
+                        if_util.add_metric([*labels, interface, IF_UTIL[metric]], float(value) / 100.0)
                     elif generic:
                         if_other.add_metric([*labels, interface, metric], float(value))
                 elif generic:
                     other.add_metric([*labels, name], float(value))
-        families: list[Metric] = [up, seen, *named.values(), if_bps]
+        families: list[Metric] = [up, seen, *named.values(), if_bps, if_util]
         if generic:
             families += [if_other, other]
         families += self._device_families(agent_id)
