@@ -45,12 +45,13 @@ MAX_CATCH_UP = 0.01  # seconds of pacing debt that may be sent as one burst afte
 SEQ_SPACE = 65536
 RESOLVE_TIMEOUT = 5.0
 RESOLVE_TTL = 300.0
+YIELD_EVERY = 2048  # long loops over targets give the event loop a turn this often
 RETRY_DELAY = 0.001
 MAX_RETRIES = 200  # a send refused with ENOBUFS/EAGAIN this often in a row counts as failed
 ANC_SIZE = socket.CMSG_SPACE(16)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PingRequest:
     """One target of a round: ``count`` echoes of ``size`` payload bytes, each awaited ``timeout`` s."""
 
@@ -138,7 +139,9 @@ async def resolve_many(addresses: Iterable[str]) -> dict[str, Resolved | str]:
     results: dict[str, Resolved | str] = {}
     names: list[str] = []
     now = time.monotonic()
-    for address in set(addresses):
+    for number, address in enumerate(set(addresses)):
+        if number % YIELD_EVERY == YIELD_EVERY - 1:
+            await asyncio.sleep(0)
         literal = literal_address(address)
         if literal is not None:
             results[address] = literal
@@ -287,7 +290,6 @@ class _Round:
         self,
         loop: asyncio.AbstractEventLoop,
         stats: list[PingStats],
-        jobs: list[tuple[int, PingRequest, Resolved]],
         interval: float,
         period: float,
     ) -> None:
@@ -304,12 +306,11 @@ class _Round:
         self.timeout_ns: dict[int, int] = {}
         self.timeout: dict[int, float] = {}
         self.pass_starts: list[int] = []  # first echo index of each pass
-        self._plan(jobs)
-        total = len(self.echo_job)
-        self.total = total
-        self.sent_ns = [0] * total
-        self.rtt_ns = [-1] * total
-        self.state = bytearray(total)  # 0 pending, 1 answered (or late), 2 failed
+        self.ready = False  # replies are ignored until the plan is complete
+        self.total = 0
+        self.sent_ns: list[int] = []
+        self.rtt_ns: list[int] = []
+        self.state = bytearray()  # per echo: 0 pending, 1 answered (or late), 2 failed
         self.next_echo = 0
         self.next_pass = 1
         self.pass_started = 0.0
@@ -320,13 +321,16 @@ class _Round:
         self._handle: asyncio.Handle | asyncio.TimerHandle | None = None
         self._job_error: dict[int, str] = {}
 
-    def _plan(self, jobs: list[tuple[int, PingRequest, Resolved]]) -> None:
+    async def plan(self, jobs: list[tuple[int, PingRequest, Resolved]]) -> None:
+        """Order the echoes (pass by pass), give each its lane and sequence number."""
         lanes: dict[tuple[int, int, int], _Lane] = {}  # (family, size, lane number) -> lane
         used: dict[tuple[int, int], int] = {}  # echoes per (family, size) so far
         max_count = max((request.count for _, request, _ in jobs), default=0)
         for pass_no in range(max_count):
             self.pass_starts.append(len(self.echo_job))
-            for index, request, (family, sockaddr, _) in jobs:
+            for number_in_pass, (index, request, (family, sockaddr, _)) in enumerate(jobs):
+                if number_in_pass % YIELD_EVERY == YIELD_EVERY - 1:
+                    await asyncio.sleep(0)
                 if pass_no >= request.count:
                     continue
                 number = used.get((family, request.size), 0)
@@ -346,6 +350,11 @@ class _Round:
                     self.timeout[index] = request.timeout
                     self.timeout_ns[index] = int(request.timeout * 1e9)
         self.pass_starts.append(len(self.echo_job))
+        total = self.total = len(self.echo_job)
+        self.sent_ns = [0] * total
+        self.rtt_ns = [-1] * total
+        self.state = bytearray(total)
+        self.ready = True
 
     # sending ---------------------------------------------------------------------------------
 
@@ -434,7 +443,7 @@ class _Round:
     # receiving -------------------------------------------------------------------------------
 
     def on_reply(self, lane: _Lane, seq: int, stamp: int, data: bytes, payload_at: int) -> None:
-        if seq >= len(lane.echoes):
+        if seq >= len(lane.echoes) or not self.ready:
             return
         index = lane.echoes[seq]
         sent = self.sent_ns[index]
@@ -449,7 +458,7 @@ class _Round:
         self._resolved()
 
     def on_error(self, lane: _Lane, seq: int, reason: str) -> None:
-        if seq >= len(lane.echoes):
+        if seq >= len(lane.echoes) or not self.ready:
             return
         index = lane.echoes[seq]
         if not self.sent_ns[index] or self.state[index]:
@@ -500,12 +509,18 @@ async def ping_plan(requests: Sequence[PingRequest], interval_ms: float = 1.0, p
     Never raises for device-side problems: an unresolvable name, a refused send or missing
     ICMP privileges end up in ``PingStats.error`` with ``sent == 0`` or lost echoes.
     """
-    stats = [PingStats(address=request.address) for request in requests]
+    stats: list[PingStats] = []
+    for number, request in enumerate(requests):
+        if number % YIELD_EVERY == YIELD_EVERY - 1:
+            await asyncio.sleep(0)
+        stats.append(PingStats(address=request.address))
     if not requests:
         return stats
     resolved = await resolve_many(request.address for request in requests)
     jobs: list[tuple[int, PingRequest, Resolved]] = []
     for index, request in enumerate(requests):
+        if index % YIELD_EVERY == YIELD_EVERY - 1:
+            await asyncio.sleep(0)
         outcome = resolved[request.address]
         if isinstance(outcome, str):
             stats[index].error = outcome
@@ -516,8 +531,9 @@ async def ping_plan(requests: Sequence[PingRequest], interval_ms: float = 1.0, p
     jobs, unavailable = _usable(loop, jobs)
     for index, reason in unavailable:
         stats[index].error = reason
-    round_ = _Round(loop, stats, jobs, max(0.0, interval_ms) / 1000.0, max(0.0, period_ms) / 1000.0)
+    round_ = _Round(loop, stats, max(0.0, interval_ms) / 1000.0, max(0.0, period_ms) / 1000.0)
     try:
+        await round_.plan(jobs)
         round_.start()
         await round_.future
     finally:
@@ -555,8 +571,10 @@ async def ping_many(
     size: int = 56,
 ) -> dict[str, PingStats]:
     """Ping each distinct address ``count`` times in one round; results keyed by address."""
-    unique = list(dict.fromkeys(addresses))
-    results = await ping_plan(
-        [PingRequest(address, count, timeout, size) for address in unique], interval_ms=interval_ms, period_ms=period_ms
-    )
+    requests: list[PingRequest] = []
+    for address in dict.fromkeys(addresses):
+        if len(requests) % YIELD_EVERY == YIELD_EVERY - 1:
+            await asyncio.sleep(0)
+        requests.append(PingRequest(address, count, timeout, size))
+    results = await ping_plan(requests, interval_ms=interval_ms, period_ms=period_ms)
     return {stats.address: stats for stats in results}

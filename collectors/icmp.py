@@ -39,6 +39,7 @@ identifiers) and never raise for device-side problems.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import time
 from collections import defaultdict
@@ -48,7 +49,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.model import Sample
-from collectors._icmp_engine import PingRequest, PingStats, ping_many, ping_plan
+from collectors._icmp_engine import YIELD_EVERY, PingRequest, PingStats, ping_many, ping_plan
 from collectors._icmp_socket import icmp_permission_problem
 from collectors.base import Collector, Target
 from collectors.registry import register
@@ -98,12 +99,19 @@ class IcmpCollector(Collector):
 
     async def _round(self, batch: list[Target], interval_ms: float, period_ms: float) -> list[Sample]:
         requests = []
-        for target in batch:
+        for number, target in enumerate(batch):
+            if number % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)  # 10,000 targets: let other rounds breathe
             options: IcmpOptions = target.options
             requests.append(PingRequest(target.address, options.count, options.timeout, options.size))
         interval_ms = self._fit_pacing(batch, requests, interval_ms)
         results = await ping_plan(requests, interval_ms=interval_ms, period_ms=period_ms)
-        return [to_sample(target, stats) for target, stats in zip(batch, results, strict=True)]
+        samples = []
+        for number, (target, stats) in enumerate(zip(batch, results, strict=True)):
+            if number % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)
+            samples.append(to_sample(target, stats))
+        return samples
 
     def _fit_pacing(self, batch: list[Target], requests: list[PingRequest], interval_ms: float) -> float:
         """The spacing to use so that sending takes at most PACING_SHARE of the round's interval."""
