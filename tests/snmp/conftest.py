@@ -117,3 +117,73 @@ def snmpsim() -> Iterator[Snmpsim]:
     finally:
         peer.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+NUT_DEV_ONLINE = {
+    "ups.status": "OL",
+    "battery.charge": "100",
+    "battery.runtime": "14400",
+    "input.voltage": "220",
+    "output.voltage": "220",
+    "ups.load": "35",
+    "ups.mfr": "Sim",
+    "ups.model": "Hotline-6K",
+}
+
+
+@dataclass
+class Nut:
+    port: int
+    ups: str
+    dev: Path
+    peers: list[Peer]
+
+    def write(self, values: dict[str, str]) -> None:
+        """Rewrite the .dev file (a new file, so the driver sees a new mtime)."""
+        staging = self.dev.with_suffix(".tmp")
+        staging.write_text("".join(f"{k}: {v}\n" for k, v in values.items()))
+        os.chmod(staging, 0o644)
+        os.replace(staging, self.dev)
+
+
+@pytest.fixture(scope="module")
+def nut() -> Iterator[Nut]:
+    """upsd with the dummy-ups driver serving one UPS, ``hotline``, from a .dev file."""
+    driver = need_binary("dummy-ups", "/lib/nut/dummy-ups")
+    upsd = need_binary("nut-upsd", "/lib/nut/upsd")  # /sbin/upsd is a wrapper that wants nut.conf
+    root = Path(tempfile.mkdtemp(prefix="yunwei-nut-"))  # the nut user must reach it
+    os.chmod(root, 0o777)
+    port = free_port()
+    (root / "ups.conf").write_text('[hotline]\n  driver = dummy-ups\n  port = hotline.dev\n  pollinterval = 1\n  desc = "12345 hotline"\n')
+    (root / "upsd.conf").write_text(f"LISTEN 127.0.0.1 {port}\n")
+    (root / "upsd.users").write_text("")
+    state = Nut(port, "hotline", root / "hotline.dev", [])
+    state.write(NUT_DEV_ONLINE)
+    for path in root.iterdir():
+        os.chmod(path, 0o644)
+    env = {"NUT_CONFPATH": str(root), "NUT_STATEPATH": str(root)}
+    user = ["-u", "nut"] if os.geteuid() == 0 else []
+    try:
+        state.peers.append(Peer([driver, "-a", "hotline", "-F", *user], log=root / "driver.log", env=env))
+        wait_for(lambda: state.peers[0].assert_running() or (root / "dummy-ups-hotline").exists(), 10, "dummy-ups")
+        state.peers.append(Peer([upsd, "-F", *user], log=root / "upsd.log", env=env))
+        wait_for(lambda: state.peers[1].assert_running() or _nut_status(port) == "OL", 15, "upsd")
+        yield state
+    finally:
+        for peer in reversed(state.peers):
+            peer.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _nut_status(port: int) -> str | None:
+    with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+        sock.sendall(b"GET VAR hotline ups.status\n")
+        reply = sock.recv(4096).decode()
+    if reply.startswith("VAR hotline ups.status "):
+        return reply.split(" ", 3)[3].strip().strip('"')
+    return None
+
+
+def wait_nut_status(nut: Nut, status: str, timeout: float = 10.0) -> None:
+    """Bounded wait until upsd serves the status just written to the .dev file."""
+    wait_for(lambda: _nut_status(nut.port) == status, timeout, f"upsd status {status!r}")

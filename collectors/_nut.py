@@ -1,0 +1,95 @@
+"""A minimal client of NUT's ``upsd`` network protocol (TCP 3493): ``LIST VAR <ups>``.
+
+Reply lines look like ``VAR su700 ups.status "OB LB"`` between ``BEGIN LIST VAR su700`` and
+``END LIST VAR su700``; errors are ``ERR <CODE>``. ``DATA-STALE`` and
+``DRIVER-NOT-CONNECTED`` mean upsd is up but has lost the UPS itself: comms lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+NUT_PORT = 3493
+MAX_LINES = 2000
+
+ERRORS = {
+    "UNKNOWN-UPS": "upsd does not know a UPS named {ups!r} (check ups.conf / the nut_ups option)",
+    "DATA-STALE": "comms lost: upsd has no fresh data from the UPS (the driver lost contact)",
+    "DRIVER-NOT-CONNECTED": "comms lost: upsd's driver for {ups!r} is not running or not connected",
+    "ACCESS-DENIED": "upsd refused access (check upsd.conf LISTEN and upsd.users)",
+}
+
+
+class NutError(Exception):
+    """upsd answered with an error, or something that is not the protocol."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+    @property
+    def comms_lost(self) -> bool:
+        return self.code in ("DATA-STALE", "DRIVER-NOT-CONNECTED")
+
+
+def _unquote(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        text = text[1:-1]
+    out = []
+    escaped = False
+    for ch in text:
+        if escaped:
+            out.append(ch)
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def parse_list_var(ups: str, lines: list[str]) -> dict[str, str]:
+    """The variables of a ``LIST VAR`` reply (without the BEGIN/END lines)."""
+    values: dict[str, str] = {}
+    prefix = f"VAR {ups} "
+    for line in lines:
+        if line.startswith(prefix):
+            name, _, rest = line[len(prefix) :].partition(" ")
+            values[name] = _unquote(rest)
+    return values
+
+
+async def list_vars(host: str, ups: str, port: int = NUT_PORT, timeout: float = 5.0) -> dict[str, str]:
+    """Every variable upsd holds for ``ups``. Raises NutError, OSError or TimeoutError."""
+    return await asyncio.wait_for(_list_vars(host, ups, port), timeout)
+
+
+async def _list_vars(host: str, ups: str, port: int) -> dict[str, str]:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(f"LIST VAR {ups}\n".encode())
+        await writer.drain()
+        first = (await reader.readline()).decode("utf-8", errors="replace").strip()
+        if first.startswith("ERR "):
+            code = first[4:].split()[0] if len(first) > 4 else "UNKNOWN"
+            raise NutError(code, ERRORS.get(code, f"upsd error {code}").format(ups=ups))
+        if first != f"BEGIN LIST VAR {ups}":
+            raise NutError("PROTOCOL", f"not a NUT upsd reply: {first[:60]!r}")
+        lines: list[str] = []
+        while len(lines) < MAX_LINES:
+            raw = await reader.readline()
+            if not raw:
+                raise NutError("PROTOCOL", "upsd closed the connection in the middle of LIST VAR")
+            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            if line == f"END LIST VAR {ups}":
+                break
+            lines.append(line)
+        with contextlib.suppress(OSError):
+            writer.write(b"LOGOUT\n")
+        return parse_list_var(ups, lines)
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError, asyncio.TimeoutError):
+            await asyncio.wait_for(writer.wait_closed(), 1.0)
