@@ -40,7 +40,7 @@ from collectors._icmp_socket import (
     parse_message,
 )
 
-CHUNK = 256  # most echoes sent in one go before the event loop gets control back
+CHUNK = 256  # most echoes sent in one go before the event loop gets control back (and reads replies)
 MAX_CATCH_UP = 0.01  # seconds of pacing debt that may be sent as one burst after a stall
 SEQ_SPACE = 65536
 RESOLVE_TIMEOUT = 5.0
@@ -209,6 +209,7 @@ class _Endpoint:
         self.bufsize = 2048
         self.reply_type = ICMP_ECHO_REPLY if icmp.family == socket.AF_INET else ICMP6_ECHO_REPLY
         self.ip_header = icmp.raw and icmp.family == socket.AF_INET
+        self.rcvbuf = icmp.sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
         loop.add_reader(icmp.sock.fileno(), self._readable)
 
     def new_lane(self, round_: _Round, size: int) -> _Lane:
@@ -317,6 +318,7 @@ class _Round:
         self.next_at = 0.0
         self.outstanding = 0
         self.retries = 0
+        self.chunk = CHUNK
         self.deadline = 0.0
         self._handle: asyncio.Handle | asyncio.TimerHandle | None = None
         self._job_error: dict[int, str] = {}
@@ -354,6 +356,11 @@ class _Round:
         self.sent_ns = [0] * total
         self.rtt_ns = [-1] * total
         self.state = bytearray(total)
+        # Replies of up to two chunks can wait between two reads (the next chunk's callback is
+        # queued before the reader's): keep them within half the receive buffer.
+        for lane in self.lanes:
+            fitting = lane.endpoint.rcvbuf // 4 // reply_truesize(len(lane.template.payload))
+            self.chunk = max(4, min(self.chunk, fitting))
         self.ready = True
 
     # sending ---------------------------------------------------------------------------------
@@ -377,7 +384,7 @@ class _Round:
             index = self.next_echo
             if index == self.pass_starts[self.next_pass]:
                 self.next_at = max(self.next_at, self.pass_started + self.period)
-            if self.next_at > now or burst >= CHUNK:
+            if self.next_at > now or burst >= self.chunk:
                 break
             if index == self.pass_starts[self.next_pass]:
                 self.next_pass += 1
@@ -498,6 +505,15 @@ class _Round:
                 job_stats.received += 1
         for job, reason in self._job_error.items():
             stats[job].error = reason
+
+
+def reply_truesize(size: int) -> int:
+    """What one echo reply of ``size`` payload bytes costs in a socket's receive buffer.
+
+    Measured on Linux 6.x loopback (replies that fit in a default 425,984-byte buffer): about
+    830 bytes up to 56-byte payloads, 1,270 up to 500, 2,300 up to 1,472, 8,000 at 4,000.
+    """
+    return (1 << (size + 28 + 320 - 1).bit_length()) + 320
 
 
 # -- public API -------------------------------------------------------------------------------

@@ -49,12 +49,13 @@ class Namespace:
         nft = need_binary("nft", "/usr/sbin/nft")
         self.run([nft, "-f", "-"], stdin=ruleset)
 
-    def probe(self, spec: dict[str, Any], drop_net_raw: bool = False) -> dict[str, Any]:
-        """One ICMP round run by a Python process inside the namespace (tests/icmp/netns_probe.py)."""
+    def probe(self, spec: dict[str, Any], drop: Sequence[str] = ()) -> dict[str, Any]:
+        """One ICMP round run by a Python process inside the namespace (tests/icmp/netns_probe.py),
+        without the capabilities named in ``drop`` (e.g. ``cap_net_raw``) even though we are root."""
         argv = [sys.executable, str(HERE / "netns_probe.py"), json.dumps(spec)]
-        if drop_net_raw:
+        if drop:
             capsh = need_binary("capsh", "/usr/sbin/capsh", "/sbin/capsh")
-            argv = [capsh, "--drop=cap_net_raw", "--", "-c", subprocess.list2cmdline(argv)]
+            argv = [capsh, f"--drop={','.join(drop)}", "--", "-c", subprocess.list2cmdline(argv)]
         done = self.run(argv)
         return json.loads(done.stdout)
 

@@ -2,7 +2,8 @@
 
 Usage: ``python netns_probe.py SPEC_JSON`` where SPEC is
 ``{"mode": "plan", "requests": [[address, count, timeout, size], ...], "interval_ms": 1, "period_ms": 100}``
-(engine figures) or ``{"mode": "collector", "targets": [[address, {options}], ...]}`` (Samples).
+(engine figures) or ``{"mode": "collector", "targets": [[address, {options}], ...]}`` (Samples);
+optional ``"rcvbuf"``: the receive buffer size to ask for.
 The output also says which socket kind was usable and what icmp_permission_problem() said.
 """
 
@@ -10,13 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sys
 import time
 from typing import Any
 
 from agent.commands.probe import build_target
+from collectors import _icmp_socket
 from collectors._icmp_socket import IcmpUnavailable, open_icmp_socket
 from collectors.icmp import IcmpCollector, PingRequest, icmp_permission_problem, ping_plan
+
+
+def receive_buffer() -> int | None:
+    try:
+        icmp = open_icmp_socket()
+    except IcmpUnavailable:
+        return None
+    size = icmp.sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    icmp.close()
+    return int(size)
 
 
 def socket_kind() -> str:
@@ -30,7 +43,9 @@ def socket_kind() -> str:
 
 async def run(spec: dict[str, Any]) -> dict[str, Any]:
     started = time.monotonic()
-    out: dict[str, Any] = {"socket": socket_kind(), "problem": icmp_permission_problem()}
+    if "rcvbuf" in spec:  # the receive buffer asked for, as a host's net.core.rmem_max would cap it
+        _icmp_socket.RCVBUF_BYTES = int(spec["rcvbuf"])
+    out: dict[str, Any] = {"socket": socket_kind(), "problem": icmp_permission_problem(), "rcvbuf": receive_buffer()}
     if spec["mode"] == "plan":
         requests = [PingRequest(a, c, t, s) for a, c, t, s in spec["requests"]]
         results = await ping_plan(requests, interval_ms=spec.get("interval_ms", 1.0), period_ms=spec.get("period_ms", 100.0))

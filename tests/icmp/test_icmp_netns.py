@@ -95,7 +95,7 @@ def test_unprivileged_icmp_sockets_work_when_ping_group_range_allows(netns) -> N
     netns.sysctl("net.ipv4.ping_group_range", "0 2147483647")
     netns.nft(DROP_AND_REJECT)
     targets = [["127.0.0.1", {"count": 3, "period_ms": 20}], ["127.0.0.2", {"count": 2, "timeout": 0.3, "period_ms": 20}]]
-    out = netns.probe({"mode": "collector", "targets": targets}, drop_net_raw=True)
+    out = netns.probe({"mode": "collector", "targets": targets}, drop=["cap_net_raw"])
     assert out["socket"] == "dgram" and out["problem"] is None
     samples = by_device(out)
     assert samples["127.0.0.1"]["ok"] and samples["127.0.0.1"]["metrics"]["received"] == 3
@@ -104,7 +104,7 @@ def test_unprivileged_icmp_sockets_work_when_ping_group_range_allows(netns) -> N
 
 def test_without_any_icmp_privilege_every_sample_says_how_to_allow_it(netns) -> None:  # type: ignore[no-untyped-def]
     netns.sysctl("net.ipv4.ping_group_range", "1 0")
-    out = netns.probe({"mode": "collector", "targets": [["127.0.0.1", {}], ["127.0.0.2", {}]]}, drop_net_raw=True)
+    out = netns.probe({"mode": "collector", "targets": [["127.0.0.1", {}], ["127.0.0.2", {}]]}, drop=["cap_net_raw"])
     assert out["socket"] == "none"
     problem = out["problem"]
     assert "CAP_NET_RAW" in problem and "root" in problem and "net.ipv4.ping_group_range is '1 0'" in problem
@@ -119,3 +119,14 @@ def test_probe_command_reports_a_dropped_target_as_down(netns) -> None:  # type:
     assert down.stdout.splitlines()[0] == "127.0.0.2: DOWN (100% loss (2 sent))"
     up = netns.run([*cli, "127.0.0.7", "-c", "2", "--period-ms", "10"], check=False)
     assert up.returncode == 0 and up.stdout.startswith("127.0.0.7: UP")
+
+
+def test_big_echoes_fit_a_default_receive_buffer_without_cap_net_admin(netns) -> None:  # type: ignore[no-untyped-def]
+    # As under the systemd unit (CAP_NET_RAW only) on a host with Debian's default
+    # net.core.rmem_max (212992): the socket cannot be forced larger, so the engine must not
+    # have more replies in flight than fit, or the kernel drops them and devices look down.
+    requests = [[f"127.30.{i // 250}.{i % 250 + 1}", 2, 2.0, 1400] for i in range(2000)]
+    spec = {"mode": "plan", "requests": requests, "interval_ms": 0, "period_ms": 0, "rcvbuf": 212992}
+    out = netns.probe(spec, drop=["cap_net_admin"])
+    assert out["socket"] == "raw" and out["rcvbuf"] <= 2 * 212992
+    assert sum(r["received"] for r in out["results"]) == 4000
