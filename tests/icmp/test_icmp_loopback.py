@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from typing import Any
 
@@ -141,3 +142,19 @@ def test_probe_command_prints_the_figures(capsys) -> None:  # type: ignore[no-un
     assert code == 0
     assert out.startswith("127.0.0.1: UP")
     assert "loss_percent" in out and "0.0 %" in out and "rtt_seconds" in out
+
+
+async def test_a_cancelled_round_releases_its_socket() -> None:
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    before = open_fds()
+    slow = asyncio.create_task(ping_many([f"127.24.0.{i}" for i in range(1, 201)], count=1, interval_ms=10))
+    await asyncio.sleep(0.2)
+    assert open_fds() == before + 1  # one socket for the whole batch
+    slow.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await slow
+    assert open_fds() == before
+    again = await ping_many(["127.24.1.1"], count=1)
+    assert again["127.24.1.1"].ok

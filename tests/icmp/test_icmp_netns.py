@@ -130,3 +130,25 @@ def test_big_echoes_fit_a_default_receive_buffer_without_cap_net_admin(netns) ->
     out = netns.probe(spec, drop=["cap_net_admin"])
     assert out["socket"] == "raw" and out["rcvbuf"] <= 2 * 212992
     assert sum(r["received"] for r in out["results"]) == 4000
+
+
+def test_ipv6_targets_dropped_or_rejected(netns) -> None:  # type: ignore[no-untyped-def]
+    for address in ("fd00:79::2", "fd00:79::3", "fd00:79::4"):
+        netns.run([netns.ip, "-6", "addr", "add", f"{address}/128", "dev", "lo", "nodad"])
+    netns.nft(
+        """
+table inet yw6 {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    ip6 daddr fd00:79::2 icmpv6 type echo-request drop
+    ip6 daddr fd00:79::3 icmpv6 type echo-request reject with icmpv6 type admin-prohibited
+  }
+}
+"""
+    )
+    options = {"count": 2, "timeout": 0.5, "period_ms": 20}
+    targets = [[a, options] for a in ("::1", "fd00:79::2", "fd00:79::3", "fd00:79::4")]
+    samples = by_device(netns.probe({"mode": "collector", "targets": targets}))
+    assert samples["__1"]["ok"] and samples["fd00_79__4"]["ok"]
+    assert samples["fd00_79__2"]["error"] == "100% loss (2 sent)"
+    assert samples["fd00_79__3"]["error"] == "100% loss (2 sent): administratively prohibited"
