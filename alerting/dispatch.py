@@ -1,0 +1,276 @@
+"""From queued notices to rendered messages in the outbox.
+
+Storms: notices of faults less severe than ``storm.immediate_levels`` are grouped by (kind,
+group): the first goes out at once, the next ones wait until ``storm.window_seconds`` after
+it and then go out together as one message listing the devices. Level 1–2 faults, acks,
+escalations, warnings, meeting checks and summaries are never held.
+
+Routing decides the channels (and whom to @) per notice; each channel's notifier renders the
+message (pure) and the rendered payload is written to the outbox in the same transaction that
+marks the notices done, so a notice becomes exactly one outbox row per channel even if the
+agent dies mid-way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from agent.model import State
+from agent.status import group_rates
+from alerting.faults import Fault, FaultStore
+from alerting.levels import LevelPolicy
+from alerting.messages import Composer, Text
+from alerting.notifiers import make_notifier
+from alerting.notifiers.base import Message, Notifier
+from alerting.routing import Mentions, Target, route
+from alerting.summary import meeting_text
+from inventory.config import Inventory
+
+log = logging.getLogger("yunwei.alerting")
+
+FAULT_KINDS = ("open", "resolved", "ack", "escalated", "reminder", "overdue")
+NEVER_HELD = ("ack", "escalated", "warn", "meeting", "summary")
+
+
+@dataclass
+class QueuedNotice:
+    id: int
+    kind: str
+    fault: str | None
+    grp: str
+    level: int | None
+    created: float
+    body: dict[str, Any]
+
+
+class Dispatcher:
+    """Turns pending notices into outbox rows."""
+
+    def __init__(
+        self,
+        faults: FaultStore,
+        inventory: Inventory,
+        states: Callable[[], dict[str, tuple[State, float]]] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.faults = faults
+        self.store = faults.store
+        self.clock = clock
+        self.states = states or self.store.current_states
+        self.reload(inventory)
+
+    def reload(self, inventory: Inventory) -> None:
+        self.inventory = inventory
+        self.config = inventory.config.alerting
+        self.policy = LevelPolicy(self.config, inventory)
+        self.composer = Composer(inventory, self.policy, self.config.storm.list_max)
+        self.notifiers: dict[str, Notifier] = {name: make_notifier(name, options) for name, options in self.config.channels.items()}
+
+    # -- the queue ------------------------------------------------------------------------
+
+    def pending(self) -> list[QueuedNotice]:
+        with self.store._lock:
+            rows = self.store.db.execute(
+                "SELECT id, kind, fault, grp, level, created, body FROM alert_notices WHERE state = 'pending' ORDER BY id"
+            ).fetchall()
+        return [QueuedNotice(i, k, f, g, lv, c, json.loads(b)) for i, k, f, g, lv, c, b in rows]
+
+    def flush(self, now: float | None = None) -> int:
+        """Render what is due into the outbox; returns the number of outbox rows written."""
+        now = self.clock() if now is None else now
+        notices = self.pending()
+        if not notices:
+            return 0
+        faults: dict[str, Fault | None] = {}
+        for notice in notices:
+            if notice.fault and notice.fault not in faults:
+                faults[notice.fault] = self.faults.get(notice.fault)
+        open_pending = {n.fault for n in notices if n.kind == "open"}
+        cancel: list[int] = []
+        batches: list[list[QueuedNotice]] = []
+        held: dict[tuple[str, str], list[QueuedNotice]] = defaultdict(list)
+        storm = self.config.storm
+        for notice in notices:
+            fault = faults.get(notice.fault) if notice.fault else None
+            if notice.kind in FAULT_KINDS and (fault is None or fault.waived is not None):
+                cancel.append(notice.id)
+            elif notice.kind == "escalated" and notice.fault in open_pending:
+                cancel.append(notice.id)  # the open message shows the new level
+            elif notice.kind in ("reminder", "overdue") and fault is not None and not _still_due(fault, notice.body):
+                cancel.append(notice.id)
+            elif (
+                notice.kind in NEVER_HELD
+                or storm.window_seconds <= 0
+                or (fault is not None and fault.level <= storm.immediate_levels)
+            ):
+                batches.append([notice])
+            else:
+                held[(notice.kind, notice.grp)].append(notice)
+        storm_marks: dict[str, float] = {}
+        for (kind, grp), group in held.items():
+            mark = f"storm:{kind}:{grp}"
+            last = self.faults.kv_get(mark)
+            if last is None or now - float(last) >= storm.window_seconds:
+                batches.append(group)
+                storm_marks[mark] = now
+        rows: list[tuple[Any, ...]] = []
+        done: list[tuple[str, int]] = [("cancelled", i) for i in cancel]
+        states: dict[str, tuple[State, float]] | None = None
+        for batch in batches:
+            if batch[0].kind == "open" and states is None:
+                states = self.states()
+            per_channel = self._route(batch, faults)
+            for channel, (chosen, mentions) in per_channel.items():
+                notifier = self.notifiers.get(channel)
+                if notifier is None:
+                    continue
+                message = self._message(chosen, faults, mentions, now, states or {})
+                payload = notifier.render(message)
+                rows.append((channel, message.kind, message.thread, message.key, now, payload.to_json(), now))
+            done.extend(("sent" if per_channel else "unrouted", n.id) for n in batch)
+        with self.store.transaction() as db:
+            db.executemany(
+                "INSERT INTO alert_outbox (channel, kind, thread, msgkey, created, payload, next_attempt)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            db.executemany("UPDATE alert_notices SET state = ? WHERE id = ? AND state = 'pending'", done)
+            db.executemany(
+                "INSERT INTO alert_kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [(k, json.dumps(v)) for k, v in storm_marks.items()],
+            )
+        if rows:
+            log.info("%d chat message(s) queued from %d notice(s)", len(rows), sum(len(b) for b in batches))
+        return len(rows)
+
+    # -- routing and composing -----------------------------------------------------------
+
+    def _target(self, notice: QueuedNotice, fault: Fault | None) -> Target:
+        target = Target(event=notice.kind, level=fault.level if fault else notice.level)
+        if fault is not None:
+            target.unit, target.system, target.group = fault.unit, fault.system, fault.group
+            if fault.device and fault.device in self.inventory.devices:
+                target.kind = self.inventory.devices[fault.device].kind
+            elif fault.group and fault.group in self.inventory.groups:
+                target.kind = self.inventory.groups[fault.group].kind
+        elif notice.grp and notice.grp in self.inventory.groups:
+            group = self.inventory.groups[notice.grp]
+            target.group, target.unit, target.system, target.kind = group.id, group.unit, group.system, group.kind
+        else:
+            target.unit = notice.body.get("unit")
+            target.system = notice.body.get("system")
+        return target
+
+    def _route(
+        self, batch: list[QueuedNotice], faults: dict[str, Fault | None]
+    ) -> dict[str, tuple[list[QueuedNotice], Mentions]]:
+        result: dict[str, tuple[list[QueuedNotice], Mentions]] = {}
+        for notice in batch:
+            fault = faults.get(notice.fault) if notice.fault else None
+            if notice.kind == "summary" and self.config.daily_summary.channels:
+                channels = {name: Mentions() for name in self.config.daily_summary.channels}
+            else:
+                channels = route(self.config, self._target(notice, fault))
+            for channel, mentions in channels.items():
+                chosen, merged = result.setdefault(channel, ([], Mentions()))
+                chosen.append(notice)
+                merged.merge(mentions)
+        return result
+
+    def _message(
+        self,
+        notices: list[QueuedNotice],
+        faults: dict[str, Fault | None],
+        mentions: Mentions,
+        now: float,
+        states: dict[str, tuple[State, float]],
+    ) -> Message:
+        composer = self.composer
+        first = notices[0]
+        kind = first.kind
+        pairs = [(faults[n.fault], n.body) for n in notices if n.fault and faults.get(n.fault) is not None]
+        thread = ""
+        level = None
+        if kind in FAULT_KINDS and len(pairs) == 1:
+            fault, body = pairs[0]
+            assert fault is not None
+            text = self._single(kind, fault, body, now, states)
+            thread, level = fault.id, fault.level
+        elif kind in FAULT_KINDS:
+            text = composer.listing(kind, [(f, b) for f, b in pairs if f is not None], first.grp, now)
+            thread = f"{kind}:{first.grp}:{first.id}"
+            level = min(f.level for f, _ in pairs if f is not None)
+        elif kind == "warn":
+            text = self._warn(first)
+            thread = f"warn:{first.grp}"
+        elif kind == "meeting":
+            text = meeting_text(composer, first.body.get("record", {}))
+            thread = f"meeting:{first.body.get('uid', first.id)}"
+        else:  # summary
+            text = Text(first.body.get("title", ""), list(first.body.get("lines", [])), "info")
+            thread = f"summary:{first.body.get('day', first.id)}"
+        ids = ",".join(str(n.id) for n in notices)
+        return Message(
+            kind=kind,
+            title=text.title,
+            lines=text.lines,
+            severity=text.severity,
+            thread=thread,
+            refs=[f.id for f, _ in pairs if f is not None],
+            level=level,
+            mobiles=list(mentions.mobiles),
+            user_ids=list(mentions.user_ids),
+            at_all=mentions.all,
+            key="yw-" + hashlib.sha1(ids.encode()).hexdigest()[:16],
+            starts_thread=kind == "open" and len(pairs) == 1,
+            language=composer.language,
+        )
+
+    def _single(
+        self, kind: str, fault: Fault, body: dict[str, Any], now: float, states: dict[str, tuple[State, float]]
+    ) -> Text:
+        composer = self.composer
+        if kind == "open":
+            return composer.opened(fault, now, self.config.recurring_days, self._rates(fault, states))
+        if kind == "resolved":
+            return composer.resolved(fault, now)
+        if kind == "ack":
+            return composer.acknowledged(fault, now)
+        if kind == "escalated":
+            return composer.escalated(fault, now)
+        if kind == "reminder":
+            return composer.reminder(fault, body, now)
+        return composer.overdue(fault, body, now)
+
+    def _rates(self, fault: Fault, states: dict[str, tuple[State, float]]) -> list[str]:
+        """Online rates of the groups this fault takes devices out of (with a contract threshold)."""
+        touched = {self.inventory.devices[d].group for d in [*fault.affected, fault.device or ""] if d in self.inventory.devices}
+        if fault.group:
+            touched.add(fault.group)
+        lines = []
+        for rate in group_rates(self.inventory, states):
+            if rate.group in touched and rate.threshold is not None and rate.rate is not None:
+                flag = " ❗" if rate.level == "breach" else (" ⚠" if rate.level == "warn" else "")
+                lines.append(f"{rate.name} {rate.rate:.1%} ({rate.online}/{rate.total}, {rate.threshold:.0%}){flag}")
+        return lines
+
+    def _warn(self, notice: QueuedNotice) -> Text:
+        composer = self.composer
+        group = self.inventory.groups.get(notice.grp)
+        name = (group.name or group.id) if group else notice.grp
+        body = notice.body
+        title = f"{composer.tag(composer.t('warn'))}{name} " + composer.t("near", rate=body["rate"], threshold=body["threshold"])
+        return Text(title, [f"- **{composer.t('online_rate')}**: {body['rate']:.2%} / {body['threshold']:.0%}"], "warning")
+
+
+def _still_due(fault: Fault, body: dict[str, Any]) -> bool:
+    if not fault.active:
+        return False
+    return not (body.get("window") == "respond" and fault.acknowledged is not None)

@@ -1,0 +1,661 @@
+"""The fault engine: device states, thresholds and maintenance in; graded faults out.
+
+It is level-triggered. After each round (and on every tick) ``reconcile`` looks at which
+devices are down now and decides which fault covers each of them:
+
+- a down device under a down ancestor (line → switch → cameras) is covered by the topmost
+  down ancestor's fault, which counts it as affected ("212 cameras unreachable");
+- a device in a maintenance window gets a fault with ``waived: "maintenance"`` (recorded, not
+  alerted, not counted); still down when the window ends, it gets an ordinary fault then;
+- a device that went down ``flapping.count`` times in ``flapping.minutes`` has one "flapping"
+  fault until it has been up for ``stable_minutes``;
+- when enough of a group is down on its own (``group_faults.offline_ratio``), or the group's
+  online rate is under its contract threshold, one group fault covers those members;
+- any other down device gets its own fault once it has been down ``hold_seconds`` (so a
+  parent or group fault seen a round later absorbs it instead of 300 separate alerts).
+
+A device fault resolves automatically when the device is up again (dated from its recovery);
+when a covering fault resolves, the devices still down get their own faults after
+``dependency_grace_seconds``. Transitions themselves are never changed: suppressed children
+still count as offline in the ledger.
+
+Faults are always re-read from the store before being changed (see faults.FaultStore), so
+an acknowledgement or manual resolution written by ``yunwei faults`` is never overwritten.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from agent.model import Sample, State, Transition
+from agent.store import Store
+from alerting.config import AlertingConfig
+from alerting.faults import Change, Fault, FaultStore, Notice
+from alerting.levels import LevelPolicy
+from alerting.maintenance import MaintenanceCalendar, Occurrence
+from alerting.thresholds import Crossing, ThresholdWatch
+from alerting.timefmt import to_iso
+from inventory.config import Inventory
+
+log = logging.getLogger("yunwei.alerting")
+
+
+class FaultEngine:
+    """Opens, updates and resolves faults; owns no chat logic (notices are queued in the store)."""
+
+    def __init__(self, store: Store, inventory: Inventory, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.clock = clock
+        self.faults = FaultStore(store, inventory.agent.id, inventory.agent.timezone)
+        self.states: dict[str, tuple[State, float]] = dict(store.current_states())
+        self.causes: dict[str, str] = {}
+        self.flaps: dict[str, deque[float]] = defaultdict(deque)
+        self.pending: dict[str, float] = {}  # device → when first seen needing its own fault
+        self.uncovered_at: dict[str, float] = {}  # device → when its covering fault went away
+        self.covered: set[str] = set()
+        self.in_maintenance: dict[str, Occurrence] = {}
+        self.group_pending: dict[str, float] = {}
+        self.group_since: dict[str, float] = {}
+        self.logged_occurrences: dict[str, float] = {}
+        self.inventory = inventory
+        self.reload(inventory)
+        self._seed(self.clock())
+
+    # -- configuration -------------------------------------------------------------------
+
+    def reload(self, inventory: Inventory) -> None:
+        """Adopt a new inventory and alerting section, keeping what is known about devices."""
+        self.inventory = inventory
+        self.config: AlertingConfig = inventory.config.alerting
+        self.language = inventory.agent.language
+        self.zone = ZoneInfo(inventory.agent.timezone)
+        self.policy = LevelPolicy(self.config, inventory)
+        self.calendar = MaintenanceCalendar(self.config.maintenance, inventory)
+        self.members: dict[str, list[str]] = defaultdict(list)
+        for device in inventory.devices.values():
+            if device.group:
+                self.members[device.group].append(device.id)
+        old = getattr(self, "thresholds", None)
+        self.thresholds = ThresholdWatch(self.config.thresholds)
+        if old is not None:
+            self.thresholds.streaks = {k: v for k, v in old.streaks.items() if k[0] in {r.name for r in self.config.thresholds}}
+            self.thresholds.active = {k for k in old.active if k[0] in {r.name for r in self.config.thresholds}}
+
+    def _seed(self, now: float) -> None:
+        """Recent outages (for flap counting) and breaches already open (so they can clear)."""
+        window = self.config.flapping.minutes * 60
+        for transition in self.store.transitions(now - window):
+            if transition.state == State.DOWN:
+                self.flaps[transition.device].append(transition.at)
+        for fault in self.faults.active():
+            if fault.source == "threshold" and fault.device:
+                rule = fault.key.split(":")[1]
+                self.thresholds.active.add((rule, fault.device))
+
+    # -- input ---------------------------------------------------------------------------
+
+    def on_round(self, samples: Iterable[Sample], transitions: Iterable[Transition], now: float | None = None) -> None:
+        """Take one round's samples and transitions, then reconcile."""
+        now = self.clock() if now is None else now
+        for transition in transitions:
+            self.states[transition.device] = (transition.state, transition.at)
+            if transition.state == State.DOWN:
+                self.causes[transition.device] = transition.cause
+                self.flaps[transition.device].append(transition.at)
+        maintenance = self.calendar.covering(now)
+        crossings: list[Crossing] = []
+        for sample in samples:
+            device = self.inventory.devices.get(sample.device)
+            if device is None or not sample.ok or not self.thresholds.rules:
+                continue
+            if self.states.get(device.id, (State.UNKNOWN, 0))[0] == State.DOWN or device.id in maintenance:
+                continue
+            crossings.extend(self.thresholds.observe(sample, device))
+        for crossing in crossings:
+            self._threshold(crossing, now)
+        self.reconcile(now)
+
+    def _threshold(self, crossing: Crossing, now: float) -> None:
+        rule = crossing.rule
+        active = {f.key: f for f in self.faults.active()}
+        if crossing.opened:
+            if crossing.key in active:
+                return
+            last = self.faults.last_for_key(crossing.key)
+            if last is not None and last.resolved_how == "manual" and (last.resolved or 0) >= crossing.since:
+                return  # an engineer closed this breach by hand; a new breach will open again
+            label = rule.label or rule.metric
+            cause = f"{label}: {crossing.value:g} {rule.op} {crossing.limit:g}"
+            self._open(
+                "threshold",
+                crossing.key,
+                crossing.key,
+                cause,
+                crossing.since,
+                now,
+                device=crossing.device,
+                metric=rule.metric,
+                fixed_level=rule.level,
+                extra={"metric": rule.metric, "value": crossing.value, "limit": crossing.limit, "rule": rule.name},
+            )
+        elif crossing.key in active:
+            self._resolve(active[crossing.key], crossing.since, now, "auto")
+
+    # -- the main loop -------------------------------------------------------------------
+
+    def reconcile(self, now: float | None = None) -> None:
+        """Bring the faults in the store in line with the devices' states now."""
+        now = self.clock() if now is None else now
+        devices = self.inventory.devices
+        maintenance = self.calendar.covering(now)
+        self._log_maintenance(now)
+        down = {d for d, (state, _) in self.states.items() if state == State.DOWN and d in devices}
+
+        # dependency: every down device is covered by its topmost down ancestor
+        top: dict[str, str] = {}
+        for device_id in down:
+            root, parent = device_id, devices[device_id].parent
+            while parent is not None and parent in devices:
+                if parent in down:
+                    root = parent
+                parent = devices[parent].parent
+            top[device_id] = root
+        roots = {d for d in down if top[d] == d}
+        behind: dict[str, list[str]] = defaultdict(list)
+        for device_id, root in top.items():
+            if root != device_id:
+                behind[root].append(device_id)
+
+        flapping = self._flapping(now, {f.key: f for f in self.faults.active()}, maintenance)
+
+        # devices whose parent fault just went away wait a grace period (they may just be slower to come back)
+        active = {f.key: f for f in self.faults.active()}
+        for root in roots & self.covered:
+            group_id = devices[root].group
+            if not (group_id and f"group:{group_id}" in active):
+                self.uncovered_at.setdefault(root, now)
+        grace = self.config.dependency_grace_seconds
+        settling = {d for d, at in self.uncovered_at.items() if now < at + grace}
+
+        # groups: many members down on their own, or the online rate under the contract's threshold
+        for group_id, members in self.members.items():
+            self._group(group_id, members, down, roots - settling, maintenance, flapping, active, behind, now)
+        active = {f.key: f for f in self.faults.active()}
+        group_of_root: dict[str, str] = {}
+        for group_id, members in self.members.items():
+            if f"group:{group_id}" in active:
+                for member in members:
+                    if member in roots and member not in maintenance and member not in flapping:
+                        group_of_root[member] = group_id
+
+        def cover_key(device_id: str) -> str:
+            root = top[device_id]
+            if root in maintenance:
+                return f"down:{root}"
+            if root in flapping:
+                return f"flapping:{root}"
+            if root in group_of_root:
+                return f"group:{group_of_root[root]}"
+            return f"down:{root}"
+
+        covered_now = {d for d in down if cover_key(d) != f"down:{d}"}
+        for device_id in (self.covered - covered_now) & down:
+            self.uncovered_at.setdefault(device_id, now)  # its parent or group fault went away
+        for device_id in [d for d in self.uncovered_at if d not in down or d in covered_now]:
+            del self.uncovered_at[device_id]
+
+        # maintenance and own faults of the roots
+        for root in sorted(roots):
+            key = f"down:{root}"
+            fault = active.get(key)
+            if root in maintenance:
+                self.pending.pop(root, None)
+                if fault is None:
+                    self._open_down(root, now, waived="maintenance", affected=behind.get(root, []), opened=now)
+                continue
+            if fault is not None and fault.waived == "maintenance":
+                # the window ended with the device still down: alert now
+                self._resolve(fault, now, now, "maintenance_end")
+                self.pending.pop(root, None)
+                self._open_down(root, now, affected=behind.get(root, []), opened=now)
+                continue
+            if root in flapping or root in group_of_root or fault is not None:
+                self.pending.pop(root, None)
+                continue
+            self._maybe_open_own(root, now, behind.get(root, []))
+
+        # faults whose device is up again, gone, or covered by another fault now
+        active = {f.key: f for f in self.faults.active()}
+        for key, fault in active.items():
+            if fault.device is None or fault.source not in ("down", "threshold", "flapping"):
+                continue
+            device_id = fault.device
+            if device_id not in devices:
+                self._resolve(fault, now, now, "removed")
+            elif fault.source != "down":
+                continue
+            elif device_id not in down:
+                state, since = self.states.get(device_id, (State.UNKNOWN, now))
+                if state == State.UP:
+                    self._resolve(fault, max(since, fault.opened), now, "auto")
+            elif fault.waived != "maintenance" and cover_key(device_id) != key:
+                cover = active.get(cover_key(device_id))
+                self._absorb(fault, cover, now, waive=cover is not None and cover.source != "flapping")
+
+        # affected lists (and escalation) of root and group faults
+        active = {f.key: f for f in self.faults.active()}
+        for root in roots:
+            for key in (f"down:{root}", f"flapping:{root}"):
+                if key in active:
+                    self._set_affected(active[key], sorted(behind.get(root, [])), now)
+        for group_id, members in self.members.items():
+            fault = active.get(f"group:{group_id}")
+            if fault is not None:
+                mine = [m for m in members if group_of_root.get(m) == group_id]
+                affected = sorted(set(mine) | {b for m in mine for b in behind.get(m, [])})
+                self._set_affected(fault, affected, now)
+
+        for device_id in [d for d in self.pending if d not in down or d in covered_now]:
+            del self.pending[device_id]
+        self.covered = covered_now
+        self.in_maintenance = maintenance
+
+    # -- pieces of reconcile -------------------------------------------------------------
+
+    def _maybe_open_own(self, root: str, now: float, affected: list[str]) -> None:
+        first_seen = self.pending.setdefault(root, now)
+        wait = self.config.hold_seconds
+        uncovered = self.uncovered_at.get(root)
+        if uncovered is not None:
+            wait = max(wait, self.config.dependency_grace_seconds)
+            first_seen = max(first_seen, uncovered)
+        if now < first_seen + wait:
+            return
+        state_since = self.states[root][1]
+        last = self.faults.last_for_key(f"down:{root}")
+        if last is not None and last.resolved_how == "manual" and last.extra.get("outage_since") == state_since:
+            return  # an engineer resolved this outage by hand; the next outage opens again
+        opened = uncovered if uncovered is not None else state_since
+        self._open_down(root, now, affected=affected, opened=opened)
+        self.pending.pop(root, None)
+
+    def _open_down(
+        self, device_id: str, now: float, affected: list[str], opened: float, waived: str | None = None
+    ) -> Fault | None:
+        cause = self.causes.get(device_id) or self._text("no answer", "无响应")
+        return self._open(
+            "down",
+            f"down:{device_id}",
+            f"down:{device_id}",
+            cause,
+            opened,
+            now,
+            device=device_id,
+            affected=affected,
+            waived=waived,
+            extra={"outage_since": self.states.get(device_id, (State.DOWN, opened))[1], "behind": self._behind_count(device_id)},
+        )
+
+    def _behind_count(self, device_id: str) -> int:
+        """How many devices sit behind this one in the parent tree (reachable or not)."""
+        children: dict[str, list[str]] = getattr(self, "_children", {})
+        if not children or getattr(self, "_children_of", None) is not self.inventory:
+            children = defaultdict(list)
+            for device in self.inventory.devices.values():
+                if device.parent:
+                    children[device.parent].append(device.id)
+            self._children, self._children_of = children, self.inventory
+        count, stack = 0, list(children.get(device_id, []))
+        while stack:
+            current = stack.pop()
+            count += 1
+            stack.extend(children.get(current, []))
+        return count
+
+    def _flapping(self, now: float, active: dict[str, Fault], maintenance: dict[str, Occurrence]) -> set[str]:
+        """Devices with an open flapping fault (opening new ones, closing stable ones)."""
+        settings = self.config.flapping
+        window = settings.minutes * 60
+        stable = (settings.stable_minutes or settings.minutes) * 60
+        result: set[str] = set()
+        for device_id, history in list(self.flaps.items()):
+            while history and history[0] < now - window:
+                history.popleft()
+            if not history:
+                del self.flaps[device_id]
+        for device_id, history in self.flaps.items():
+            if device_id not in self.inventory.devices or f"flapping:{device_id}" in active:
+                continue
+            if len(history) >= settings.count and device_id not in maintenance:
+                cause = self._text(
+                    f"{len(history)} outages in {settings.minutes:g} min", f"{settings.minutes:g} 分钟内中断 {len(history)} 次"
+                )
+                fault = self._open(
+                    "flapping",
+                    f"flapping:{device_id}",
+                    f"down:{device_id}",
+                    cause,
+                    now,
+                    now,
+                    device=device_id,
+                    extra={"flaps": len(history), "first_flap": history[0]},
+                )
+                own = active.get(f"down:{device_id}")
+                if fault is not None and own is not None:
+                    self._absorb(own, fault, now, waive=False)
+        for fault in self.faults.active():
+            if fault.source != "flapping" or fault.device is None:
+                continue
+            state, since = self.states.get(fault.device, (State.UNKNOWN, now))
+            if fault.device not in self.inventory.devices:
+                self._resolve(fault, now, now, "removed")
+            elif state == State.UP and now - since >= stable:
+                self._resolve(fault, since, now, "auto")
+            else:
+                result.add(fault.device)
+                history = self.flaps.get(fault.device)
+                if history and len(history) != fault.extra.get("flaps"):
+                    count = len(history)
+                    self.faults.update(fault.id, lambda f, n=count: _set_extra(f, "flaps", n), now)
+        return result
+
+    def _group(
+        self,
+        group_id: str,
+        members: list[str],
+        down: set[str],
+        roots: set[str],
+        maintenance: dict[str, Occurrence],
+        flapping: set[str],
+        active: dict[str, Fault],
+        behind: dict[str, list[str]],
+        now: float,
+    ) -> None:
+        settings = self.config.group_faults
+        group = self.inventory.groups.get(group_id)
+        key = f"group:{group_id}"
+        fault = active.get(key)
+        counted = [m for m in members if m not in maintenance]
+        total = len(counted)
+        if group is None or total == 0:
+            if fault is not None:
+                self._resolve(fault, now, now, "removed")
+            return
+        offline = [m for m in counted if m in down]
+        own = [m for m in counted if m in roots and m not in flapping]
+        rate = (total - len(offline)) / total
+        target = group.online_rate
+        threshold = target.threshold_on(datetime.fromtimestamp(now, self.zone).date()) if target else None
+        mass = settings.enabled and len(own) >= settings.min_devices and len(own) / total >= settings.offline_ratio - 1e-12
+        breach = threshold is not None and rate < threshold - 1e-12 and len(own) >= 1
+        self._warn(group_id, rate, threshold, target.warn_margin if target else 0.0, now)
+        if mass or breach:
+            self.group_since.setdefault(group_id, now)
+            if fault is None:
+                first = self.group_pending.setdefault(group_id, now)
+                if now < first + self.config.hold_seconds:
+                    return
+                last = self.faults.last_for_key(key)
+                if last is not None and last.resolved_how == "manual" and (last.resolved or 0) >= self.group_since[group_id]:
+                    return
+                cause = self._group_cause(len(offline), total, rate, threshold)
+                affected = sorted(set(own) | {b for m in own for b in behind.get(m, [])})
+                self._open(
+                    "group",
+                    key,
+                    key,
+                    cause,
+                    now,
+                    now,
+                    group=group_id,
+                    affected=affected,
+                    extra={"rate": rate, "threshold": threshold, "offline": len(offline), "total": total},
+                )
+                self.group_pending.pop(group_id, None)
+            elif abs(fault.extra.get("rate", -1) - rate) > 1e-9:
+                cause = self._group_cause(len(offline), total, rate, threshold)
+                self.faults.update(fault.id, lambda f: _set_rate(f, rate, len(offline), total, cause), now)
+        else:
+            self.group_pending.pop(group_id, None)
+            self.group_since.pop(group_id, None)
+            if fault is not None:
+                self._resolve(fault, now, now, "auto")
+
+    def _group_cause(self, offline: int, total: int, rate: float, threshold: float | None) -> str:
+        if threshold is None:
+            return self._text(f"{offline}/{total} offline", f"{offline}/{total} 台离线")
+        return self._text(
+            f"{offline}/{total} offline, online rate {rate:.1%} (threshold {threshold:.0%})",
+            f"{offline}/{total} 台离线, 在线率 {rate:.1%} (阈值 {threshold:.0%})",
+        )
+
+    def _warn(self, group_id: str, rate: float, threshold: float | None, margin: float, now: float) -> None:
+        """One warning when a group's rate falls within ``warn_margin`` above its threshold."""
+        if threshold is None or margin <= 0:
+            return
+        key = f"warned:{group_id}"
+        warned = self.faults.kv_get(key, False)
+        if rate >= threshold + margin - 1e-12:
+            if warned:
+                self.faults.kv_set(key, False)
+        elif not warned:
+            self.faults.kv_set(key, True)
+            if rate >= threshold - 1e-12:
+                body = {"rate": rate, "threshold": threshold, "margin": margin}
+                self.faults.add_notices([Notice("warn", None, group_id, None, body)], now)
+
+    def _set_affected(self, fault: Fault, affected: list[str], now: float) -> None:
+        if fault.affected == affected:
+            return
+        policy = self.policy
+
+        def mutate(f: Fault) -> Change | None:
+            if not f.active or f.affected == affected:
+                return None
+            change = Change(events=[("affected", {"count": len(affected), "was": len(f.affected)})])
+            f.affected = affected
+            if f.waived is None and f.source != "manual":
+                context = policy.context(f.source, f.device if f.source != "group" else None, f.group if f.source == "group" else None, affected, f.extra.get("metric"))
+                level = policy.level(context)
+                if level < f.level:
+                    change.events.append(("escalated", {"from": f.level, "to": level}))
+                    f.level = level
+                    f.respond_by, f.resolve_by = policy.deadlines(level, f.opened, f.unit, f.system)
+                    change.notices.append(Notice("escalated", None, _bucket(f), level))
+            return change
+
+        self.faults.update(fault.id, mutate, now)
+
+    def _log_maintenance(self, now: float) -> None:
+        """A ``record:maintenance`` ledger event per window occurrence, so compliance can exclude it."""
+        for occurrence in self.calendar.active(now):
+            if self.logged_occurrences.get(occurrence.uid) == occurrence.end:
+                continue
+            window = next(w for w in self.config.maintenance if w.name == occurrence.name)
+            zone = self.inventory.agent.timezone
+            body: dict[str, Any] = {
+                "type": "record",
+                "kind": "maintenance",
+                "name": occurrence.name,
+                "at": to_iso(occurrence.start, zone),
+                "start": to_iso(occurrence.start, zone),
+                "end": to_iso(occurrence.end, zone),
+                "devices": sorted(occurrence.devices),
+                "groups": list(window.groups),
+                "systems": list(window.systems),
+                "units": list(window.units),
+            }
+            self.store.put_event(occurrence.uid, "record", occurrence.start, body, self.inventory.agent.id)
+            self.logged_occurrences[occurrence.uid] = occurrence.end
+
+    # -- fault primitives ----------------------------------------------------------------
+
+    def _open(
+        self,
+        source: str,
+        key: str,
+        rkey: str,
+        cause: str,
+        opened: float,
+        now: float,
+        device: str | None = None,
+        group: str | None = None,
+        affected: Iterable[str] = (),
+        metric: str | None = None,
+        fixed_level: int | None = None,
+        waived: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> Fault | None:
+        affected = sorted(affected)
+        context = self.policy.context(source, device, group, affected, metric)
+        level = self.policy.level(context, fixed_level)
+        respond_by, resolve_by = self.policy.deadlines(level, opened, context.unit, context.system)
+        change = Change()
+        recurring_of = None
+        if waived is None and self.config.recurring_days > 0:
+            previous = self.faults.previous(rkey, opened)
+            if previous is not None and (previous.resolved or 0) >= opened - self.config.recurring_days * 86400:
+                recurring_of = previous.id
+                change.events.append(("recurring", {"previous": previous.id}))
+        fault = Fault(
+            id="",
+            key=key,
+            rkey=rkey,
+            source=source,
+            state="open",
+            level=level,
+            cause=cause,
+            opened=opened,
+            respond_by=respond_by,
+            resolve_by=resolve_by,
+            device=device,
+            group=context.group,
+            system=context.system,
+            unit=context.unit,
+            waived=waived,
+            recurring_of=recurring_of,
+            affected=affected,
+            extra=dict(extra or {}),
+        )
+        if waived is None:
+            change.notices.append(Notice("open", None, _bucket(fault), level))
+        opened_fault = self.faults.open(fault, now, change)
+        if opened_fault is not None:
+            log.info("fault %s opened: level %d %s %s%s", fault.id, level, fault.scope, cause, f" ({waived})" if waived else "")
+        return opened_fault
+
+    def _resolve(self, fault: Fault, at: float, now: float, how: str, by: str = "") -> Fault | None:
+        def mutate(f: Fault) -> Change | None:
+            if not f.active:
+                return None
+            f.state, f.resolved, f.resolved_how, f.resolved_by = "resolved", at, how, by or None
+            notices = [] if f.waived is not None else [Notice("resolved", None, _bucket(f), f.level)]
+            return Change(events=[("resolved", {"how": how})], notices=notices, actor=by)
+
+        result = self.faults.update(fault.id, mutate, now)
+        if result is not None:
+            log.info("fault %s resolved (%s)", fault.id, how)
+        return result
+
+    def _absorb(self, fault: Fault, into: Fault | None, now: float, waive: bool = True) -> None:
+        """Close ``fault`` into the fault that covers its device now (kept open if there is none yet)."""
+        if into is None or into.id == fault.id:
+            return
+
+        def mutate(f: Fault) -> Change | None:
+            if not f.active:
+                return None
+            f.state, f.resolved, f.resolved_how, f.absorbed_into = "resolved", now, "absorbed", into.id
+            if waive:
+                f.waived = "absorbed"
+            self._cancel_notices(f.id)
+            return Change(events=[("absorbed", {"into": into.id})])
+
+        self.faults.update(fault.id, mutate, now)
+
+    def _cancel_notices(self, fault_id: str) -> None:
+        """Drop chat notices of ``fault_id`` not sent yet (called inside its update transaction)."""
+        self.store.db.execute(
+            "UPDATE alert_notices SET state = 'cancelled' WHERE fault = ? AND state = 'pending'", (fault_id,)
+        )
+
+    # -- deadlines -----------------------------------------------------------------------
+
+    def tick(self, now: float | None = None) -> None:
+        """Periodic work: windows that opened or closed, holds that expired, deadline reminders."""
+        now = self.clock() if now is None else now
+        self.reconcile(now)
+        self.remind(now)
+
+    def remind(self, now: float) -> None:
+        """Reminders at the configured fractions of each deadline window, and one overdue notice."""
+        fractions = self.config.reminders
+        for fault in self.faults.active():
+            if fault.waived is not None:
+                continue
+            due: list[tuple[str, str, dict[str, Any]]] = []
+            for window, deadline, done in (
+                ("respond", fault.respond_by, fault.acknowledged is not None),
+                ("resolve", fault.resolve_by, False),
+            ):
+                if done:
+                    continue
+                span = deadline - fault.opened
+                passed = [f for f in fractions if now >= fault.opened + f * span and f"{window}:{f:g}" not in fault.reminders]
+                if now >= deadline:
+                    if f"{window}:overdue" not in fault.reminders:
+                        due.append((f"{window}:overdue", "overdue", {"window": window, "deadline": deadline}))
+                    due.extend((f"{window}:{f:g}", "", {}) for f in passed)  # superseded, recorded only
+                elif passed:
+                    latest = max(passed)
+                    due.append((f"{window}:{latest:g}", "reminder", {"window": window, "fraction": latest, "deadline": deadline}))
+                    due.extend((f"{window}:{f:g}", "", {}) for f in passed if f != latest)
+            if not due:
+                continue
+
+            def mutate(f: Fault, due: list[tuple[str, str, dict[str, Any]]] = due) -> Change | None:
+                if not f.active:
+                    return None
+                change, marked = Change(), False
+                for mark, kind, body in due:
+                    if mark in f.reminders:
+                        continue
+                    f.reminders.append(mark)
+                    marked = True
+                    if kind:
+                        change.events.append((kind, body))
+                        change.notices.append(Notice(kind, None, _bucket(f), f.level, body))
+                return change if marked else None
+
+            self.faults.update(fault.id, mutate, now)
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _text(self, english: str, chinese: str) -> str:
+        return chinese if self.language == "zh" else english
+
+
+def _bucket(fault: Fault) -> str:
+    """Storm grouping key: the device's group (or system) so one message lists many devices."""
+    return fault.group or fault.system or fault.unit or ""
+
+
+def _set_extra(fault: Fault, key: str, value: Any) -> Change | None:
+    if not fault.active or fault.extra.get(key) == value:
+        return None
+    fault.extra[key] = value
+    return Change()
+
+
+def _set_rate(fault: Fault, rate: float, offline: int, total: int, cause: str) -> Change | None:
+    if not fault.active:
+        return None
+    fault.extra.update({"rate": rate, "offline": offline, "total": total})
+    fault.cause = cause
+    return Change()

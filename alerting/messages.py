@@ -1,0 +1,361 @@
+"""What the chat messages say: titles and markdown lines, Chinese by default, English on request.
+
+Pure functions of faults, notices and the inventory (plus the current time for "due in 5
+minutes"); the platforms' formats are the notifiers' business.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from alerting.faults import Fault
+from alerting.levels import LevelPolicy
+from alerting.timefmt import duration, short
+from inventory.config import Inventory
+
+KIND_NAMES: dict[str, tuple[str, str, str]] = {  # kind: (zh measure+noun, en singular, en plural)
+    "camera": ("路摄像机", "camera", "cameras"),
+    "switch": ("台交换机", "switch", "switches"),
+    "router": ("台路由器", "router", "routers"),
+    "firewall": ("台防火墙", "firewall", "firewalls"),
+    "line": ("条专线", "line", "lines"),
+    "vc_terminal": ("台会议终端", "conference terminal", "conference terminals"),
+    "mcu": ("台 MCU", "MCU", "MCUs"),
+    "ups": ("台 UPS", "UPS", "UPS units"),
+    "server": ("台服务器", "server", "servers"),
+    "pc": ("台电脑", "PC", "PCs"),
+    "phone": ("部 IP 电话", "IP phone", "IP phones"),
+    "broadcast": ("台广播终端", "broadcast terminal", "broadcast terminals"),
+    "ap": ("台无线 AP", "access point", "access points"),
+    "website": ("个网站", "website", "websites"),
+    "platform": ("个平台", "platform", "platforms"),
+}
+
+T: dict[str, tuple[str, str]] = {  # key: (zh, en)
+    "fault_id": ("故障单", "Fault"),
+    "object": ("对象", "Object"),
+    "cause": ("原因", "Cause"),
+    "impact": ("影响", "Impact"),
+    "started": ("开始", "Started"),
+    "respond_by": ("响应时限", "Respond by"),
+    "resolve_by": ("修复时限", "Resolve by"),
+    "within": ("内", ""),
+    "recurring": ("重复故障", "Recurring fault"),
+    "recurring_text": (
+        "{days:g} 天内同一对象同一原因再次发生 (上次 {previous}), 合同按未彻底修复处罚",
+        "same object and cause again within {days:g} days (previous {previous}); the contract fines an incomplete fix",
+    ),
+    "down": ("中断", "down"),
+    "flapping": ("频繁抖动", "flapping"),
+    "group_mass": ("大面积离线", "mass outage"),
+    "group_rate": ("在线率低于阈值", "online rate under threshold"),
+    "unreachable": ("不可达", "unreachable"),
+    "devices": ("台设备", "devices"),
+    "recovered": ("已恢复", "Recovered"),
+    "lasted": ("持续", "lasted"),
+    "how": ("方式", "How"),
+    "auto": ("设备恢复, 自动关闭", "device back up, closed automatically"),
+    "manual": ("人工处理", "resolved by hand"),
+    "maintenance_end": ("维护窗口结束", "maintenance window ended"),
+    "removed": ("设备已移出台账", "device removed from the inventory"),
+    "response": ("响应", "Response"),
+    "not_acknowledged": ("未响应", "not acknowledged"),
+    "in_time": ("按时", "in time"),
+    "late": ("超时", "late"),
+    "resolution": ("修复", "Resolution"),
+    "acknowledged": ("已响应", "Acknowledged"),
+    "took": ("用时", "took"),
+    "limit": ("时限", "limit"),
+    "reminder": ("提醒", "Reminder"),
+    "left": ("距{window}还有 {left}", "{left} left until the {window}"),
+    "respond_window": ("响应时限", "response deadline"),
+    "resolve_window": ("修复时限", "resolution deadline"),
+    "overdue": ("超时", "Overdue"),
+    "past": ("已超过{window}", "past the {window}"),
+    "escalated": ("升级", "Escalated"),
+    "escalated_to": ("升级为{level}", "now {level}"),
+    "warn": ("预警", "Warning"),
+    "near": ("在线率 {rate:.1%}, 接近阈值 {threshold:.0%}", "online rate {rate:.1%}, close to the {threshold:.0%} threshold"),
+    "online_rate": ("在线率", "Online rate"),
+    "more": ("… 另有 {n} 项", "… and {n} more"),
+    "faults": ("个故障", "faults"),
+    "storm_open": ("{group} {n} 个故障", "{group}: {n} faults"),
+    "storm_resolved": ("{group} {n} 个故障已恢复", "{group}: {n} faults recovered"),
+    "storm_reminder": ("{n} 个故障临近时限", "{n} faults close to a deadline"),
+    "storm_overdue": ("{n} 个故障已超时", "{n} faults overdue"),
+    "waived": ("不计入考核", "not counted"),
+    "by": ("处理人", "By"),
+    "meeting": ("会前检查", "Meeting check"),
+    "summary": ("运维日报", "Daily summary"),
+    "open_faults": ("未关闭故障", "Open faults"),
+    "due_today": ("今日到期", "Due today"),
+    "none": ("无", "none"),
+    "group_rates": ("在线率", "Online rates"),
+    "ok": ("正常", "ok"),
+    "failed": ("异常", "problems"),
+}
+
+
+@dataclass
+class Text:
+    """Title and lines of one message, before platform formatting."""
+
+    title: str
+    lines: list[str] = field(default_factory=list)
+    severity: str = "info"
+
+
+class Composer:
+    """Builds message texts for one language and time zone."""
+
+    def __init__(self, inventory: Inventory, policy: LevelPolicy, list_max: int = 30) -> None:
+        self.inventory = inventory
+        self.policy = policy
+        self.language = inventory.agent.language
+        self.zone = inventory.agent.timezone
+        self.list_max = list_max
+
+    def t(self, key: str, **values: Any) -> str:
+        zh, en = T[key]
+        text = zh if self.language == "zh" else en
+        return text.format(**values) if values else text
+
+    # -- names ---------------------------------------------------------------------------
+
+    def subject(self, fault: Fault) -> str:
+        """``雪亮工程 汇聚交换机``: the system's name and the device's (or the group's) name."""
+        inventory = self.inventory
+        if fault.device and fault.device in inventory.devices:
+            label = inventory.devices[fault.device].label
+        elif fault.device:
+            label = fault.device
+        elif fault.group and fault.group in inventory.groups:
+            group = inventory.groups[fault.group]
+            return group.name or group.id
+        elif fault.system and fault.system in inventory.systems:
+            return inventory.systems[fault.system].name or fault.system
+        elif fault.unit and fault.unit in inventory.units:
+            return inventory.units[fault.unit].name or fault.unit
+        else:
+            return fault.scope
+        system = inventory.systems.get(fault.system or "")
+        prefix = (system.name or system.id) if system else ""
+        return f"{prefix} {label}" if prefix and not label.startswith(prefix) else label
+
+    def where(self, fault: Fault) -> str:
+        """``汇聚交换机 (sw-agg-1) · 市公安局 / 雪亮工程``."""
+        inventory = self.inventory
+        parts = []
+        if fault.device:
+            device = inventory.devices.get(fault.device)
+            parts.append(f"{device.label} ({fault.device})" if device and device.label != fault.device else fault.device)
+        elif fault.group:
+            group = inventory.groups.get(fault.group)
+            parts.append(f"{group.name or group.id} ({fault.group})" if group else fault.group)
+        owners = []
+        if fault.unit:
+            unit = inventory.units.get(fault.unit)
+            owners.append(unit.name or unit.id if unit else fault.unit)
+        if fault.system:
+            system = inventory.systems.get(fault.system)
+            owners.append(system.name or system.id if system else fault.system)
+        if owners:
+            parts.append(" / ".join(owners))
+        return " · ".join(parts) or fault.scope
+
+    def count_phrase(self, devices: list[str]) -> str:
+        """``212 路摄像机`` / ``212 cameras`` (or ``台设备``/``devices`` for a mix of kinds)."""
+        kinds = Counter(self.inventory.devices[d].kind if d in self.inventory.devices else "other" for d in devices)
+        parts = []
+        for kind, n in sorted(kinds.items(), key=lambda item: (-item[1], item[0])):
+            if kind in KIND_NAMES:
+                zh, one, many = KIND_NAMES[kind]
+                parts.append(f"{n} {zh}" if self.language == "zh" else f"{n} {one if n == 1 else many}")
+            else:
+                parts.append(f"{n} {self.t('devices')}")
+        if len(parts) > 3:
+            return f"{len(devices)} {self.t('devices')}"
+        return ("、" if self.language == "zh" else ", ").join(parts)
+
+    def level_name(self, fault: Fault) -> str:
+        return self.policy.name(fault.level, fault.unit, fault.system, self.language)
+
+    def what(self, fault: Fault) -> str:
+        """Short state of the subject for titles."""
+        if fault.source == "down":
+            return self.t("down")
+        if fault.source == "flapping":
+            return self.t("flapping")
+        if fault.source == "group":
+            threshold = fault.extra.get("threshold")
+            if threshold is not None and fault.extra.get("rate", 1) < threshold:
+                return self.t("group_rate")
+            return self.t("group_mass")
+        return fault.cause
+
+    def impact(self, fault: Fault) -> str:
+        if not fault.affected:
+            return ""
+        return f"{self.count_phrase(fault.affected)}{self.t('unreachable') if self.language == 'zh' else ' ' + self.t('unreachable')}"
+
+    def names(self, devices: list[str]) -> str:
+        inventory = self.inventory
+        shown = [inventory.devices[d].label if d in inventory.devices else d for d in devices[: self.list_max]]
+        text = "、".join(shown) if self.language == "zh" else ", ".join(shown)
+        if len(devices) > self.list_max:
+            text += " " + self.t("more", n=len(devices) - self.list_max)
+        return text
+
+    def when(self, epoch: float, now: float) -> str:
+        return short(epoch, self.zone, now)
+
+    def tag(self, text: str) -> str:
+        """``【一级故障】`` in Chinese, ``[Level 1 fault]`` in English."""
+        return f"【{text}】" if self.language == "zh" else f"[{text}] "
+
+    def bold(self, key: str, value: str) -> str:
+        return f"- **{self.t(key)}**: {value}"
+
+    # -- one fault -----------------------------------------------------------------------
+
+    def deadlines_line(self, fault: Fault, now: float) -> str:
+        respond = duration(fault.respond_by - fault.opened, self.language)
+        resolve = duration(fault.resolve_by - fault.opened, self.language)
+        within = self.t("within")
+        return (
+            f"- **{self.t('respond_by')}**: {self.when(fault.respond_by, now)} ({respond}{within}) · "
+            f"**{self.t('resolve_by')}**: {self.when(fault.resolve_by, now)} ({resolve}{within})"
+        )
+
+    def opened(self, fault: Fault, now: float, recurring_days: float, rates: list[str] | None = None) -> Text:
+        from alerting.notifiers.base import SEVERITY_OF_LEVEL
+
+        title = f"{self.tag(self.level_name(fault))}{self.subject(fault)} {self.what(fault)}"
+        impact = self.impact(fault)
+        if impact:
+            title += f", {impact}"
+        lines = [self.bold("fault_id", fault.id), self.bold("object", self.where(fault))]
+        lines.append(self.bold("cause", fault.cause))
+        if fault.affected:
+            behind = fault.extra.get("behind")
+            count = f"{len(fault.affected)}/{behind}" if behind and behind > len(fault.affected) else str(len(fault.affected))
+            lines.append(self.bold("impact", f"{impact} ({count}): {self.names(fault.affected)}"))
+        for rate in rates or []:
+            lines.append(self.bold("online_rate", rate))
+        lines.append(self.bold("started", self.when(fault.opened, now)))
+        lines.append(self.deadlines_line(fault, now))
+        if fault.recurring_of:
+            lines.append(f"- ⚠ **{self.t('recurring')}**: {self.t('recurring_text', days=recurring_days, previous=fault.recurring_of)}")
+        return Text(title, lines, SEVERITY_OF_LEVEL.get(fault.level, "minor"))
+
+    def resolved(self, fault: Fault, now: float) -> Text:
+        end = fault.resolved or now
+        lasted = duration(end - fault.opened, self.language)
+        title = f"{self.tag(self.t('recovered'))}{self.subject(fault)}, {self.t('lasted')} {lasted}"
+        how = self.t(fault.resolved_how) if fault.resolved_how in ("auto", "manual", "maintenance_end", "removed") else (fault.resolved_how or "")
+        if fault.resolved_by:
+            how += f" ({fault.resolved_by})"
+        lines = [self.bold("fault_id", fault.id), self.bold("object", self.where(fault)), self.bold("how", how)]
+        lines.append(self.bold("started", f"{self.when(fault.opened, now)} → {self.when(end, now)}"))
+        if fault.acknowledged is not None:
+            took = duration(fault.acknowledged - fault.opened, self.language)
+            verdict = self.t("in_time") if fault.acknowledged <= fault.respond_by else self.t("late")
+            lines.append(self.bold("response", f"{fault.acknowledged_by or ''} {self.t('took')} {took} ({verdict})".strip()))
+        else:
+            lines.append(self.bold("response", self.t("not_acknowledged")))
+        verdict = self.t("in_time") if end <= fault.resolve_by else self.t("late")
+        lines.append(self.bold("resolution", f"{self.t('took')} {lasted} ({verdict})"))
+        return Text(title, lines, "ok")
+
+    def acknowledged(self, fault: Fault, now: float) -> Text:
+        who = fault.acknowledged_by or ""
+        title = f"{self.tag(self.t('acknowledged'))}{self.subject(fault)} — {who}".rstrip(" —")
+        at = fault.acknowledged or now
+        took = duration(at - fault.opened, self.language)
+        limit = duration(fault.respond_by - fault.opened, self.language)
+        verdict = self.t("in_time") if at <= fault.respond_by else self.t("late")
+        lines = [
+            self.bold("fault_id", fault.id),
+            self.bold("response", f"{took} ({self.t('limit')} {limit}, {verdict})"),
+            f"- **{self.t('resolve_by')}**: {self.when(fault.resolve_by, now)}",
+        ]
+        return Text(title, lines, "info")
+
+    def reminder(self, fault: Fault, body: dict[str, Any], now: float) -> Text:
+        window = self.t(f"{body.get('window', 'resolve')}_window")
+        deadline = float(body.get("deadline", fault.resolve_by))
+        left = duration(max(0.0, deadline - now), self.language)
+        title = f"{self.tag(self.t('reminder'))}{self.subject(fault)}: {self.t('left', window=window, left=left)}"
+        lines = [
+            self.bold("fault_id", f"{fault.id} ({self.level_name(fault)})"),
+            f"- **{window}**: {self.when(deadline, now)}",
+            self.bold("cause", fault.cause),
+        ]
+        return Text(title, lines, "warning")
+
+    def overdue(self, fault: Fault, body: dict[str, Any], now: float) -> Text:
+        window = self.t(f"{body.get('window', 'resolve')}_window")
+        deadline = float(body.get("deadline", fault.resolve_by))
+        title = f"{self.tag(self.t('overdue'))}{self.subject(fault)}: {self.t('past', window=window)}"
+        lines = [
+            self.bold("fault_id", f"{fault.id} ({self.level_name(fault)})"),
+            f"- **{window}**: {self.when(deadline, now)} (+{duration(now - deadline, self.language)})",
+            self.bold("cause", fault.cause),
+        ]
+        return Text(title, lines, "critical")
+
+    def escalated(self, fault: Fault, now: float) -> Text:
+        from alerting.notifiers.base import SEVERITY_OF_LEVEL
+
+        title = f"{self.tag(self.t('escalated'))}{self.subject(fault)} {self.t('escalated_to', level=self.level_name(fault))}"
+        lines = [self.bold("fault_id", fault.id)]
+        if fault.affected:
+            lines.append(self.bold("impact", f"{self.impact(fault)}: {self.names(fault.affected)}"))
+        lines.append(self.deadlines_line(fault, now))
+        return Text(title, lines, SEVERITY_OF_LEVEL.get(fault.level, "minor"))
+
+    # -- several faults in one message (storms) -------------------------------------------
+
+    def listing(self, kind: str, faults: list[tuple[Fault, dict[str, Any]]], group: str, now: float) -> Text:
+        """One message for many faults of one group and kind."""
+        from alerting.notifiers.base import SEVERITY_OF_LEVEL
+
+        n = len(faults)
+        shown = faults[: self.list_max]
+        group_name = group
+        if group in self.inventory.groups:
+            group_name = self.inventory.groups[group].name or group
+        elif group in self.inventory.systems:
+            group_name = self.inventory.systems[group].name or group
+        lines = []
+        if kind == "open":
+            worst = min(f.level for f, _ in faults)
+            level = self.policy.name(worst, faults[0][0].unit, faults[0][0].system, self.language)
+            title = f"{self.tag(level)}" + self.t("storm_open", group=group_name, n=n)
+            for fault, _ in shown:
+                label = self.subject(fault)
+                extra = f", {self.impact(fault)}" if fault.affected else ""
+                recurring = f" ⚠{self.t('recurring')}" if fault.recurring_of else ""
+                lines.append(f"- {fault.id} **{label}** {self.what(fault)}{extra} · {self.when(fault.opened, now)} · {fault.cause}{recurring}")
+            first = min((f for f, _ in faults), key=lambda f: f.respond_by)
+            lines.append(self.deadlines_line(first, now))
+            severity = SEVERITY_OF_LEVEL.get(worst, "minor")
+        elif kind == "resolved":
+            title = f"{self.tag(self.t('recovered'))}" + self.t("storm_resolved", group=group_name, n=n)
+            for fault, _ in shown:
+                lasted = duration((fault.resolved or now) - fault.opened, self.language)
+                lines.append(f"- {fault.id} **{self.subject(fault)}** {self.t('lasted')} {lasted}")
+            severity = "ok"
+        else:  # reminder, overdue
+            key = "storm_overdue" if kind == "overdue" else "storm_reminder"
+            title = f"{self.tag(self.t('overdue' if kind == 'overdue' else 'reminder'))}" + self.t(key, n=n)
+            for fault, body in shown:
+                window = self.t(f"{body.get('window', 'resolve')}_window")
+                deadline = float(body.get("deadline", fault.resolve_by))
+                lines.append(f"- {fault.id} **{self.subject(fault)}** {window} {self.when(deadline, now)}")
+            severity = "critical" if kind == "overdue" else "warning"
+        if n > len(shown):
+            lines.append(self.t("more", n=n - len(shown)))
+        return Text(title, lines, severity)

@@ -1,0 +1,101 @@
+"""E-mail for managers: SMTP (plain, STARTTLS or TLS), one mail per message.
+
+Messages about one fault form one thread: the first carries ``Message-ID: <fault@yunwei>``,
+later ones ``In-Reply-To``/``References`` to it, so a mail client shows the recovery under the
+alert. Success is the server accepting the mail for at least one recipient.
+
+Sample config::
+
+    channels:
+      managers:
+        type: email
+        host: smtp.example.gov.cn
+        port: 465
+        security: ssl
+        username: yunwei@example.gov.cn
+        password: ${env:SMTP_PASSWORD}
+        sender: yunwei@example.gov.cn
+        to: [manager@example.gov.cn]
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Literal
+
+from pydantic import Field, SecretStr
+
+from alerting.notifiers.base import ChannelBase, DeliveryError, Message, Notifier, Payload, plain_text
+
+
+class EmailChannel(ChannelBase):
+    type: Literal["email"]
+    host: str
+    port: int = Field(25, ge=1, le=65535)
+    security: Literal["none", "starttls", "ssl"] = "none"
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = Field(description="From: address")
+    to: list[str] = Field(min_length=1)
+    domain: str = Field("yunwei", description="right-hand side of Message-IDs")
+
+
+class EmailNotifier(Notifier):
+    type = "email"
+    default_rate_per_minute = 30
+
+    def render(self, message: Message) -> Payload:
+        domain = self.options.domain
+        thread = message.thread or message.key
+        body: dict[str, object] = {
+            "subject": message.title,
+            "text": plain_text("\n".join([message.title, "", *message.lines])) + "\n",
+            "message_id": f"<{thread}@{domain}>" if message.starts_thread else f"<{thread}.{message.key}@{domain}>",
+            "in_reply_to": None if message.starts_thread or not message.thread else f"<{message.thread}@{domain}>",
+            "to": list(self.options.to),
+            "sender": self.options.sender,
+        }
+        return Payload(body=body)
+
+    def build(self, payload: Payload) -> EmailMessage:
+        body = payload.body
+        mail = EmailMessage()
+        mail["Subject"] = str(body["subject"])
+        mail["From"] = str(body["sender"])
+        mail["To"] = ", ".join(body["to"])
+        mail["Date"] = formatdate(self.clock(), localtime=False)
+        mail["Message-ID"] = str(body["message_id"])
+        if body.get("in_reply_to"):
+            mail["In-Reply-To"] = str(body["in_reply_to"])
+            mail["References"] = str(body["in_reply_to"])
+        mail.set_content(str(body["text"]))
+        return mail
+
+    def send(self, payload: Payload) -> str:
+        options = self.options
+        mail = self.build(payload)
+        try:
+            if options.security == "ssl":
+                client: smtplib.SMTP = smtplib.SMTP_SSL(
+                    options.host, options.port, timeout=options.timeout, context=ssl.create_default_context()
+                )
+            else:
+                client = smtplib.SMTP(options.host, options.port, timeout=options.timeout)
+            with client:
+                if options.security == "starttls":
+                    client.starttls(context=ssl.create_default_context())
+                if options.username and options.password is not None:
+                    client.login(options.username, options.password.get_secret_value())
+                refused = client.send_message(mail)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise DeliveryError(f"email {self.name}: every recipient refused: {sorted(exc.recipients)}") from None
+        except smtplib.SMTPResponseException as exc:
+            text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+            raise DeliveryError(f"email {self.name}: SMTP {exc.smtp_code} {text}", throttled=exc.smtp_code == 421) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(f"email {self.name}: {type(exc).__name__}: {exc}") from None
+        accepted = len(payload.body["to"]) - len(refused)
+        return f"accepted for {accepted} recipient(s)" + (f", refused {sorted(refused)}" if refused else "")

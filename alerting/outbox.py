@@ -1,0 +1,192 @@
+"""The durable outbox: rendered messages in the store, delivered in order per channel.
+
+A message is in ``alert_outbox`` before any delivery is tried (the dispatcher writes it in the
+transaction that consumes its notices) and is marked ``sent`` only after the platform said
+yes (``errcode == 0`` and friends). A failure (HTTP 500, timeout, ``errcode != 0``) keeps it
+pending with ``next_attempt`` pushed back exponentially (``backoff_seconds`` doubling up to
+``backoff_max_seconds``; at least a minute when the platform says "too many"); nothing is
+ever dropped, and because the schedule is in the store, retries continue across restarts.
+
+Order: per channel, the oldest pending message goes first and a failing one holds the ones
+behind it (a recovery never overtakes its alert).
+
+Rate limits: every attempt is logged in ``alert_attempts``; a channel sends only while fewer
+than ``rate_per_minute`` attempts were made in the last 60 s, so a restart does not burst.
+
+At-least-once: if the agent dies after the platform accepted a message but before the row is
+marked (a few milliseconds: one SQLite commit), that one message is sent again after the
+restart. At most one message per channel can be in that window (one in flight per channel).
+Webhook receivers get the same ``X-Yunwei-Message-Id`` on the repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from agent.store import Store
+from alerting.config import OutboxSettings
+from alerting.notifiers.base import DeliveryError, Notifier, Payload
+
+log = logging.getLogger("yunwei.alerting.outbox")
+
+CRASH_ENV = "YUNWEI_ALERTING_CRASH"  # test hook: "before_send[:n]" / "after_send[:n]" → SIGKILL self
+_crash_counts: dict[str, int] = {}
+
+
+def _crash_point(name: str) -> None:
+    """Kill this process with SIGKILL at a named point, when the test hook asks for it."""
+    wanted = os.environ.get(CRASH_ENV)
+    if not wanted:
+        return
+    point, _, nth = wanted.partition(":")
+    if point != name:
+        return
+    _crash_counts[name] = _crash_counts.get(name, 0) + 1
+    if _crash_counts[name] >= int(nth or 1):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass
+class OutboxRow:
+    id: int
+    channel: str
+    kind: str
+    thread: str
+    payload: str
+    attempts: int
+    next_attempt: float
+    state: str
+    last_error: str | None
+    created: float
+    sent: float | None
+
+
+class Outbox:
+    """Delivers pending messages; safe to call from one thread per channel."""
+
+    def __init__(
+        self,
+        store: Store,
+        notifiers: dict[str, Notifier],
+        settings: OutboxSettings | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.notifiers = notifiers
+        self.settings = settings or OutboxSettings()
+        self.clock = clock
+        self._warned_unknown: set[str] = set()
+
+    # -- reading ------------------------------------------------------------------------
+
+    def rows(self, state: str | None = None, limit: int = 500) -> list[OutboxRow]:
+        query = "SELECT id, channel, kind, thread, payload, attempts, next_attempt, state, last_error, created, sent FROM alert_outbox"
+        params: tuple[object, ...] = ()
+        if state is not None:
+            query += " WHERE state = ?"
+            params = (state,)
+        with self.store._lock:
+            found = self.store.db.execute(query + " ORDER BY id LIMIT ?", (*params, limit)).fetchall()
+        return [OutboxRow(*row) for row in found]
+
+    def channels_pending(self) -> list[str]:
+        with self.store._lock:
+            return [r[0] for r in self.store.db.execute("SELECT DISTINCT channel FROM alert_outbox WHERE state = 'pending'")]
+
+    def next_due(self) -> float | None:
+        with self.store._lock:
+            row = self.store.db.execute("SELECT MIN(next_attempt) FROM alert_outbox WHERE state = 'pending'").fetchone()
+        return row[0]
+
+    def attempts_in_last_minute(self, channel: str, now: float) -> int:
+        with self.store._lock:
+            row = self.store.db.execute(
+                "SELECT COUNT(*) FROM alert_attempts WHERE channel = ? AND at > ? AND at <= ?", (channel, now - 60, now)
+            ).fetchone()
+        return int(row[0])
+
+    # -- delivering -----------------------------------------------------------------------
+
+    def backoff(self, attempts: int, throttled: bool) -> float:
+        delay = min(self.settings.backoff_seconds * 2 ** max(0, attempts - 1), self.settings.backoff_max_seconds)
+        return max(delay, 60.0) if throttled else delay
+
+    def deliver_channel(self, channel: str, limit: int | None = None) -> int:
+        """Send this channel's due messages in order until one fails, the rate limit is hit or none is due."""
+        notifier = self.notifiers.get(channel)
+        if notifier is None:
+            if channel not in self._warned_unknown:
+                self._warned_unknown.add(channel)
+                log.warning("outbox: messages for channel %r wait: it is not configured any more", channel)
+            return 0
+        sent = 0
+        while limit is None or sent < limit:
+            now = self.clock()
+            with self.store._lock:
+                row = self.store.db.execute(
+                    "SELECT id, payload, attempts, next_attempt FROM alert_outbox"
+                    " WHERE state = 'pending' AND channel = ? ORDER BY id LIMIT 1",
+                    (channel,),
+                ).fetchone()
+            if row is None:
+                break
+            message_id, payload_text, attempts, next_attempt = row
+            if next_attempt > now:
+                break
+            if self.attempts_in_last_minute(channel, now) >= notifier.rate_per_minute:
+                break
+            with self.store.transaction() as db:
+                attempt = db.execute(
+                    "INSERT INTO alert_attempts (channel, message, at) VALUES (?, ?, ?)", (channel, message_id, now)
+                ).lastrowid
+            _crash_point("before_send")
+            try:
+                detail = notifier.send(Payload.from_json(payload_text))
+            except DeliveryError as exc:
+                delay = self.backoff(attempts + 1, exc.throttled)
+                with self.store.transaction() as db:
+                    db.execute(
+                        "UPDATE alert_outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ? WHERE id = ?",
+                        (now + delay, exc.detail[:500], message_id),
+                    )
+                    db.execute("UPDATE alert_attempts SET ok = 0, detail = ? WHERE id = ?", (exc.detail[:500], attempt))
+                log.warning("outbox: %s message %d not delivered (%s); retry in %.0f s", channel, message_id, exc.detail, delay)
+                break
+            except Exception as exc:  # a notifier bug must not kill the loop; keep the message
+                delay = self.backoff(attempts + 1, False)
+                with self.store.transaction() as db:
+                    db.execute(
+                        "UPDATE alert_outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ? WHERE id = ?",
+                        (now + delay, f"{type(exc).__name__}: {exc}"[:500], message_id),
+                    )
+                log.exception("outbox: %s message %d failed unexpectedly", channel, message_id)
+                break
+            _crash_point("after_send")
+            with self.store.transaction() as db:
+                db.execute(
+                    "UPDATE alert_outbox SET state = 'sent', sent = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+                    (self.clock(), message_id),
+                )
+                db.execute("UPDATE alert_attempts SET ok = 1, detail = ? WHERE id = ?", (detail[:200], attempt))
+            sent += 1
+        return sent
+
+    def deliver_due(self) -> int:
+        """Every channel once, one after the other (tests and the CLI; the daemon uses threads)."""
+        return sum(self.deliver_channel(channel) for channel in self.channels_pending())
+
+    def prune(self) -> int:
+        """Forget sent messages older than ``keep_days`` and attempts older than a day."""
+        now = self.clock()
+        with self.store.transaction() as db:
+            removed = db.execute(
+                "DELETE FROM alert_outbox WHERE state = 'sent' AND sent < ?", (now - self.settings.keep_days * 86400,)
+            ).rowcount
+            db.execute("DELETE FROM alert_attempts WHERE at < ?", (now - 86400,))
+            db.execute("DELETE FROM alert_notices WHERE state != 'pending' AND created < ?", (now - self.settings.keep_days * 86400,))
+        return removed

@@ -1,0 +1,94 @@
+"""The daily summary and meeting readiness posts."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from agent.model import State
+from agent.status import group_rates
+from alerting.faults import Fault
+from alerting.messages import Composer, Text
+
+
+def summary_due(at: str | None, now: float, zone: str, last_day: str | None) -> str | None:
+    """The local date (``YYYY-MM-DD``) whose summary is due at ``now``, or None."""
+    if not at:
+        return None
+    local = datetime.fromtimestamp(now, ZoneInfo(zone))
+    hour, minute = (int(p) for p in at.split(":"))
+    if local.time() < time(hour, minute):
+        return None
+    day = local.date().isoformat()
+    return None if last_day == day else day
+
+
+def daily_summary(
+    composer: Composer, faults: list[Fault], states: dict[str, tuple[State, float]], now: float
+) -> Text:
+    """Open faults by level, deadlines falling due today, group online rates."""
+    zone = ZoneInfo(composer.zone)
+    local = datetime.fromtimestamp(now, zone)
+    day_end = datetime.combine(local.date() + timedelta(days=1), time(0), zone).timestamp()
+    zh = composer.language == "zh"
+    date_text = f"{local.month}月{local.day}日" if zh else local.strftime("%Y-%m-%d")
+    title = f"{composer.tag(composer.t('summary'))}{date_text}"
+    live = [f for f in faults if f.active and f.waived is None]
+    lines = []
+    by_level = {level: sum(1 for f in live if f.level == level) for level in (1, 2, 3, 4)}
+    counts = " · ".join(f"{composer.policy.name(level, None, None, composer.language)} {n}" for level, n in by_level.items() if n)
+    lines.append(f"- **{composer.t('open_faults')}**: {len(live)}" + (f" ({counts})" if counts else ""))
+    for fault in sorted(live, key=lambda f: (f.level, f.opened))[: composer.list_max]:
+        lines.append(f"  - {fault.id} {composer.subject(fault)} · {fault.cause} · {composer.when(fault.opened, now)}")
+    due = []
+    for fault in live:
+        if fault.acknowledged is None and now <= fault.respond_by < day_end:
+            due.append((fault.respond_by, fault, "respond_by"))
+        if fault.resolve_by < day_end:
+            due.append((fault.resolve_by, fault, "resolve_by"))
+    lines.append(f"- **{composer.t('due_today')}**: {len(due) if due else composer.t('none')}")
+    for deadline, fault, which in sorted(due, key=lambda item: item[0])[: composer.list_max]:
+        late = f" ({composer.t('overdue')})" if deadline < now else ""
+        lines.append(f"  - {fault.id} {composer.subject(fault)} · {composer.t(which)} {composer.when(deadline, now)}{late}")
+    rates = group_rates(composer.inventory, states, local.date())
+    if rates:
+        lines.append(f"- **{composer.t('group_rates')}**:")
+        for rate in rates:
+            value = f"{(rate.rate or 0):.1%}"
+            threshold = f" / {rate.threshold:.0%}" if rate.threshold is not None else ""
+            flag = {"ok": "", "warn": f" ⚠{composer.t('warn')}", "breach": f" ❗{composer.t('group_rate')}"}[rate.level]
+            lines.append(f"  - {rate.name}: {value} ({rate.online}/{rate.total}){threshold}{flag}")
+    return Text(title, lines, "info")
+
+
+def meeting_text(composer: Composer, body: dict[str, Any]) -> Text:
+    """A meeting readiness record (ledger kind ``meeting_check``) as a message; tolerant of shape."""
+    name = str(body.get("meeting") or body.get("name") or body.get("title") or "")
+    result = str(body.get("result") or body.get("status") or "")
+    good = result.lower() in ("ok", "ready", "pass", "passed", "success", "就绪", "正常")
+    verdict = composer.t("ok") if good else (result or composer.t("failed"))
+    title = f"{composer.tag(composer.t('meeting'))}{name}: {verdict}".rstrip(": ")
+    lines = []
+    if body.get("at"):
+        lines.append(f"- **{composer.t('started')}**: {body['at']}")
+    for key in ("summary", "detail", "message"):
+        if body.get(key):
+            lines.append(f"- {body[key]}")
+    items = body.get("problems") or body.get("venues") or body.get("results") or []
+    if isinstance(items, list):
+        for item in items[: composer.list_max]:
+            if isinstance(item, dict):
+                label = item.get("name") or item.get("device") or item.get("venue") or "?"
+                state = item.get("result") or item.get("status") or ("ok" if item.get("ok") else "")
+                problem = item.get("error") or item.get("problem") or item.get("problems") or ""
+                if isinstance(problem, list):
+                    problem = "; ".join(map(str, problem))
+                lines.append(f"- {label}: {state} {problem}".rstrip())
+            else:
+                lines.append(f"- {item}")
+        if len(items) > composer.list_max:
+            lines.append(composer.t("more", n=len(items) - composer.list_max))
+    if body.get("evidence"):
+        lines.append(f"- evidence: {body['evidence']}")
+    return Text(title, lines or ["-"], "ok" if good else "warning")
