@@ -52,6 +52,10 @@ class Exporter(ABC):
     def submit(self, result: RoundResult) -> None:
         """Take a finished round. Must not block: enqueue and return."""
 
+    async def on_round(self, result: RoundResult) -> None:
+        """The agent's Component hook: an exporter can also be attached on its own."""
+        self.submit(result)
+
     @abstractmethod
     async def stop(self) -> None:
         """Stop, keeping whatever was not delivered durable for the next start."""

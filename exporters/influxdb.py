@@ -353,6 +353,7 @@ class InfluxDBExporter(Exporter):
                 deadline = deadline or time.monotonic() + FLUSH_ON_STOP_SECONDS
                 if delay or time.monotonic() > deadline:
                     return  # the rest stays spooled
+            clock = time.thread_time()
             try:
                 batch = self.spool.head(self._merge_limit)
             except Exception:
@@ -366,7 +367,8 @@ class InfluxDBExporter(Exporter):
                 self._send_wake.wait(1.0)
                 self._send_wake.clear()
                 continue
-            clock = time.thread_time()
+            sending = time.thread_time()
+            self.cpu["spool"] += sending - clock
             try:
                 self.writer.write(batch.payload, batch.encoding)
             except WriteRejected as exc:
@@ -380,13 +382,15 @@ class InfluxDBExporter(Exporter):
                     self._drop(batch, f"{exc}: one batch of {batch.points} points is too large (lower batch_size)")
                 continue
             except WriteFailed as exc:
-                self.cpu["send"] += time.thread_time() - clock
+                self.cpu["send"] += time.thread_time() - sending
                 delay = self._failed(str(exc), delay)
                 if self._stop_sender.wait(delay):
                     return
                 continue
-            self.cpu["send"] += time.thread_time() - clock
+            sent = time.thread_time()
+            self.cpu["send"] += sent - sending
             self.spool.delete(batch)
+            self.cpu["spool"] += time.thread_time() - sent
             self._succeeded(batch, delay)
             delay = 0.0
 

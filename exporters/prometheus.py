@@ -52,11 +52,13 @@ SAMPLE_METRICS: dict[str, tuple[str, float]] = {
     "runtime_seconds": ("yunwei_ups_runtime_seconds", 1.0),
     "battery_runtime_seconds": ("yunwei_ups_runtime_seconds", 1.0),
     "runtime_minutes": ("yunwei_ups_runtime_seconds", 60.0),
+    "required_runtime_seconds": ("yunwei_ups_required_runtime_seconds", 1.0),
 }
 FAMILY_HELP = {
     "yunwei_rtt_seconds": "Round-trip time of the probe (ICMP echo, TCP connect, HTTP request ...)",
     "yunwei_loss_ratio": "Fraction of echoes lost in the probe's burst (0..1)",
     "yunwei_ups_runtime_seconds": "UPS estimated runtime on battery",
+    "yunwei_ups_required_runtime_seconds": "The runtime the contract requires of the UPS (device attrs)",
 }
 # interface metrics if.<name>.<metric>: <metric> → direction of yunwei_if_bits_per_second
 IF_BPS = {"in_bps": "in", "out_bps": "out"}

@@ -12,8 +12,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import Victoria, exporter, feed, inventory_data, series_by, wait_delivered
-from peers import wait_for
+from conftest import Victoria, exporter, feed, http_get, inventory_data, series_by, wait_delivered
+from peers import free_port, wait_for
 
 from agent.model import Sample, State
 from agent.runtime import Agent
@@ -122,7 +122,7 @@ def spool_rows(tmp_path: Path) -> int:
 
 async def test_outage_is_spooled_and_replayed_once_across_a_restart(tmp_path: Path, victoria: Victoria) -> None:
     base = time.time() - 3600
-    agent = make_agent(tmp_path, victoria, batch_size=4)
+    agent = make_agent(tmp_path, victoria, batch_size=20)  # 6-line rounds: replay merges 3 spool rows per request
     await agent.start(schedule=False)
     exp = exporter(agent, "influxdb")
     for k in range(3):
@@ -140,7 +140,7 @@ async def test_outage_is_spooled_and_replayed_once_across_a_restart(tmp_path: Pa
     assert spool_rows(tmp_path) > 0
 
     victoria.start()
-    agent = make_agent(tmp_path, victoria, batch_size=4)
+    agent = make_agent(tmp_path, victoria, batch_size=20)  # 6-line rounds: replay merges 3 spool rows per request
     await agent.start(schedule=False)
     await feed(agent, round_samples(3, base + 60 * 10))
     wait_delivered(exporter(agent, "influxdb"), sent_at_least=7 * 6 + 6)
@@ -158,3 +158,49 @@ async def test_outage_is_spooled_and_replayed_once_across_a_restart(tmp_path: Pa
     # cam-1 went down in the first round and stayed down: one transition per device, once
     assert sorted(len(s["timestamps"]) for s in states) == [1, 1, 1]
     assert agent.tracker.state("cam-1")[0] == State.DOWN
+
+
+async def test_a_hanging_backend_costs_spool_not_rounds(tmp_path: Path) -> None:
+    hang = socket.create_server(("127.0.0.1", 0))  # accepts, never answers
+    hang.listen(16)
+    data = inventory_data(tmp_path, 3, {"influxdb": {**INFLUX, "url": f"http://127.0.0.1:{hang.getsockname()[1]}",
+                                                     "timeout": 1.0}})
+    agent = Agent(config_from_data(data))
+    await agent.start(schedule=False)
+    exp = exporter(agent, "influxdb")
+    try:
+        for k in range(5):
+            await feed(agent, round_samples(3, time.time() - 600 + k))
+        # the sender is stuck in its first request; every round is spooled anyway
+        wait_for(lambda: exp.status().queue_points == 0 and exp.spooled_rounds == 5, timeout=5, what="rounds spooled")
+        assert exp.status().spool_points >= 5 * 6 and exp.status().sent_points == 0
+    finally:
+        await agent.drain()
+        hang.close()
+    assert spool_rows(tmp_path) >= 1
+
+
+async def test_reload_starts_changes_and_stops_exporters(tmp_path: Path, victoria: Victoria) -> None:
+    port = free_port()
+    agent = Agent(config_from_data(inventory_data(tmp_path, 2, {"influxdb": {**INFLUX, "url": "http://127.0.0.1:9"}})))
+    await agent.start(schedule=False)
+    try:
+        first = exporter(agent, "influxdb")
+        await agent.reload(config_from_data(inventory_data(tmp_path, 3, {
+            "influxdb": {**INFLUX, "url": victoria.url}, "prometheus": {"listen": f"127.0.0.1:{port}"}})))
+        second = exporter(agent, "influxdb")
+        assert second is not first and second.settings.url == victoria.url
+        assert http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200
+        await feed(agent, round_samples(3, time.time() - 60))  # cam-2 exists only in the new inventory
+        wait_delivered(second, sent_at_least=6)
+        up = series_by(victoria.export('{__name__="yunwei_up"}'), "device")
+        assert up[("yunwei_up", "cam-2")]["metric"]["group"] == "cams"
+        await agent.reload(config_from_data(inventory_data(tmp_path, 3, {})))
+        assert not _port_open(port)
+    finally:
+        await agent.drain()
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
