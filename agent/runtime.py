@@ -104,7 +104,8 @@ class Agent:
         groups: dict[tuple[str, float], list[Target]] = defaultdict(list)
         for device in self.inventory.devices.values():
             for probe in device.probes.values():
-                groups[(probe.collector, probe.interval)].append(Target(device=device, probe=probe))
+                if registry.get(probe.collector).in_rounds:  # inspections run on their own schedule
+                    groups[(probe.collector, probe.interval)].append(Target(device=device, probe=probe))
         self.groups = dict(groups)
         context = CollectorContext(
             agent_id=self.agent_id, data_dir=self.inventory.data_dir, timezone=self.inventory.agent.timezone

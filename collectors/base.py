@@ -70,6 +70,8 @@ class Collector(ABC):
     name: ClassVar[str]
     Options: ClassVar[type[BaseModel]] = NoOptions
     default_interval: ClassVar[float | None] = None
+    # False for collectors that run on their own schedule (SSH inspections), not in probe rounds.
+    in_rounds: ClassVar[bool] = True
     # Shown by ``yunwei probe --help`` and checked by the conformance test: a YAML snippet of
     # a device's ``probes:`` entry that validates against Options.
     sample_config: ClassVar[str] = ""

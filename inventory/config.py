@@ -330,7 +330,12 @@ def _resolve_device(
 
 
 def _default_online(kind: str, probes: dict[str, ResolvedProbe]) -> str:
-    """The kind's default rule restricted to the probes the device has; else any probe."""
+    """The kind's default rule restricted to the probes the device has; else any probe.
+
+    Probes that do not run in rounds (SSH inspections, once a day) never decide online state."""
+    from collectors import registry
+
+    probes = {n: p for n, p in probes.items() if registry.get(p.collector).in_rounds}
     if kind in KIND_DEFAULT_ONLINE:
         wanted = parse_rule(KIND_DEFAULT_ONLINE[kind]).probes()
         present = sorted(n for n in wanted if n in probes)

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,96 @@ def _udp_bound(port: int) -> bool:
         except OSError:
             return True
     return False
+
+
+@dataclass
+class SshServer:
+    port: int
+    host_key_line: str  # "[127.0.0.1]:PORT ssh-ed25519 AAAA..."
+    client_key: Path  # private key authorised for root
+    other_key: Path  # a private key that is not authorised
+    known_hosts: Path  # a known_hosts file holding the server's key
+    peer: Peer
+
+
+SSHD_CONFIG = """Port {port}
+ListenAddress 127.0.0.1
+HostKey {host_key}
+PidFile {pid}
+AuthorizedKeysFile {authorized}
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+LogLevel VERBOSE
+{extra}
+"""
+
+
+def start_sshd(directory: Path, extra: str = "") -> SshServer:
+    """OpenSSH sshd on 127.0.0.1 with a fresh host key and an authorised client key for root."""
+    sshd = need_binary("sshd", "/usr/sbin/sshd")
+    keygen = need_binary("ssh-keygen", "/usr/bin/ssh-keygen")
+    need(os.geteuid() == 0, "sshd logs in as root here (PermitRootLogin prohibit-password)")
+    Path("/run/sshd").mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in ("host_ed25519", "client_ed25519", "other_ed25519"):
+        subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(directory / name)], check=True)
+    (directory / "authorized_keys").write_text((directory / "client_ed25519.pub").read_text())
+    port = free_port()
+    config = directory / "sshd_config"
+    config.write_text(
+        SSHD_CONFIG.format(
+            port=port,
+            host_key=directory / "host_ed25519",
+            pid=directory / "sshd.pid",
+            authorized=directory / "authorized_keys",
+            extra=extra,
+        )
+    )
+    peer = Peer([sshd, "-D", "-e", "-f", str(config)], log=directory / "sshd.log")
+    wait_for(lambda: peer.assert_running() or tcp_open("127.0.0.1", port), 10, "sshd")
+    key_type, key_data = (directory / "host_ed25519.pub").read_text().split()[:2]
+    line = f"[127.0.0.1]:{port} {key_type} {key_data}"
+    known_hosts = directory / "known_hosts"
+    known_hosts.write_text(line + "\n")
+    return SshServer(port, line, directory / "client_ed25519", directory / "other_ed25519", known_hosts, peer)
+
+
+@pytest.fixture
+def sshd(tmp_path: Path) -> Iterator[SshServer]:
+    server = start_sshd(tmp_path / "sshd")
+    yield server
+    server.peer.stop()
+
+
+@dataclass
+class FakeDevice:
+    server: SshServer
+    device_type: str
+    commands_log: Path
+
+    def received(self) -> list[str]:
+        return self.commands_log.read_text().splitlines() if self.commands_log.exists() else []
+
+
+@pytest.fixture
+def fake_device(tmp_path: Path) -> Iterator[Callable[[str], FakeDevice]]:
+    """sshd whose session is a network CLI replaying tests/data/ssh/<type>/ outputs."""
+    servers: list[SshServer] = []
+
+    def start(device_type: str) -> FakeDevice:
+        import sys
+
+        directory = tmp_path / f"sshd-{device_type}"
+        log = directory / "commands.log"
+        data = HERE.parent / "data" / "ssh" / device_type
+        command = f"ForceCommand {sys.executable} {HERE / 'fake_cli.py'} {device_type} {data} {log}"
+        server = start_sshd(directory, extra=command)
+        servers.append(server)
+        return FakeDevice(server, device_type, log)
+
+    yield start
+    for server in servers:
+        server.peer.stop()
