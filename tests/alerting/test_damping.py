@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import ROUTE_ALL, T0, WEBHOOK_CHANNEL, down, feed, ledger_faults, outbox, up
+from alerting_support import ROUTE_ALL, T0, WEBHOOK_CHANNEL, down, feed, ledger_faults, outbox, up
 
 from agent.errors import InputError
 from agent.model import Sample

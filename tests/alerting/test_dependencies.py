@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from conftest import ROUTE_ALL, WEBHOOK_CHANNEL, camera_fleet, down, feed, ledger_faults, outbox, text_of, up
+from alerting_support import (
+    ROUTE_ALL,
+    WEBHOOK_CHANNEL,
+    camera_fleet,
+    down,
+    feed,
+    ledger_faults,
+    outbox,
+    text_of,
+    up,
+)
 
 from agent.model import State
 

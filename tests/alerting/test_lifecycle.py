@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ROUTE_ALL, WEBHOOK_CHANNEL, down, feed, ledger_faults, outbox, up
+from alerting_support import ROUTE_ALL, WEBHOOK_CHANNEL, down, feed, ledger_faults, outbox, up
 
 from agent.errors import InputError
 from alerting import lifecycle

@@ -7,7 +7,7 @@ import json
 from email import policy
 
 import pytest
-from platforms import (
+from alerting_platforms import (
     DING_TOKEN_MISSING,
     FEISHU_SIGN,
     SIGN_NOT_MATCH,
@@ -231,7 +231,7 @@ def test_http_500_timeout_and_garbage_are_delivery_errors(platform):
     server = platform("dingtalk")
     notifier = make_notifier("d", channel(type="dingtalk", url=server.url, timeout=0.5))
     payload = notifier.render(MESSAGE)
-    server.script.extend(["500", ("delay", 1.5)])
+    server.script.extend(["500", ("hang", 1.5)])
     with pytest.raises(DeliveryError, match="HTTP 500"):
         notifier.send(payload)
     with pytest.raises(DeliveryError, match="no answer within 0.5 s"):

@@ -49,7 +49,9 @@ class Platform:
     kind: str  # dingtalk, wecom, feishu, webhook
     secret: str | None = None
     token: str = "tok-123"  # DingTalk access_token / WeCom key / Feishu hook id
-    script: list[Any] = field(default_factory=list)  # "500", ("delay", s), {"errcode": ...}: next replies
+    # next replies: "500", ("hang", s) (no answer for s, not processed), ("delay", s) (slow, then
+    # processed normally), {"errcode": ...} (a platform error body)
+    script: list[Any] = field(default_factory=list)
     requests: list[Received] = field(default_factory=list)
     accepted: list[dict[str, Any]] = field(default_factory=list)
     clock_skew: float = 0.0
@@ -69,9 +71,12 @@ class Platform:
                 query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
                 received = Received(parts.path, query, {k.lower(): v for k, v in self.headers.items()}, body)
                 status, reply = platform.handle(received)
-                if status == "delay":
+                if status == "hang":  # slower than the client; the message is not processed
                     time.sleep(reply)
-                    status, reply = 200, platform.success()
+                    status, reply = 504, b"gateway timeout"
+                elif status == "delay":  # slow, then processed normally
+                    time.sleep(reply)
+                    status, reply = platform.process(received)
                 data = json.dumps(reply, ensure_ascii=False).encode() if isinstance(reply, dict) else reply
                 try:
                     self.send_response(int(status))
@@ -117,10 +122,14 @@ class Platform:
                 step = self.script.pop(0)
                 if step == "500":
                     return 500, b"<html>502 Bad Gateway</html>"
-                if isinstance(step, tuple) and step[0] == "delay":
-                    return "delay", step[1]
+                if isinstance(step, tuple) and step[0] in ("delay", "hang"):
+                    return step
                 if isinstance(step, dict):
                     return 200, step
+        return self.process(received)
+
+    def process(self, received: Received) -> tuple[Any, Any]:
+        with self.lock:
             problem = self.check(received)
             if problem is not None:
                 return problem
