@@ -19,7 +19,10 @@ COMMAND_MODULES = (
     "agent.commands.status",
     "agent.commands.inventory",
     "agent.commands.demo",
+    "agent.commands.faults",
+    "agent.commands.inspect",
     "agent.commands.ledger",
+    "agent.commands.report",
 )
 
 DEFAULT_CONFIG = "config.yaml"

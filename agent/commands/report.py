@@ -1,0 +1,112 @@
+"""``yunwei report``: a contract's score, grade, money cut and evidence for one period.
+
+``yunwei report --contract NAME --period 2026-11 --format json|xlsx|html|docx -o FILE``
+computes from the agent's store, or from a JSON-Lines ledger with ``--ledger FILE.jsonl``.
+``yunwei contracts`` lists the contracts of the config and checks each one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from agent.cli import add_config_argument
+from agent.errors import InputError
+
+FORMATS = ("json", "xlsx", "html", "docx")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("report", help="compute a contract's monthly score and write the report")
+    add_config_argument(parser)
+    parser.add_argument("--contract", required=True, help="contract id from the config's contracts:, or a contract file")
+    parser.add_argument("--period", required=True, help="2026-11 (a month; contract months start on their day) or 2025")
+    parser.add_argument("--format", choices=FORMATS, help="output format (default: from the -o extension, else json)")
+    parser.add_argument("-o", "--output", help="output file (json may go to standard output)")
+    parser.add_argument("--ledger", help="compute from this JSON-Lines ledger instead of the store")
+    parser.add_argument("--now", help="the report's clock (ISO time; default: now): open faults are measured to it")
+    parser.add_argument("--language", choices=("zh", "en"), help="report language (default: the agent's)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress on standard error")
+    parser.set_defaults(func=run)
+    contracts = subparsers.add_parser("contracts", help="list the config's contracts and check each file")
+    add_config_argument(contracts)
+    contracts.set_defaults(func=run_contracts)
+
+
+def _format(args: argparse.Namespace) -> str:
+    if args.format:
+        return str(args.format)
+    if args.output:
+        extension = os.path.splitext(args.output)[1].lower().lstrip(".")
+        if extension in FORMATS:
+            return extension
+        if extension in ("htm",):
+            return "html"
+    return "json"
+
+
+def run(args: argparse.Namespace) -> int:
+    from compliance.report import generate
+
+    started = time.monotonic()
+
+    def progress(message: str) -> None:
+        if not args.quiet:
+            print(f"yunwei report: [{time.monotonic() - started:5.1f}s] {message}", file=sys.stderr, flush=True)
+
+    fmt = _format(args)
+    if fmt != "json" and not args.output:
+        raise InputError.single("command line", f"{fmt} output needs -o FILE", field="--output")
+    inventory = None
+    if os.path.exists(args.config) or not args.ledger:
+        from inventory.config import load_config
+
+        inventory = load_config(args.config)
+    data, summary = generate(
+        contract_name=args.contract,
+        period_text=args.period,
+        fmt=fmt,
+        inventory=inventory,
+        ledger_file=args.ledger,
+        now_text=args.now,
+        language=args.language,
+        progress=progress,
+    )
+    if args.output:
+        from compliance.output import write_atomic
+
+        write_atomic(args.output, data)
+        progress(f"wrote {args.output} ({len(data):,} bytes)")
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    print(summary, file=sys.stderr)
+    return 0
+
+
+def run_contracts(args: argparse.Namespace) -> int:
+    from compliance.contract import load_contract
+    from compliance.resolve import configured
+    from inventory.config import load_config
+
+    inventory = load_config(args.config)
+    entries = configured(inventory)
+    if not entries:
+        print(f"{args.config}: no contracts: section")
+        return 0
+    problems = []
+    for ref_id, file, inline in entries:
+        try:
+            contract = inline if inline is not None else load_contract(file or "")
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        parts = sum(len(t.parts) for t in contract.scoring.tables or [])
+        where = file or "inline"
+        print(f"{ref_id or contract.id}: {contract.name} ({where}): {len(contract.units)} units, "
+              f"{len(contract.systems)} systems, {len(contract.online_rate.groups)} online-rate groups, {parts} parts")
+    if problems:
+        raise InputError(problems)
+    return 0

@@ -1,0 +1,94 @@
+"""Words of the compliance results and reports, Chinese by default, English available."""
+
+from __future__ import annotations
+
+from typing import Any
+
+KINDS = {
+    "visit": ("上门回访", "visit"),
+    "inspection": ("巡检", "inspection"),
+    "backup": ("数据备份", "backup"),
+    "scan": ("漏洞扫描", "vulnerability scan"),
+    "satisfaction": ("满意度调查", "satisfaction form"),
+    "document": ("运维资料", "document"),
+    "complaint": ("投诉", "complaint"),
+    "praise": ("表扬", "praise"),
+    "notice": ("通报批评", "public criticism"),
+    "deduction": ("扣分", "deduction"),
+    "penalty": ("处罚", "penalty"),
+    "staff_shortfall": ("驻场人员不足", "staff shortfall"),
+    "task_missed": ("任务未完成", "task not done"),
+    "meeting_check": ("会前检查", "pre-meeting check"),
+}
+SEVERITY = {"critical": ("极危", "critical"), "high": ("高危", "high"), "medium": ("中危", "medium"),
+            "low": ("低危", "low")}
+WAIVER = {"force_majeure": ("不可抗力", "force majeure"), "maintenance": ("计划维护", "maintenance")}
+NOTICE = {"city": ("市级", "city"), "province": ("省级", "province"), "national": ("国家级", "national")}
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "manual_default": ("本期未提交{kind}，按 {points} 分计", "no {kind} this period: {points} points"),
+    "manual_form": ("{kind}：{answers}", "{kind}: {answers}"),
+    "manual_points": ("{kind}：记录得分 {points}", "{kind}: recorded {points} points"),
+    "manual_accident": ("{kind}报告发生运维事故，计 {points} 分", "{kind} reports an O&M accident: {points} points"),
+    "count_unit": ("{kind} {count} 次，得 {got}/{max} 分", "{kind}: {count}, {got} of {max} points"),
+    "count_system": ("{system}：{kind} {count} 次，得 {got}/{max} 分", "{system}: {kind} {count}, {got} of {max} points"),
+    "count_week": ("（按周计）", " (counted per week)"),
+    "count_day": ("（按天计）", " (counted per day)"),
+    "exempt": ("仅线路租赁/购买服务类事项，满分", "line lease / purchased service items only: full marks"),
+    "per_day_missed": ("{day} 工作日无{kind}记录", "{day}: no {kind} on a working day"),
+    "per_day_missed_all": ("{day} 无{kind}记录", "{day}: no {kind}"),
+    "fault_over": ("故障 {id}（{level} 级）{what}超时：用时 {measured}，时限 {limit}",
+                   "fault {id} (level {level}) {what} late: {measured}, limit {limit}"),
+    "fault_open": ("（至今未完成）", " (still open)"),
+    "fault_tier": ("故障 {id}（{level} 级）{what}用时 {measured}", "fault {id} (level {level}) {what} took {measured}"),
+    "fault_waived": ("故障 {id} 超时已豁免（{waiver}）", "fault {id}: overdue waived ({waiver})"),
+    "response": ("响应", "response"),
+    "resolution": ("处置", "resolution"),
+    "vuln_over": ("漏洞 {id}（{severity}）{elapsed}未修复，时限 {limit}", "vulnerability {id} ({severity}) not fixed in {elapsed}, limit {limit}"),
+    "record": ("{kind}：{reason}", "{kind}: {reason}"),
+    "doc_missing": ("缺少{name}{which}", "missing {name}{which}"),
+    "doc_for_fault": ("（故障 {id}）", " (fault {id})"),
+    "doc_week": ("（{first}~{last} 周）", " (week {first}..{last})"),
+    "consecutive": ("{system} 连续两期无{kind}", "{system}: no {kind} two periods running"),
+    "consecutive_any": ("{system} 连续两期无{kinds}", "{system}: no {kinds} two periods running"),
+    "online_episode": ("{group} 在线率低于 {threshold}：{start} 起 {minutes} 分钟，最低 {worst}",
+                       "{group} online rate below {threshold}: from {start} for {minutes} min, lowest {worst}"),
+    "online_period": ("{group} {window}在线率 {rate} 未达 {threshold}", "{group} {window}online rate {rate} below {threshold}"),
+    "recurring_fault": ("故障 {id} 为 {previous} 的重复发生（未彻底修复）", "fault {id} recurs after {previous} (incomplete fix)"),
+    "recurring_vuln": ("漏洞 {id} 为 {previous} 的重复发生", "vulnerability {id} recurs after {previous}"),
+    "penalty_percent": ("{kind}：{reason}（本期费用的 {percent}%）", "{kind}: {reason} ({percent}% of the period's fee)"),
+    "resolution_rate": ("故障解决率 {rate} 未达 {target}", "fault resolution rate {rate} below {target}"),
+    "hours_minutes": ("{h} 小时 {m} 分", "{h} h {m} min"),
+    "minutes": ("{m} 分钟", "{m} min"),
+    "days_hours": ("{d} 天 {h} 小时", "{d} d {h} h"),
+}
+
+
+class Texts:
+    """``texts("fault_over", id=..., ...)`` in the report's language."""
+
+    def __init__(self, language: str = "zh") -> None:
+        self.index = 1 if language == "en" else 0
+        self.language = "en" if self.index else "zh"
+
+    def __call__(self, key: str, **values: Any) -> str:
+        return MESSAGES[key][self.index].format(**values)
+
+    def kind(self, kind: str) -> str:
+        return KINDS.get(kind, (kind, kind.replace("_", " ")))[self.index]
+
+    def severity(self, severity: str) -> str:
+        return SEVERITY.get(severity, (severity, severity))[self.index]
+
+    def waiver(self, waiver: str) -> str:
+        return WAIVER.get(waiver, (waiver, waiver))[self.index]
+
+    def duration(self, seconds: float) -> str:
+        minutes = int(round(seconds / 60))
+        if minutes < 60:
+            return self("minutes", m=minutes)
+        hours, minutes = divmod(minutes, 60)
+        if hours < 48:
+            return self("hours_minutes", h=hours, m=minutes)
+        days, hours = divmod(hours, 24)
+        return self("days_hours", d=days, h=hours)

@@ -1,0 +1,373 @@
+"""Online rates from state intervals: per device, per group, and the group's rate at every instant.
+
+A device's time in the period is split into up, down, maintenance and unknown. Unknown is time
+before its first state, ``unknown`` states, and time the agent watching it was not running; it
+is left out of the rate and reported. Maintenance is left out too (or counted online/offline,
+as the contract says). The rate is online seconds / observed seconds.
+
+A group's rate over the period is time-weighted: the sum of its devices' online seconds over the
+sum of their observed seconds. Its instantaneous rate (devices up / devices observed at that
+moment) is piecewise constant between state changes; one sweep over all its members' changes,
+sorted, gives it exactly: the worst instant, the time spent below the threshold in force (an
+important period's own threshold where one applies), and the separate breach episodes.
+Daily rates come from the same sweep, split at local midnights; an important period (whole
+local days) is judged on the sum of its days.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+
+from compliance.contract import OnlineSettings
+from compliance.ledger import Interval, Ledger
+from compliance.periods import Period
+from compliance.scope import GroupScope
+from compliance.timefmt import day_start
+from inventory.models import ImportantPeriod
+
+UNKNOWN, UP, DOWN, MAINTENANCE = 0, 1, 2, 3
+CODES = {"unknown": UNKNOWN, "up": UP, "down": DOWN, "maintenance": MAINTENANCE}
+Changes = list[tuple[float, int]]
+
+
+@dataclass(slots=True)
+class DeviceRate:
+    device: str
+    up: float = 0.0
+    down: float = 0.0
+    maintenance: float = 0.0
+    unknown: float = 0.0
+    outages: int = 0
+
+    def online_observed(self, maintenance: str) -> tuple[float, float]:
+        if maintenance == "online":
+            return self.up + self.maintenance, self.up + self.down + self.maintenance
+        if maintenance == "offline":
+            return self.up, self.up + self.down + self.maintenance
+        return self.up, self.up + self.down
+
+    def rate(self, maintenance: str) -> float | None:
+        online, observed = self.online_observed(maintenance)
+        return online / observed if observed > 0 else None
+
+
+@dataclass
+class Episode:
+    start: float
+    end: float
+    worst_rate: float
+    threshold: float
+
+
+@dataclass
+class WindowRate:
+    name: str
+    first: date
+    last: date
+    threshold: float
+    online: float = 0.0
+    observed: float = 0.0
+
+    @property
+    def rate(self) -> float | None:
+        return self.online / self.observed if self.observed > 0 else None
+
+    @property
+    def met(self) -> bool | None:
+        if self.observed <= 0:
+            return None
+        return Fraction(self.online) >= Fraction(str(self.threshold)) * Fraction(self.observed)
+
+
+@dataclass
+class GroupRate:
+    id: str
+    name: str
+    devices: int
+    threshold: float | None
+    online: float = 0.0
+    observed: float = 0.0
+    unknown: float = 0.0
+    maintenance: float = 0.0
+    worst_at: float | None = None
+    worst_online: int = 0
+    worst_known: int = 0
+    seconds_below: float = 0.0
+    episodes: list[Episode] = field(default_factory=list)
+    windows: list[WindowRate] = field(default_factory=list)
+    daily: list[tuple[date, float, float, float | None]] = field(default_factory=list)  # day, online, observed, threshold
+
+    @property
+    def rate(self) -> float | None:
+        return self.online / self.observed if self.observed > 0 else None
+
+    @property
+    def base_met(self) -> bool | None:
+        if self.threshold is None or self.observed <= 0:
+            return None
+        return Fraction(self.online) >= Fraction(str(self.threshold)) * Fraction(self.observed)
+
+    @property
+    def met(self) -> bool | None:
+        base = self.base_met
+        if base is None:
+            return None
+        return base and all(w.met is not False for w in self.windows)
+
+
+@dataclass
+class OnlineResult:
+    groups: list[GroupRate]
+    devices: dict[str, DeviceRate]
+    end: float
+
+
+# -- one device --------------------------------------------------------------------------------
+
+
+def device_changes(states: list[tuple[float, str]], coverage: list[Interval] | None, start: float, end: float) -> Changes:
+    """The device's effective state from ``start`` to ``end`` as change points ``(time, code)``."""
+    index = bisect_right(states, (start, "\uffff")) - 1
+    current = CODES[states[index][1]] if index >= 0 else UNKNOWN
+    points: Changes = [(start, current)]
+    for at, state in states[index + 1:]:
+        if at >= end:
+            break
+        code = CODES[state]
+        if code == points[-1][1]:
+            continue
+        if at == points[-1][0]:
+            points[-1] = (at, code)
+            if len(points) > 1 and points[-2][1] == code:
+                points.pop()
+        else:
+            points.append((at, code))
+    if coverage is None:
+        return points
+    return _apply_coverage(points, coverage, start, end)
+
+
+def _apply_coverage(points: Changes, coverage: list[Interval], start: float, end: float) -> Changes:
+    """States outside the agent's runs become unknown."""
+    edges: list[tuple[float, bool]] = []
+    for run_start, run_end in coverage:
+        if run_end <= start or run_start >= end:
+            continue
+        edges.append((max(run_start, start), True))
+        if run_end < end:
+            edges.append((run_end, False))
+    if len(edges) == 1 and edges[0] == (start, True):
+        return points
+    result: Changes = []
+    covered = False
+    state = UNKNOWN
+    i = j = 0
+    while i < len(points) or j < len(edges):
+        t_point = points[i][0] if i < len(points) else float("inf")
+        t_edge = edges[j][0] if j < len(edges) else float("inf")
+        t = min(t_point, t_edge)
+        while i < len(points) and points[i][0] == t:
+            state = points[i][1]
+            i += 1
+        while j < len(edges) and edges[j][0] == t:
+            covered = edges[j][1]
+            j += 1
+        effective = state if covered else UNKNOWN
+        if not result or result[-1][1] != effective:
+            if result and result[-1][0] == t:
+                result[-1] = (t, effective)
+            else:
+                result.append((t, effective))
+    if not result or result[0][0] != start:
+        result.insert(0, (start, UNKNOWN))
+    return result
+
+
+def device_rate(device: str, changes: Changes, end: float) -> DeviceRate:
+    totals = [0.0, 0.0, 0.0, 0.0]
+    outages = 0
+    for index, (t, code) in enumerate(changes):
+        following = changes[index + 1][0] if index + 1 < len(changes) else end
+        totals[code] += following - t
+        if code == DOWN:
+            outages += 1
+    return DeviceRate(device, up=totals[UP], down=totals[DOWN], maintenance=totals[MAINTENANCE],
+                      unknown=totals[UNKNOWN], outages=outages)
+
+
+# -- thresholds over time ------------------------------------------------------------------------
+
+
+def important_windows(periods: list[ImportantPeriod], period: Period) -> list[tuple[str, date, date, float]]:
+    """The important periods that touch ``period`` as ``(name, first, last, threshold)``, clipped to it."""
+    result = []
+    for item in periods:
+        years = [item.start.year] if not item.yearly else range(period.first.year - 1, period.last.year + 1)
+        span = item.end - item.start
+        for year in years:
+            try:
+                first = item.start.replace(year=year)
+            except ValueError:  # 29 February in a common year
+                first = item.start.replace(year=year, day=28)
+            last = first + span
+            if last < period.first or first > period.last:
+                continue
+            result.append((item.name or f"{first.isoformat()}..{last.isoformat()}", max(first, period.first),
+                           min(last, period.last), item.threshold))
+    result.sort(key=lambda w: (w[1], w[0]))
+    return result
+
+
+def _threshold_by_day(base: float | None, windows: list[tuple[str, date, date, float]], period: Period) -> list[float | None]:
+    values: list[float | None] = []
+    for day in period.days():
+        value = base
+        for _, first, last, threshold in windows:
+            if first <= day <= last:
+                value = threshold if value is None else max(value, threshold)
+        values.append(value)
+    return values
+
+
+# -- a group ------------------------------------------------------------------------------------
+
+
+def group_rate(
+    group: GroupScope,
+    changes: dict[str, Changes],
+    devices: dict[str, DeviceRate],
+    period: Period,
+    end: float,
+    settings: OnlineSettings,
+) -> GroupRate:
+    """One sweep over the members' state changes (``end`` is the period end or now, if earlier)."""
+    mode = settings.maintenance
+    weights = {UNKNOWN: (0, 0), UP: (1, 0), DOWN: (0, 1),
+               MAINTENANCE: {"exclude": (0, 0), "online": (1, 0), "offline": (0, 1)}[mode]}
+    result = GroupRate(group.id, group.name, len(group.members), group.threshold)
+    online = known = 0
+    events: list[tuple[float, int, int]] = []
+    for member in group.members:
+        points = changes[member]
+        rate = devices[member]
+        result.unknown += rate.unknown
+        result.maintenance += rate.maintenance
+        first_on, first_off = weights[points[0][1]]
+        online += first_on
+        known += first_on + first_off
+        previous = (first_on, first_off)
+        for t, code in points[1:]:
+            now = weights[code]
+            if now != previous:
+                events.append((t, now[0] - previous[0], now[1] - previous[1]))
+                previous = now
+    events.sort()
+
+    days = period.days()
+    windows = important_windows(group.important_periods, period)
+    day_thresholds = _threshold_by_day(group.threshold, windows, period)
+    day_bounds = [day_start(day, period.tz) for day in days] + [period.end]
+    day_online = [0.0] * len(days)
+    day_known = [0.0] * len(days)
+    fractions = {v: Fraction(str(v)) for v in day_thresholds if v is not None}
+
+    episodes: list[list[float]] = []  # [start, end, worst_online, worst_known, threshold]
+    worst: tuple[int, int, float] | None = None
+    below_open = False
+    t = period.start
+    e = 0
+    n_events = len(events)
+    for d in range(len(days)):
+        day_end = min(day_bounds[d + 1], end)
+        if t >= day_end:
+            break
+        threshold = day_thresholds[d]
+        fraction = fractions.get(threshold) if threshold is not None else None
+        while t < day_end:
+            while e < n_events and events[e][0] <= t:
+                online += events[e][1]
+                known += events[e][2] + events[e][1]
+                e += 1
+            following = events[e][0] if e < n_events else day_end
+            if following > day_end:
+                following = day_end
+            span = following - t
+            day_online[d] += online * span
+            day_known[d] += known * span
+            if known > 0 and span > 0:
+                if worst is None or online * worst[1] < worst[0] * known:
+                    worst = (online, known, t)
+                below = fraction is not None and online * fraction.denominator < fraction.numerator * known
+                if below:
+                    result.seconds_below += span
+                    if below_open and episodes[-1][1] == t:
+                        current = episodes[-1]
+                        current[1] = following
+                        if online * current[3] < current[2] * known:
+                            current[2], current[3] = online, known
+                        current[4] = max(current[4], threshold or 0.0)
+                    else:
+                        episodes.append([t, following, online, known, threshold or 0.0])
+                    below_open = True
+                else:
+                    below_open = False
+            elif span > 0:
+                below_open = False
+            t = following
+
+    result.online = sum(day_online)
+    result.observed = sum(day_known)
+    if worst is not None:
+        result.worst_online, result.worst_known, result.worst_at = worst
+    result.episodes = _merge_episodes(episodes, settings)
+    result.daily = [(days[d], day_online[d], day_known[d], day_thresholds[d]) for d in range(len(days))
+                    if day_bounds[d] < end]
+    for name, first, last, threshold in windows:
+        window = WindowRate(name, first, last, threshold)
+        for d, day in enumerate(days):
+            if first <= day <= last:
+                window.online += day_online[d]
+                window.observed += day_known[d]
+        result.windows.append(window)
+    return result
+
+
+def _merge_episodes(raw: list[list[float]], settings: OnlineSettings) -> list[Episode]:
+    merged: list[list[float]] = []
+    for item in raw:
+        if merged and item[0] - merged[-1][1] <= settings.merge_gap_seconds:
+            last = merged[-1]
+            last[1] = item[1]
+            if item[2] * last[3] < last[2] * item[3]:
+                last[2], last[3] = item[2], item[3]
+            last[4] = max(last[4], item[4])
+        else:
+            merged.append(list(item))
+    return [
+        Episode(start, end_, online / known if known else 0.0, threshold)
+        for start, end_, online, known, threshold in merged
+        if end_ - start >= settings.min_episode_seconds
+    ]
+
+
+def compute_online(
+    ledger: Ledger, groups: list[GroupScope], period: Period, now: float, settings: OnlineSettings
+) -> OnlineResult:
+    """Rates of every device in a group and of every group, for ``period`` up to ``now``."""
+    end = min(period.end, max(now, period.start))
+    wanted = sorted({member for group in groups for member in group.members})
+    changes: dict[str, Changes] = {}
+    devices: dict[str, DeviceRate] = {}
+    coverage_cache: dict[frozenset[str], list[Interval] | None] = {}
+    for device in wanted:
+        agents = ledger.device_agents.get(device, frozenset())
+        if agents not in coverage_cache:
+            coverage_cache[agents] = ledger.coverage(device)
+        points = device_changes(ledger.states.get(device, []), coverage_cache[agents], period.start, end)
+        changes[device] = points
+        devices[device] = device_rate(device, points, end)
+    rates = [group_rate(group, changes, devices, period, end, settings) for group in groups]
+    return OnlineResult(rates, devices, end)

@@ -1,0 +1,100 @@
+"""Glue between the command line and the pure calculation: find the contract and the period,
+load the ledger (store or file), compute once, render in the format asked for."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from agent.errors import InputError
+from compliance.calculate import compute
+from compliance.contract import Contract
+from compliance.ledger import Ledger
+from compliance.periods import Period, contract_period
+from compliance.resolve import resolve_contract
+from compliance.timefmt import parse_when
+
+LOOKBACK_DAYS = 400
+
+
+def render(result: dict[str, Any], fmt: str) -> bytes:
+    """The same result in one of the formats."""
+    if fmt == "json":
+        return (json.dumps(result, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    if fmt == "xlsx":
+        from compliance.render_xlsx import render_xlsx
+
+        return render_xlsx(result)
+    if fmt == "html":
+        from compliance.render_html import render_html
+
+        return render_html(result).encode("utf-8")
+    if fmt == "docx":
+        from compliance.render_docx import render_docx
+
+        return render_docx(result)
+    raise InputError.single("command line", f"unknown format {fmt!r}", field="--format")
+
+
+def load_period_ledger(contract: Contract, period: Period, inventory: object | None, ledger_file: str | None,
+                       progress: Callable[[str], None]) -> Ledger:
+    if ledger_file:
+        from compliance.ledgerio import ledger_from_file
+
+        progress(f"reading {ledger_file}")
+        return ledger_from_file(ledger_file, default_agent="")
+    from agent.store import open_store
+    from compliance.ledgerio import load_ledger
+    from compliance.timefmt import day_start
+
+    lookback = LOOKBACK_DAYS * 86400.0
+    if contract.term is not None:
+        lookback = max(lookback, period.start - day_start(contract.term.start, contract.timezone) + 86400)
+    if inventory is None:
+        raise InputError.single("command line", "no config to find the store: give -c CONFIG or --ledger FILE")
+    data_dir = inventory.data_dir  # type: ignore[attr-defined]
+    progress(f"loading the ledger from {data_dir}")
+    with open_store(data_dir) as store:
+        return load_ledger(store, period.start, period.end, lookback=lookback, progress=progress)
+
+
+def generate(
+    contract_name: str,
+    period_text: str,
+    fmt: str,
+    inventory: object | None,
+    ledger_file: str | None = None,
+    now_text: str | None = None,
+    language: str | None = None,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> tuple[bytes, str]:
+    """(the report's bytes, a one-line summary)."""
+    contract, source = resolve_contract(contract_name, inventory)
+    progress(f"contract {contract.id} ({source})")
+    try:
+        period = contract_period(contract, period_text)
+    except ValueError as exc:
+        raise InputError.single("command line", str(exc), field="--period") from None
+    if now_text:
+        try:
+            now = parse_when(now_text, contract.timezone)
+        except ValueError as exc:
+            raise InputError.single("command line", str(exc), field="--now") from None
+    else:
+        now = time.time()
+    if now <= period.start:
+        raise InputError.single("command line", f"period {period_text} has not started yet", field="--period")
+    agent = getattr(inventory, "agent", None)
+    lang = language or getattr(agent, "language", "zh") or "zh"
+    ledger = load_period_ledger(contract, period, inventory, ledger_file, progress)
+    result = compute(contract, ledger, period, now, inventory=inventory, language=lang, progress=progress)
+    progress(f"rendering {fmt}")
+    data = render(result, fmt)
+    cut = result["cut_amount"]
+    summary = (f"{contract.id} {period.label}: score {result['score']:g}, {result['grade']}, cut {result['cut_percent']:g}%"
+               + (f" = ¥{cut:,.2f}" if cut is not None else "")
+               + f", penalties ¥{result['penalty_amount']:,.2f}"
+               + (" (provisional: annual assessment)" if result["period"]["provisional"] else ""))
+    return data, summary

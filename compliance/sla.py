@@ -1,0 +1,200 @@
+"""Fault and vulnerability deadlines: per event outcome, and the period's summary.
+
+A fault belongs to the period it was opened in. Its response time runs from ``opened`` to the
+engineer's acknowledgement (or to the resolution, if that came first); its resolution time to
+``resolved``. One still open is measured up to ``now`` and is overdue once ``now`` passes
+its deadline. A waiver the contract honours (force majeure, maintenance) keeps an overdue
+from costing points; it is still listed. A fault on the same target (device, else system,
+else unit) opened within the contract's window after the previous one was resolved is a
+recurrence (an incomplete fix); so is one naming ``recurrence_of``.
+
+A vulnerability must be fixed (or, where the contract accepts it, mitigated) within its
+severity's deadline; found again after a fix, it is a recurrence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from compliance.contract import Contract
+from compliance.events import Fault, Vuln
+from compliance.periods import Period
+from compliance.scope import Scope
+from compliance.timefmt import zone
+
+
+@dataclass
+class FaultOutcome:
+    fault: Fault
+    unit: str | None
+    system: str | None
+    response_limit: float
+    resolution_limit: float
+    waived: bool
+    recurrence_of: str | None = None
+
+    @property
+    def responded_at(self) -> float | None:
+        times = [t for t in (self.fault.acknowledged, self.fault.resolved) if t is not None]
+        return min(times) if times else None
+
+    def measure(self, what: str, now: float) -> tuple[float, bool]:
+        """(seconds, final): the response or resolution time, or the time so far when still open."""
+        end = self.responded_at if what == "response" else self.fault.resolved
+        if end is None:
+            return max(0.0, now - self.fault.opened), False
+        return end - self.fault.opened, True
+
+    def over(self, what: str, limit: float, now: float) -> bool:
+        seconds, _final = self.measure(what, now)
+        return seconds > limit
+
+    def overdue(self, what: str, now: float) -> bool:
+        return self.over(what, self.response_limit if what == "response" else self.resolution_limit, now)
+
+
+@dataclass
+class VulnOutcome:
+    vuln: Vuln
+    limit: float
+    closed_at: float | None
+    overdue: bool
+    recurrence_of: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.closed_at is None
+
+
+@dataclass
+class FaultSummary:
+    total: int = 0
+    by_level: dict[int, int] = field(default_factory=lambda: {1: 0, 2: 0, 3: 0, 4: 0})
+    response_overdue: dict[int, int] = field(default_factory=lambda: {1: 0, 2: 0, 3: 0, 4: 0})
+    resolution_overdue: dict[int, int] = field(default_factory=lambda: {1: 0, 2: 0, 3: 0, 4: 0})
+    waived: int = 0
+    resolved: int = 0
+    open: int = 0
+    recurring: int = 0
+    mean_response: float | None = None
+    worst_response: float | None = None
+    mean_resolution: float | None = None
+    worst_resolution: float | None = None
+    resolution_rate: float | None = None
+    resolution_rate_target: float | None = None
+    resolution_rate_met: bool | None = None
+
+
+def _resolution_limit(contract: Contract, fault: Fault) -> float:
+    level = contract.faults.levels[fault.level]
+    limits = []
+    if level.resolve_hours is not None:
+        limits.append(level.resolve_hours * 3600)
+    if level.resolve_same_day:
+        tz = zone(contract.timezone)
+        opened = datetime.fromtimestamp(fault.opened, tz)
+        midnight = datetime.combine(opened.date() + timedelta(days=1), time(0), tz).timestamp()
+        limits.append(midnight - fault.opened)
+    return min(limits)
+
+
+def fault_outcomes(contract: Contract, scope: Scope, faults: list[Fault], period: Period) -> list[FaultOutcome]:
+    """Outcomes of the faults opened in ``period`` (earlier ones only tell recurrences)."""
+    settings = contract.faults
+    window = settings.recurring_window_days * 86400
+    last_by_target: dict[str, list[Fault]] = {}
+    outcomes = []
+    for fault in sorted(faults, key=lambda f: (f.opened, f.id)):
+        target = fault.device or fault.system or fault.unit or ""
+        if period.start <= fault.opened < period.end:
+            level = settings.levels[fault.level]
+            outcome = FaultOutcome(
+                fault=fault,
+                unit=scope.fault_unit(fault),
+                system=scope.fault_system(fault),
+                response_limit=level.respond_minutes * 60,
+                resolution_limit=_resolution_limit(contract, fault),
+                waived=fault.waived is not None and fault.waived in settings.waivers,
+            )
+            explicit = fault.body.get("recurrence_of")
+            if isinstance(explicit, str | int) and not isinstance(explicit, bool):
+                outcome.recurrence_of = str(explicit)
+            else:
+                for previous in reversed(last_by_target.get(target, [])):
+                    if previous.resolved is None or previous.resolved > fault.opened:
+                        continue
+                    if fault.opened - previous.resolved > window:
+                        break
+                    if settings.recurring_match_cause and previous.cause and fault.cause and previous.cause != fault.cause:
+                        continue
+                    outcome.recurrence_of = previous.id
+                    break
+            outcomes.append(outcome)
+        last_by_target.setdefault(target, []).append(fault)
+    return outcomes
+
+
+def summarize_faults(contract: Contract, outcomes: list[FaultOutcome], now: float) -> FaultSummary:
+    summary = FaultSummary(total=len(outcomes))
+    responses, resolutions = [], []
+    for outcome in outcomes:
+        level = outcome.fault.level
+        summary.by_level[level] += 1
+        if outcome.waived:
+            summary.waived += 1
+        else:
+            if outcome.overdue("response", now):
+                summary.response_overdue[level] += 1
+            if outcome.overdue("resolution", now):
+                summary.resolution_overdue[level] += 1
+        if outcome.fault.resolved is not None:
+            summary.resolved += 1
+        else:
+            summary.open += 1
+        if outcome.recurrence_of:
+            summary.recurring += 1
+        response, final = outcome.measure("response", now)
+        if final:
+            responses.append(response)
+        resolution, final = outcome.measure("resolution", now)
+        if final:
+            resolutions.append(resolution)
+    if responses:
+        summary.mean_response, summary.worst_response = sum(responses) / len(responses), max(responses)
+    if resolutions:
+        summary.mean_resolution, summary.worst_resolution = sum(resolutions) / len(resolutions), max(resolutions)
+    targets = contract.faults.targets
+    if outcomes:
+        summary.resolution_rate = summary.resolved / summary.total
+        if targets.resolution_rate is not None:
+            summary.resolution_rate_target = targets.resolution_rate
+            # integer comparison: resolved / total > target  <=>  resolved * 10^k > target * 10^k * total
+            from fractions import Fraction
+
+            target = Fraction(str(targets.resolution_rate))
+            value = Fraction(summary.resolved, summary.total)
+            summary.resolution_rate_met = value > target if targets.resolution_rate_strict else value >= target
+    return summary
+
+
+def vuln_outcomes(contract: Contract, vulns: list[Vuln], period: Period, now: float) -> list[VulnOutcome]:
+    """Outcomes of the vulnerabilities found in ``period``."""
+    fixed_before: dict[str, Vuln] = {}
+    outcomes = []
+    for vuln in sorted(vulns, key=lambda v: (v.found, v.id)):
+        deadline = contract.vulns.deadlines[vuln.severity]
+        closes = [vuln.fixed] + ([vuln.mitigated] if deadline.mitigation_counts else [])
+        closed = min((t for t in closes if t is not None), default=None)
+        if period.start <= vuln.found < period.end:
+            limit = deadline.fix_hours * 3600
+            elapsed = (closed if closed is not None else now) - vuln.found
+            outcome = VulnOutcome(vuln, limit, closed, elapsed > limit)
+            previous = fixed_before.get(vuln.key)
+            if (contract.vulns.recurring and previous is not None and previous.id != vuln.id
+                    and previous.fixed is not None and previous.fixed <= vuln.found):
+                outcome.recurrence_of = previous.id
+            outcomes.append(outcome)
+        if vuln.fixed is not None:
+            fixed_before[vuln.key] = vuln
+    return outcomes
