@@ -63,5 +63,7 @@ class FactsRecorder:
 
 def attach(agent: Agent) -> list[Component]:
     """The components of this area for ``agent``."""
-    components: list[Any] = [FactsRecorder()]
+    from agent.inspections import InspectionScheduler
+
+    components: list[Any] = [FactsRecorder(), InspectionScheduler()]
     return components

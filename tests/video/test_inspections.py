@@ -1,0 +1,164 @@
+"""Inspection schedules (China working days), the scheduler with an injected clock, ``yunwei inspect``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from agent.cli import main
+from agent.inspections import InspectionScheduler
+from agent.runtime import Agent
+from agent.store import open_store
+from inventory.schedule import parse_when
+
+ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=ZONE)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "after", "expected"),
+    [
+        ("workdays 08:30", "2026-09-30 08:31", "2026-10-08 08:30"),  # the National Day week is skipped
+        ("workdays 08:30", "2026-10-09 08:31", "2026-10-10 08:30"),  # an adjusted working Saturday (调休)
+        ("workdays 08:30", "2026-10-10 08:29", "2026-10-10 08:30"),
+        ("daily 23:59", "2026-12-31 23:59", "2027-01-01 23:59"),
+        ("weekly mon 09:00", "2026-10-09 10:00", "2026-10-12 09:00"),
+        ("monthly 31 09:00", "2026-11-01 00:00", "2026-11-30 09:00"),  # a shorter month: its last day
+        ("monthly last 17:00", "2027-02-10 12:00", "2027-02-28 17:00"),
+        ("monthly 1 9:05", "2026-11-01 09:05", "2026-12-01 09:05"),
+    ],
+)
+def test_schedule_phrases(phrase: str, after: str, expected: str) -> None:
+    assert parse_when(phrase).next_after(at(after)) == at(expected)
+
+
+def test_years_the_calendar_does_not_know_fall_back_to_monday_to_friday(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="yunwei.schedule"):
+        assert parse_when("workdays 08:30").next_after(at("2030-01-04 09:00")) == at("2030-01-07 08:30")  # Fri → Mon
+    assert "chinesecalendar has no official calendar for 2030" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("phrase", "message"),
+    [
+        ("every day at 8", "is not understood"),
+        ("weekly 09:00", "weekly needs a day"),
+        ("monthly 32 09:00", "day of the month"),
+        ("daily 25:00", "is not a time of day"),
+        ("workdays mon 08:30", "takes only a time"),
+    ],
+)
+def test_bad_schedule_phrases(phrase: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_when(phrase)
+
+
+def server_inventory(make_inventory, sshd, schedule: str = "workdays 08:30"):  # type: ignore[no-untyped-def]
+    return make_inventory(
+        {
+            "units": [{"id": "ybj", "name": "省医保局"}],
+            "systems": [{"id": "vc", "name": "视频会议系统", "unit": "ybj"}],
+            "groups": [{"id": "vc-servers", "unit": "ybj", "system": "vc", "kind": "server"}],
+            "devices": [
+                {
+                    "id": "mcu-host",
+                    "name": "MCU 管理服务器",
+                    "group": "vc-servers",
+                    "address": "127.0.0.1",
+                    "probes": {
+                        "tcp": {"port": sshd.port},
+                        "ssh": {
+                            "device_type": "linux",
+                            "port": sshd.port,
+                            "username": "root",
+                            "key_file": str(sshd.client_key),
+                            "known_hosts": str(sshd.known_hosts),
+                            "commands": ["uptime", "cat /proc/meminfo"],
+                            "schedule": [schedule],
+                            "timeout": 10,
+                        },
+                    },
+                }
+            ],
+        }
+    )
+
+
+async def test_scheduler_runs_on_working_days_and_files_records(make_inventory, sshd) -> None:
+    inventory = server_inventory(make_inventory, sshd)
+    now = [at("2026-10-09 08:29:50").timestamp()]  # Friday, then the adjusted working Saturday
+
+    async def fake_sleep(seconds: float) -> None:
+        now[0] += seconds
+        await asyncio.sleep(0)
+
+    scheduler = InspectionScheduler(clock=lambda: now[0], sleep=fake_sleep)
+    agent = Agent(inventory, attach_hooks=False, components=[scheduler])
+    await agent.start(schedule=False)
+    try:
+        async with asyncio.timeout(30):
+            while len(list(agent.db.events(["record"]))) < 3:
+                await asyncio.sleep(0.05)
+    finally:
+        await agent.drain(5)
+    times = [datetime.fromtimestamp(t, ZONE).strftime("%Y-%m-%d %a %H:%M") for t, _ in scheduler.history[:3]]
+    assert times == ["2026-10-09 Fri 08:30", "2026-10-10 Sat 08:30", "2026-10-12 Mon 08:30"]
+    with open_store(inventory.data_dir) as store:
+        records = [body for _, _, _, _, body in store.events(["record"])]
+    assert len(records) >= 3
+    record = records[0]
+    assert record["kind"] == "inspection" and record["unit"] == "ybj" and record["system"] == "vc"
+    assert record["device"] == "mcu-host" and record["result"] == "ok" and record["trigger"] == "schedule"
+    assert Path(record["evidence"]).read_text().count("=====") == 4
+    assert record["figures"]["memory_percent"] > 0 and record["at"].endswith("+08:00")
+
+
+def test_inspect_command_files_a_record_and_prints_the_table(make_inventory, sshd, capsys) -> None:  # type: ignore[no-untyped-def]
+    inventory = server_inventory(make_inventory, sshd)
+    config = Path(inventory.source)
+    import yaml
+
+    config.write_text(yaml.safe_dump(
+        {**inventory.config.model_dump(mode="json", exclude_none=True, exclude_defaults=True),
+         "devices": [_device_dict(inventory)]}, allow_unicode=True))
+    code = main(["inspect", "-c", str(config), "vc-servers"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "mcu-host" in out and "正常" in out and "已记录 1 条巡检记录" in out
+    with open_store(inventory.data_dir) as store:
+        [(uid, type_, _, agent, body)] = list(store.events(["record"]))
+    assert uid == f"record:inspection:{body['id']}" and body["trigger"] == "on demand"
+
+
+def test_inspect_command_errors(make_inventory, sshd, capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    inventory = server_inventory(make_inventory, sshd)
+    config = Path(inventory.source)
+    import yaml
+
+    device = _device_dict(inventory)
+    device["probes"]["ssh"]["known_hosts"] = str(tmp_path / "nothing_known")
+    config.write_text(yaml.safe_dump(
+        {**inventory.config.model_dump(mode="json", exclude_none=True, exclude_defaults=True), "devices": [device]},
+        allow_unicode=True))
+    assert main(["inspect", "-c", str(config), "no-such-device"]) == 2
+    assert "'no-such-device' is neither a device nor a group" in capsys.readouterr().err
+    assert main(["inspect", "-c", str(config), "mcu-host"]) == 1
+    out = capsys.readouterr().out
+    assert "未完成" in out and "unknown host key" in out and "已记录 0 条巡检记录" in out
+    with open_store(inventory.data_dir) as store:
+        assert list(store.events(["record"])) == []  # a failed inspection is not a record
+
+
+def _device_dict(inventory) -> dict:  # type: ignore[no-untyped-def]
+    device = inventory.config.devices[0].model_dump(mode="json", exclude_none=True)
+    ssh = device["probes"]["ssh"]
+    ssh.pop("password", None)
+    return device
