@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "agent.commands.status",
     "agent.commands.inventory",
     "agent.commands.demo",
+    "agent.commands.inspect",
     "agent.commands.faults",
     "agent.commands.inspect",
     "agent.commands.ledger",
