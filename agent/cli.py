@@ -19,7 +19,6 @@ COMMAND_MODULES = (
     "agent.commands.status",
     "agent.commands.inventory",
     "agent.commands.demo",
-    "agent.commands.inspect",
     "agent.commands.faults",
     "agent.commands.inspect",
     "agent.commands.ledger",
