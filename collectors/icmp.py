@@ -79,7 +79,6 @@ class IcmpCollector(Collector):
 
     name = "icmp"
     Options = IcmpOptions
-    default_interval = 60.0
     sample_config = "icmp:\n  count: 3\n  timeout: 2\n  interval_ms: 1\n  period_ms: 1000\n  size: 56\n"
 
     def __init__(self, context: Any = None) -> None:
