@@ -1,0 +1,237 @@
+"""``yunwei faults list|show|ack|resolve|note|open|outbox``: the fault ledger from the command line.
+
+Safe while the daemon runs: every change is one SQLite transaction on the re-read fault row,
+and the chat message it causes is queued for the daemon to send on its next tick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from agent.cli import add_config_argument
+from agent.errors import InputError
+from agent.status import format_table
+from agent.store import open_store
+from alerting import lifecycle
+from alerting.faults import Fault, FaultStore, fault_dict, ledger_body
+from alerting.messages import Composer
+from inventory.config import Inventory, load_config
+
+STATES = ("open", "acknowledged", "resolved", "closed")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("faults", help="list, acknowledge, resolve and open faults (work orders)")
+    commands = parser.add_subparsers(dest="faults_command", metavar="ACTION", required=True)
+
+    listing = commands.add_parser("list", help="faults (default: the ones not resolved yet)")
+    add_config_argument(listing)
+    listing.add_argument("--state", choices=STATES, action="append", help="only these states (repeatable)")
+    listing.add_argument("--all", action="store_true", help="every state")
+    listing.add_argument("--days", type=float, default=31.0, help="opened within this many days (default 31)")
+    listing.add_argument("--json", action="store_true", help="ledger JSON, one fault per line")
+    listing.set_defaults(func=run_list)
+
+    show = commands.add_parser("show", help="one fault with its history")
+    add_config_argument(show)
+    show.add_argument("fault", help="fault id (F-20261103-0017) or number (17)")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=run_show)
+
+    for name, help_text in (("ack", "acknowledge (the contract's response)"), ("resolve", "resolve by hand")):
+        action = commands.add_parser(name, help=help_text)
+        add_config_argument(action)
+        action.add_argument("fault")
+        action.add_argument("--by", help="who (default: $YUNWEI_USER or the login name)")
+        action.add_argument("--note", help="a remark kept with the fault")
+        action.set_defaults(func=run_ack if name == "ack" else run_resolve)
+
+    note = commands.add_parser("note", help="add a note; --close closes a resolved fault with it")
+    add_config_argument(note)
+    note.add_argument("fault")
+    note.add_argument("text")
+    note.add_argument("--by")
+    note.add_argument("--close", action="store_true", help="close the (resolved) fault with this note")
+    note.set_defaults(func=run_note)
+
+    opened = commands.add_parser("open", help="open a work order, e.g. a user problem reported by phone")
+    add_config_argument(opened)
+    opened.add_argument("--level", type=int, required=True, choices=(1, 2, 3, 4))
+    opened.add_argument("--cause", required=True, help="what is wrong, in the user's words")
+    opened.add_argument("--device")
+    opened.add_argument("--group")
+    opened.add_argument("--system")
+    opened.add_argument("--unit")
+    opened.add_argument("--by")
+    opened.set_defaults(func=run_open)
+
+    outbox = commands.add_parser("outbox", help="chat messages waiting to be sent (and why)")
+    add_config_argument(outbox)
+    outbox.add_argument("--all", action="store_true", help="also the sent ones")
+    outbox.set_defaults(func=run_outbox)
+
+
+def _who(args: argparse.Namespace) -> str:
+    if args.by:
+        return str(args.by)
+    try:
+        return os.environ.get("YUNWEI_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _open(args: argparse.Namespace) -> tuple[Inventory, FaultStore]:
+    inventory = load_config(args.config)
+    store = open_store(inventory.data_dir)
+    return inventory, FaultStore(store, inventory.agent.id, inventory.agent.timezone)
+
+
+def _when(epoch: float | None, zone: ZoneInfo) -> str:
+    return "-" if epoch is None else datetime.fromtimestamp(epoch, zone).strftime("%m-%d %H:%M")
+
+
+def _deadline(fault: Fault, deadline: float, met: float | None, now: float, zone: ZoneInfo) -> str:
+    text = _when(deadline, zone)
+    moment = met if met is not None else (now if fault.active else None)
+    if moment is not None and moment > deadline:
+        text += " LATE"
+    return text
+
+
+def run_list(args: argparse.Namespace) -> int:
+    inventory, faults = _open(args)
+    states = None if args.all else (args.state or ["open", "acknowledged"])
+    found = faults.listing(states, since=time.time() - args.days * 86400, limit=1000)
+    if args.json:
+        for fault in found:
+            print(json.dumps(ledger_body(fault, faults.timezone), ensure_ascii=False))
+        return 0
+    zone = ZoneInfo(inventory.agent.timezone)
+    composer = Composer(inventory, _policy(inventory))
+    now = time.time()
+    rows = []
+    for fault in found:
+        rows.append(
+            [
+                fault.id,
+                str(fault.level),
+                fault.state + (f" ({fault.waived})" if fault.waived else ""),
+                composer.subject(fault)[:40],
+                fault.cause[:40],
+                _when(fault.opened, zone),
+                _deadline(fault, fault.respond_by, fault.acknowledged, now, zone),
+                _deadline(fault, fault.resolve_by, fault.resolved, now, zone),
+                fault.acknowledged_by or "-",
+            ]
+        )
+    if not rows:
+        print("no faults" + ("" if args.all else " open (use --all for resolved ones)"))
+        return 0
+    print(format_table(["id", "lvl", "state", "object", "cause", "opened", "respond by", "resolve by", "ack by"], rows))
+    return 0
+
+
+def _policy(inventory: Inventory):  # type: ignore[no-untyped-def]
+    from alerting.levels import LevelPolicy
+
+    return LevelPolicy(inventory.config.alerting, inventory)
+
+
+def run_show(args: argparse.Namespace) -> int:
+    inventory, faults = _open(args)
+    fault = faults.get(args.fault)
+    if fault is None:
+        raise InputError.single("yunwei faults show", f"no fault {args.fault!r} (see `yunwei faults list`)")
+    history = faults.history(fault.id)
+    if args.json:
+        print(json.dumps({"fault": fault_dict(fault), "ledger": ledger_body(fault, faults.timezone), "history": history}, ensure_ascii=False, indent=2))
+        return 0
+    zone = ZoneInfo(inventory.agent.timezone)
+    composer = Composer(inventory, _policy(inventory))
+    now = time.time()
+    lines = [
+        f"{fault.id}  {composer.level_name(fault)}  {fault.state}" + (f"  waived: {fault.waived}" if fault.waived else ""),
+        f"  object:      {composer.where(fault)}",
+        f"  cause:       {fault.cause}",
+        f"  opened:      {_when(fault.opened, zone)}",
+        f"  respond by:  {_deadline(fault, fault.respond_by, fault.acknowledged, now, zone)}"
+        + (f"  (acknowledged {_when(fault.acknowledged, zone)} by {fault.acknowledged_by})" if fault.acknowledged else ""),
+        f"  resolve by:  {_deadline(fault, fault.resolve_by, fault.resolved, now, zone)}"
+        + (f"  (resolved {_when(fault.resolved, zone)}, {fault.resolved_how}{' by ' + fault.resolved_by if fault.resolved_by else ''})" if fault.resolved else ""),
+    ]
+    if fault.affected:
+        lines.append(f"  affected:    {composer.count_phrase(fault.affected)}: {composer.names(fault.affected)}")
+    if fault.recurring_of:
+        lines.append(f"  recurring:   same object and cause as {fault.recurring_of}")
+    if fault.absorbed_into:
+        lines.append(f"  absorbed in: {fault.absorbed_into}")
+    if fault.note:
+        lines.append("  note:        " + fault.note.replace("\n", "\n               "))
+    lines.append("  history:")
+    for at, kind, actor, detail in history:
+        extra = ", ".join(f"{k}={v}" for k, v in detail.items() if v not in (None, "") and not (k == "by" and v == actor))
+        lines.append(f"    {_when(at, zone)}  {kind}{' by ' + actor if actor else ''}{'  ' + extra if extra else ''}")
+    print("\n".join(lines))
+    return 0
+
+
+def run_ack(args: argparse.Namespace) -> int:
+    _, faults = _open(args)
+    fault = lifecycle.acknowledge(faults, args.fault, _who(args), time.time(), args.note)
+    print(f"{fault.id} acknowledged by {fault.acknowledged_by}")
+    return 0
+
+
+def run_resolve(args: argparse.Namespace) -> int:
+    _, faults = _open(args)
+    fault = lifecycle.resolve(faults, args.fault, _who(args), time.time(), args.note)
+    print(f"{fault.id} resolved by {fault.resolved_by}")
+    return 0
+
+
+def run_note(args: argparse.Namespace) -> int:
+    _, faults = _open(args)
+    fault = lifecycle.add_note(faults, args.fault, args.text, _who(args), time.time(), close=args.close)
+    print(f"{fault.id} {'closed' if args.close else 'noted'}")
+    return 0
+
+
+def run_open(args: argparse.Namespace) -> int:
+    inventory, faults = _open(args)
+    fault = lifecycle.open_manual(
+        faults, inventory, args.level, args.cause, _who(args), time.time(),
+        device=args.device, group=args.group, system=args.system, unit=args.unit,
+    )
+    zone = ZoneInfo(inventory.agent.timezone)
+    print(f"{fault.id} opened: level {fault.level}, respond by {_when(fault.respond_by, zone)}, resolve by {_when(fault.resolve_by, zone)}")
+    return 0
+
+
+def run_outbox(args: argparse.Namespace) -> int:
+    from alerting.outbox import Outbox
+
+    inventory, faults = _open(args)
+    outbox = Outbox(faults.store, {})
+    rows = outbox.rows(None if args.all else "pending", limit=1000)
+    zone = ZoneInfo(inventory.agent.timezone)
+    with faults.store._lock:
+        queued = faults.store.db.execute("SELECT COUNT(*) FROM alert_notices WHERE state = 'pending'").fetchone()[0]
+    if queued:
+        print(f"{queued} notice(s) queued for the daemon to render and send (`yunwei run` does it every tick)")
+    if not rows:
+        print("outbox empty" if args.all else "nothing waiting to be sent")
+        return 0
+    table = []
+    for row in rows:
+        table.append(
+            [str(row.id), row.channel, row.kind, row.thread[:28], row.state, str(row.attempts),
+             _when(row.sent if row.sent else row.next_attempt, zone), (row.last_error or "")[:60]]
+        )
+    print(format_table(["id", "channel", "kind", "thread", "state", "tries", "sent / next try", "last error"], table))
+    return 0

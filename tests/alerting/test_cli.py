@@ -1,0 +1,118 @@
+"""``yunwei faults``: in-process for the workflow, and against a running ``yunwei run`` daemon."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from alerting_platforms import Platform
+from peers import Peer, free_port, wait_for
+
+from agent.cli import main
+from agent.store import Store
+from alerting.faults import FaultStore
+
+CONFIG = {
+    "agent": {"id": "cli-test", "data_dir": "./data"},
+    "units": [{"id": "fgw", "name": "市发改委"}],
+    "systems": [{"id": "net", "name": "电子政务外网", "unit": "fgw"}],
+    "defaults": {"probes": {"tcp": {"port": 22}}},
+    "devices": [{"id": "pc-1", "name": "办公电脑", "kind": "pc", "address": "10.0.0.2", "unit": "fgw", "system": "net"}],
+}
+
+
+def write(tmp_path: Path, config: dict) -> str:
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
+    return str(path)
+
+
+def test_work_order_lifecycle_from_the_command_line(tmp_path, capsys):
+    config = write(tmp_path, CONFIG)
+    assert main(["faults", "open", "-c", config, "--level", "3", "--system", "net", "--cause", "打印机无法使用", "--by", "张三"]) == 0
+    opened = capsys.readouterr().out
+    assert "opened: level 3" in opened
+    fault_id = opened.split()[0]
+    assert main(["faults", "list", "-c", config]) == 0
+    listing = capsys.readouterr().out
+    assert fault_id in listing and "打印机无法使用" in listing and "open" in listing
+    assert main(["faults", "ack", "-c", config, "1", "--by", "李四"]) == 0
+    assert main(["faults", "ack", "-c", config, "1", "--by", "王五"]) == 2
+    assert "already acknowledged by 李四" in capsys.readouterr().err
+    assert main(["faults", "note", "-c", config, fault_id, "未修复", "--close"]) == 2
+    assert "only a resolved fault can be closed" in capsys.readouterr().err
+    assert main(["faults", "resolve", "-c", config, fault_id, "--by", "李四", "--note", "更换硒鼓"]) == 0
+    assert main(["faults", "note", "-c", config, fault_id, "用户确认恢复", "--close", "--by", "李四"]) == 0
+    capsys.readouterr()
+    assert main(["faults", "show", "-c", config, fault_id]) == 0
+    shown = capsys.readouterr().out
+    for text in ("三级故障  closed", "acknowledged", "by 李四", "更换硒鼓", "用户确认恢复", "work_order by 张三"):
+        assert text in shown, shown
+    assert main(["faults", "list", "-c", config]) == 0
+    assert "no faults open" in capsys.readouterr().out
+    assert main(["faults", "list", "-c", config, "--all", "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert (body["type"], body["id"], body["state"], body["acknowledged_by"], body["system"]) == ("fault", fault_id, "closed", "李四", "net")
+    assert main(["faults", "outbox", "-c", config]) == 0
+    assert "queued for the daemon" in capsys.readouterr().out
+    assert main(["faults", "show", "-c", config, "F-999"]) == 2
+
+
+@pytest.fixture
+def dingtalk():
+    platform = Platform("dingtalk", "SECdaemon").start()
+    yield platform
+    platform.stop()
+
+
+def titles(platform: Platform) -> list[str]:
+    return [body["markdown"]["title"] for body in platform.accepted]
+
+
+def test_an_ack_from_the_cli_reaches_the_chat_while_the_daemon_runs(tmp_path, dingtalk):
+    port = free_port()
+    config = {
+        **CONFIG,
+        "agent": {"id": "cli-test", "data_dir": "./data", "debounce": {"down_after": 1, "up_after": 1}},
+        "defaults": {},
+        "devices": [
+            {"id": "srv-1", "name": "业务服务器", "kind": "server", "address": "127.0.0.1", "unit": "fgw", "system": "net",
+             "probes": {"tcp": {"port": port, "timeout": 0.5}}, "interval": 1}
+        ],
+        "alerting": {
+            "hold_seconds": 0,
+            "tick_seconds": 0.3,
+            "rules": [{"kinds": "server", "level": 2}],
+            "outbox": {"poll_seconds": 0.2},
+            "channels": {"ops": {"type": "dingtalk", "url": dingtalk.url, "secret": "SECdaemon"}},
+            "routes": [{"channels": ["ops"], "mention_mobiles": ["13800000001"]}],
+        },
+    }
+    path = write(tmp_path, config)
+    daemon = Peer([sys.executable, "-m", "agent.cli", "run", "-c", path], tmp_path / "daemon.log", cwd=Path(__file__).resolve().parents[2])
+    listener = None
+    try:
+        wait_for(lambda: len(dingtalk.accepted) >= 1, timeout=20, what="the open message")
+        daemon.assert_running()
+        assert titles(dingtalk)[0] == "【二级故障】电子政务外网 业务服务器 中断"
+        assert dingtalk.accepted[0]["at"]["atMobiles"] == ["13800000001"]
+        assert main(["faults", "ack", "-c", path, "1", "--by", "张三"]) == 0
+        wait_for(lambda: len(dingtalk.accepted) >= 2, timeout=10, what="the ack message")
+        assert titles(dingtalk)[1] == "【已响应】电子政务外网 业务服务器 — 张三"
+        listener = socket.create_server(("127.0.0.1", port))  # the server comes back
+        wait_for(lambda: len(dingtalk.accepted) >= 3, timeout=15, what="the recovery message")
+        assert titles(dingtalk)[2].startswith("【已恢复】电子政务外网 业务服务器, 持续")
+    finally:
+        daemon.stop()
+        if listener is not None:
+            listener.close()
+    assert daemon.process.returncode == 0, daemon.log_text()[-2000:]
+    with Store(tmp_path / "data" / "yunwei.db") as store:
+        fault = FaultStore(store).get("1")
+        assert fault is not None
+        assert (fault.state, fault.acknowledged_by, fault.resolved_how) == ("resolved", "张三", "auto")
+        assert len(dingtalk.accepted) == 3  # nothing sent twice
