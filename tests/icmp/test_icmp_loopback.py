@@ -158,3 +158,10 @@ async def test_a_cancelled_round_releases_its_socket() -> None:
     assert open_fds() == before
     again = await ping_many(["127.24.1.1"], count=1)
     assert again["127.24.1.1"].ok
+
+
+def test_icmp_rounds_follow_the_agents_default_interval(make_inventory) -> None:  # type: ignore[no-untyped-def]
+    inventory = make_inventory(
+        {"agent": {"default_interval": 5}, "devices": [{"id": "a", "address": "127.0.0.1", "probes": {"icmp": {}}}]}
+    )
+    assert inventory.devices["a"].probes["icmp"].interval == 5
