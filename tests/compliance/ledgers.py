@@ -151,3 +151,90 @@ def municipal_month() -> list[Line]:
         rec("penalty", "sthjj", "2026-10-09T16:00", None, amount=10000, reason="风险隐患未整改"),
     ]
     return lines
+
+
+# -- B. service hall, March 2024 ---------------------------------------------------------------
+
+HALL_NOW = "2024-04-02T09:00:00+08:00"
+HALL_SYSTEMS = ["smart-service", "display-dispatch", "video-surveillance", "access-control", "parking", "conference",
+                "led", "wifi", "ip-broadcast", "security", "cloud-desktop", "machine-room", "cabling"]
+
+
+def hall_month() -> list[Line]:
+    lines: list[Line] = []  # no agent run records: the state intervals are taken as observed
+    cameras = [f"cam-{i:02d}" for i in range(1, 11)]
+    lines += [state(d, "2024-02-01T00:00", "up") for d in cameras]
+    lines += outage("cam-03", "2024-03-08T01:00", "2024-03-08T04:00")
+    # every system inspected this month but the cabling
+    for day, system in enumerate(HALL_SYSTEMS[:-1], start=5):
+        lines.append(rec("inspection", "hall", f"2024-03-{day:02d}T10:00", system, result="ok"))
+    lines += [
+        # H1 ordinary: answered after 8 min (> 5), fixed in 25 min (<= 30)
+        fault("H1", 4, "2024-03-04T10:00", "2024-03-04T10:08", "2024-03-04T10:25", unit="hall", system="smart-service",
+              cause="叫号屏黑屏"),
+        # H2 ordinary: answered in 3 min, fixed after 50 min (> 30)
+        fault("H2", 4, "2024-03-11T14:00", "2024-03-11T14:03", "2024-03-11T14:50", unit="hall", system="wifi",
+              cause="公共 Wi-Fi 认证页无法打开"),
+        # H3 ordinary systemic: answered after 20 min (> 5), handled in 11 h (<= 24 h)
+        fault("H3", 2, "2024-03-15T09:00", "2024-03-15T09:20", "2024-03-15T20:00", unit="hall", system="cloud-desktop",
+              cause="云桌面批量登录失败"),
+        # H4 major problem: answered in 4 min, fixed the same day at 23:30
+        fault("H4", 3, "2024-03-20T16:00", "2024-03-20T16:04", "2024-03-20T23:30", unit="hall", system="led",
+              cause="LED 大屏分区失控"),
+        # H5 major systemic: answered after 10 min (> 5), rectified in 2 days (<= 1 week)
+        fault("H5", 1, "2024-03-25T09:00", "2024-03-25T09:10", "2024-03-27T09:00", unit="hall", system="machine-room",
+              cause="核心交换机板卡故障"),
+        # H6 answered after 15 min during a grid outage: force majeure, waived
+        fault("H6", 4, "2024-03-28T19:00", "2024-03-28T19:15", "2024-03-28T19:25", unit="hall", system="parking",
+              cause="市电中断", waived="force_majeure"),
+        rec("complaint", "hall", "2024-03-12T11:00", "smart-service", reason="叫号系统故障未及时处理"),
+        rec("task_missed", "hall", "2024-03-18T17:00", "smart-service", reason="自助终端新增事项开发任务 3 日内未响应"),
+        rec("staff_shortfall", "hall", "2024-03-23T22:00", None, missing=2, reason="夜班仅 6 人在岗"),
+        rec("deduction", "hall", "2024-03-26T15:00", None, points=0.5, part="attitude", reason="工程师服务态度生硬"),
+    ]
+    return lines
+
+
+# -- C. provincial medical-insurance video conferencing, April 2025 ------------------------------
+
+VC_NOW = "2025-05-02T09:00:00+08:00"
+APRIL_2025_WORKING_DAYS = [1, 2, 3, 7, 8, 9, 10, 11, 14, 15, 16, 17, 18, 21, 22, 23, 24, 25, 27, 28, 29, 30]
+
+
+def vc_month() -> list[Line]:
+    lines: list[Line] = [agent("2025-03-01T00:00", "running"), agent("2025-05-02T08:00", "stopped", last_heartbeat=True)]
+    terminals = [f"t4k-{i:02d}" for i in range(1, 6)]
+    lines += [state(d, "2025-03-01T00:00", "up") for d in [*terminals, "mcu-1"]]
+    lines += outage("t4k-05", "2025-04-10T09:00", "2025-04-10T11:00")
+    # the working-day health check, missed on 8 and 21 April; one more on Saturday 5 April (a holiday)
+    for day in APRIL_2025_WORKING_DAYS:
+        if day not in (8, 21):
+            lines.append(rec("inspection", "ybj", f"2025-04-{day:02d}T08:30", "vc-hw", result="ok"))
+    lines.append(rec("inspection", "ybj", "2025-04-05T08:30", "vc-hw", result="ok"))
+    # weekly backups of the platform, all fine
+    lines += [rec("backup", "ybj", f"2025-04-{d:02d}T02:00", "vc-sw", result="ok") for d in (6, 13, 20, 27)]
+    # reports: weekly ones in weeks 1, 2, 4 and 5 (none for 14-20 April), the monthly one
+    lines += [doc("ybj", f"2025-04-{d:02d}T17:00", "周报") for d in (4, 11, 25, 30)]
+    lines.append(doc("ybj", "2025-04-30T18:00", "月报"))
+    lines += [
+        # hardware: a terminal answered after 25 min (tier > 10 min: -1)
+        fault("HW1", 2, "2025-04-10T09:00", "2025-04-10T09:25", "2025-04-10T11:00", unit="ybj", system="vc-hw",
+              device="t4k-05", cause="终端视频无输出"),
+        # hardware: vendor-caused MCU outage of 25 min (tier >= 10 min: -10), answered in 5 min
+        fault("HW2", 1, "2025-04-16T14:00", "2025-04-16T14:05", "2025-04-16T14:25", unit="ybj", system="vc-hw",
+              device="mcu-1", cause="厂商升级导致 MCU 重启", party="vendor"),
+        # hardware: a camera answered in 8 min, still not fixed (resolution rate 3/4)
+        fault("HW3", 3, "2025-04-28T10:00", "2025-04-28T10:08", None, unit="ybj", system="vc-hw", device="cam-31",
+              cause="摄像机云台卡死"),
+        # software: level 1 answered after 20 min (> 15: SLA -5, emergency -10), fixed after 150 min (> 2 h: -5)
+        fault("SW1", 1, "2025-04-22T09:00", "2025-04-22T09:20", "2025-04-22T11:30", unit="ybj", system="vc-sw",
+              cause="会管平台无法创建会议"),
+        rec("deduction", "ybj", "2025-04-09T16:00", "vc-hw", points=2, part="hw_service", reason="话筒音量异常未及时处理"),
+        rec("praise", "ybj", "2025-04-18T10:00", "vc-hw", reason="全省视频会议保障书面表扬"),
+        rec("deduction", "ybj", "2025-04-04T20:00", "vc-hw", points=10, part="hw_events", reason="清明假期会议中断 5 分钟"),
+        rec("task_missed", "ybj", "2025-04-15T10:00", "vc-hw", reason="交办的会场调试 30 分钟未响应"),
+        rec("deduction", "ybj", "2025-04-11T10:00", "vc-sw", points=5, part="sw_monitoring", reason="未发现证书过期隐患致登录失败"),
+        rec("complaint", "ybj", "2025-04-22T15:00", "vc-sw", reason="会管平台故障影响全省调度会"),
+        rec("penalty", "ybj", "2025-04-29T10:00", None, amount=5000, reason="备件未按时到位"),
+    ]
+    return lines
