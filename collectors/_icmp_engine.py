@@ -241,13 +241,17 @@ class _Endpoint:
         recvmsg = self.icmp.sock.recvmsg
         bufsize, lanes, reply_type = self.bufsize, self.lanes, self.reply_type
         ip_header, raw = self.ip_header, self.icmp.raw
+        errors = 0
         while True:
             try:
                 data, ancdata, _, _ = recvmsg(bufsize, ANC_SIZE)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
-                continue  # a queued socket error is consumed by the failed call; read on
+                errors += 1  # a queued socket error is consumed by the failed call: read on
+                if errors > 64:
+                    return
+                continue
             stamp = ancillary_time_ns(ancdata) if ancdata else None
             if stamp is None:
                 stamp = time.time_ns()
@@ -549,7 +553,13 @@ async def ping_plan(requests: Sequence[PingRequest], interval_ms: float = 1.0, p
         stats[index].error = reason
     round_ = _Round(loop, stats, max(0.0, interval_ms) / 1000.0, max(0.0, period_ms) / 1000.0)
     try:
-        await round_.plan(jobs)
+        try:
+            await round_.plan(jobs)
+        except OSError as exc:  # the socket could not be opened after all (limits, privileges changed)
+            reason = str(exc.strerror) if isinstance(exc, IcmpUnavailable) else f"cannot open an ICMP socket: {exc}"
+            for index, _, _ in jobs:
+                stats[index].error = reason
+            return stats
         round_.start()
         await round_.future
     finally:
