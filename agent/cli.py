@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "agent.commands.demo",
     "agent.commands.faults",
     "agent.commands.inspect",
+    "agent.commands.meeting",
     "agent.commands.ledger",
     "agent.commands.report",
 )

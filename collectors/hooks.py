@@ -64,6 +64,7 @@ class FactsRecorder:
 def attach(agent: Agent) -> list[Component]:
     """The components of this area for ``agent``."""
     from agent.inspections import InspectionScheduler
+    from agent.meetings import MeetingScheduler
 
-    components: list[Any] = [FactsRecorder(), InspectionScheduler()]
+    components: list[Any] = [FactsRecorder(), InspectionScheduler(), MeetingScheduler()]
     return components

@@ -227,6 +227,13 @@ def resolve(config: Config, located: Located) -> Inventory:
                 break
             seen.add(current)
             current = inventory.devices[current].parent
+    for index, meeting in enumerate(config.meetings):
+        for position, venue in enumerate(meeting.venues):
+            if venue not in devices_by_id and venue not in inventory.groups:
+                problems.append(
+                    located.problem(["meetings", index, "venues", position], f"venue {venue!r} is neither a device nor a group")
+                )
+        check_ref(meeting.unit, inventory.units, "unit", ["meetings", index, "unit"])
     if problems:
         # an error in an inherited probe is reported once, not once per device
         unique_problems = list({(p.line, p.field, p.message): p for p in problems}.values())

@@ -119,6 +119,11 @@ async def test_scheduler_runs_on_working_days_and_files_records(make_inventory, 
     assert record["device"] == "mcu-host" and record["result"] == "ok" and record["trigger"] == "schedule"
     assert Path(record["evidence"]).read_text().count("=====") == 4
     assert record["figures"]["memory_percent"] > 0 and record["at"].endswith("+08:00")
+    from compliance.events import derived_uid, parse_event
+
+    parsed = parse_event(record)  # the compliance calculator reads it as an inspection of unit ybj
+    assert (parsed.kind, parsed.unit, parsed.device) == ("inspection", "ybj", "mcu-host")
+    assert derived_uid("record", record) == f"record:inspection:{record['id']}"
 
 
 def test_inspect_command_files_a_record_and_prints_the_table(make_inventory, sshd, capsys) -> None:  # type: ignore[no-untyped-def]
