@@ -61,7 +61,7 @@ class InfluxDBSettings(Strict):
     backoff_initial: float = Field(1.0, gt=0, description="first retry delay, doubled per failure")
     backoff_max: float = Field(120.0, gt=0, description="longest retry delay")
     queue_max_points: int = Field(
-        200_000, ge=1, description="lines held in memory before the spool writer; more are dropped and counted"
+        200_000, ge=1, description="samples and state changes held in memory for the spool writer; more are dropped"
     )
     spool_max_points: int = Field(
         50_000_000, ge=1, description="lines kept in the SQLite spool while the backend is away; oldest dropped beyond"

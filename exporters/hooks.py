@@ -33,14 +33,14 @@ class ExporterHub:
 
     async def start(self, agent: Agent) -> None:
         self.agent = agent
-        await self._reconcile()
+        await self._reconcile(strict=True)  # at start, an exporter that cannot start stops the agent
 
     async def on_round(self, result: RoundResult) -> None:
         for exporter in list(self.running.values()):
             exporter.submit(result)
 
     async def on_reload(self, inventory: Inventory) -> None:
-        await self._reconcile()
+        await self._reconcile(strict=False)  # on SIGHUP it is logged and the agent keeps running
         for exporter in self.running.values():
             exporter.reload(self.agent)
 
@@ -52,7 +52,7 @@ class ExporterHub:
             except Exception:
                 log.exception("exporter %s failed to stop", name)
 
-    async def _reconcile(self) -> None:
+    async def _reconcile(self, strict: bool) -> None:
         wanted = self.agent.inventory.config.exporters.enabled()
         for name in list(self.running):
             if name not in wanted or wanted[name] != self.running[name].settings:
@@ -62,7 +62,13 @@ class ExporterHub:
         for name, settings in wanted.items():
             if name not in self.running:
                 exporter = EXPORTERS[name](settings, peers=self.exporters)
-                await exporter.start(self.agent)
+                try:
+                    await exporter.start(self.agent)
+                except Exception as exc:
+                    if strict:
+                        raise
+                    log.error("exporter %s could not start after the reload: %s", name, exc)
+                    continue
                 self.running[name] = exporter
 
 

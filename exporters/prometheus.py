@@ -60,6 +60,20 @@ FAMILY_HELP = {
     "yunwei_ups_runtime_seconds": "UPS estimated runtime on battery",
     "yunwei_ups_required_runtime_seconds": "The runtime the contract requires of the UPS (device attrs)",
 }
+# leased-line metrics (collectors/line.py) with a direction: name → (family, direction, factor)
+DIRECTIONAL: dict[str, tuple[str, str, float]] = {
+    "up_bps": ("yunwei_line_bits_per_second", "up", 1.0),
+    "down_bps": ("yunwei_line_bits_per_second", "down", 1.0),
+    "up_util_percent": ("yunwei_line_utilization_ratio", "up", 0.01),
+    "down_util_percent": ("yunwei_line_utilization_ratio", "down", 0.01),
+    "bandwidth_up_bps": ("yunwei_line_bandwidth_bits_per_second", "up", 1.0),
+    "bandwidth_down_bps": ("yunwei_line_bandwidth_bits_per_second", "down", 1.0),
+}
+DIRECTIONAL_HELP = {
+    "yunwei_line_bits_per_second": "Leased line traffic measured on its edge interface (up = towards the carrier)",
+    "yunwei_line_utilization_ratio": "Leased line traffic / contracted bandwidth (0..1)",
+    "yunwei_line_bandwidth_bits_per_second": "Contracted bandwidth of the leased line",
+}
 # interface metrics if.<name>.<metric>: <metric> → direction of yunwei_if_bits_per_second
 IF_BPS = {"in_bps": "in", "out_bps": "out"}
 IF_UTIL = {"in_util_percent": "in", "out_util_percent": "out"}
@@ -187,9 +201,11 @@ class PrometheusExporter(Exporter):
                     old = self._latest.get(key)
                     if old is None or sample.ts >= old.ts:
                         self._latest[key] = sample
-            samples = list(self._latest.values())
-        devices = self.agent.inventory.devices
-        return [s for s in samples if s.device in devices and s.probe in devices[s.device].probes]
+            devices = self.agent.inventory.devices
+            stale = [k for k in self._latest if k[0] not in devices or k[1] not in devices[k[0]].probes]
+            for key in stale:  # removed from the inventory by a reload
+                del self._latest[key]
+            return list(self._latest.values())
 
     def families(self) -> list[Metric]:
         agent_id = self.agent.agent_id
@@ -209,6 +225,10 @@ class PrometheusExporter(Exporter):
             "yunwei_if_bits_per_second", "Interface bit rate over the last polling interval",
             labels=[*PROBE_LABELS, "interface", "direction"],
         )
+        directional = {
+            family: GaugeMetricFamily(family, text, labels=[*PROBE_LABELS, "direction"])
+            for family, text in DIRECTIONAL_HELP.items()
+        }
         if_util = GaugeMetricFamily(
             "yunwei_if_utilization_ratio", "Interface bit rate / interface speed (0..1)",
             labels=[*PROBE_LABELS, "interface", "direction"],
@@ -235,6 +255,11 @@ class PrometheusExporter(Exporter):
                 if mapped is not None:
                     named[mapped[0]].add_metric(labels, float(value) * mapped[1])
                     continue
+                with_direction = DIRECTIONAL.get(name)
+                if with_direction is not None:
+                    family, direction, factor = with_direction
+                    directional[family].add_metric([*labels, direction], float(value) * factor)
+                    continue
                 split = split_instance_metric(name) if "." in name else None
                 if split is not None:
                     _, interface, metric = split
@@ -246,7 +271,7 @@ class PrometheusExporter(Exporter):
                         if_other.add_metric([*labels, interface, metric], float(value))
                 elif generic:
                     other.add_metric([*labels, name], float(value))
-        families: list[Metric] = [up, seen, *named.values(), if_bps, if_util]
+        families: list[Metric] = [up, seen, *named.values(), *directional.values(), if_bps, if_util]
         if generic:
             families += [if_other, other]
         families += self._device_families(agent_id)

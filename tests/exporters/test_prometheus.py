@@ -7,6 +7,7 @@ import socket
 import time
 from pathlib import Path
 
+import pytest
 from conftest import PrometheusServer, feed, http_get, inventory_data
 from peers import free_port, wait_for
 from prometheus_client.parser import text_string_to_metric_families
@@ -53,7 +54,8 @@ async def test_metrics_show_latest_samples_group_rate_and_open_faults(tmp_path: 
         await feed(agent, [
             Sample("cam-0", "tcp", True, now, {"rtt_seconds": 0.004, "loss_percent": 20.0,
                                                "if.Gi0/0/1.in_bps": 8e6, "if.Gi0/0/1.in_util_percent": 8.0,
-                                               "runtime_minutes": 90.0, "cpu_percent": 12.0}),
+                                               "runtime_minutes": 90.0, "cpu_percent": 12.0,
+                                               "down_bps": 4e7, "down_util_percent": 40.0}),
             Sample("cam-1", "tcp", False, now, {"loss_percent": 100.0}, error="timeout"),
             Sample("cam-2", "tcp", False, now, error="refused"),
             Sample("cam-3", "tcp", True, now, {"rtt_seconds": 0.002}),
@@ -74,6 +76,9 @@ async def test_metrics_show_latest_samples_group_rate_and_open_faults(tmp_path: 
         assert value(metrics, "yunwei_if_utilization_ratio", device="cam-0", interface="Gi0/0/1", direction="in") == 0.08
         assert value(metrics, "yunwei_ups_runtime_seconds", device="cam-0") == 5400.0
         assert value(metrics, "yunwei_metric", device="cam-0", name="cpu_percent") == 12.0
+        assert value(metrics, "yunwei_line_bits_per_second", device="cam-0", direction="down") == 4e7
+        assert value(metrics, "yunwei_line_utilization_ratio", device="cam-0", direction="down") == 0.4
+        assert not [labels for labels, _ in metrics["yunwei_metric"] if labels["name"] == "down_bps"]  # not twice
         assert value(metrics, "yunwei_device_up", device="cam-2") == 0.0  # debounced: down after 1 failure here
         group = {"agent": "site-a", "unit": "gaj", "system": "lantian", "group": "cams"}
         assert value(metrics, "yunwei_group_online_ratio", **group) == 0.5
@@ -139,3 +144,22 @@ async def test_healthz_turns_503_when_a_round_is_three_intervals_late(tmp_path: 
     finally:
         await agent.drain()
         listener.close()
+
+
+async def test_a_taken_listen_address_stops_the_start_but_not_a_reload(tmp_path: Path) -> None:
+    taken = socket.create_server(("127.0.0.1", 0))
+    port = taken.getsockname()[1]
+    try:
+        agent = Agent(config_from_data(inventory_data(tmp_path, 1, {"prometheus": {"listen": f"127.0.0.1:{port}"}})))
+        with pytest.raises(RuntimeError, match=f"cannot listen on 127.0.0.1:{port}"):
+            await agent.start(schedule=False)
+
+        agent = Agent(config_from_data(inventory_data(tmp_path, 1)))
+        await agent.start(schedule=False)
+        try:
+            await agent.reload(config_from_data(inventory_data(tmp_path, 1, {"prometheus": {"listen": f"127.0.0.1:{port}"}})))
+            await feed(agent, [Sample("cam-0", "tcp", True, time.time())])  # the agent still runs its rounds
+        finally:
+            await agent.drain()
+    finally:
+        taken.close()
