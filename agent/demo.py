@@ -22,7 +22,7 @@ from agent.runtime import Agent
 from agent.status import render_status
 from inventory.config import config_from_data
 
-DEMO_PARTS = ("agent.demo_basic", "agent.demo_network")
+DEMO_PARTS = ("agent.demo_basic", "agent.demo_network", "alerting.demo_sink", "agent.demo_video")
 
 
 @dataclass

@@ -130,8 +130,7 @@ class FaultEngine:
             last = self.faults.last_for_key(crossing.key)
             if last is not None and last.resolved_how == "manual" and (last.resolved or 0) >= crossing.since:
                 return  # an engineer closed this breach by hand; a new breach will open again
-            label = rule.label or rule.metric
-            cause = f"{label}: {crossing.value:g} {rule.op} {crossing.limit:g}"
+            cause = threshold_cause(rule.label, rule.metric, rule.op, crossing.value, crossing.limit)
             self._open(
                 "threshold",
                 crossing.key,
@@ -639,6 +638,13 @@ class FaultEngine:
 
     def _text(self, english: str, chinese: str) -> str:
         return chinese if self.language == "zh" else english
+
+
+def threshold_cause(label: str, metric: str, op: str, value: float, limit: float) -> str:
+    """``丢包率: 35 > 20``; a flag rule (``on_battery == 1``) with a label says just the label."""
+    if label and op in ("==", "!=") and limit in (0, 1):
+        return label
+    return f"{label or metric}: {value:.4g} {op} {limit:.4g}"
 
 
 def _bucket(fault: Fault) -> str:

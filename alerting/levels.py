@@ -54,7 +54,8 @@ class LevelPolicy:
         affected = [a for a in affected if a in inventory.devices]
         context.affected = len(affected)
         counts: dict[str, int] = {}
-        for member in ([device] if resolved is not None else []) + affected:
+        offline_itself = resolved is not None and source in ("down", "flapping")  # a breached metric is not offline
+        for member in ([device] if offline_itself else []) + affected:
             member_group = inventory.devices[member].group
             if member_group:
                 counts[member_group] = counts.get(member_group, 0) + 1

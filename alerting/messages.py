@@ -57,6 +57,7 @@ T: dict[str, tuple[str, str]] = {  # key: (zh, en)
     "lasted": ("持续", "lasted"),
     "how": ("方式", "How"),
     "auto": ("设备恢复, 自动关闭", "device back up, closed automatically"),
+    "auto_metric": ("指标恢复正常, 自动关闭", "back within the threshold, closed automatically"),
     "manual": ("人工处理", "resolved by hand"),
     "maintenance_end": ("维护窗口结束", "maintenance window ended"),
     "removed": ("设备已移出台账", "device removed from the inventory"),
@@ -254,7 +255,8 @@ class Composer:
         end = fault.resolved or now
         lasted = duration(end - fault.opened, self.language)
         title = f"{self.tag(self.t('recovered'))}{self.subject(fault)}, {self.t('lasted')} {lasted}"
-        how = self.t(fault.resolved_how) if fault.resolved_how in ("auto", "manual", "maintenance_end", "removed") else (fault.resolved_how or "")
+        how_key = "auto_metric" if fault.resolved_how == "auto" and fault.source == "threshold" else fault.resolved_how
+        how = self.t(how_key) if how_key in ("auto", "auto_metric", "manual", "maintenance_end", "removed") else (fault.resolved_how or "")
         if fault.resolved_by:
             how += f" ({fault.resolved_by})"
         lines = [self.bold("fault_id", fault.id), self.bold("object", self.where(fault)), self.bold("how", how)]
@@ -333,7 +335,11 @@ class Composer:
         if kind == "open":
             worst = min(f.level for f, _ in faults)
             level = self.policy.name(worst, faults[0][0].unit, faults[0][0].system, self.language)
-            title = f"{self.tag(level)}" + self.t("storm_open", group=group_name, n=n)
+            if all(f.source == "down" for f, _ in faults):
+                devices = [f.device for f, _ in faults if f.device]
+                title = f"{self.tag(level)}{group_name}: {self.count_phrase(devices)}{self.t('down') if self.language == 'zh' else ' ' + self.t('down')}"
+            else:
+                title = f"{self.tag(level)}" + self.t("storm_open", group=group_name, n=n)
             for fault, _ in shown:
                 label = self.subject(fault)
                 extra = f", {self.impact(fault)}" if fault.affected else ""

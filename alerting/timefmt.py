@@ -23,7 +23,9 @@ def short(epoch: float, zone: str, now: float | None = None) -> str:
 
 
 def duration(seconds: float, language: str = "zh") -> str:
-    """``37 分钟``, ``2 小时 5 分钟``, ``1 天 3 小时`` (en: ``37 min``, ``2 h 5 min``, ``1 d 3 h``)."""
+    """``45 秒``, ``37 分钟``, ``2 小时 5 分钟``, ``1 天 3 小时`` (en: ``45 s``, ``37 min``, ``2 h 5 min``, ``1 d 3 h``)."""
+    if seconds < 59.5:
+        return f"{max(0, int(round(seconds)))} {'秒' if language == 'zh' else 's'}"
     minutes = max(0, int(round(seconds / 60)))
     days, rest = divmod(minutes, 1440)
     hours, mins = divmod(rest, 60)
