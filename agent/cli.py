@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "agent.commands.meeting",
     "agent.commands.ledger",
     "agent.commands.report",
+    "agent.commands.record",
 )
 
 DEFAULT_CONFIG = "config.yaml"

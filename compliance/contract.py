@@ -278,7 +278,7 @@ class CountRule(RuleBase):
 
     @model_validator(mode="after")
     def _one(self) -> CountRule:
-        if (self.points_each is None) == (self.ladder is None):
+        if (self.points_each is None) == (self.ladder is None) or (self.ladder is not None and self.cap is not None):
             raise ValueError("give either points_each (with cap) or ladder")
         return self
 
