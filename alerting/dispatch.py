@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.model import State
-from agent.status import group_rates
+from agent.status import GroupRate, group_rates
 from alerting.faults import Fault, FaultStore
 from alerting.levels import LevelPolicy
 from alerting.messages import Composer, Text
@@ -122,16 +122,16 @@ class Dispatcher:
                 storm_marks[mark] = now
         rows: list[tuple[Any, ...]] = []
         done: list[tuple[str, int]] = [("cancelled", i) for i in cancel]
-        states: dict[str, tuple[State, float]] | None = None
+        rates: list[GroupRate] | None = None
         for batch in batches:
-            if batch[0].kind == "open" and states is None:
-                states = self.states()
+            if batch[0].kind == "open" and rates is None:
+                rates = group_rates(self.inventory, self.states())  # once per flush: O(groups × devices)
             per_channel = self._route(batch, faults)
             for channel, (chosen, mentions) in per_channel.items():
                 notifier = self.notifiers.get(channel)
                 if notifier is None:
                     continue
-                message = self._message(chosen, faults, mentions, now, states or {})
+                message = self._message(chosen, faults, mentions, now, rates or [])
                 payload = notifier.render(message)
                 rows.append((channel, message.kind, message.thread, message.key, now, payload.to_json(), now))
             done.extend(("sent" if per_channel else "unrouted", n.id) for n in batch)
@@ -190,7 +190,7 @@ class Dispatcher:
         faults: dict[str, Fault | None],
         mentions: Mentions,
         now: float,
-        states: dict[str, tuple[State, float]],
+        rates: list[GroupRate],
     ) -> Message:
         composer = self.composer
         first = notices[0]
@@ -201,7 +201,7 @@ class Dispatcher:
         if kind in FAULT_KINDS and len(pairs) == 1:
             fault, body = pairs[0]
             assert fault is not None
-            text = self._single(kind, fault, body, now, states)
+            text = self._single(kind, fault, body, now, rates)
             thread, level = fault.id, fault.level
         elif kind in FAULT_KINDS:
             text = composer.listing(kind, [(f, b) for f, b in pairs if f is not None], first.grp, now)
@@ -233,12 +233,10 @@ class Dispatcher:
             language=composer.language,
         )
 
-    def _single(
-        self, kind: str, fault: Fault, body: dict[str, Any], now: float, states: dict[str, tuple[State, float]]
-    ) -> Text:
+    def _single(self, kind: str, fault: Fault, body: dict[str, Any], now: float, rates: list[GroupRate]) -> Text:
         composer = self.composer
         if kind == "open":
-            return composer.opened(fault, now, self.config.recurring_days, self._rates(fault, states))
+            return composer.opened(fault, now, self.config.recurring_days, self._rates(fault, rates))
         if kind == "resolved":
             return composer.resolved(fault, now)
         if kind == "ack":
@@ -249,13 +247,13 @@ class Dispatcher:
             return composer.reminder(fault, body, now)
         return composer.overdue(fault, body, now)
 
-    def _rates(self, fault: Fault, states: dict[str, tuple[State, float]]) -> list[str]:
+    def _rates(self, fault: Fault, rates: list[GroupRate]) -> list[str]:
         """Online rates of the groups this fault takes devices out of (with a contract threshold)."""
         touched = {self.inventory.devices[d].group for d in [*fault.affected, fault.device or ""] if d in self.inventory.devices}
         if fault.group:
             touched.add(fault.group)
         lines = []
-        for rate in group_rates(self.inventory, states):
+        for rate in rates:
             if rate.group in touched and rate.threshold is not None and rate.rate is not None:
                 flag = " ❗" if rate.level == "breach" else (" ⚠" if rate.level == "warn" else "")
                 lines.append(f"{rate.name} {rate.rate:.1%} ({rate.online}/{rate.total}, {rate.threshold:.0%}){flag}")

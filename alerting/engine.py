@@ -63,6 +63,7 @@ class FaultEngine:
         self.group_pending: dict[str, float] = {}
         self.group_since: dict[str, float] = {}
         self.logged_occurrences: dict[str, float] = {}
+        self.warned: dict[str, bool] = {}  # group online-rate warnings sent (mirrored in alert_kv)
         self.inventory = inventory
         self.reload(inventory)
         self._seed(self.clock())
@@ -439,11 +440,15 @@ class FaultEngine:
         if threshold is None or margin <= 0:
             return
         key = f"warned:{group_id}"
-        warned = self.faults.kv_get(key, False)
+        if key not in self.warned:
+            self.warned[key] = bool(self.faults.kv_get(key, False))
+        warned = self.warned[key]
         if rate >= threshold + margin - 1e-12:
             if warned:
+                self.warned[key] = False
                 self.faults.kv_set(key, False)
         elif not warned:
+            self.warned[key] = True
             self.faults.kv_set(key, True)
             if rate >= threshold - 1e-12:
                 body = {"rate": rate, "threshold": threshold, "margin": margin}
