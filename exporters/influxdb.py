@@ -19,6 +19,7 @@ thread; batching, gzip, retries and backoff are done here so that failures can b
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import json
@@ -197,8 +198,6 @@ class InfluxDBExporter(Exporter):
         self._wake.set()
 
     async def stop(self) -> None:
-        import asyncio
-
         self._stop_spooler.set()
         self._wake.set()
         if self._threads:

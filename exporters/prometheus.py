@@ -17,7 +17,7 @@ import logging
 import socket
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from socketserver import ThreadingMixIn
@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from prometheus_client import CollectorRegistry, make_wsgi_app
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from prometheus_client.samples import Sample as PromSample
 
 from agent.model import Sample, State
 from exporters.base import Exporter, register
@@ -78,6 +79,40 @@ DIRECTIONAL_HELP = {
 IF_BPS = {"in_bps": "in", "out_bps": "out"}
 IF_UTIL = {"in_util_percent": "in", "out_util_percent": "out"}
 FAULT_LEVELS = (1, 2, 3, 4)
+_IF = [*PROBE_LABELS, "interface"]
+# the per-probe families in exposition order: (name, help, label names)
+PROBE_FAMILIES: list[tuple[str, str, list[str]]] = [
+    ("yunwei_up", "1 if the probe's last sample found the device alive, else 0", PROBE_LABELS),
+    ("yunwei_last_sample_timestamp_seconds", "When the probe's last sample was taken (Unix time)", PROBE_LABELS),
+    *((family, FAMILY_HELP[family], PROBE_LABELS) for family in sorted({f for f, _ in SAMPLE_METRICS.values()})),
+    *((family, text, [*PROBE_LABELS, "direction"]) for family, text in DIRECTIONAL_HELP.items()),
+    ("yunwei_if_bits_per_second", "Interface bit rate over the last polling interval", [*_IF, "direction"]),
+    ("yunwei_if_utilization_ratio", "Interface bit rate / interface speed (0..1)", [*_IF, "direction"]),
+    ("yunwei_if_metric", "Other interface metrics (if.<interface>.<name>)", [*_IF, "name"]),
+    ("yunwei_metric", "Other numeric probe metrics, by name", [*PROBE_LABELS, "name"]),
+]
+GENERIC_FAMILIES = {"yunwei_if_metric", "yunwei_metric"}
+
+
+class _LazySamples:
+    """The samples of one family, created one by one as the exposition iterates them."""
+
+    def __init__(self, name: str, labelnames: list[str], rows: list[tuple[tuple[str, ...], float]]) -> None:
+        self.name, self.labelnames, self.rows = name, labelnames, rows
+
+    def __iter__(self) -> Iterator[PromSample]:
+        name, labelnames = self.name, self.labelnames
+        for labels, value in self.rows:
+            yield PromSample(name, dict(zip(labelnames, labels, strict=True)), value, None, None)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def _lazy_gauge(name: str, documentation: str, labelnames: list[str], rows: list[tuple[tuple[str, ...], float]]) -> Metric:
+    metric = Metric(name, documentation, "gauge")
+    metric.samples = _LazySamples(name, labelnames, rows)  # type: ignore[assignment]
+    return metric
 
 
 def _labels(values: dict[str, str | None], names: list[str]) -> list[str]:
@@ -208,72 +243,57 @@ class PrometheusExporter(Exporter):
             return list(self._latest.values())
 
     def families(self) -> list[Metric]:
-        agent_id = self.agent.agent_id
-        inventory = self.agent.inventory
-        devices = inventory.devices
-        generic = self.settings.generic_metrics
+        """Every family, built for one scrape.
 
-        up = GaugeMetricFamily("yunwei_up", "1 if the probe's last sample found the device alive, else 0", labels=PROBE_LABELS)
-        seen = GaugeMetricFamily(
-            "yunwei_last_sample_timestamp_seconds", "When the probe's last sample was taken (Unix time)", labels=PROBE_LABELS
-        )
-        named = {
-            family: GaugeMetricFamily(family, FAMILY_HELP[family], labels=PROBE_LABELS)
-            for family in sorted({f for f, _ in SAMPLE_METRICS.values()})
-        }
-        if_bps = GaugeMetricFamily(
-            "yunwei_if_bits_per_second", "Interface bit rate over the last polling interval",
-            labels=[*PROBE_LABELS, "interface", "direction"],
-        )
-        directional = {
-            family: GaugeMetricFamily(family, text, labels=[*PROBE_LABELS, "direction"])
-            for family, text in DIRECTIONAL_HELP.items()
-        }
-        if_util = GaugeMetricFamily(
-            "yunwei_if_utilization_ratio", "Interface bit rate / interface speed (0..1)",
-            labels=[*PROBE_LABELS, "interface", "direction"],
-        )
-        if_other = GaugeMetricFamily(
-            "yunwei_if_metric", "Other interface metrics (if.<interface>.<name>)", labels=[*PROBE_LABELS, "interface", "name"]
-        )
-        other = GaugeMetricFamily("yunwei_metric", "Other numeric probe metrics, by name", labels=[*PROBE_LABELS, "name"])
-        label_cache: dict[str, list[str]] = {}
+        The per-probe families hold compact rows (label tuple, value) and create prometheus
+        Sample objects one at a time while the exposition is written: 10,000 devices make
+        ~70,000 samples, and holding them all alive at once would push the garbage collector
+        into a full collection that stops every thread, the collectors' event loop included."""
+        agent_id = self.agent.agent_id
+        devices = self.agent.inventory.devices
+        generic = self.settings.generic_metrics
+        rows: dict[str, list[tuple[tuple[str, ...], float]]] = defaultdict(list)
+        bases: dict[str, tuple[str, ...]] = {}
         for sample in self.latest():
-            base = label_cache.get(sample.device)
+            base = bases.get(sample.device)
             if base is None:
                 device = devices[sample.device]
-                base = label_cache[sample.device] = [
+                base = bases[sample.device] = (
                     agent_id, device.unit or "", device.system or "", device.group or "", sample.device, device.kind
-                ]
-            labels = [*base, sample.probe]
-            up.add_metric(labels, 1.0 if sample.ok else 0.0)
-            seen.add_metric(labels, sample.ts)
+                )
+            labels = (*base, sample.probe)
+            rows["yunwei_up"].append((labels, 1.0 if sample.ok else 0.0))
+            rows["yunwei_last_sample_timestamp_seconds"].append((labels, sample.ts))
             for name, value in sample.metrics.items():
                 if not isinstance(value, int | float):
                     continue
                 mapped = SAMPLE_METRICS.get(name)
                 if mapped is not None:
-                    named[mapped[0]].add_metric(labels, float(value) * mapped[1])
+                    rows[mapped[0]].append((labels, float(value) * mapped[1]))
                     continue
                 with_direction = DIRECTIONAL.get(name)
                 if with_direction is not None:
                     family, direction, factor = with_direction
-                    directional[family].add_metric([*labels, direction], float(value) * factor)
+                    rows[family].append(((*labels, direction), float(value) * factor))
                     continue
                 split = split_instance_metric(name) if "." in name else None
                 if split is not None:
                     _, interface, metric = split
                     if metric in IF_BPS:
-                        if_bps.add_metric([*labels, interface, IF_BPS[metric]], float(value))
+                        rows["yunwei_if_bits_per_second"].append(((*labels, interface, IF_BPS[metric]), float(value)))
                     elif metric in IF_UTIL:
-                        if_util.add_metric([*labels, interface, IF_UTIL[metric]], float(value) / 100.0)
+                        rows["yunwei_if_utilization_ratio"].append(
+                            ((*labels, interface, IF_UTIL[metric]), float(value) / 100.0)
+                        )
                     elif generic:
-                        if_other.add_metric([*labels, interface, metric], float(value))
+                        rows["yunwei_if_metric"].append(((*labels, interface, metric), float(value)))
                 elif generic:
-                    other.add_metric([*labels, name], float(value))
-        families: list[Metric] = [up, seen, *named.values(), *directional.values(), if_bps, if_util]
-        if generic:
-            families += [if_other, other]
+                    rows["yunwei_metric"].append(((*labels, name), float(value)))
+        families: list[Metric] = [
+            _lazy_gauge(name, documentation, labelnames, rows.get(name, []))
+            for name, documentation, labelnames in PROBE_FAMILIES
+            if generic or name not in GENERIC_FAMILIES
+        ]
         families += self._device_families(agent_id)
         families += self._group_families(agent_id)
         families += self._fault_families(agent_id)
