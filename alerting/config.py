@@ -355,3 +355,28 @@ class AlertingConfig(Strict):
         if duplicates:
             raise ValueError(f"thresholds: duplicate name {duplicates[0]!r}")
         return self
+
+
+def unknown_references(config: AlertingConfig, inventory: Any) -> list[str]:
+    """Routes, rules and windows naming units/systems/groups/devices the inventory lacks (warnings)."""
+    known = {
+        "units": set(inventory.units),
+        "systems": set(inventory.systems),
+        "groups": set(inventory.groups),
+        "devices": set(inventory.devices),
+    }
+    problems = []
+    sections: list[tuple[str, list[Any]]] = [
+        ("routes", config.routes),
+        ("rules", config.rules),
+        ("thresholds", config.thresholds),
+        ("maintenance", config.maintenance),
+        ("level_profiles", config.level_profiles),
+    ]
+    for section, items in sections:
+        for index, item in enumerate(items):
+            for field_name, names in known.items():
+                for value in getattr(item, field_name, []) or []:
+                    if value not in names:
+                        problems.append(f"alerting.{section}[{index}].{field_name}: {value!r} is not in the inventory")
+    return problems

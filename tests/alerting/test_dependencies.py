@@ -190,3 +190,27 @@ def test_children_left_down_that_break_the_online_rate_make_a_group_fault_after_
     faults = service.faults.active()
     assert [(f.source, len(f.affected)) for f in faults] == [("group", 5)]
     assert "87.5%" in faults[0].cause
+
+
+def test_a_group_close_to_its_threshold_is_warned_once(build, clock):
+    config = camera_fleet(50, {**BLAST})
+    config["groups"][0]["online_rate"]["warn_margin"] = 0.02
+    for device in config["devices"]:
+        device.pop("parent", None)
+    service, store = build(config)
+    t = clock.now
+    feed(service, store, [down("cam-000", t), down("cam-001", t)], t)  # 96 %: above 95 %, within the margin
+    service.tick()
+    clock.advance(31)
+    service.tick()
+    warnings = [r for r in outbox(store) if r["kind"] == "warn"]
+    assert [w["body"]["title"] for w in warnings] == ["【预警】蓝天卫士摄像机 在线率 96.0%, 接近阈值 95%"]
+    feed(service, store, [up("cam-000", clock.now)], clock.now)  # 98 %: clear
+    feed(service, store, [down("cam-000", clock.now + 60)], clock.now + 60)  # within the margin again
+    assert len([r for r in outbox(store) if r["kind"] == "warn"]) == 2
+
+
+def test_references_to_unknown_groups_are_warned_about(build, caplog):
+    config = camera_fleet(3, {**BLAST, "routes": [{"channels": ["ops"], "groups": ["no-such-group"]}]})
+    build(config)
+    assert "alerting.routes[0].groups: 'no-such-group' is not in the inventory (it matches nothing)" in caplog.text

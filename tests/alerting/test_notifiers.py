@@ -274,3 +274,26 @@ def test_email_threads_and_refusals():
             notifier.send(notifier.render(MESSAGE))
     finally:
         refusing.stop()
+
+
+@pytest.mark.parametrize("kind", notifier_types())
+def test_conformance_every_notifier_documents_a_sample_config_that_validates_and_renders(kind):
+    import importlib
+    import re
+
+    import yaml
+
+    from alerting.notifiers import NOTIFIERS
+
+    module = importlib.import_module(NOTIFIERS[kind].__module__)
+    doc = module.__doc__ or ""
+    assert "Sample config::" in doc, f"{module.__name__} has no sample config"
+    sample = doc.split("Sample config::", 1)[1]
+    sample = re.sub(r"\$\{env:[A-Z_]+\}", "x", sample)
+    channels = yaml.safe_load(sample)["channels"]
+    (name, options), = channels.items()
+    notifier = make_notifier(name, channel(**options))
+    assert notifier.type == kind and notifier.rate_per_minute > 0
+    payload = notifier.render(MESSAGE)
+    assert json.loads(payload.to_json())["body"] == payload.body
+    assert notifier.render(MESSAGE) == payload  # pure: same message, same payload
