@@ -135,7 +135,23 @@ def encode_int(value: int, tag: int = INTEGER) -> bytes:
     return tlv(tag, body)
 
 
+_ENCODED: dict[Oid, bytes] = {}
+_DECODED: dict[bytes, Oid] = {}
+_VARBIND_LISTS: dict[tuple[Oid, ...], bytes] = {}
+CACHE_LIMIT = 200_000  # entries; a round over a large fleet repeats the same OIDs
+
+
 def encode_oid(oid: Oid) -> bytes:
+    cached = _ENCODED.get(oid)
+    if cached is None:
+        cached = _encode_oid(oid)
+        if len(_ENCODED) >= CACHE_LIMIT:
+            _ENCODED.clear()
+        _ENCODED[oid] = cached
+    return cached
+
+
+def _encode_oid(oid: Oid) -> bytes:
     if len(oid) < 2:
         raise ValueError(f"OID {oid!r} needs at least two arcs")
     out = bytearray((oid[0] * 40 + oid[1],))
@@ -165,13 +181,24 @@ def encode_request(
     max_repetitions: int = 0,
 ) -> bytes:
     """A v1 (0) or v2c (1) request message asking for ``oids``."""
-    varbinds = b"".join(tlv(SEQUENCE, encode_oid(oid) + _NULL) for oid in oids)
+    pdu = encode_pdu(pdu_type, request_id, oids, non_repeaters, max_repetitions)
+    return tlv(SEQUENCE, encode_int(version) + tlv(OCTET_STRING, community) + pdu)
+
+
+def encode_pdu(pdu_type: int, request_id: int, oids: list[Oid], non_repeaters: int = 0, max_repetitions: int = 0) -> bytes:
+    """A request PDU (all values NULL); the varbind list of a given OID list is cached."""
+    key = tuple(oids)
+    varbinds = _VARBIND_LISTS.get(key)
+    if varbinds is None:
+        varbinds = b"".join(tlv(SEQUENCE, encode_oid(oid) + _NULL) for oid in oids)
+        if len(_VARBIND_LISTS) >= CACHE_LIMIT // 10:
+            _VARBIND_LISTS.clear()
+        _VARBIND_LISTS[key] = varbinds
     if pdu_type == GET_BULK:
         middle = encode_int(non_repeaters) + encode_int(max_repetitions)
     else:
         middle = b"\x02\x01\x00\x02\x01\x00"
-    pdu = tlv(pdu_type, encode_int(request_id) + middle + tlv(SEQUENCE, varbinds))
-    return tlv(SEQUENCE, encode_int(version) + tlv(OCTET_STRING, community) + pdu)
+    return tlv(pdu_type, encode_int(request_id) + middle + tlv(SEQUENCE, varbinds))
 
 
 def encode_v3_discovery(message_id: int, request_id: int) -> bytes:
@@ -288,6 +315,11 @@ def _decode(data: bytes) -> Response:
         stop = sstop
     else:
         _, _, pos = _header(data, pos, stop)  # community
+    return decode_pdu(data, pos, stop, version, message_id)
+
+
+def decode_pdu(data: bytes, pos: int, stop: int, version: int, message_id: int | None = None) -> Response:
+    """The Response/Report PDU at ``pos``."""
     pdu_type, pstart, pstop = _header(data, pos, stop)
     if pdu_type not in (RESPONSE, REPORT):
         raise BerError(f"not a response PDU (tag 0x{pdu_type:02x})")
@@ -298,21 +330,57 @@ def _decode(data: bytes) -> Response:
     xstart, xstop = _expect(data, estop, pstop, INTEGER)
     error_index = _int(data, xstart, xstop)
     lstart, lstop = _expect(data, xstop, pstop, SEQUENCE)
-    varbinds = []
-    pos = lstart
-    while pos < lstop:
-        bstart, bstop = _expect(data, pos, lstop, SEQUENCE)
-        ostart, ostop = _expect(data, bstart, bstop, OBJECT_IDENTIFIER)
+    return Response(
+        version, request_id, pdu_type, error_status, error_index, _varbinds(data, lstart, lstop), message_id
+    )
+
+
+def _varbinds(data: bytes, pos: int, end: int) -> list[VarBind]:
+    """The varbind list; short-form lengths (nearly all) take a fast path."""
+    varbinds: list[VarBind] = []
+    append = varbinds.append
+    decoded = _DECODED
+    while pos < end:
+        if pos + 4 <= end and data[pos] == SEQUENCE and data[pos + 1] < 0x80 and data[pos + 2] == OBJECT_IDENTIFIER:
+            bstop = pos + 2 + data[pos + 1]
+            olen = data[pos + 3]
+            if olen >= 0x80 or bstop > end:
+                bstart, bstop = _expect(data, pos, end, SEQUENCE)
+                ostart, ostop = _expect(data, bstart, bstop, OBJECT_IDENTIFIER)
+            else:
+                ostart, ostop = pos + 4, pos + 4 + olen
+        else:
+            bstart, bstop = _expect(data, pos, end, SEQUENCE)
+            ostart, ostop = _expect(data, bstart, bstop, OBJECT_IDENTIFIER)
+        raw = data[ostart:ostop]
+        oid = decoded.get(raw)
+        if oid is None:
+            oid = decode_oid(raw)
+            if len(decoded) >= CACHE_LIMIT:
+                decoded.clear()
+            decoded[raw] = oid
         tag, tstart, tstop = _header(data, ostop, bstop)
-        varbinds.append(VarBind(decode_oid(data[ostart:ostop]), tag, _value(tag, data[tstart:tstop])))
+        append(VarBind(oid, tag, _value(tag, data[tstart:tstop])))
         pos = bstop
-    return Response(version, request_id, pdu_type, error_status, error_index, varbinds, message_id)
+    return varbinds
 
 
-def peek_ids(data: bytes) -> tuple[int, int | None]:
-    """(request-id, v3 msgID or None) of a message, cheaply, for matching it to a request."""
-    response = decode_response(data)
-    return response.request_id, response.message_id
+def peek_key(data: bytes) -> int:
+    """What a reply is matched by: its request-id (v1/v2c) or msgID (v3). Raises BerError."""
+    try:
+        end = len(data)
+        start, stop = _expect(data, 0, end, SEQUENCE)
+        vstart, vstop = _expect(data, start, stop, INTEGER)
+        if _int(data, vstart, vstop) == 3:
+            gstart, gstop = _expect(data, vstop, stop, SEQUENCE)
+            istart, istop = _expect(data, gstart, gstop, INTEGER)
+            return _int(data, istart, istop)
+        _, _, pos = _header(data, vstop, stop)  # community
+        _, pstart, pstop = _header(data, pos, stop)
+        rstart, rstop = _expect(data, pstart, pstop, INTEGER)
+        return _int(data, rstart, rstop)
+    except (IndexError, ValueError) as exc:
+        raise BerError(str(exc)) from None
 
 
 def parse_oid(text: str) -> Oid:

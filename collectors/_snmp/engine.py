@@ -38,7 +38,7 @@ class _Pending:
 
     def __init__(
         self,
-        future: asyncio.Future[ber.Response],
+        future: asyncio.Future[bytes],
         address: tuple[str, int],
         data: bytes,
         tries_left: int,
@@ -108,19 +108,18 @@ class UdpEngine:
     def _received(self, data: bytes, addr: Any) -> None:
         self.received += 1
         try:
-            response = ber.decode_response(data)
+            key = ber.peek_key(data)
         except ber.BerError:
             self.garbled += 1
             return
-        key = response.message_id if response.version == 3 else response.request_id
-        pending = self._pending.get(key) if key is not None else None
+        pending = self._pending.get(key)
         if pending is None or (addr[0], addr[1]) != pending.address:
             return
         del self._pending[key]
         if pending.timer is not None:
             pending.timer.cancel()
         if not pending.future.done():
-            pending.future.set_result(response)
+            pending.future.set_result(data)
 
     def _expired(self, key: int) -> None:
         pending = self._pending.get(key)
@@ -150,8 +149,8 @@ class UdpEngine:
         retries: int,
         on_retry: Callable[[], None] | None = None,
         bounded: bool = True,
-    ) -> ber.Response:
-        """Send the message ``build(request_id)`` and wait for the matching reply."""
+    ) -> bytes:
+        """Send the message ``build(request_id)`` and wait for the matching reply (its raw bytes)."""
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         await self._transport(family)
         if self._slots is None:
@@ -168,7 +167,7 @@ class UdpEngine:
         timeout: float,
         retries: int,
         on_retry: Callable[[], None] | None,
-    ) -> ber.Response:
+    ) -> bytes:
         key = self._next_id()
         loop = asyncio.get_running_loop()
         pending = _Pending(loop.create_future(), address, build(key), retries, timeout, on_retry)
@@ -186,12 +185,10 @@ class UdpEngine:
     async def discover_v3(self, address: tuple[str, int], timeout: float) -> bool:
         """True when an SNMPv3 engine answers an unauthenticated discovery message at ``address``."""
         try:
-            response = await self.exchange(
-                address, lambda rid: ber.encode_v3_discovery(rid, rid), timeout, 0, bounded=False
-            )
-        except (SnmpTimeout, OSError):
+            raw = await self.exchange(address, lambda rid: ber.encode_v3_discovery(rid, rid), timeout, 0, bounded=False)
+            return ber.decode_response(raw).version == 3
+        except (SnmpTimeout, OSError, ber.BerError):
             return False
-        return response.version == 3
 
     async def close(self) -> None:
         for transport in self._transports.values():
@@ -253,9 +250,13 @@ class CommunitySession:
 
         on_retry = self._start_discovery if (self.discover_on_silence and not self.answered) else None
         try:
-            response = await self.engine.exchange(address, build, self.timeout, self.retries, on_retry)
+            raw = await self.engine.exchange(address, build, self.timeout, self.retries, on_retry)
         except SnmpTimeout:
             raise await self._silence() from None
+        try:
+            response = ber.decode_response(raw)
+        except ber.BerError as exc:
+            raise SnmpProtocolError(f"garbled reply: {exc}") from None
         self.answered = True
         if response.version != self.version:
             raise SnmpProtocolError(f"agent answered with SNMP version code {response.version}, asked {self.version}")

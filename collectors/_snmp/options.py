@@ -37,6 +37,9 @@ class SnmpEndpoint(BaseModel):
     priv_protocol: str | None = Field(None, description=f"one of {', '.join(PRIV_PROTOCOLS)}")
     priv_key: SecretStr | None = None
     context: str = ""
+    v3_engine: Literal["native", "pysnmp"] = Field(
+        "native", description="SNMPv3 through yunwei's own USM codec (fast) or pysnmp (3DES always uses pysnmp)"
+    )
     max_repetitions: int = Field(25, ge=1, le=200)
 
     @field_validator("version", mode="before")

@@ -98,6 +98,7 @@ class DeviceMemory:
     selected: list[Interface] = field(default_factory=list)
     counters: CounterSet = field(default_factory=CounterSet)
     hc: bool | None = None  # 64-bit counters answered
+    unmatched: str | None = None  # selectors that named no interface at the last re-index
     last_seen: float = 0.0
     reboots: int = 0
 
@@ -264,7 +265,10 @@ class DevicePoller:
         started = self.clock()
         result = PollResult(ok=False, ts=started)
         scalar_oids = [o.oid_tuple for o in options.oids if o.walk is None]
-        first = [*oids.SYSTEM, *scalar_oids, *extra]
+        # In the steady state the interfaces' columns ride in the same GET as the system group.
+        prefetch = bool(options.interfaces) and self._indexed(options, memory, started)
+        columns = self._column_oids(session, memory) if prefetch else []
+        first = [*oids.SYSTEM, *scalar_oids, *extra, *columns]
         clock = time.perf_counter()
         try:
             answer = await get_many(session, first)
@@ -278,12 +282,15 @@ class DevicePoller:
         at = self.clock()
         result.ok = True
         memory.last_seen = at
-        system, user_values, extra_values = answer[:4], answer[4 : 4 + len(scalar_oids)], answer[4 + len(scalar_oids) :]
+        split = 4 + len(scalar_oids)
+        system, user_values = answer[:4], answer[4:split]
+        extra_values, column_values = answer[split : split + len(extra)], answer[split + len(extra) :]
         did_reboot = self._system(system, at, memory, result)
         try:
             await self._user_oids(session, options, user_values, at, memory, result, max_repetitions)
             if options.interfaces:
-                await self._interfaces(session, options, memory, result, max_repetitions, did_reboot)
+                prefetched = (self._rows(column_values, session, memory), at) if columns and not did_reboot else None
+                await self._interfaces(session, options, memory, result, max_repetitions, did_reboot, prefetched)
         except SnmpError as exc:  # the agent answered the first GET but not a later one
             result.problems.append(f"stopped part-way: {exc}")
         return result, list(extra_values)
@@ -367,17 +374,21 @@ class DevicePoller:
         result: PollResult,
         max_repetitions: int,
         did_reboot: bool,
+        prefetched: tuple[dict[int, dict[str, VarBind]], float] | None = None,
     ) -> None:
-        now = self.clock()
         reindexed = False
-        if memory.interfaces is None or did_reboot or now - memory.indexed_at > options.reindex_interval:
+        if prefetched is None and (did_reboot or not self._indexed(options, memory, self.clock())):
             await self._reindex(session, options, memory, result, max_repetitions)
             reindexed = True
+        if memory.unmatched:
+            result.problems.append(memory.unmatched)
         if not memory.selected:
             return
-        values, at = await self._read_columns(session, memory)
+        values, at = prefetched if prefetched is not None else await self._read_columns(session, memory)
         if not reindexed and any(values[i.index]["oper"].is_exception for i in memory.selected):
             await self._reindex(session, options, memory, result, max_repetitions)  # an interface vanished
+            if memory.unmatched and memory.unmatched not in result.problems:
+                result.problems.append(memory.unmatched)
             if not memory.selected:
                 return
             values, at = await self._read_columns(session, memory)
@@ -405,16 +416,31 @@ class DevicePoller:
         memory.interfaces = interfaces
         memory.indexed_at = self.clock()
         selected, unmatched = select_interfaces(interfaces, options.interfaces)
+        memory.unmatched = None
         if unmatched:
             known = ", ".join(i.label for i in interfaces[:12]) + (" ..." if len(interfaces) > 12 else "")
-            result.problems.append(f"interface(s) not found: {', '.join(unmatched)} (device has: {known or 'none'})")
+            memory.unmatched = f"interface(s) not found: {', '.join(unmatched)} (device has: {known or 'none'})"
         memory.selected = selected
 
+    @staticmethod
+    def _indexed(options: PollOptions, memory: DeviceMemory, now: float) -> bool:
+        """Whether the chosen interfaces' indexes are known and fresh (no walk needed)."""
+        return memory.interfaces is not None and now - memory.indexed_at <= options.reindex_interval
+
+    @staticmethod
+    def _columns(session: Session, memory: DeviceMemory) -> tuple[tuple[str, Oid], ...]:
+        return COLUMNS_32 if (memory.hc is False or session.version == 0) else HC_COLUMNS
+
+    def _column_oids(self, session: Session, memory: DeviceMemory) -> list[Oid]:
+        columns = self._columns(session, memory)
+        return [(*column, interface.index) for interface in memory.selected for _, column in columns]
+
     async def _read_columns(self, session: Session, memory: DeviceMemory) -> tuple[dict[int, dict[str, VarBind]], float]:
-        columns = COLUMNS_32 if (memory.hc is False or session.version == 0) else HC_COLUMNS
-        wanted = [(*column, interface.index) for interface in memory.selected for _, column in columns]
-        answer = await get_many(session, wanted)
-        at = self.clock()
+        answer = await get_many(session, self._column_oids(session, memory))
+        return self._rows(answer, session, memory), self.clock()
+
+    def _rows(self, answer: list[VarBind], session: Session, memory: DeviceMemory) -> dict[int, dict[str, VarBind]]:
+        columns = self._columns(session, memory)
         values: dict[int, dict[str, VarBind]] = {}
         position = 0
         for interface in memory.selected:
@@ -422,7 +448,7 @@ class DevicePoller:
             for key, _ in columns:
                 row[key] = answer[position]
                 position += 1
-        return values, at
+        return values
 
     @staticmethod
     def _interface_metrics(

@@ -31,6 +31,8 @@ V3_USERS = {
     "ops256": ("SHA-256", "auth-pass-2", "AES-256", "priv-pass-2"),
     "oldgear": ("MD5", "auth-pass-3", "DES", "priv-pass-3"),
     "authonly": ("SHA", "auth-pass-4", None, None),
+    "sha1aes256": ("SHA", "auth-pass-5", "AES-256", "priv-pass-5"),  # the AES key needs extending
+    "sha512aes192": ("SHA-512", "auth-pass-6", "AES-192", "priv-pass-6"),
 }
 SYS_NAME = "core-sw-test"
 

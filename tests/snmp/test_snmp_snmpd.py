@@ -100,18 +100,20 @@ async def test_v1_uses_32_bit_counters(snmpd: Snmpd) -> None:
     assert sample.metrics["if.lo.speed_bps"] == 10_000_000  # ifSpeed (bps) instead of ifHighSpeed (Mbps)
 
 
-@pytest.mark.parametrize("user", ["ops", "ops256", "authonly"])
-async def test_v3_auth_priv_and_auth_no_priv(snmpd: Snmpd, user: str) -> None:
-    sample = await probe({**v3(user, snmpd.port), "interfaces": ["lo"]})
+@pytest.mark.parametrize("engine", ["native", "pysnmp"])
+@pytest.mark.parametrize("user", ["ops", "ops256", "authonly", "sha1aes256", "sha512aes192"])
+async def test_v3_auth_priv_and_auth_no_priv(snmpd: Snmpd, user: str, engine: str) -> None:
+    sample = await probe({**v3(user, snmpd.port), "interfaces": ["lo"], "v3_engine": engine})
     assert sample.ok, sample.error
     assert sample.info["sys_name"] == SYS_NAME
     assert sample.metrics["if.lo.oper_up"] == 1
     assert sample.info["snmp"].startswith(f"v3 {user} auth")
 
 
-async def test_v3_md5_des_is_accepted_with_a_warning(snmpd: Snmpd, caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize("engine", ["native", "pysnmp"])
+async def test_v3_md5_des_is_accepted_with_a_warning(snmpd: Snmpd, caplog: pytest.LogCaptureFixture, engine: str) -> None:
     with caplog.at_level(logging.WARNING, logger="yunwei.snmp"):
-        sample = await probe(v3("oldgear", snmpd.port))
+        sample = await probe(v3("oldgear", snmpd.port, v3_engine=engine))
     assert sample.ok, sample.error
     assert any("weak SNMPv3" in r.getMessage() and "MD5/DES" in r.getMessage() for r in caplog.records)
     assert not any("priv-pass-3" in r.getMessage() or "auth-pass-3" in r.getMessage() for r in caplog.records)
@@ -128,22 +130,25 @@ async def test_wrong_community_is_an_auth_error_not_a_timeout(snmpd: Snmpd) -> N
     assert elapsed < 1.5  # its own two tries, nothing more
 
 
-async def test_wrong_v3_auth_key_is_reported_at_once(snmpd: Snmpd) -> None:
+@pytest.mark.parametrize("engine", ["native", "pysnmp"])
+async def test_wrong_v3_auth_key_is_reported_at_once(snmpd: Snmpd, engine: str) -> None:
     started = time.monotonic()
-    sample = await probe(v3("ops", snmpd.port, auth_key="not-the-key"))
+    sample = await probe(v3("ops", snmpd.port, auth_key="not-the-key", v3_engine=engine))
     assert not sample.ok
     assert "wrong auth key" in sample.error and "usmStatsWrongDigests" in sample.error
     assert time.monotonic() - started < 1.0  # the agent's report, not a timeout
 
 
-async def test_wrong_v3_priv_key_is_named(snmpd: Snmpd) -> None:
-    sample = await probe(v3("ops", snmpd.port, priv_key="not-the-priv-key", timeout=0.5))
+@pytest.mark.parametrize("engine", ["native", "pysnmp"])
+async def test_wrong_v3_priv_key_is_named(snmpd: Snmpd, engine: str) -> None:
+    sample = await probe(v3("ops", snmpd.port, priv_key="not-the-priv-key", timeout=0.5, v3_engine=engine))
     assert not sample.ok
     assert "wrong privacy key" in sample.error
 
 
-async def test_unknown_v3_user_is_named(snmpd: Snmpd) -> None:
-    sample = await probe(v3("ops", snmpd.port, user="intruder"))
+@pytest.mark.parametrize("engine", ["native", "pysnmp"])
+async def test_unknown_v3_user_is_named(snmpd: Snmpd, engine: str) -> None:
+    sample = await probe(v3("ops", snmpd.port, user="intruder", v3_engine=engine))
     assert not sample.ok
     assert "'intruder' is unknown to the agent" in sample.error
 
@@ -165,3 +170,17 @@ def test_probe_command_prints_the_device(snmpd: Snmpd, capsys: pytest.CaptureFix
     assert out.startswith("127.0.0.1: UP")
     assert SYS_NAME in out and "if.lo.oper_up" in out
     assert snmpd.community not in out
+
+
+async def test_v3_stale_engine_time_is_resynchronised(snmpd: Snmpd) -> None:
+    """After an agent restart its engine boots/time change: its notInTimeWindow report re-syncs us."""
+    collector = SnmpCollector()
+    try:
+        assert (await probe(v3("ops", snmpd.port), collector)).ok
+        [state] = collector.client.engines.values()
+        state.boots, state.engine_time = state.boots + 5, state.engine_time + 100_000  # as if it had rebooted
+        again = await probe(v3("ops", snmpd.port), collector)
+        assert again.ok, again.error
+        assert collector.client.engines[("127.0.0.1", snmpd.port)].boots == state.boots - 5
+    finally:
+        await collector.close()
