@@ -245,8 +245,7 @@ class FaultEngine:
                 if state == State.UP:
                     self._resolve(fault, max(since, fault.opened), now, "auto")
             elif fault.waived != "maintenance" and cover_key(device_id) != key:
-                cover = active.get(cover_key(device_id))
-                self._absorb(fault, cover, now, waive=cover is not None and cover.source != "flapping")
+                self._absorb(fault, active.get(cover_key(device_id)), now)
 
         # affected lists (and escalation) of root and group faults
         active = {f.key: f for f in self.faults.active()}
@@ -348,7 +347,7 @@ class FaultEngine:
                 )
                 own = active.get(f"down:{device_id}")
                 if fault is not None and own is not None:
-                    self._absorb(own, fault, now, waive=False)
+                    self._absorb(own, fault, now)
         for fault in self.faults.active():
             if fault.source != "flapping" or fault.device is None:
                 continue
@@ -481,21 +480,28 @@ class FaultEngine:
         for occurrence in self.calendar.active(now):
             if self.logged_occurrences.get(occurrence.uid) == occurrence.end:
                 continue
-            window = next(w for w in self.config.maintenance if w.name == occurrence.name)
             zone = self.inventory.agent.timezone
-            body: dict[str, Any] = {
-                "type": "record",
-                "kind": "maintenance",
-                "name": occurrence.name,
-                "at": to_iso(occurrence.start, zone),
-                "start": to_iso(occurrence.start, zone),
-                "end": to_iso(occurrence.end, zone),
-                "devices": sorted(occurrence.devices),
-                "groups": list(window.groups),
-                "systems": list(window.systems),
-                "units": list(window.units),
-            }
-            self.store.put_event(occurrence.uid, "record", occurrence.start, body, self.inventory.agent.id)
+            by_unit: dict[str, list[str]] = defaultdict(list)
+            for device_id in occurrence.devices:
+                unit = self.inventory.devices[device_id].unit
+                if unit:  # a ledger record belongs to a unit; devices without one are not scored anyway
+                    by_unit[unit].append(device_id)
+            for unit, members in sorted(by_unit.items()):
+                systems = sorted({s for s in (self.inventory.devices[d].system for d in members) if s})
+                body: dict[str, Any] = {
+                    "type": "record",
+                    "kind": "maintenance",
+                    "unit": unit,
+                    "name": occurrence.name,
+                    "at": to_iso(occurrence.start, zone),
+                    "start": to_iso(occurrence.start, zone),
+                    "end": to_iso(occurrence.end, zone),
+                    "devices": sorted(members),
+                }
+                if len(systems) == 1:
+                    body["system"] = systems[0]
+                uid = f"{occurrence.uid}:{unit}"
+                self.store.put_event(uid, "record", occurrence.start, body, self.inventory.agent.id)
             self.logged_occurrences[occurrence.uid] = occurrence.end
 
     # -- fault primitives ----------------------------------------------------------------
@@ -558,7 +564,7 @@ class FaultEngine:
         def mutate(f: Fault) -> Change | None:
             if not f.active:
                 return None
-            f.state, f.resolved, f.resolved_how, f.resolved_by = "resolved", at, how, by or None
+            f.state, f.resolved, f.resolved_how, f.resolved_by = "resolved", max(at, f.opened), how, by or None
             notices = [] if f.waived is not None else [Notice("resolved", None, _bucket(f), f.level)]
             return Change(events=[("resolved", {"how": how})], notices=notices, actor=by)
 
@@ -567,17 +573,19 @@ class FaultEngine:
             log.info("fault %s resolved (%s)", fault.id, how)
         return result
 
-    def _absorb(self, fault: Fault, into: Fault | None, now: float, waive: bool = True) -> None:
-        """Close ``fault`` into the fault that covers its device now (kept open if there is none yet)."""
+    def _absorb(self, fault: Fault, into: Fault | None, now: float) -> None:
+        """Close ``fault`` into the fault that covers its device now (kept open if there is none yet).
+
+        It is resolved ``absorbed`` with ``absorbed_into`` naming the covering fault, which carries
+        the outage (and its deadlines) from then on; its chat notices not sent yet are dropped.
+        """
         if into is None or into.id == fault.id:
             return
 
         def mutate(f: Fault) -> Change | None:
             if not f.active:
                 return None
-            f.state, f.resolved, f.resolved_how, f.absorbed_into = "resolved", now, "absorbed", into.id
-            if waive:
-                f.waived = "absorbed"
+            f.state, f.resolved, f.resolved_how, f.absorbed_into = "resolved", max(now, f.opened), "absorbed", into.id
             self._cancel_notices(f.id)
             return Change(events=[("absorbed", {"into": into.id})])
 

@@ -108,7 +108,7 @@ class Fault:
     resolved_how: str | None = None  # auto, manual, absorbed, flapping, maintenance_end, removed
     closed: float | None = None
     note: str | None = None
-    waived: str | None = None  # maintenance, absorbed
+    waived: str | None = None  # maintenance (the ledger's waivers: force_majeure, maintenance)
     recurring_of: str | None = None
     absorbed_into: str | None = None
     affected: list[str] = field(default_factory=list)
@@ -216,9 +216,10 @@ class FaultStore:
         return self._query(where + " ORDER BY seq DESC LIMIT ?", [*params, limit])
 
     def previous(self, rkey: str, before: float, db: Any = None) -> Fault | None:
-        """The latest resolved fault with this recurrence key (not waived), opened before ``before``."""
+        """The latest resolved fault with this recurrence key (not waived or absorbed), opened before ``before``."""
         found = self._query(
-            "WHERE rkey = ? AND opened <= ? AND resolved IS NOT NULL AND waived IS NULL ORDER BY resolved DESC LIMIT 1",
+            "WHERE rkey = ? AND opened <= ? AND resolved IS NOT NULL AND waived IS NULL AND absorbed_into IS NULL"
+            " ORDER BY resolved DESC LIMIT 1",
             (rkey, before),
             db,
         )
@@ -344,7 +345,7 @@ def ledger_body(fault: Fault, timezone: str) -> dict[str, Any]:
             "closed": to_iso(fault.closed, timezone),
             "note": fault.note,
             "recurring": fault.recurring_of is not None,
-            "recurring_of": fault.recurring_of,
+            "recurrence_of": fault.recurring_of,
             "absorbed_into": fault.absorbed_into,
             "affected": len(fault.affected),
         }

@@ -51,6 +51,10 @@ class LevelPolicy:
             context.kind, context.role = resolved.kind, resolved.role
         elif group_model is not None:
             context.system, context.unit, context.kind = group_model.system, group_model.unit, group_model.kind
+            if context.system is None or context.unit is None:  # a ledger fault names its system or unit
+                members = [d for d in inventory.devices.values() if d.group == group_model.id]
+                context.system = context.system or _common([m.system for m in members])
+                context.unit = context.unit or _common([m.unit for m in members])
         affected = [a for a in affected if a in inventory.devices]
         context.affected = len(affected)
         counts: dict[str, int] = {}
@@ -110,3 +114,12 @@ class LevelPolicy:
         if language == "zh":
             return f"{'一二三四'[level - 1]}级故障"
         return f"Level {level} fault"
+
+
+def _common(values: list[str | None]) -> str | None:
+    """The value most members share (None when none has one)."""
+    counts: dict[str, int] = {}
+    for value in values:
+        if value:
+            counts[value] = counts.get(value, 0) + 1
+    return max(counts, key=lambda v: counts[v]) if counts else None

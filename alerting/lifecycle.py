@@ -130,9 +130,9 @@ def open_manual(
         system = system or resolved.system
         unit = unit or resolved.unit
     elif group is not None:
-        group_model = inventory.groups[group]
-        system = system or group_model.system
-        unit = unit or group_model.unit
+        context = policy.context("manual", group=group)
+        system = system or context.system
+        unit = unit or context.unit
     if system is not None and unit is None and inventory.systems[system].unit:
         unit = inventory.systems[system].unit
     respond_by, resolve_by = policy.deadlines(level, now, unit, system)

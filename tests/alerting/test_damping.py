@@ -68,9 +68,9 @@ def test_a_fault_inside_a_maintenance_window_is_recorded_not_alerted(build, cloc
     records = [body for _, _, _, _, body in store.events(["record"])]
     assert records == [
         {
-            "type": "record", "kind": "maintenance", "name": "周二割接",
+            "type": "record", "kind": "maintenance", "unit": "fgw", "system": "net", "name": "周二割接",
             "at": "2026-11-03T08:30:00+08:00", "start": "2026-11-03T08:30:00+08:00", "end": "2026-11-03T10:00:00+08:00",
-            "devices": ["sw-1", "sw-2"], "groups": ["room"], "systems": [], "units": [],
+            "devices": ["sw-1", "sw-2"],
         }
     ]
 
