@@ -63,32 +63,57 @@ def daily_summary(
 
 
 def meeting_text(composer: Composer, body: dict[str, Any]) -> Text:
-    """A meeting readiness record (ledger kind ``meeting_check``) as a message; tolerant of shape."""
+    """A meeting readiness record (ledger kind ``meeting_check``) as a message.
+
+    The meetings component writes ``meeting``, ``meeting_at``, ``ready``, ``ready_count``,
+    ``venue_count`` and ``venues`` (venue, name, ready, why, rtt_ms, loss_percent); other shapes
+    (``result``, ``problems``) are shown as well as they can be.
+    """
+    zh = composer.language == "zh"
     name = str(body.get("meeting") or body.get("name") or body.get("title") or "")
-    result = str(body.get("result") or body.get("status") or "")
-    good = result.lower() in ("ok", "ready", "pass", "passed", "success", "就绪", "正常")
-    verdict = composer.t("ok") if good else (result or composer.t("failed"))
-    title = f"{composer.tag(composer.t('meeting'))}{name}: {verdict}".rstrip(": ")
+    venues = body.get("venues") if isinstance(body.get("venues"), list) else []
+    if isinstance(body.get("ready"), bool):
+        good = bool(body["ready"])
+        total = body.get("venue_count", len(venues))
+        ready = body.get("ready_count", sum(1 for v in venues if isinstance(v, dict) and v.get("ready")))
+        if good:
+            verdict = f"全部就绪 ({ready}/{total})" if zh else f"all ready ({ready}/{total})"
+        else:
+            verdict = f"{total - ready}/{total} 个会场未就绪" if zh else f"{total - ready}/{total} venues not ready"
+    else:
+        result = str(body.get("result") or body.get("status") or "")
+        good = result.lower() in ("ok", "ready", "pass", "passed", "success", "就绪", "正常")
+        verdict = composer.t("ok") if good else (result or composer.t("failed"))
+    title = f"{composer.tag(composer.t('meeting'))}{name}: {verdict}"
     lines = []
-    if body.get("at"):
-        lines.append(f"- **{composer.t('started')}**: {body['at']}")
+    when = body.get("meeting_at") or body.get("at")
+    if when:
+        lines.append(f"- **{'会议时间' if zh else 'Meeting at'}**: {str(when).replace('T', ' ')[:16]}")
     for key in ("summary", "detail", "message"):
         if body.get(key):
             lines.append(f"- {body[key]}")
-    items = body.get("problems") or body.get("venues") or body.get("results") or []
+    items = venues or body.get("problems") or body.get("results") or []
     if isinstance(items, list):
-        for item in items[: composer.list_max]:
+        failing = [i for i in items if not (isinstance(i, dict) and (i.get("ready") or i.get("ok")))]
+        shown = failing if venues else items
+        for item in shown[: composer.list_max]:
             if isinstance(item, dict):
-                label = item.get("name") or item.get("device") or item.get("venue") or "?"
-                state = item.get("result") or item.get("status") or ("ok" if item.get("ok") else "")
-                problem = item.get("error") or item.get("problem") or item.get("problems") or ""
-                if isinstance(problem, list):
-                    problem = "; ".join(map(str, problem))
-                lines.append(f"- {label}: {state} {problem}".rstrip())
+                label = item.get("name") or item.get("venue") or item.get("device") or "?"
+                venue = item.get("venue")
+                if venue and venue != label:
+                    label = f"{label} ({venue})"
+                why = item.get("why") or item.get("error") or item.get("problem") or item.get("problems") or ""
+                if isinstance(why, list):
+                    why = "; ".join(map(str, why))
+                state = ("未就绪" if zh else "not ready") if venues else (item.get("result") or item.get("status") or "")
+                lines.append(f"- {label}: {state} {why}".rstrip())
             else:
                 lines.append(f"- {item}")
-        if len(items) > composer.list_max:
-            lines.append(composer.t("more", n=len(items) - composer.list_max))
+        if len(shown) > composer.list_max:
+            lines.append(composer.t("more", n=len(shown) - composer.list_max))
+        if venues and len(venues) > len(failing):
+            rest = len(venues) - len(failing)
+            lines.append(f"- {'其余 ' if failing else ''}{rest} 个会场就绪" if zh else f"- {rest} venue(s) ready")
     if body.get("evidence"):
         lines.append(f"- evidence: {body['evidence']}")
     return Text(title, lines or ["-"], "ok" if good else "warning")

@@ -191,17 +191,28 @@ def test_threshold_config_needs_one_value(make_inventory):
 # -- meeting checks and the daily summary -------------------------------------------------
 
 
-def test_meeting_check_records_are_posted_once(build, clock):
+def test_meeting_check_records_are_posted_once_and_again_when_they_change(build, clock):
     service, store = build(config())
-    body = {"type": "record", "kind": "meeting_check", "unit": "fgw", "meeting": "全省医保视频会", "at": "2026-11-03T09:30:00+08:00",
-            "result": "failed", "venues": [{"device": "vc-gy", "ok": False, "error": "SIP 无响应"}, {"device": "vc-zy", "ok": True}]}
+    body = {  # the shape agent/meetings.py files
+        "type": "record", "kind": "meeting_check", "id": "全省医保视频会-20261103T1000", "unit": "fgw", "system": "net",
+        "at": "2026-11-03T09:30:00+08:00", "meeting": "全省医保视频会", "meeting_at": "2026-11-03T10:00:00+08:00",
+        "ready": False, "ready_count": 1, "venue_count": 2,
+        "venues": [
+            {"venue": "vc-gy", "name": "贵阳分会场", "ready": False, "why": ["SIP 无响应", "丢包 20%"], "rtt_ms": None, "loss_percent": 20},
+            {"venue": "vc-zy", "name": "遵义分会场", "ready": True, "why": [], "rtt_ms": 3.1, "loss_percent": 0},
+        ],
+    }
     store.put_event("record:meeting_check:1", "record", T0, body)
     service.tick()
     service.tick()
     rows = outbox(store)
     assert len(rows) == 1
-    assert rows[0]["body"]["title"] == "【会前检查】全省医保视频会: failed"
-    assert "vc-gy:  SIP 无响应" in rows[0]["body"]["text"]
+    assert rows[0]["body"]["title"] == "【会前检查】全省医保视频会: 1/2 个会场未就绪"
+    assert rows[0]["body"]["text"] == "- **会议时间**: 2026-11-03 10:00\n- 贵阳分会场 (vc-gy): 未就绪 SIP 无响应; 丢包 20%\n- 其余 1 个会场就绪"
+    store.put_event("record:meeting_check:1", "record", T0, {**body, "ready": True, "ready_count": 2, "venues": []})
+    service.tick()
+    assert outbox(store)[-1]["body"]["title"] == "【会前检查】全省医保视频会: 全部就绪 (2/2)"
+    assert len(outbox(store)) == 2
 
 
 def test_daily_summary_at_the_configured_time(build, clock):
