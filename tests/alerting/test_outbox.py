@@ -203,18 +203,18 @@ def test_random_kills_while_sending_lose_nothing(tmp_path, server):
     platform = server()
     config = child_config(tmp_path, platform, 40)
     platform.script.extend([("delay", 0.05)] * 200)  # every reply takes 50 ms: kills land mid-request
+    written = run_child(config, "enqueue", "40", crash="before_send:1")  # all 40 in the outbox, none sent
+    assert written.returncode == -signal.SIGKILL, written.stderr
     rng = random.Random(5)
     env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
     kills = 0
-    args = ["enqueue", "40"]
     for _ in range(4):
-        child = subprocess.Popen([sys.executable, str(CHILD), str(config), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        child = subprocess.Popen([sys.executable, str(CHILD), str(config), "deliver"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         time.sleep(0.6 + rng.random() * 0.5)
         if child.poll() is None:
             child.send_signal(signal.SIGKILL)
             kills += 1
         child.communicate(timeout=30)
-        args = ["deliver"]
     finished = run_child(config, "deliver")
     assert finished.returncode == 0, finished.stdout + finished.stderr
     counts = delivered(platform)
