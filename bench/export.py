@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import shutil
@@ -118,6 +119,35 @@ def synthetic_round(devices: int, ts: float) -> list[Sample]:
     return samples
 
 
+class LagProbe:
+    """How late the event loop wakes from a 1 ms sleep: what a collector timing replies would see."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self.task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(0.001)
+            self.lags.append(time.perf_counter() - start - 0.001)
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._run())
+
+    async def stop(self) -> float:
+        assert self.task is not None
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+        return max(self.lags, default=0.0)
+
+
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=60) as response:
+        return bytes(response.read())
+
+
 def hub_of(agent: Agent) -> ExporterHub:
     return next(c for c in agent.components if isinstance(c, ExporterHub))
 
@@ -168,18 +198,26 @@ async def exporter_rounds(devices: int, rounds: int, workdir: Path, vm: Victoria
     hub = hub_of(agent)
     exp = hub.running["influxdb"]
     base = time.time() - 3 * 3600
-    figures: dict[str, Any] = {"submit_us": [], "cpu": [], "deliver": [], "process_cpu": [], "vm_cpu": [], "phases": []}
+    figures: dict[str, Any] = {"submit_us": [], "cpu": [], "deliver": [], "process_cpu": [], "vm_cpu": [], "phases": [],
+                               "lag": []}
     try:
+        idle = LagProbe()
+        idle.start()
+        await asyncio.sleep(1.0)
+        figures["lag_idle"] = await idle.stop()
         for k in range(rounds):
             samples = synthetic_round(devices, base + INTERVAL * k)
             result = RoundResult("icmp", INTERVAL, samples[0].ts, time.time(), samples, [])
             sent_before, cpu_before = exp.status().sent_points, dict(exp.cpu)
             vm_before, process_before = vm.cpu(), time.process_time()
+            lag = LagProbe()
+            lag.start()
             t0 = time.perf_counter()
             await hub.on_round(result)
             figures["submit_us"].append((time.perf_counter() - t0) * 1e6)
             await wait_until(lambda s=sent_before: exp.status().sent_points >= s + devices and exp.status().spool_points == 0)
             figures["deliver"].append(time.perf_counter() - t0)
+            figures["lag"].append(await lag.stop())
             figures["process_cpu"].append(time.process_time() - process_before)
             await asyncio.sleep(0.3)  # let VictoriaMetrics finish its part before reading its CPU
             figures["vm_cpu"].append(vm.cpu() - vm_before)
@@ -188,15 +226,17 @@ async def exporter_rounds(devices: int, rounds: int, workdir: Path, vm: Victoria
             figures["cpu"].append(sum(phases.values()))
 
         # a Prometheus scrape of the same fleet
+        url = f"http://127.0.0.1:{prom_port}/metrics"
+        lag = LagProbe()
+        lag.start()
         t0, c0 = time.perf_counter(), time.process_time()
-        with urllib.request.urlopen(f"http://127.0.0.1:{prom_port}/metrics", timeout=60) as response:
-            body = response.read()
+        body = await asyncio.to_thread(fetch, url)
         figures["scrape"] = (time.perf_counter() - t0, time.process_time() - c0, len(body))
+        figures["scrape_lag"] = await lag.stop()
         prom = hub.running["prometheus"]
         prom.settings = prom.settings.model_copy(update={"generic_metrics": False})
         t0 = time.perf_counter()
-        with urllib.request.urlopen(f"http://127.0.0.1:{prom_port}/metrics", timeout=60) as response:
-            body = response.read()
+        body = await asyncio.to_thread(fetch, url)
         figures["scrape_lean"] = (time.perf_counter() - t0, len(body))
 
         # outage: the backend stops; rounds go to the spool only; then it returns
@@ -265,6 +305,8 @@ def main() -> None:
     print(f"  exporter CPU total:                    {cpu * 1000:.1f} ms")
     print(f"  whole process CPU while delivering:    {med(figures['process_cpu']) * 1000:.1f} ms")
     print(f"  accepted by VictoriaMetrics after:     {med(figures['deliver']) * 1000:.0f} ms")
+    print(f"  event-loop lag while exporting:        max {med(figures['lag']) * 1000:.1f} ms "
+          f"(idle: max {figures['lag_idle'] * 1000:.1f} ms)")
     print(f"  VictoriaMetrics' own CPU to ingest:    {med(figures['vm_cpu']) * 1000:.0f} ms")
     print("\nratios:")
     if "icmp_round_cpu" in ref:
@@ -282,7 +324,8 @@ def main() -> None:
     print(f"  replay after the backend returned:     {points} points in {seconds:.2f} s ({points / seconds:,.0f} points/s)")
     wall, scrape_cpu, size = figures["scrape"]
     print(f"\nPrometheus /metrics of {args.devices} devices: {wall * 1000:.0f} ms, {size / 1e6:.1f} MB;"
-          f" with generic_metrics: false {figures['scrape_lean'][0] * 1000:.0f} ms, {figures['scrape_lean'][1] / 1e6:.1f} MB")
+          f" with generic_metrics: false {figures['scrape_lean'][0] * 1000:.0f} ms, {figures['scrape_lean'][1] / 1e6:.1f} MB;"
+          f" event-loop lag during the scrape: max {figures['scrape_lag'] * 1000:.1f} ms")
 
 
 if __name__ == "__main__":
