@@ -22,7 +22,8 @@ class AlertingComponent:
     def __init__(self) -> None:
         self.agent: Agent | None = None
         self.service: AlertingService | None = None
-        self.tasks: list[asyncio.Task[Any]] = []
+        self.ticker: asyncio.Task[Any] | None = None
+        self.sender: asyncio.Task[Any] | None = None
         self.wake = asyncio.Event()
 
     async def start(self, agent: Agent) -> None:
@@ -30,7 +31,8 @@ class AlertingComponent:
         self.service = await agent.in_writer(AlertingService, agent.db, agent.inventory)
         channels = ", ".join(sorted(self.service.dispatcher.notifiers)) or "none (faults are recorded only)"
         log.info("alerting started: channels %s", channels)
-        self.tasks = [asyncio.create_task(self._ticker()), asyncio.create_task(self._sender())]
+        self.ticker = asyncio.create_task(self._ticker(), name="alerting-ticker")
+        self.sender = asyncio.create_task(self._sender(), name="alerting-sender")
 
     async def on_round(self, result: RoundResult) -> None:
         if self.agent is None or self.service is None:
@@ -44,12 +46,20 @@ class AlertingComponent:
             await self.agent.in_writer(self.service.reload, inventory)
 
     async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        for task in self.tasks:
+        """Stop ticking; let a delivery in flight finish (bounded) so it is marked, not resent."""
+        if self.service is not None:
+            self.service.outbox.stopping = True
+            self.wake.set()
+        if self.ticker is not None:
+            self.ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self.tasks = []
+                await self.ticker
+        if self.sender is not None and self.service is not None:
+            channels = self.service.config.channels.values()
+            grace = max((c.timeout for c in channels), default=0.0) + 2.0
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(self.sender, grace)
+        self.ticker = self.sender = None
 
     async def _ticker(self) -> None:
         assert self.agent is not None and self.service is not None
@@ -65,7 +75,7 @@ class AlertingComponent:
         """Deliver each channel in its own thread (a slow robot does not hold up the others)."""
         assert self.service is not None
         outbox = self.service.outbox
-        while True:
+        while not outbox.stopping:
             try:
                 channels = await asyncio.to_thread(outbox.channels_pending)
                 if channels:

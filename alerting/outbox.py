@@ -80,6 +80,7 @@ class Outbox:
         self.notifiers = notifiers
         self.settings = settings or OutboxSettings()
         self.clock = clock
+        self.stopping = False  # set on shutdown: finish the message in flight, start no other
         self._warned_unknown: set[str] = set()
 
     # -- reading ------------------------------------------------------------------------
@@ -125,7 +126,7 @@ class Outbox:
                 log.warning("outbox: messages for channel %r wait: it is not configured any more", channel)
             return 0
         sent = 0
-        while limit is None or sent < limit:
+        while (limit is None or sent < limit) and not self.stopping:
             now = self.clock()
             with self.store._lock:
                 row = self.store.db.execute(
