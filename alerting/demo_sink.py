@@ -150,6 +150,7 @@ class AlertingDemoPart:
                 {"kinds": ["line", "platform"], "level": 2},
                 {"affected_min": 5, "level": 2},
                 {"offline_ratio_min": 0.5, "level": 2},
+                {"sources": "group", "level": 2},  # a group under its online-rate target costs money
             ],
             "thresholds": [
                 {"name": "ups-on-battery", "metric": "on_battery", "op": "==", "value": 1, "label": "UPS 市电中断, 电池供电", "level": 2},
