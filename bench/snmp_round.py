@@ -269,21 +269,26 @@ def exporter_round(devices: list[str], agents: Agents, root: Path, timeout: floa
                 raise SystemExit(f"snmp_exporter did not start:\n{(root / 'exporter.log').read_text()[-2000:]}")
             time.sleep(0.05)
         asyncio.run(scrape_all(port, devices[:50], agents.port, 10))  # warm-up
-        agents_cpu, exporter_cpu, driver_cpu = agents.cpu(), cpu_of(process.pid), time.process_time()
-        started = time.perf_counter()
-        good, bad, problem = asyncio.run(scrape_all(port, devices, agents.port, concurrency))
-        wall = time.perf_counter() - started
-        if bad:
-            print(f"  snmp_exporter: {bad} failed, e.g. {problem}", file=sys.stderr)
-        return {
-            "label": f"{concurrency} concurrent",
-            "wall": wall,
-            "cpu": cpu_of(process.pid) - exporter_cpu,
-            "driver_cpu": time.process_time() - driver_cpu,
-            "agents_cpu": agents.cpu() - agents_cpu,
-            "ok": good,
-            "rate": good / wall,
-        }
+        best: dict[str, float] | None = None
+        for _ in range(2):  # best of two passes, as for yunwei's steady rounds
+            agents_cpu, exporter_cpu, driver_cpu = agents.cpu(), cpu_of(process.pid), time.process_time()
+            started = time.perf_counter()
+            good, bad, problem = asyncio.run(scrape_all(port, devices, agents.port, concurrency))
+            wall = time.perf_counter() - started
+            if bad:
+                print(f"  snmp_exporter: {bad} failed, e.g. {problem}", file=sys.stderr)
+            result = {
+                "label": f"{concurrency} concurrent",
+                "wall": wall,
+                "cpu": cpu_of(process.pid) - exporter_cpu,
+                "driver_cpu": time.process_time() - driver_cpu,
+                "agents_cpu": agents.cpu() - agents_cpu,
+                "ok": good,
+                "rate": good / wall,
+            }
+            if best is None or result["rate"] > best["rate"]:
+                best = result
+        return best
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(10)
@@ -302,6 +307,7 @@ def main() -> int:
     args = parser.parse_args()
 
     devices = addresses(args.devices)
+    load_before = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     root = Path(tempfile.mkdtemp(prefix="yunwei-bench-snmp-"))
     agents = Agents(devices, args.per_process, root)
     print(f"starting {len(range(0, len(devices), args.per_process))} snmpd processes for {len(devices)} devices ...", file=sys.stderr)
@@ -319,7 +325,8 @@ def main() -> int:
         agents.stop()
         shutil.rmtree(root, ignore_errors=True)
 
-    print(f"\nSNMP round: {len(devices)} devices, system group + {len(INTERFACES)} interfaces x {len(COLUMNS)} columns "
+    print(f"\nload average before the run: {load_before}; best of two steady rounds/passes per tool")
+    print(f"SNMP round: {len(devices)} devices, system group + {len(INTERFACES)} interfaces x {len(COLUMNS)} columns "
           f"(40 values/device), {os.cpu_count()} CPUs\n")
     print(f"{'tool (v3 = authPriv SHA/AES-128)':<34} {'ok':>6} {'wall s':>8} {'devices/s':>10} {'CPU s':>7} {'CPU ms/dev':>10} {'snmpd CPU s':>11}")
     rows = [(f"yunwei snmp ({r['label']})", r) for r in ours]

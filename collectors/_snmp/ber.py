@@ -12,7 +12,7 @@ A malformed message raises ``BerError``; nothing else escapes the decoder.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 Oid = tuple[int, ...]
 
@@ -85,8 +85,9 @@ class BerError(ValueError):
     """A message that is not valid BER/SNMP."""
 
 
-@dataclass(frozen=True, slots=True)
-class VarBind:
+class VarBind(NamedTuple):
+    """One OID and its value, with the value's BER tag (a tuple: cheap to make by the thousand)."""
+
     oid: Oid
     tag: int
     value: Any
@@ -359,10 +360,27 @@ def _varbinds(data: bytes, pos: int, end: int) -> list[VarBind]:
             if len(decoded) >= CACHE_LIMIT:
                 decoded.clear()
             decoded[raw] = oid
-        tag, tstart, tstop = _header(data, ostop, bstop)
-        append(VarBind(oid, tag, _value(tag, data[tstart:tstop])))
+        if ostop >= bstop:
+            raise BerError("varbind without a value")
+        tag = data[ostop]
+        length = data[ostop + 1] if ostop + 1 < bstop else 0x80
+        if length < 0x80 and ostop + 2 + length <= bstop:
+            body = data[ostop + 2 : ostop + 2 + length]
+        else:
+            tag, tstart, tstop = _header(data, ostop, bstop)
+            body = data[tstart:tstop]
+        if tag in _UNSIGNED:
+            if not body:
+                raise BerError("empty integer value")
+            value: Any = int.from_bytes(body, "big")
+        else:
+            value = _value(tag, body)
+        append(VarBind(oid, tag, value))
         pos = bstop
     return varbinds
+
+
+_UNSIGNED = frozenset({COUNTER32, GAUGE32, TIMETICKS, COUNTER64})
 
 
 def peek_key(data: bytes) -> int:

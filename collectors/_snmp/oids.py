@@ -11,6 +11,8 @@ SYS_UPTIME: Oid = (1, 3, 6, 1, 2, 1, 1, 3, 0)
 SYS_NAME: Oid = (1, 3, 6, 1, 2, 1, 1, 5, 0)
 SYSTEM = (SYS_DESCR, SYS_OBJECT_ID, SYS_UPTIME, SYS_NAME)
 
+IF_NUMBER: Oid = (1, 3, 6, 1, 2, 1, 2, 1, 0)
+
 # IF-MIB columns (append the ifIndex)
 IF_DESCR: Oid = (1, 3, 6, 1, 2, 1, 2, 2, 1, 2)
 IF_SPEED: Oid = (1, 3, 6, 1, 2, 1, 2, 2, 1, 5)

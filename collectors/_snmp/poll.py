@@ -15,6 +15,7 @@ import fnmatch
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -99,6 +100,7 @@ class DeviceMemory:
     counters: CounterSet = field(default_factory=CounterSet)
     hc: bool | None = None  # 64-bit counters answered
     unmatched: str | None = None  # selectors that named no interface at the last re-index
+    column_cache: tuple[object, list[Oid]] | None = None  # the interfaces' column OIDs, built once
     last_seen: float = 0.0
     reboots: int = 0
 
@@ -146,6 +148,22 @@ def numeric(varbind: VarBind, what: str, problems: list[str], counter: bool = Fa
     shown = text(varbind.value)[:40]
     problems.append(f"{what}: expected a number, got {varbind.type_name}" + (f" {shown!r}" if shown else ""))
     return None
+
+
+def _fast_number(varbind: VarBind) -> int | None:
+    """The integer of a well-typed varbind, else None (the caller then says what was wrong)."""
+    return varbind.value if varbind.tag in NUMERIC_TAGS else None
+
+
+@lru_cache(maxsize=65536)
+def interface_keys(label: str) -> dict[str, str]:
+    """The metric and info keys of one interface, made once per label."""
+    prefix = f"if.{label}"
+    names = (
+        "admin_up", "oper_up", "status", "speed_bps", "in", "out", "in_bps", "out_bps", "in_util_percent",
+        "out_util_percent", "in_errors", "out_errors", "in_discards", "out_discards",
+    )
+    return {"prefix": prefix, **{name: f"{prefix}.{name}" for name in names}}
 
 
 async def get_many(session: Session, wanted: Sequence[Oid]) -> list[VarBind]:
@@ -268,7 +286,9 @@ class DevicePoller:
         # In the steady state the interfaces' columns ride in the same GET as the system group.
         prefetch = bool(options.interfaces) and self._indexed(options, memory, started)
         columns = self._column_oids(session, memory) if prefetch else []
-        first = [*oids.SYSTEM, *scalar_oids, *extra, *columns]
+        # before a walk of the interface table, ifNumber sizes its GETBULKs
+        sizing = [oids.IF_NUMBER] if options.interfaces and not prefetch else []
+        first = [*oids.SYSTEM, *scalar_oids, *extra, *columns, *sizing]
         clock = time.perf_counter()
         try:
             answer = await get_many(session, first)
@@ -282,6 +302,11 @@ class DevicePoller:
         at = self.clock()
         result.ok = True
         memory.last_seen = at
+        if_repetitions = max_repetitions
+        if sizing:
+            count = answer.pop()
+            if count.tag == ber.INTEGER and isinstance(count.value, int) and count.value >= 0:
+                if_repetitions = max(1, min(max_repetitions, count.value + 1))
         split = 4 + len(scalar_oids)
         system, user_values = answer[:4], answer[4:split]
         extra_values, column_values = answer[split : split + len(extra)], answer[split + len(extra) :]
@@ -290,7 +315,7 @@ class DevicePoller:
             await self._user_oids(session, options, user_values, at, memory, result, max_repetitions)
             if options.interfaces:
                 prefetched = (self._rows(column_values, session, memory), at) if columns and not did_reboot else None
-                await self._interfaces(session, options, memory, result, max_repetitions, did_reboot, prefetched)
+                await self._interfaces(session, options, memory, result, if_repetitions, did_reboot, prefetched)
         except SnmpError as exc:  # the agent answered the first GET but not a later one
             result.problems.append(f"stopped part-way: {exc}")
         return result, list(extra_values)
@@ -414,6 +439,7 @@ class DevicePoller:
         interfaces, problems = await read_interfaces(session, max_repetitions)
         result.problems.extend(problems)
         memory.interfaces = interfaces
+        memory.column_cache = None
         memory.indexed_at = self.clock()
         selected, unmatched = select_interfaces(interfaces, options.interfaces)
         memory.unmatched = None
@@ -433,7 +459,10 @@ class DevicePoller:
 
     def _column_oids(self, session: Session, memory: DeviceMemory) -> list[Oid]:
         columns = self._columns(session, memory)
-        return [(*column, interface.index) for interface in memory.selected for _, column in columns]
+        if memory.column_cache is None or memory.column_cache[0] is not columns:
+            oids_ = [(*column, interface.index) for interface in memory.selected for _, column in columns]
+            memory.column_cache = (columns, oids_)
+        return memory.column_cache[1]
 
     async def _read_columns(self, session: Session, memory: DeviceMemory) -> tuple[dict[int, dict[str, VarBind]], float]:
         answer = await get_many(session, self._column_oids(session, memory))
@@ -456,39 +485,46 @@ class DevicePoller:
     ) -> int:
         """Metrics of one interface; returns 1 when it is administratively up but not operating."""
         problems = result.problems
-        prefix = f"if.{label}"
-        hc = row["in"].tag == ber.COUNTER64 or (memory.hc is not False and row["in"].is_exception)
-        admin = numeric(row["admin"], f"{prefix} ifAdminStatus", problems)
-        oper = numeric(row["oper"], f"{prefix} ifOperStatus", problems)
+        metrics = result.metrics
+        keys = interface_keys(label)
+        prefix = keys["prefix"]
+        hc = row["in"].tag == ber.COUNTER64 or (memory.hc is not False and row["in"].tag in ber.EXCEPTION_TAGS)
+        admin = _fast_number(row["admin"]) or numeric(row["admin"], f"{prefix} ifAdminStatus", problems)
+        oper = _fast_number(row["oper"]) or numeric(row["oper"], f"{prefix} ifOperStatus", problems)
         if admin is not None:
-            result.metrics[f"{prefix}.admin_up"] = 1.0 if admin == 1 else 0.0
+            metrics[keys["admin_up"]] = 1.0 if admin == 1 else 0.0
         if oper is not None:
-            result.metrics[f"{prefix}.oper_up"] = 1.0 if oper == 1 else 0.0
-            result.info[f"{prefix}.status"] = OPER_STATUS.get(int(oper), str(oper))
-        speed = numeric(row["speed"], f"{prefix} speed", problems)
+            metrics[keys["oper_up"]] = 1.0 if oper == 1 else 0.0
+            result.info[keys["status"]] = OPER_STATUS.get(int(oper), str(oper))
+        speed = _fast_number(row["speed"])
+        if speed is None:
+            speed = numeric(row["speed"], f"{prefix} speed", problems)
         speed_bps = None
         if speed:
             speed_bps = float(speed) * (1e6 if hc else 1.0)
-            result.metrics[f"{prefix}.speed_bps"] = speed_bps
+            metrics[keys["speed_bps"]] = speed_bps
         bits = 64 if hc else 32
+        counters = memory.counters
         for direction in ("in", "out"):
-            value = numeric(row[direction], f"{prefix} {direction} octets", problems, counter=True)
-            if value is None:
-                memory.counters.readings.pop(f"{prefix}.{direction}", None)
-                continue
-            rate = memory.counters.rate(
-                f"{prefix}.{direction}", int(value), at, bits=bits, max_per_second=speed_bps / 8 if speed_bps else 5e10
+            varbind = row[direction]
+            value = varbind.value if varbind.tag in COUNTER_TAGS else numeric(
+                varbind, f"{prefix} {direction} octets", problems, counter=True
             )
+            if value is None:
+                counters.readings.pop(keys[direction], None)
+                continue
+            rate = counters.rate(keys[direction], int(value), at, bits=bits, max_per_second=speed_bps / 8 if speed_bps else 5e10)
             if rate is not None:
                 bps = rate * 8
-                result.metrics[f"{prefix}.{direction}_bps"] = bps
+                metrics[keys[f"{direction}_bps"]] = bps
                 if speed_bps:
-                    result.metrics[f"{prefix}.{direction}_util_percent"] = 100.0 * bps / speed_bps
+                    metrics[keys[f"{direction}_util_percent"]] = 100.0 * bps / speed_bps
         for key in ("in_errors", "out_errors", "in_discards", "out_discards"):
-            value = numeric(row[key], f"{prefix} {key}", problems, counter=True)
+            varbind = row[key]
+            value = varbind.value if varbind.tag in COUNTER_TAGS else numeric(varbind, f"{prefix} {key}", problems, counter=True)
             if value is None:
                 continue
-            delta = memory.counters.delta(f"{prefix}.{key}", int(value), at)
+            delta = counters.delta(keys[key], int(value), at)
             if delta is not None:
-                result.metrics[f"{prefix}.{key}"] = float(delta)
+                metrics[keys[key]] = float(delta)
         return 1 if admin == 1 and oper is not None and oper != 1 else 0
