@@ -82,7 +82,8 @@ class Inventory:
         return [d for d in self.devices.values() if d.group == group_id]
 
 
-_SECRET_REF = re.compile(r"\$\{(env|secret):([A-Za-z0-9_.\-]+)\}")
+# ${env:NAME}, ${secret:NAME}, and ${env:NAME:-default} for an optional value
+_SECRET_REF = re.compile(r"\$\{(env|secret):([A-Za-z0-9_.\-]+)(?::-([^}]*))?\}")
 
 
 def load_config(path: str | Path, text: str | None = None) -> Inventory:
@@ -149,8 +150,10 @@ def _expand_secrets(
         return value
 
     def substitute(match: re.Match[str]) -> str:
-        source, name = match.groups()
+        source, name, default = match.groups()
         found = os.environ.get(name) if source == "env" else secrets.get(name)
+        if found is None and default is not None:
+            return default
         if found is None:
             where = "environment variable" if source == "env" else "entry of the secrets file"
             problems.append(located.problem(path, f"{where} {name!r} is not set"))

@@ -138,6 +138,8 @@ def test_secrets_come_from_the_environment_or_the_secrets_file(tmp_path: Path, m
     monkeypatch.delenv("YW_TEST_PATH")
     with pytest.raises(InputError, match="environment variable 'YW_TEST_PATH' is not set"):
         load_config(write(tmp_path, text))
+    optional = load_config(write(tmp_path, text.replace("${env:YW_TEST_PATH}", "${env:YW_TEST_PATH:-/ping}")))
+    assert optional.devices["p"].probes["http"].options.url == "http://127.0.0.1/ping"
 
 
 def test_config_example_passes_check(capsys: pytest.CaptureFixture[str]) -> None:
