@@ -59,25 +59,41 @@ class Canvas:
         s = self.scale
         cx, cy, r = cx * s, cy * s, r * s
         for yy in range(int(cy - r), int(cy + r) + 1):
-            for xx in range(int(cx - r), int(cx + r) + 1):
-                if (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r:
-                    self.set(xx, yy, color)
+            span = (r * r - (yy - cy) ** 2)
+            if span < 0:
+                continue
+            half = span ** 0.5
+            self._block(int(round(cx - half)), yy, int(round(cx + half)) + 1, yy + 1, color)
 
     def line(self, x0: float, y0: float, x1: float, y1: float, color: tuple[int, int, int], width: float,
              dash: bool = False) -> None:
         s = self.scale
-        x0, y0, x1, y1 = x0 * s, y0 * s, x1 * s, y1 * s
-        length = max(abs(x1 - x0), abs(y1 - y0), 1.0)
-        steps = int(length)
         half = max(0.5, width * s / 2)
+        x0, y0, x1, y1 = x0 * s, y0 * s, x1 * s, y1 * s
+        if not dash and (x0 == x1 or y0 == y1):  # axis-aligned: one rectangle
+            left, right = min(x0, x1) - (half if x0 == x1 else 0), max(x0, x1) + (half if x0 == x1 else 0)
+            top, bottom = min(y0, y1) - (half if y0 == y1 else 0), max(y0, y1) + (half if y0 == y1 else 0)
+            self._block(int(round(left)), int(round(top)), int(round(right)) + (1 if x0 == x1 else 0),
+                        int(round(bottom)) + (1 if y0 == y1 else 0), color)
+            return
+        steps = int(max(abs(x1 - x0), abs(y1 - y0), 1.0))
+        period = int(6 * s)
         for i in range(steps + 1):
-            if dash and (i // int(6 * s)) % 5 >= 3:
+            if dash and (i // period) % 5 >= 3:
                 continue
             x = x0 + (x1 - x0) * i / steps
             y = y0 + (y1 - y0) * i / steps
-            for yy in range(int(y - half + 0.5), int(y + half + 0.5)):
-                for xx in range(int(x - half + 0.5), int(x + half + 0.5)):
-                    self.set(xx, yy, color)
+            self._block(int(x - half + 0.5), int(y - half + 0.5), int(x + half + 0.5), int(y + half + 0.5), color)
+
+    def _block(self, x0: int, y0: int, x1: int, y1: int, color: tuple[int, int, int]) -> None:
+        """Fill pixels x0..x1-1, y0..y1-1 (clipped)."""
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(self.width, x1), min(self.height, y1)
+        if x1 <= x0 or y1 <= y0:
+            return
+        row = bytes(color) * (x1 - x0)
+        for yy in range(y0, y1):
+            i = (yy * self.width + x0) * 3
+            self.pixels[i:i + len(row)] = row
 
     def text(self, x: float, y: float, text: str, size: float, anchor: str, color: tuple[int, int, int]) -> None:
         glyphs = [FONT[c] for c in text if c in FONT]
@@ -93,9 +109,7 @@ class Canvas:
                 for col in range(5):
                     if bits & (0x10 >> col):
                         px, py = int(left + n * advance + col * dot), int(top + row * dot)
-                        for dy in range(dot):
-                            for dx in range(dot):
-                                self.set(px + dx, py + dy, color)
+                        self._block(px, py, px + dot, py + dot, color)
 
     def png(self) -> bytes:
         raw = b"".join(b"\x00" + bytes(self.pixels[y * self.width * 3:(y + 1) * self.width * 3])
@@ -105,7 +119,7 @@ class Canvas:
             return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
         header = struct.pack(">IIBBBBB", self.width, self.height, 8, 2, 0, 0, 0)
-        return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+        return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
 
 
 def to_png(fig: Figure, scale: int = 2) -> bytes:

@@ -20,6 +20,8 @@ from compliance.reportdata import (
     all_items,
     level_rows,
     levels_figure,
+    listed,
+    notable_faults,
     pct,
     rate_figures,
     score_text,
@@ -30,6 +32,8 @@ from compliance.reportdata import (
 )
 
 FONT = "宋体"
+FAULT_ROWS = 100  # a Word table of thousands of rows helps nobody; the xlsx has them all
+ITEM_ROWS = 200
 RED = RGBColor(0xB9, 0x1C, 0x1C)
 
 
@@ -56,6 +60,12 @@ def _table(document: Any, headers: list[str], rows: list[list[Any]], bad: set[tu
                 run.bold = True
                 run.font.color.rgb = RED
     return table
+
+
+def _truncated(document: Any, w: Words, shown: int, total: int) -> None:
+    if total > shown:
+        paragraph = document.add_paragraph(w["truncated"].format(shown=shown, total=total))
+        paragraph.runs[0].font.size = Pt(9)
 
 
 def _picture(document: Any, png: bytes, caption: str) -> None:
@@ -125,7 +135,7 @@ def render_docx(result: dict[str, Any]) -> bytes:
     figure = levels_figure(result, w)
     _picture(document, to_png(figure), f"{figure.title}（{w['legend_faults']}：蓝色；{w['legend_overdue']}：橙色）"
              if not english else f"{figure.title} (blue: {w['legend_faults']}; orange: {w['legend_overdue']})")
-    faults = result["faults"]["items"]
+    faults, total = listed(notable_faults(result), FAULT_ROWS)
     if faults:
         _table(document, [w["id"], w["level"], w["unit"], w["cause"], w["opened"], w["response_min"], w["resolution_min"],
                           w["overdue"]],
@@ -133,6 +143,7 @@ def render_docx(result: dict[str, Any]) -> bytes:
                  f["response_minutes"], f["resolution_minutes"],
                  w.flag((f["response_overdue"] or f["resolution_overdue"]) and not f["waived"])] for f in faults],
                {(r, 7) for r, f in enumerate(faults) if (f["response_overdue"] or f["resolution_overdue"]) and not f["waived"]})
+        _truncated(document, w, len(faults), total)
 
     document.add_heading(sections[4] + w["vulns"], level=1)
     vulns = result["vulns"]["items"]
@@ -153,16 +164,19 @@ def render_docx(result: dict[str, Any]) -> bytes:
         document.add_paragraph(w["no_data"])
 
     document.add_heading(sections[6] + w["details"], level=1)
-    items = [i for i in all_items(result) if i["points"]]
+    items, total = listed([i for i in all_items(result) if i["points"]], ITEM_ROWS)
     if items:
         _table(document, [w["part"], w["unit"], w["points"], w["reason"]],
                [[i["part"], names.get(i["unit"] or "", i["unit"]), score_text(i["points"]), i["reason"]] for i in items])
+        _truncated(document, w, len(items), total)
     else:
         document.add_paragraph(w["no_data"])
     if result["penalties"]:
         document.add_heading(w["penalties"], level=2)
+        penalties, total = listed(result["penalties"], ITEM_ROWS)
         _table(document, [w["penalties"], w["amount"], w["reason"]],
-               [[p["name"], yuan(p["amount"]), p["reason"]] for p in result["penalties"]])
+               [[p["name"], yuan(p["amount"]), p["reason"]] for p in penalties])
+        _truncated(document, w, len(penalties), total)
 
     document.add_heading(sections[7] + w["warnings"], level=1)
     for warning in result["warnings"] or [w["no_data"]]:

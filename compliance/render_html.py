@@ -12,6 +12,8 @@ from compliance.reportdata import (
     all_items,
     level_rows,
     levels_figure,
+    listed,
+    notable_faults,
     pct,
     rate_figures,
     score_text,
@@ -22,6 +24,7 @@ from compliance.reportdata import (
 )
 
 WORST_DEVICES = 50
+MAX_ROWS = 500  # per table; the xlsx and the JSON have every row
 
 CSS = """
 body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;margin:24px auto;
@@ -54,6 +57,10 @@ def _num(value: Any, bad: bool = False) -> str:
 def _table(headers: list[str], rows: list[str]) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _truncated(w: Words, shown: int, total: int) -> str:
+    return f'<p class="note">{escape(w["truncated"].format(shown=shown, total=total))}</p>' if total > shown else ""
 
 
 def render_html(result: dict[str, Any]) -> str:
@@ -149,7 +156,8 @@ def render_html(result: dict[str, Any]) -> str:
         f"{_num(summary['mean_response_minutes'])}{_num(summary['worst_response_minutes'])}"
         f"{_num(summary['mean_resolution_minutes'])}{_num(summary['worst_resolution_minutes'])}</tr>"]))
     rows = []
-    for f in result["faults"]["items"]:
+    faults, total_faults = listed(notable_faults(result), MAX_ROWS)
+    for f in faults:
         late = (f["response_overdue"] or f["resolution_overdue"]) and not f["waived"]
         rows.append(f"<tr>{_cell(f['id'])}{_num(f['level'])}{_cell(names.get(f['unit'] or '', f['unit']))}{_cell(f['system'])}"
                     f"{_cell(f['cause'])}{_cell(f['opened'])}{_num(f['response_minutes'], f['response_overdue'])}"
@@ -157,6 +165,7 @@ def render_html(result: dict[str, Any]) -> str:
                     f"{_cell(f['waived'])}{_cell(f['recurrence_of'])}</tr>")
     out.append(_table([w["id"], w["level"], w["unit"], w["system"], w["cause"], w["opened"], w["response_min"],
                        w["resolution_min"], w["overdue"], w["waived"], w["recurrence"]], rows))
+    out.append(_truncated(w, len(faults), total_faults))
     out.append("</section>")
 
     # vulnerabilities
@@ -179,15 +188,18 @@ def render_html(result: dict[str, Any]) -> str:
 
     # deductions and penalties
     out.append(f'<section id="details"><h2>{escape(w["details"])}</h2>')
-    items = [i for i in all_items(result) if i["points"]]
+    items, total_items = listed([i for i in all_items(result) if i["points"]], MAX_ROWS)
     out.append(_table([w["part"], w["unit"], w["points"], w["reason"], w["at"]], [
         f"<tr>{_cell(i['part'])}{_cell(names.get(i['unit'] or '', i['unit']))}{_num(score_text(i['points']), i['points'] < 0)}"
         f"{_cell(i['reason'])}{_cell(i['at'])}</tr>" for i in items]))
+    out.append(_truncated(w, len(items), total_items))
     if result["penalties"]:
+        penalties, total_penalties = listed(result["penalties"], MAX_ROWS)
         out.append(f"<h3>{escape(w['penalties'])}</h3>")
         out.append(_table([w["penalties"], w["amount"], w["reason"], w["at"]], [
             f"<tr>{_cell(p['name'])}{_num(yuan(p['amount']))}{_cell(p['reason'])}{_cell(p['at'])}</tr>"
-            for p in result["penalties"]]))
+            for p in penalties]))
+        out.append(_truncated(w, len(penalties), total_penalties))
     out.append("</section>")
     if result["warnings"]:
         out.append(f'<section id="notes"><h2>{escape(w["warnings"])}</h2><ul>'

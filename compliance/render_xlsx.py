@@ -20,6 +20,7 @@ TITLE = Font(bold=True, size=14)
 HEAD_FILL = PatternFill("solid", fgColor="DCE6F1")
 BAD = Font(color="C00000", bold=True)
 PERCENT = "0.00%"
+WRAP = Alignment(vertical="top", wrap_text=True)
 
 
 class Sheet:
@@ -39,15 +40,21 @@ class Sheet:
             cell.number_format = fmt
         if fill is not None:
             cell.fill = fill
-        cell.alignment = Alignment(vertical="top", wrap_text=isinstance(value, str) and len(value) > 40)
+        if isinstance(value, str) and len(value) > 40:
+            cell.alignment = WRAP
         return cell
 
     def append(self, values: list[Any], font: Font | None = None, formats: dict[int, str] | None = None,
                bad: set[int] | None = None) -> None:
-        cells = []
+        """A row; only cells that need a style become styled cells (styling is what costs time)."""
+        cells: list[Any] = []
         for index, value in enumerate(values):
-            fmt = (formats or {}).get(index) if isinstance(value, int | float) else None
-            cells.append(self.cell(value, BAD if bad and index in bad else font, fmt))
+            fmt = (formats or {}).get(index) if isinstance(value, int | float) and not isinstance(value, bool) else None
+            style = BAD if bad and index in bad else font
+            if fmt is None and style is None and not (isinstance(value, str) and len(value) > 40):
+                cells.append(value)
+            else:
+                cells.append(self.cell(value, style, fmt))
         self.sheet.append(cells)
         self.row += 1
 

@@ -22,7 +22,10 @@ LOOKBACK_DAYS = 400
 def render(result: dict[str, Any], fmt: str) -> bytes:
     """The same result in one of the formats."""
     if fmt == "json":
-        return (json.dumps(result, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        # one top-level key per line, each value compact (the C encoder: a 10,000-device month in
+        # a fraction of a second, where indent=2 takes seconds)
+        body = ",\n".join(f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in result.items())
+        return ("{\n" + body + "\n}\n").encode("utf-8")
     if fmt == "xlsx":
         from compliance.render_xlsx import render_xlsx
 

@@ -113,6 +113,8 @@ HEADINGS: dict[str, tuple[str, str]] = {
     "records": ("运维记录", "Records"),
     "record_counts": ("各单位记录数", "Records per unit"),
     "no_data": ("无", "none"),
+    "truncated": ("仅列出 {shown} 条（共 {total} 条），完整清单见 Excel 报表或 JSON 结果。",
+                  "{shown} of {total} rows shown; the Excel report and the JSON result have them all."),
     "summary_text": ("{period} 考核得分 {score} 分，等级“{grade}”，扣减 {cut}%（{cut_amount} 元），处罚 {penalties} 元。",
                      "{period}: score {score}, grade “{grade}”, cut {cut}% ({cut_amount} yuan), penalties {penalties} yuan."),
 }
@@ -214,3 +216,17 @@ def all_items(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 def unit_names(result: dict[str, Any]) -> dict[str, str]:
     return {u["id"]: u["name"] or u["id"] for u in result["units"]}
+
+
+def listed(rows: list[Any], limit: int) -> tuple[list[Any], int]:
+    """The first ``limit`` rows and how many there were."""
+    return rows[:limit], len(rows)
+
+
+def notable_faults(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Faults that matter most first: overdue and not waived, recurring, levels 1-2; then the rest."""
+    def rank(f: dict[str, Any]) -> int:
+        late = (f["response_overdue"] or f["resolution_overdue"]) and not f["waived"]
+        return 0 if late or f["recurrence_of"] or f["level"] <= 2 else 1
+
+    return sorted(result["faults"]["items"], key=rank)

@@ -394,7 +394,14 @@ def documents(rule: DocumentsRule, ctx: RuleContext) -> RuleResult:
     tz = ctx.contract.timezone
     period = ctx.period
     term = ctx.contract.term
-    records = [r for r in ctx.records if r.kind == rule.record and r.at < period.end]
+    by_name: dict[str, list[float]] = {}
+    by_fault: dict[tuple[str, str], list[float]] = {}
+    for r in ctx.records:
+        if r.kind == rule.record and r.at < period.end:
+            name = str(r.get("document"))
+            by_name.setdefault(name, []).append(r.at)
+            if r.get("fault") is not None:
+                by_fault.setdefault((name, str(r.get("fault"))), []).append(r.at)
     missing: list[tuple[str, str]] = []  # (document, which instance)
     applicable = present = 0
     for doc in rule.required:
@@ -425,11 +432,12 @@ def documents(rule: DocumentsRule, ctx: RuleContext) -> RuleResult:
                 present += 1
             continue
         applicable += 1
-        absent = [
-            label for start, end, fault_id, label in instances
-            if not any(r.get("document") in names and start <= r.at < end
-                       and (fault_id is None or str(r.get("fault")) == fault_id) for r in records)
-        ]
+        absent = []
+        for start, end, fault_id, label in instances:
+            times = [t for name in names for t in (by_name.get(name, []) if fault_id is None
+                                                   else by_fault.get((name, fault_id), []))]
+            if not any(start <= t < end for t in times):
+                absent.append(label)
         if absent:
             missing.extend((doc.name, label) for label in absent)
         else:

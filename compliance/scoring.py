@@ -91,15 +91,26 @@ def _for_unit(unit_of: str | None, unit: str | None, averaging: bool, unassigned
     return unit_of == unit
 
 
+def unit_evidence(contract: Contract, unit: str | None, evidence: Events) -> Events:
+    """The evidence that counts for one unit (all of it when the contract does not average units)."""
+    if contract.scoring.average_over != "units":
+        return evidence
+    unassigned = contract.scoring.unassigned_events
+    return Events([r for r in evidence.records if _for_unit(r.unit, unit, True, "ignore")],
+                  [f for f in evidence.faults if _for_unit(f.unit, unit, True, unassigned)],
+                  [v for v in evidence.vulns if _for_unit(v.vuln.unit, unit, True, unassigned)])
+
+
 def score_part(part: Part, table: Table, unit: str | None, contract: Contract, scope: Scope, period: Period,
                previous: Period, now: float, evidence: Events, texts: Texts, warnings: list[str]) -> PartScore:
+    """``evidence`` is already the unit's (``unit_evidence``)."""
     averaging = contract.scoring.average_over == "units"
-    unassigned = contract.scoring.unassigned_events
-    records = [r for r in evidence.records
-               if _for_unit(r.unit, unit, averaging, "ignore") and _in_table(r.system, table)]
-    faults = [f for f in evidence.faults if _for_unit(f.unit, unit, averaging, unassigned) and _in_table(f.system, table)]
-    vulns = [v for v in evidence.vulns
-             if _for_unit(v.vuln.unit, unit, averaging, unassigned) and _in_table(v.vuln.system, table)]
+    if table.systems:
+        records = [r for r in evidence.records if _in_table(r.system, table)]
+        faults = [f for f in evidence.faults if _in_table(f.system, table)]
+        vulns = [v for v in evidence.vulns if _in_table(v.vuln.system, table)]
+    else:
+        records, faults, vulns = evidence.records, evidence.faults, evidence.vulns
     unit_systems = [s for s in scope.systems_of(unit if averaging else None) if not table.systems or s.id in table.systems]
     systems = [s for s in unit_systems if s.category not in part.exempt_categories]
     full = frac(part.points)
@@ -141,8 +152,9 @@ def score_units(contract: Contract, scope: Scope, period: Period, previous: Peri
     for unit, name in units:
         parts: list[PartScore] = []
         tables: dict[str, Fraction] = {}
+        own = unit_evidence(contract, unit, evidence)
         for table in contract.scoring.tables or []:
-            scores = [score_part(part, table, unit, contract, scope, period, previous, now, evidence, texts, warnings)
+            scores = [score_part(part, table, unit, contract, scope, period, previous, now, own, texts, warnings)
                       for part in table.parts]
             parts.extend(scores)
             tables[table.id] = sum((p.value for p in scores), ZERO)
