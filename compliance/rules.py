@@ -32,7 +32,7 @@ from compliance.contract import (
 )
 from compliance.events import ANSWERS, Record
 from compliance.i18n import Texts
-from compliance.periods import Period, quarter_of, week_key, weeks, working_days
+from compliance.periods import Period, add_months, quarter_of, week_key, weeks, working_days
 from compliance.scope import Scope
 from compliance.sla import FaultOutcome, VulnOutcome
 from compliance.timefmt import day_start, local_date
@@ -410,15 +410,27 @@ def documents(rule: DocumentsRule, ctx: RuleContext) -> RuleResult:
         if doc.frequency == "once":
             instances.append((day_start(term.start, tz) if term else float("-inf"), period.end, None, ""))
         elif doc.frequency == "monthly":
-            instances.append((period.start, period.end, None, ""))
+            if period.kind == "year":  # a year's report needs every month's
+                for month in range(12):
+                    first = add_months(period.first, month)
+                    instances.append((day_start(first, tz), day_start(add_months(first, 1), tz), None,
+                                      f"（{first.year}-{first.month:02d}）"))
+            else:
+                instances.append((period.start, period.end, None, ""))
         elif doc.frequency == "weekly":
             for first, last in weeks(period):
                 instances.append((day_start(first, tz), day_start(last + timedelta(days=1), tz), None,
                                   t("doc_week", first=first.isoformat(), last=last.isoformat())))
         elif doc.frequency == "quarterly":
-            quarter_start, ends_quarter = quarter_of(period, term)
-            if ends_quarter:
-                instances.append((day_start(quarter_start, tz), period.end, None, ""))
+            if period.kind == "year":
+                for quarter in range(4):
+                    first = add_months(period.first, 3 * quarter)
+                    instances.append((day_start(first, tz), day_start(add_months(first, 3), tz), None,
+                                      f"（{first.year}-{first.month:02d} 起）"))
+            else:
+                quarter_start, ends_quarter = quarter_of(period, term)
+                if ends_quarter:
+                    instances.append((day_start(quarter_start, tz), period.end, None, ""))
         elif doc.frequency == "yearly":
             instances.append((period.end - 365 * 86400, period.end, None, ""))
         else:  # per_fault

@@ -447,3 +447,14 @@ def test_grade_bands_and_rounding(rounding: str, points_lost: float, grade: str,
 def test_a_year_report_is_refused_for_a_monthly_contract() -> None:
     with pytest.raises(InputError, match="assessed monthly"):
         score(None, RUN, period="2026")
+
+
+def test_a_year_report_needs_every_months_document() -> None:
+    contract = {"period": {"kind": "calendar_month", "assessment": "year"}}
+    rule = {"kind": "documents", "mode": "per_missing", "points_each": 1,
+            "required": [{"name": "月报", "frequency": "monthly"}, {"name": "季报", "frequency": "quarterly"}]}
+    lines = [doc(f"2026-{m:02d}-28T10:00", "月报") for m in range(1, 13) if m not in (3, 7)]
+    lines += [doc(f"2026-{m:02d}-28T10:00", "季报") for m in (3, 6, 9)]  # none in the last quarter
+    result = score(rule, [*RUN, *lines], {"start": "full"}, contract=contract, period="2026", now="2027-01-05T00:00")
+    assert value(result) == 10 - 2 - 1
+    assert result["period"]["provisional"] is False
