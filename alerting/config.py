@@ -356,27 +356,30 @@ class AlertingConfig(Strict):
             raise ValueError(f"thresholds: duplicate name {duplicates[0]!r}")
         return self
 
+    def check_references(self, inventory: Any) -> list[tuple[list[str | int], str]]:
+        """(path, message) of every unit/system/group/device name the inventory lacks.
 
-def unknown_references(config: AlertingConfig, inventory: Any) -> list[str]:
-    """Routes, rules and windows naming units/systems/groups/devices the inventory lacks (warnings)."""
-    known = {
-        "units": set(inventory.units),
-        "systems": set(inventory.systems),
-        "groups": set(inventory.groups),
-        "devices": set(inventory.devices),
-    }
-    problems = []
-    sections: list[tuple[str, list[Any]]] = [
-        ("routes", config.routes),
-        ("rules", config.rules),
-        ("thresholds", config.thresholds),
-        ("maintenance", config.maintenance),
-        ("level_profiles", config.level_profiles),
-    ]
-    for section, items in sections:
-        for index, item in enumerate(items):
-            for field_name, names in known.items():
-                for value in getattr(item, field_name, []) or []:
-                    if value not in names:
-                        problems.append(f"alerting.{section}[{index}].{field_name}: {value!r} is not in the inventory")
-    return problems
+        Called by the config loader after the inventory is resolved, so ``yunwei check``
+        refuses a route or window with a misspelt group instead of silently matching nothing."""
+        known = {
+            "units": set(inventory.units),
+            "systems": set(inventory.systems),
+            "groups": set(inventory.groups),
+            "devices": set(inventory.devices),
+        }
+        sections: list[tuple[str, list[Any]]] = [
+            ("routes", self.routes),
+            ("rules", self.rules),
+            ("thresholds", self.thresholds),
+            ("maintenance", self.maintenance),
+            ("level_profiles", self.level_profiles),
+        ]
+        problems: list[tuple[list[str | int], str]] = []
+        for section, items in sections:
+            for index, item in enumerate(items):
+                for field_name, names in known.items():
+                    for value in getattr(item, field_name, []) or []:
+                        if value not in names:
+                            problems.append(([section, index, field_name], f"{value!r} is not in the inventory"))
+        return problems
+

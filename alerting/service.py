@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable
 
 from agent.model import Sample, Transition
 from agent.store import Store
-from alerting.config import unknown_references
 from alerting.dispatch import Dispatcher
 from alerting.engine import FaultEngine
 from alerting.faults import Notice
@@ -38,11 +37,6 @@ class AlertingService:
         self.inventory = inventory
         self.started = clock()
         self._last_prune = 0.0
-        self._warn_references()
-
-    def _warn_references(self) -> None:
-        for problem in unknown_references(self.inventory.config.alerting, self.inventory):
-            log.warning("%s (it matches nothing)", problem)
 
     @property
     def config(self):  # type: ignore[no-untyped-def]
@@ -54,7 +48,6 @@ class AlertingService:
         self.dispatcher.reload(inventory)
         self.outbox.notifiers = self.dispatcher.notifiers
         self.outbox.settings = inventory.config.alerting.outbox
-        self._warn_references()
 
     def on_round(self, samples: Iterable[Sample], transitions: Iterable[Transition], now: float | None = None) -> int:
         """A round's results in; returns the number of messages queued."""

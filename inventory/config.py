@@ -215,6 +215,13 @@ def resolve(config: Config, located: Located) -> Inventory:
         check_ref(resolved.system, inventory.systems, "system", [*path, "system"])
         inventory.devices[device_id] = resolved
 
+    # Sections owned by other packages check their references to the inventory.
+    for section_name in type(config).model_fields:
+        checker = getattr(getattr(config, section_name), "check_references", None)
+        if callable(checker):
+            for section_path, message in checker(inventory):
+                problems.append(located.problem([section_name, *section_path], message))
+
     for device_id, resolved in inventory.devices.items():
         if resolved.parent is None:
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alerting_support import (
     ROUTE_ALL,
     WEBHOOK_CHANNEL,
@@ -14,6 +15,7 @@ from alerting_support import (
     up,
 )
 
+from agent.errors import InputError
 from agent.model import State
 
 BLAST = {
@@ -210,7 +212,11 @@ def test_a_group_close_to_its_threshold_is_warned_once(build, clock):
     assert len([r for r in outbox(store) if r["kind"] == "warn"]) == 2
 
 
-def test_references_to_unknown_groups_are_warned_about(build, caplog):
+def test_references_to_unknown_groups_are_refused_at_load(build):
     config = camera_fleet(3, {**BLAST, "routes": [{"channels": ["ops"], "groups": ["no-such-group"]}]})
-    build(config)
-    assert "alerting.routes[0].groups: 'no-such-group' is not in the inventory (it matches nothing)" in caplog.text
+    with pytest.raises(InputError) as caught:
+        build(config)
+    assert any(
+        p.field == "alerting.routes.0.groups" and p.message == "'no-such-group' is not in the inventory"
+        for p in caught.value.problems
+    ), caught.value
