@@ -415,7 +415,7 @@ class UsmSession:
         if self.priv_protocol:
             return SnmpAuthError(
                 "SNMPv3 agent is alive (answers discovery) but drops our encrypted requests: "
-                "wrong privacy key or privacy protocol"
+                "wrong privacy key or privacy protocol (or the agent dropped them under load)"
             )
         return SnmpAuthError("SNMPv3 agent is alive (answers discovery) but ignores our requests: check user and keys")
 

@@ -194,7 +194,7 @@ class V3Session:
             if alive and self.endpoint.priv_protocol:
                 raise SnmpAuthError(
                     "SNMPv3 agent is alive (answers discovery) but drops our encrypted requests: "
-                    "wrong privacy key or privacy protocol"
+                    "wrong privacy key or privacy protocol (or the agent dropped them under load)"
                 )
             if alive:
                 raise SnmpAuthError("SNMPv3 agent is alive (answers discovery) but ignores our requests: check user and keys")
