@@ -1,8 +1,9 @@
 """SNMP poll of switches, routers and firewalls: system group, IF-MIB interfaces, vendor OIDs.
 
 SNMP v1, v2c and v3 (noAuthNoPriv, authNoPriv, authPriv; SHA/SHA-2 and AES-128/192/256;
-MD5/DES accepted for old gear, with a warning). v1/v2c share one UDP socket multiplexed by
-request-id; v3 goes through pysnmp. Per round a device answers one GET in the steady state.
+MD5/DES accepted for old gear, with a warning). Every device shares one UDP socket multiplexed
+by request-id (v3 through yunwei's own USM codec; pysnmp on request). Per round a device
+answers one GET in the steady state.
 
 Metrics: ``rtt_seconds``, ``uptime_seconds``, ``rebooted`` (1 in the round that found the
 uptime gone back; the 497-day TimeTicks wrap is not a reboot), ``interfaces_down`` and per

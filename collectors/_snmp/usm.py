@@ -107,8 +107,12 @@ def _cipher(priv_protocol: str, key: bytes, iv: bytes) -> object:
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
     if priv_protocol == "DES":
-        from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
         from cryptography.hazmat.primitives.ciphers import modes
+
+        try:
+            from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+        except ImportError:  # cryptography < 43
+            from cryptography.hazmat.primitives.ciphers.algorithms import TripleDES  # type: ignore[no-redef]
 
         return Cipher(TripleDES(key[:8] * 3), modes.CBC(iv))
     try:
