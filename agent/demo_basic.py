@@ -133,7 +133,7 @@ class BasicPart:
                 }
             )
         third = ctx.seconds / 3
-        self.tasks.append(asyncio.create_task(self._outage(self.listeners[2:5], third * 0.5, third)))
+        self.tasks.append(asyncio.create_task(self._outage(self.listeners[2:5], third * 0.9, third)))
         self.tasks.append(asyncio.create_task(self._flap(self.listeners[7], ctx.interval)))
         self.tasks.append(asyncio.create_task(self._fail_platform(self.platforms[1], ctx.seconds * 0.45)))
         return fleet

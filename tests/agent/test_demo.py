@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,5 +23,5 @@ def test_demo_shows_outages_recoveries_and_the_status_table(tmp_path: Path) -> N
     for server in ("srv-03", "srv-04", "srv-05"):
         assert " UP " in rows[server]  # went down for a while and came back
     log = result.stderr
-    assert "服务器 03 up → down" in log and "服务器 03 down → up" in log
+    assert re.search(r"服务器 03 (up|unknown) → down", log) and "服务器 03 down → up" in log
     assert "服务器 08 up → down" not in log  # it flaps faster than the debounce: never an outage
