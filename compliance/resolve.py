@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.errors import InputError
+from agent.errors import InputError, InputProblem
 from compliance.contract import Contract, load_contract
 
 
@@ -23,6 +23,20 @@ def configured(inventory: object | None) -> list[tuple[str | None, str | None, C
         file = str(base / ref.file) if ref.file else None
         result.append((ref.id, file, ref.contract))
     return result
+
+
+def load_configured(inventory: object | None) -> tuple[list[tuple[str, str, Contract]], list[InputProblem]]:
+    """Every contract the config names, loaded: ([(id, where, contract)], problems)."""
+    loaded: list[tuple[str, str, Contract]] = []
+    problems: list[InputProblem] = []
+    for ref_id, file, inline in configured(inventory):
+        try:
+            contract = inline if inline is not None else load_contract(file or "")
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        loaded.append((ref_id or contract.id, file or "inline", contract))
+    return loaded, problems
 
 
 def resolve_contract(name: str, inventory: object | None) -> tuple[Contract, str]:

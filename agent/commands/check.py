@@ -6,6 +6,7 @@ import argparse
 from collections import Counter
 
 from agent.cli import add_config_argument
+from agent.errors import InputError
 from inventory.config import load_config
 
 
@@ -17,10 +18,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     inventory = load_config(args.config)
+    from compliance.resolve import load_configured
+
+    contracts, problems = load_configured(inventory)  # contract files named by contracts: too
+    if problems:
+        raise InputError(problems)
     kinds = Counter(d.kind for d in inventory.devices.values())
     probes = Counter(p.collector for d in inventory.devices.values() for p in d.probes.values())
     print(f"{args.config}: OK")
     print(f"  {len(inventory.devices)} devices ({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))})")
     print(f"  {len(inventory.units)} units, {len(inventory.systems)} systems, {len(inventory.groups)} groups")
     print(f"  probes: {', '.join(f'{k} {n}' for k, n in sorted(probes.items())) or 'none'}")
+    if contracts:
+        print(f"  contracts: {', '.join(ref_id for ref_id, _, _ in contracts)}")
     return 0

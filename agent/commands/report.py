@@ -87,25 +87,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_contracts(args: argparse.Namespace) -> int:
-    from compliance.contract import load_contract
-    from compliance.resolve import configured
+    from compliance.resolve import load_configured
     from inventory.config import load_config
 
     inventory = load_config(args.config)
-    entries = configured(inventory)
-    if not entries:
+    loaded, problems = load_configured(inventory)
+    if not loaded and not problems:
         print(f"{args.config}: no contracts: section")
         return 0
-    problems = []
-    for ref_id, file, inline in entries:
-        try:
-            contract = inline if inline is not None else load_contract(file or "")
-        except InputError as exc:
-            problems.extend(exc.problems)
-            continue
+    for ref_id, where, contract in loaded:
         parts = sum(len(t.parts) for t in contract.scoring.tables or [])
-        where = file or "inline"
-        print(f"{ref_id or contract.id}: {contract.name} ({where}): {len(contract.units)} units, "
+        print(f"{ref_id}: {contract.name} ({where}): {len(contract.units)} units, "
               f"{len(contract.systems)} systems, {len(contract.online_rate.groups)} online-rate groups, {parts} parts")
     if problems:
         raise InputError(problems)

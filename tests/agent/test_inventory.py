@@ -152,3 +152,13 @@ def test_config_example_passes_check(capsys: pytest.CaptureFixture[str]) -> None
         os.environ.setdefault(name, "example-value")
     assert main(["check", "-c", str(REPO / "config.example.yaml")]) == 0, capsys.readouterr().err
     assert "OK" in capsys.readouterr().out
+
+
+def test_check_loads_the_contract_files_the_config_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "contracts:\n  - {id: town, file: contracts/town.yaml}\n")
+    assert main(["check", "-c", str(path)]) == 2
+    assert f"{tmp_path / 'contracts' / 'town.yaml'}: file not found" in capsys.readouterr().err
+    (tmp_path / "contracts").mkdir()
+    (tmp_path / "contracts" / "town.yaml").write_text("id: town\nname: 镇\nfee_per_period: -5\n")
+    assert main(["check", "-c", str(path)]) == 2
+    assert "town.yaml" in capsys.readouterr().err
