@@ -23,9 +23,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     kinds = parser.add_subparsers(dest="collector", metavar="KIND", required=True)
     for name in registry.names():
         collector = registry.get(name)
+        summary = (collector.__doc__ or "").strip().splitlines()[0] if collector.__doc__ else f"{name} probe"
         sub = kinds.add_parser(
             name,
-            help=(collector.__doc__ or "").strip().splitlines()[0] if collector.__doc__ else f"{name} probe",
+            help=summary.replace("%", "%%"),  # argparse %-formats help strings
             description=sys.modules[collector.__module__].__doc__,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )

@@ -1,0 +1,28 @@
+"""Every command and probe kind answers --help (what an engineer types first)."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.cli import COMMAND_MODULES, build_parser, main
+from collectors import registry
+
+
+def _commands() -> list[list[str]]:
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    commands = [[name] for name in subparsers.choices]
+    commands += [["probe", kind] for kind in registry.names() if not kind.startswith("test_")]
+    return commands
+
+
+@pytest.mark.parametrize("command", _commands(), ids=" ".join)
+def test_help_works(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main([*command, "--help"])
+    assert caught.value.code == 0
+    assert "usage: yunwei" in capsys.readouterr().out
+
+
+def test_every_command_module_is_listed_once() -> None:
+    assert len(COMMAND_MODULES) == len(set(COMMAND_MODULES))
