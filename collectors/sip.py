@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import os
 import socket
 import time
@@ -226,11 +227,15 @@ class SipCollector(Collector):
                 host = target.address
                 if not host:
                     return target.failure("no address", ts=started)
-                try:
-                    infos = await loop.getaddrinfo(host, options.port, type=socket.SOCK_DGRAM)
-                except OSError as exc:
-                    return target.failure(f"cannot resolve {host}: {describe_exception(exc)}", ts=started)
-                family, _, _, _, sockaddr = infos[0]
+                literal = _ip_literal(host)
+                if literal is not None:  # the usual case: no resolver round trip through a thread
+                    family, sockaddr = literal[0], (literal[1], options.port)
+                else:
+                    try:
+                        infos = await loop.getaddrinfo(host, options.port, type=socket.SOCK_DGRAM)
+                    except OSError as exc:
+                        return target.failure(f"cannot resolve {host}: {describe_exception(exc)}", ts=started)
+                    family, _, _, _, sockaddr = infos[0]
                 transport, protocol = await endpoint_for(family)
                 local_port = transport.get_extra_info("sockname")[1]
                 if sockaddr[0] not in local_ips:
@@ -379,6 +384,15 @@ class SipCollector(Collector):
     @classmethod
     def cli_options(cls, args: argparse.Namespace) -> dict[str, Any]:
         return {"transport": "tcp" if args.tcp else "udp", "port": args.port, "timeout": args.timeout}
+
+
+def _ip_literal(host: str) -> tuple[int, str] | None:
+    """(family, address) when ``host`` is an IP address, else None."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+    return (socket.AF_INET6 if address.version == 6 else socket.AF_INET), str(address)
 
 
 def _source_ip(family: int, sockaddr: tuple[Any, ...]) -> str:
