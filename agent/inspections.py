@@ -195,7 +195,7 @@ class InspectionScheduler:
         self.plan(agent.inventory, self.clock())
         if self.plans:
             log.info("%d device(s) have scheduled inspections; next at %s", len(self.plans), self._next_text())
-        self.task = asyncio.create_task(self._loop(), name="inspections")
+            self.task = asyncio.create_task(self._loop(), name="inspections")
 
     def _next_text(self) -> str:
         assert self.agent is not None
@@ -231,6 +231,8 @@ class InspectionScheduler:
 
     async def on_reload(self, inventory: Inventory) -> None:
         self.plan(inventory, self.clock())
+        if self.plans and self.task is None and self.agent is not None:
+            self.task = asyncio.create_task(self._loop(), name="inspections")
 
     async def stop(self) -> None:
         if self.task is not None:

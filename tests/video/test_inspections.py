@@ -167,3 +167,19 @@ def _device_dict(inventory) -> dict:  # type: ignore[no-untyped-def]
     ssh = device["probes"]["ssh"]
     ssh.pop("password", None)
     return device
+
+
+async def test_scheduler_follows_a_reload(make_inventory, sshd) -> None:  # type: ignore[no-untyped-def]
+    without = make_inventory({"devices": [{"id": "h", "address": "127.0.0.1", "probes": {"tcp": {"port": sshd.port}}}]})
+    scheduler = InspectionScheduler(clock=lambda: at("2026-10-09 07:00").timestamp())
+    agent = Agent(without, attach_hooks=False, components=[scheduler])
+    await agent.start(schedule=False)
+    try:
+        assert scheduler.plans == [] and scheduler.task is None  # nothing to schedule, no task
+        await agent.reload(server_inventory(make_inventory, sshd, schedule="weekly mon 09:00"))
+        assert [p.target.device.id for p in scheduler.plans] == ["mcu-host"]
+        assert scheduler.plans[0].next_at == at("2026-10-12 09:00").timestamp()
+        assert scheduler.task is not None and not scheduler.task.done()
+    finally:
+        await agent.drain(5)
+    assert scheduler.task is None
