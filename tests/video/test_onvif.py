@@ -137,7 +137,7 @@ async def test_identity_and_clock_of_each_model(camera, model: str) -> None:
     assert sample.ok, sample.error
     assert {k: v for k, v in sample.info.items() if k.startswith("fact.")} == expected["facts"]
     assert sample.info["clock_source"] == expected["clock_source"]
-    assert abs(sample.metrics["clock_drift_seconds"]) < 0.8  # cameras tell whole seconds
+    assert abs(sample.metrics["clock_drift_seconds"]) < 1.2  # cameras tell whole seconds
     assert sample.metrics["clock_drift_exceeded"] == 0
     assert sample.metrics["auth_failed"] == 0
     assert state.operations == ["GetSystemDateAndTime", "GetDeviceInformation"]
@@ -161,7 +161,7 @@ async def test_clock_drift_is_measured_and_the_token_uses_the_camera_clock(camer
     target = make_target("onvif", "127.0.0.1", port=port, username=USER, password=PASSWORD, max_clock_drift=60)
     sample = await probe_once("onvif", target)
     assert sample.ok, sample.error  # accepted although the camera is 10 minutes behind
-    assert -600.8 < sample.metrics["clock_drift_seconds"] < -599.2
+    assert -601.2 < sample.metrics["clock_drift_seconds"] < -598.8
     assert sample.metrics["clock_drift_exceeded"] == 1
     assert sample.info["clock"] in ("camera clock off by -600 s", "camera clock off by -601 s", "camera clock off by -599 s")
     created = datetime.fromisoformat(state.tokens[0]["Created"].replace("Z", "+00:00"))
@@ -172,7 +172,7 @@ async def test_without_credentials_only_the_clock_is_read(camera) -> None:
     port, state = camera("dahua-ipc-hfw2431s", skew=30)
     sample = await probe_once("onvif", make_target("onvif", "127.0.0.1", port=port))
     assert sample.ok, sample.error
-    assert 29.2 < sample.metrics["clock_drift_seconds"] < 30.8
+    assert 28.8 < sample.metrics["clock_drift_seconds"] < 31.2
     assert sample.metrics["clock_drift_exceeded"] == 0
     assert "auth_failed" not in sample.metrics
     assert state.operations == ["GetSystemDateAndTime"]
