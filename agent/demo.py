@@ -44,6 +44,29 @@ class DemoContext:
     interval: float = 2.0
 
 
+class LoopbackServer:
+    """A simulated device's TCP service on one loopback address, switched on and off by
+    ``open()``/``close()``. The default ``handle`` accepts and hangs up (enough for a TCP
+    probe); subclasses answer a protocol."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.server: asyncio.AbstractServer | None = None
+
+    async def open(self) -> None:
+        if self.server is None:
+            self.server = await asyncio.start_server(self.handle, self.host, self.port, reuse_address=True)
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+            self.server = None
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+
 class DemoPart(Protocol):
     async def start(self, ctx: DemoContext) -> DemoFleet: ...
 

@@ -14,47 +14,20 @@ import contextlib
 import random
 from typing import Any
 
-from agent.demo import DemoContext, DemoFleet
+from agent.demo import DemoContext, DemoFleet, LoopbackServer
 
 SERVERS = 16
 PHONES = 8
 
 
-class _Listener:
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self.server: asyncio.AbstractServer | None = None
-
-    async def open(self) -> None:
-        if self.server is None:
-            self.server = await asyncio.start_server(self._accept, self.host, self.port, reuse_address=True)
-
-    async def close(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
-            self.server = None
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.close()
-
-
-class _Platform:
+class _Platform(LoopbackServer):
     """A tiny HTTP server whose page can be switched to HTTP 500."""
 
     def __init__(self, host: str, port: int) -> None:
-        self.host, self.port, self.failing = host, port, False
-        self.server: asyncio.AbstractServer | None = None
+        super().__init__(host, port)
+        self.failing = False
 
-    async def open(self) -> None:
-        self.server = await asyncio.start_server(self._serve, self.host, self.port, reuse_address=True)
-
-    async def close(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):
             while (await reader.readline()) not in (b"\r\n", b"\n", b""):
                 pass
@@ -73,7 +46,7 @@ class _Platform:
 
 class BasicPart:
     def __init__(self) -> None:
-        self.listeners: list[_Listener] = []
+        self.listeners: list[LoopbackServer] = []
         self.platforms: list[_Platform] = []
         self.tasks: list[asyncio.Task[Any]] = []
 
@@ -92,7 +65,7 @@ class BasicPart:
             ],
         )
         for index in range(SERVERS):
-            listener = _Listener(f"127.0.1.{index + 1}", port)
+            listener = LoopbackServer(f"127.0.1.{index + 1}", port)
             await listener.open()
             self.listeners.append(listener)
             fleet.devices.append(
@@ -111,7 +84,7 @@ class BasicPart:
             if icmp_problem is None:
                 probes = {"icmp": {"count": 2, "timeout": 1}}
             else:
-                listener = _Listener(address, port)
+                listener = LoopbackServer(address, port)
                 await listener.open()
                 self.listeners.append(listener)
                 probes = {"tcp": {"port": port, "timeout": 1}}
@@ -138,7 +111,7 @@ class BasicPart:
         self.tasks.append(asyncio.create_task(self._fail_platform(self.platforms[1], ctx.seconds * 0.45)))
         return fleet
 
-    async def _outage(self, listeners: list[_Listener], after: float, duration: float) -> None:
+    async def _outage(self, listeners: list[LoopbackServer], after: float, duration: float) -> None:
         await asyncio.sleep(after)
         for listener in listeners:
             await listener.close()
@@ -146,7 +119,7 @@ class BasicPart:
         for listener in listeners:
             await listener.open()
 
-    async def _flap(self, listener: _Listener, interval: float) -> None:
+    async def _flap(self, listener: LoopbackServer, interval: float) -> None:
         while True:  # down for about one poll, up for several: shorter than the debounce
             await asyncio.sleep(interval * 4)
             await listener.close()

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from agent.demo import DemoContext, DemoFleet
+from agent.demo import DemoContext, DemoFleet, LoopbackServer
 
 CAMERAS = 40
 TERMINALS = 3
@@ -42,23 +42,12 @@ def _md5(text: str) -> str:
     return hashlib.md5(text.encode()).hexdigest()
 
 
-class RtspResponder:
+class RtspResponder(LoopbackServer):
     """A camera's RTSP service: OPTIONS and DESCRIBE, Digest auth, on one address."""
 
     def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self.server: asyncio.AbstractServer | None = None
+        super().__init__(host, port)
         self.nonce = os.urandom(8).hex()
-
-    async def open(self) -> None:
-        if self.server is None:
-            self.server = await asyncio.start_server(self._serve, self.host, self.port, reuse_address=True)
-
-    async def close(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
-            self.server = None
 
     def _authorized(self, method: str, header: str | None) -> bool:
         if not header or not header.startswith("Digest "):
@@ -69,7 +58,7 @@ class RtspResponder:
         expected = _md5(f"{ha1}:{self.nonce}:{ha2}")
         return params.get("username") == USER and params.get("response") == expected
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError, ValueError):
             while True:
                 request = (await reader.readline()).decode("latin-1").strip()
@@ -128,7 +117,7 @@ class VideoPart:
     def __init__(self) -> None:
         self.cameras: list[RtspResponder] = []
         self.terminals: list[tuple[asyncio.DatagramTransport, SipResponder]] = []
-        self.mcu: asyncio.AbstractServer | None = None
+        self.mcu: LoopbackServer | None = None
         self.tasks: list[asyncio.Task[Any]] = []
         self.ctx: DemoContext | None = None
 
@@ -186,7 +175,8 @@ class VideoPart:
                 lambda: SipResponder("Yealink VC800 63.345.0.15"), local_addr=(f"127.0.7.{index + 1}", port)
             )
             self.terminals.append((transport, responder))  # type: ignore[arg-type]
-        self.mcu = await asyncio.start_server(lambda r, w: w.close(), "127.0.7.100", port + 1, reuse_address=True)
+        self.mcu = LoopbackServer("127.0.7.100", port + 1)
+        await self.mcu.open()
         fleet.devices.append(
             {
                 "id": "demo-mcu",
@@ -243,7 +233,7 @@ class VideoPart:
         for transport, _ in self.terminals:
             transport.close()
         if self.mcu is not None:
-            self.mcu.close()
+            await self.mcu.close()
         if self.ctx is not None:
             self._print_meeting_checks()
 

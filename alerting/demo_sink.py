@@ -24,7 +24,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from agent.demo import DemoContext, DemoFleet
+from agent.demo import DemoContext, DemoFleet, LoopbackServer
 
 CAMERAS = 6
 
@@ -92,36 +92,17 @@ class ChatSink:
         return {"errcode": 0, "errmsg": "ok"}
 
 
-class _Listener:
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self.server: asyncio.AbstractServer | None = None
-
-    async def open(self) -> None:
-        if self.server is None:
-            self.server = await asyncio.start_server(self._accept, self.host, self.port, reuse_address=True)
-
-    async def close(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
-            self.server = None
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.close()
-
-
 class AlertingDemoPart:
     def __init__(self) -> None:
         self.sink = ChatSink(token=secrets.token_hex(8), secret="SEC" + secrets.token_hex(16))
-        self.line: _Listener | None = None
-        self.cameras: list[_Listener] = []
+        self.line: LoopbackServer | None = None
+        self.cameras: list[LoopbackServer] = []
         self.tasks: list[asyncio.Task[Any]] = []
 
     async def start(self, ctx: DemoContext) -> DemoFleet:
         self.sink.start()
         port = random.randint(40001, 50000)
-        self.line = _Listener("127.0.4.1", port)
+        self.line = LoopbackServer("127.0.4.1", port)
         await self.line.open()
         fleet = DemoFleet(
             units=[{"id": "demo-gaj", "name": "示范公安局"}],
@@ -133,7 +114,7 @@ class AlertingDemoPart:
             ],
         )
         for index in range(CAMERAS):
-            listener = _Listener(f"127.0.4.{index + 10}", port)
+            listener = LoopbackServer(f"127.0.4.{index + 10}", port)
             await listener.open()
             self.cameras.append(listener)
             fleet.devices.append(

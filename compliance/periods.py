@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from compliance.contract import Contract, PeriodSpec, Term
 from compliance.timefmt import day_start
+from inventory.schedule import working_day_status
 
 
 @dataclass(frozen=True)
@@ -89,14 +90,7 @@ def week_key(day: date) -> tuple[int, int]:
     return iso[0], iso[1]
 
 
-def is_working_day(day: date) -> tuple[bool, bool]:
-    """(is a working day, from the official calendar); outside the calendar's years Mon-Fri is assumed."""
-    import chinese_calendar
-
-    try:
-        return bool(chinese_calendar.is_workday(day)), True
-    except NotImplementedError:
-        return day.weekday() < 5, False
+is_working_day = working_day_status  # (is a working day, from the official calendar)
 
 
 def working_days(days: list[date]) -> tuple[list[date], list[date]]:

@@ -112,21 +112,30 @@ def parse_when(text: str) -> When:
     return When(kind, at, day=int(arg))
 
 
-def is_working_day(day: date) -> bool:
-    """China's official working day (``chinesecalendar``); Mon-Fri for years it does not cover."""
+def working_day_status(day: date) -> tuple[bool, bool]:
+    """(is China's official working day, known from the official calendar).
+
+    ``chinesecalendar`` holds the State Council's calendar year by year (weekends off except
+    adjusted working days 调休, public holidays off); outside its years Monday-Friday is assumed."""
     import chinese_calendar
 
     try:
-        return bool(chinese_calendar.is_workday(day))
+        return bool(chinese_calendar.is_workday(day)), True
     except NotImplementedError:
-        if day.year not in _assumed_years:
-            _assumed_years.add(day.year)
-            log.warning(
-                "chinesecalendar has no official calendar for %d: working days taken as Monday-Friday "
-                "(upgrade the chinesecalendar package)",
-                day.year,
-            )
-        return day.weekday() < 5
+        return day.weekday() < 5, False
+
+
+def is_working_day(day: date) -> bool:
+    """China's official working day; Mon-Fri (logged once per year) for years the calendar lacks."""
+    working, official = working_day_status(day)
+    if not official and day.year not in _assumed_years:
+        _assumed_years.add(day.year)
+        log.warning(
+            "chinesecalendar has no official calendar for %d: working days taken as Monday-Friday "
+            "(upgrade the chinesecalendar package)",
+            day.year,
+        )
+    return working
 
 
 def next_fire(whens: list[When], after: float, timezone: str) -> float | None:

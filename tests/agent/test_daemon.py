@@ -51,12 +51,28 @@ def config(tmp_path: Path, port: int, devices: int = 1) -> Path:
     return path
 
 
+_started: list[subprocess.Popen[bytes]] = []
+
+
+@pytest.fixture(autouse=True)
+def _kill_leftover_agents() -> Iterator[None]:
+    """An agent left running by a failed assertion is killed, not left polling."""
+    yield
+    while _started:
+        process = _started.pop()
+        if process.poll() is None:
+            process.kill()
+            process.wait(5)
+
+
 def start(path: Path, tmp_path: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "agent.cli", "run", "-c", str(path)],
-        stdout=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
         stderr=open(tmp_path / "agent.log", "ab"),  # noqa: SIM115
     )
+    _started.append(process)
+    return process
 
 
 def query(tmp_path: Path, sql: str) -> list[tuple]:
