@@ -1,0 +1,54 @@
+"""``yunwei status``: what the engineer at the jump host sees, read from the store."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+import pytest
+
+from agent.cli import main
+from agent.runtime import Agent
+from inventory.config import load_config
+
+
+def test_status_shows_states_errors_and_group_rates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    open_port = listener.getsockname()[1]
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    closed_port = closed.getsockname()[1]
+    closed.close()
+    config = tmp_path / "config.yaml"
+    devices = "\n".join(
+        f"  - {{id: cam{i}, name: 东门{i}, group: cams, address: 127.0.0.1,"
+        f" probes: {{tcp: {{port: {closed_port if i == 0 else open_port}, timeout: 1}}}}}}"
+        for i in range(4)
+    )
+    config.write_text(
+        "agent: {id: t, data_dir: data, debounce: {down_after: 1, up_after: 1}}\n"
+        "units: [{id: gaj, name: 市公安局}]\n"
+        "groups:\n  - {id: cams, name: 蓝天卫士, unit: gaj, kind: camera, online_rate: {threshold: 0.95}}\n"
+        f"devices:\n{devices}\n",
+        encoding="utf-8",
+    )
+
+    async def one_round() -> None:
+        agent = Agent(load_config(config), attach_hooks=False)
+        await agent.start(schedule=False)
+        await agent.run_all_once()
+        await agent.drain()
+
+    asyncio.run(one_round())
+    listener.close()
+    assert main(["status", "-c", str(config)]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[2]: line for line in out.splitlines() if line.startswith("gaj ")}
+    assert "DOWN" in rows["cam0"] and f"tcp: connection refused (port {closed_port})" in rows["cam0"]
+    assert all(" UP " in rows[f"cam{i}"] for i in (1, 2, 3))
+    assert "4 devices: 3 up, 1 down, 0 unknown" in out
+    [rate_line] = [line for line in out.splitlines() if line.startswith("蓝天卫士")]
+    assert rate_line.split()[1:4] == ["3/4", "75.0", "%"] and "BREACH: below threshold" in rate_line
