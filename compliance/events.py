@@ -363,10 +363,28 @@ def _check_record_fields(kind: str, obj: dict[str, Any]) -> None:
         _text(obj, "reason")
     elif kind in ("complaint", "praise"):
         _number(obj, "points", low=0)
+    elif kind == "maintenance":
+        maintenance_span(obj)
     elif kind == "staff_shortfall":
         missing = obj.get("missing", 1)
         if isinstance(missing, bool) or not isinstance(missing, int) or missing < 1:
             raise EventError("missing", "must be a whole number of engineers, at least 1")
+
+
+def maintenance_span(obj: dict[str, Any]) -> tuple[float, float, list[str]]:
+    """(start, end, devices) of a maintenance-window record (written by alerting, or by hand)."""
+    times = []
+    for key in ("start", "end"):
+        try:
+            times.append(parse_iso(obj.get(key)))  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise EventError(key, f"a maintenance record needs {key} as an ISO 8601 time with offset ({exc})") from None
+    if times[1] <= times[0]:
+        raise EventError("end", "must be after start")
+    devices = obj.get("devices")
+    if not isinstance(devices, list) or not devices or not all(isinstance(d, str) and d for d in devices):
+        raise EventError("devices", "a maintenance record lists the device ids it covers")
+    return times[0], times[1], devices
 
 
 def canonical_json(obj: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from compliance.events import AgentEvent, Fault, LedgerEvent, Record, StateEvent, Vuln
+from compliance.events import AgentEvent, Fault, LedgerEvent, Record, StateEvent, Vuln, maintenance_span
 
 Interval = tuple[float, float]
 
@@ -24,6 +24,8 @@ class Ledger:
     faults: list[Fault] = field(default_factory=list)
     vulns: list[Vuln] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
+    # planned maintenance per device (from ``maintenance`` records): counted apart from up and down
+    maintenance: dict[str, list[Interval]] = field(default_factory=dict)
     source: str = ""
     warnings: list[str] = field(default_factory=list)
 
@@ -75,6 +77,10 @@ def build_ledger(events: Iterable[LedgerEvent], runs: Iterable[tuple[str, float,
             ledger.vulns.append(event)
         elif isinstance(event, Record):
             ledger.records.append(event)
+            if event.kind == "maintenance":
+                start, end, devices = maintenance_span(event.body)
+                for device in devices:
+                    ledger.maintenance.setdefault(device, []).append((start, end))
         elif isinstance(event, AgentEvent):  # pairs are turned into runs by the caller
             continue
     for device, transitions in ledger.states.items():

@@ -22,7 +22,7 @@ from datetime import date
 from fractions import Fraction
 
 from compliance.contract import OnlineSettings
-from compliance.ledger import Interval, Ledger
+from compliance.ledger import Interval, Ledger, merge_intervals
 from compliance.periods import Period
 from compliance.scope import GroupScope
 from compliance.timefmt import day_start
@@ -128,8 +128,17 @@ class OnlineResult:
 # -- one device --------------------------------------------------------------------------------
 
 
-def device_changes(states: list[tuple[float, str]], coverage: list[Interval] | None, start: float, end: float) -> Changes:
-    """The device's effective state from ``start`` to ``end`` as change points ``(time, code)``."""
+def device_changes(
+    states: list[tuple[float, str]],
+    coverage: list[Interval] | None,
+    start: float,
+    end: float,
+    maintenance: list[Interval] | None = None,
+) -> Changes:
+    """The device's effective state from ``start`` to ``end`` as change points ``(time, code)``.
+
+    Planned maintenance windows override up and down; time outside the agent's runs is
+    unknown whatever else was recorded."""
     index = bisect_right(states, (start, "\uffff")) - 1
     current = CODES[states[index][1]] if index >= 0 else UNKNOWN
     points: Changes = [(start, current)]
@@ -145,9 +154,31 @@ def device_changes(states: list[tuple[float, str]], coverage: list[Interval] | N
                 points.pop()
         else:
             points.append((at, code))
+    if maintenance:
+        points = _apply_maintenance(points, maintenance, start, end)
     if coverage is None:
         return points
     return _apply_coverage(points, coverage, start, end)
+
+
+def _apply_maintenance(points: Changes, windows: list[Interval], start: float, end: float) -> Changes:
+    """Up/down time inside the maintenance windows becomes maintenance (unknown stays unknown)."""
+    for window_start, window_end in merge_intervals(windows):
+        if window_end <= start or window_start >= end:
+            continue
+        overlaid: Changes = []
+        for index, (t, code) in enumerate(points):
+            following = points[index + 1][0] if index + 1 < len(points) else end
+            inside = MAINTENANCE if code in (UP, DOWN) else code
+            for piece_start, piece_end, piece_code in (
+                (t, min(following, window_start), code),
+                (max(t, window_start), min(following, window_end), inside),
+                (max(t, window_end), following, code),
+            ):
+                if piece_start < piece_end and (not overlaid or overlaid[-1][1] != piece_code):
+                    overlaid.append((piece_start, piece_code))
+        points = overlaid
+    return points
 
 
 def _apply_coverage(points: Changes, coverage: list[Interval], start: float, end: float) -> Changes:
@@ -360,7 +391,9 @@ def compute_online(
         agents = ledger.device_agents.get(device, frozenset())
         if agents not in coverage_cache:
             coverage_cache[agents] = ledger.coverage(device)
-        points = device_changes(ledger.states.get(device, []), coverage_cache[agents], period.start, end)
+        points = device_changes(
+            ledger.states.get(device, []), coverage_cache[agents], period.start, end, ledger.maintenance.get(device)
+        )
         changes[device] = points
         devices[device] = device_rate(device, points, end)
     rates = [group_rate(group, changes, devices, period, end, settings) for group in groups]

@@ -160,3 +160,36 @@ def test_yearly_and_year_crossing_important_periods() -> None:
     assert important_windows(periods, december) == [("一次性", date(2026, 12, 1), date(2026, 12, 2), 0.99),
                                                      ("元旦", date(2026, 12, 30), date(2026, 12, 31), 0.98)]
     assert important_windows(periods, january) == [("元旦", date(2027, 1, 1), date(2027, 1, 2), 0.98)]
+
+
+def test_maintenance_windows_recorded_by_alerting_are_not_counted_as_outage() -> None:
+    """A device down for planned work (a ``maintenance`` record, as alerting files one per
+    window) is not offline in the online rate; outside the window the outage counts."""
+    from compliance.events import Record
+    from compliance.timefmt import to_iso
+
+    window = {
+        "type": "record",
+        "kind": "maintenance",
+        "unit": "u",
+        "at": to_iso(START + 3600, "Asia/Shanghai"),
+        "start": to_iso(START + 3600, "Asia/Shanghai"),
+        "end": to_iso(START + 7200, "Asia/Shanghai"),
+        "devices": ["a"],
+    }
+    record = Record("maintenance", START + 3600, "u", None, None, window, "record:maintenance:x")
+    states = [StateEvent("a", START, "up"), StateEvent("a", START + 3000, "down"), StateEvent("a", START + 9000, "up")]
+    ledger = build_ledger([*states, record])
+    result = compute_online(ledger, [group(["a"])], PERIOD, START + 10800, OnlineSettings())
+    a = result.devices["a"]
+    # down 3000..9000, of which 3600..7200 is the window: 2,400 s of real outage remain
+    assert (a.up, a.down, a.maintenance) == (3000 + 1800, 600 + 1800, 3600)
+    assert result.groups[0].rate == pytest.approx(4800 / 7200)
+
+
+def test_a_maintenance_record_without_its_window_is_refused() -> None:
+    from compliance.events import EventError, parse_event
+
+    body = {"type": "record", "kind": "maintenance", "unit": "u", "at": "2026-11-03T09:00:00+08:00", "devices": ["a"]}
+    with pytest.raises(EventError, match="start"):
+        parse_event(body)
