@@ -18,11 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import yaml
+
 from agent.runtime import Agent
 from agent.status import render_status
-from inventory.config import config_from_data
+from inventory.config import load_config
 
-DEMO_PARTS = ("agent.demo_basic", "agent.demo_network", "alerting.demo_sink", "agent.demo_video")
+# Parts stop in reverse order: the contract part, first here, computes the month's report last.
+DEMO_PARTS = ("compliance.demo_part", "agent.demo_basic", "agent.demo_network", "alerting.demo_sink", "agent.demo_video")
 
 
 @dataclass
@@ -42,6 +45,11 @@ class DemoContext:
     data_dir: Path
     seconds: float
     interval: float = 2.0
+
+    @property
+    def config_path(self) -> Path:
+        """Where the demo writes its config, so status, faults and report can be run on it after."""
+        return self.data_dir / "demo-config.yaml"
 
 
 class LoopbackServer:
@@ -77,7 +85,16 @@ def run_demo(seconds: float = 60.0, data_dir: str | None = None) -> int:
     if data_dir is None:
         with tempfile.TemporaryDirectory(prefix="yunwei-demo-") as tmp:
             return asyncio.run(_demo(seconds, Path(tmp)))
-    return asyncio.run(_demo(seconds, Path(data_dir)))
+    code = asyncio.run(_demo(seconds, Path(data_dir)))
+    config = Path(data_dir) / "demo-config.yaml"
+    print(
+        f"\nThe demo's store and config are kept in {data_dir}; try:\n"
+        f"  yunwei status -c {config}\n  yunwei faults list -c {config}\n"
+        f"  yunwei report -c {config} --contract demo --period {time.strftime('%Y-%m')} -o report.xlsx\n"
+        f"  yunwei ledger export -c {config}",
+        file=sys.stderr,
+    )
+    return code
 
 
 async def _demo(seconds: float, data_dir: Path) -> int:
@@ -107,7 +124,9 @@ async def _demo(seconds: float, data_dir: Path) -> int:
                 _merge(config.setdefault(section, {} if isinstance(value, dict) else []), value)
             for note in fleet.notes:
                 print(f"demo: {note}", file=sys.stderr)
-        inventory = config_from_data(config, source=str(data_dir / "demo-config.yaml"))
+        data_dir.mkdir(parents=True, exist_ok=True)
+        ctx.config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        inventory = load_config(ctx.config_path)
         agent = Agent(inventory)
         print(
             f"demo: {len(inventory.devices)} simulated devices on loopback, polled every {ctx.interval:g} s "

@@ -25,3 +25,14 @@ def test_demo_shows_outages_recoveries_and_the_status_table(tmp_path: Path) -> N
     log = result.stderr
     assert re.search(r"服务器 03 (up|unknown) → down", log) and "服务器 03 down → up" in log
     assert "服务器 08 up → down" not in log  # it flaps faster than the debounce: never an outage
+    # the demo ends with the month's score from what the agent recorded, and keeps what it made
+    assert re.search(r"Contract \(demo contract, \d{4}-\d{2} so far\): demo \d{4}-\d{2}: score [\d.]+", table)
+    assert "日常工作     0/30" in table  # no visit or inspection was recorded in the demo
+    assert list(tmp_path.glob("demo-report-*.html"))
+    status = subprocess.run(
+        [sys.executable, "-m", "agent.cli", "status", "-c", str(tmp_path / "demo-config.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert status.returncode == 0 and "portal-2" in status.stdout
