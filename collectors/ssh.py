@@ -38,6 +38,7 @@ Sample config::
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import hashlib
@@ -77,6 +78,7 @@ class SshOptions(BaseModel):
     key_passphrase: SecretStr | None = None
     commands: list[str] | None = Field(None, description="read-only commands; default: the device type's list")
     known_hosts: str | None = Field(None, description="known_hosts file (default <data_dir>/known_hosts)")
+    evidence_dir: str | None = Field(None, description="folder of the evidence files (default <data_dir>/evidence)")
     trust_on_first_use: bool = False
     timeout: float = Field(30.0, gt=0, description="seconds for connecting and for each command")
     schedule: list[str] = Field(default_factory=list, description="e.g. ['workdays 08:30', 'weekly mon 09:00']")
@@ -128,11 +130,19 @@ class Inspection:
     learned_host_key: bool = False
 
 
+def _under(data_dir: Path, configured: str | None, default: str) -> Path:
+    """``configured`` (relative paths are under ``data_dir``) or ``data_dir/default``, made absolute."""
+    path = Path(configured).expanduser() if configured else Path(default)
+    return (path if path.is_absolute() else data_dir / path).absolute()
+
+
 def known_hosts_path(options: SshOptions, data_dir: Path) -> Path:
-    if options.known_hosts:
-        path = Path(options.known_hosts).expanduser()
-        return path if path.is_absolute() else data_dir / path
-    return data_dir / "known_hosts"
+    return _under(data_dir, options.known_hosts, "known_hosts")
+
+
+def evidence_root(options: SshOptions, data_dir: Path) -> Path:
+    """The folder that holds the per-day evidence folders."""
+    return _under(data_dir, options.evidence_dir, "evidence")
 
 
 def fingerprint(key: Any) -> str:
@@ -269,6 +279,25 @@ def _network_error(exc: BaseException, port: int) -> str:
     return f"{text} (port {port})"
 
 
+def probe_data_dir(data_dir: str | None, config: str | None) -> Path:
+    """The data dir of ``yunwei probe ssh``: ``--data-dir``, else the config's, else the agent's default.
+
+    The config is ``config`` (``-c``), else ``$YUNWEI_CONFIG``, else ``./config.yaml`` when it
+    exists; a config that was named but cannot be loaded is an InputError (exit 2)."""
+    import os
+
+    from agent.cli import DEFAULT_CONFIG
+    from inventory.config import load_config
+    from inventory.models import AgentSettings
+
+    if data_dir:
+        return Path(data_dir).expanduser().absolute()
+    named = config or os.environ.get("YUNWEI_CONFIG")
+    if named or Path(DEFAULT_CONFIG).exists():
+        return load_config(named or DEFAULT_CONFIG).data_dir.absolute()
+    return Path(AgentSettings().data_dir).absolute()
+
+
 def judge(options: SshOptions, figures: Figures) -> list[str]:
     """The problems an inspection found (empty: result ok)."""
     problems = []
@@ -288,9 +317,9 @@ def judge(options: SshOptions, figures: Figures) -> list[str]:
 def write_evidence(
     data_dir: Path, timezone: str, device_id: str, device_name: str, host: str, options: SshOptions, at: float, inspection: Inspection
 ) -> tuple[Path, str]:
-    """Write the raw outputs; returns the file and its SHA-256. Never contains a secret."""
+    """Write the raw outputs; returns the file (absolute) and its SHA-256. Never contains a secret."""
     moment = datetime.fromtimestamp(at, ZoneInfo(timezone))
-    folder = data_dir / "evidence" / moment.strftime("%Y-%m-%d")
+    folder = evidence_root(options, data_dir) / moment.strftime("%Y-%m-%d")
     folder.mkdir(parents=True, exist_ok=True)
     safe_id = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in device_id)
     path = folder / f"{safe_id}-{moment.strftime('%H%M%S')}.txt"
@@ -325,6 +354,21 @@ class SshCollector(Collector):
         "ssh:\n  device_type: huawei\n  username: inspector\n  password: example\n"
         "  schedule: [workdays 08:30]\n  timeout: 30\n"
     )
+
+    @classmethod
+    def add_cli_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--data-dir",
+            metavar="DIR",
+            help="keep evidence/ and read known_hosts here (default: agent.data_dir of -c/--config, "
+            "$YUNWEI_CONFIG or ./config.yaml when one exists, else ./yunwei-data)",
+        )
+        parser.add_argument("-c", "--config", help="config whose agent.data_dir to use (see --data-dir)")
+
+    @classmethod
+    def cli_options(cls, args: argparse.Namespace) -> dict[str, Any]:
+        data_dir = probe_data_dir(args.data_dir, args.config)
+        return {"evidence_dir": str(data_dir / "evidence"), "known_hosts": str(data_dir / "known_hosts")}
 
     async def collect(self, targets: Sequence[Target]) -> list[Sample]:
         semaphore = asyncio.Semaphore(self.concurrency)

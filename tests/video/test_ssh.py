@@ -41,7 +41,9 @@ def fingerprint_of(public_key: Path) -> str:
 
 
 async def test_linux_inspection_keeps_evidence_and_figures(sshd, tmp_path: Path) -> None:
-    sample = await probe_once("ssh", ssh_target(sshd, tmp_path), context(tmp_path))
+    # limits at 100 %: this machine's own load (other tests, other jobs) is not the subject here
+    limits = {"cpu_percent_max": 100, "memory_percent_max": 100, "disk_percent_max": 100}
+    sample = await probe_once("ssh", ssh_target(sshd, tmp_path, **limits), context(tmp_path))
     assert sample.ok, sample.error
     assert sample.info["result"] == "ok"
     assert sample.metrics["uptime_seconds"] > 0
@@ -89,6 +91,41 @@ async def test_trust_on_first_use_records_the_key_then_verifies_it(sshd, tmp_pat
     second = await probe_once("ssh", target, context(tmp_path))
     assert second.ok and "(trusted on first use)" not in Path(second.info["evidence"]).read_text()
     assert learnt.read_text().count("\n") == 1  # not added twice
+
+
+def test_probe_command_keeps_evidence_in_the_data_dir_and_says_where(
+    sshd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agent.cli import main
+
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.delenv("YUNWEI_CONFIG", raising=False)
+    login = ["127.0.0.1", "-o", "device_type=linux", "-o", "username=root", "-o", f"key_file={sshd.client_key}",
+             "-o", f"port={sshd.port}", "-o", "commands=[uptime]"]
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "known_hosts").write_text(sshd.known_hosts.read_text())
+    (site / "config.yaml").write_text("agent: {data_dir: data}\ndevices: []\n")
+    (site / "data").mkdir()
+    (site / "data" / "known_hosts").write_text(sshd.known_hosts.read_text())
+    # the config's data dir: known_hosts read there, evidence kept there, the path printed
+    assert main(["probe", "ssh", *login, "-c", str(site / "config.yaml")]) == 0
+    out = capsys.readouterr().out
+    evidence = Path(out.split("evidence", 1)[1].split()[0])
+    assert evidence.is_absolute() and evidence.parent.parent == site / "data" / "evidence" and evidence.is_file()
+    # an explicit --data-dir
+    assert main(["probe", "ssh", *login, "--data-dir", str(site)]) == 0
+    evidence = Path(capsys.readouterr().out.split("evidence", 1)[1].split()[0])
+    assert evidence.parent.parent == site / "evidence" and evidence.is_file()
+    # no config at all: the agent's default data dir, never ./evidence
+    assert main(["probe", "ssh", *login]) == 1
+    out = capsys.readouterr().out
+    assert "unknown host key" in out and str(work / "yunwei-data" / "known_hosts") in out
+    assert not (work / "evidence").exists()
+    assert main(["probe", "ssh", *login, "-c", str(tmp_path / "missing.yaml")]) == 2
+    assert "missing.yaml: file not found" in capsys.readouterr().err
 
 
 async def test_wrong_key_and_closed_port(sshd, tmp_path: Path) -> None:
