@@ -37,6 +37,7 @@ log = logging.getLogger("yunwei.alerting")
 
 FAULT_KINDS = ("open", "resolved", "ack", "escalated", "reminder", "overdue")
 NEVER_HELD = ("ack", "escalated", "warn", "meeting", "summary")
+MERGEABLE = ("open", "resolved", "reminder", "overdue")  # what one listing message can carry
 
 
 @dataclass
@@ -95,6 +96,7 @@ class Dispatcher:
         open_pending = {n.fault for n in notices if n.kind == "open"}
         cancel: list[int] = []
         batches: list[list[QueuedNotice]] = []
+        immediate: dict[tuple[str, str], list[QueuedNotice]] = defaultdict(list)
         held: dict[tuple[str, str], list[QueuedNotice]] = defaultdict(list)
         storm = self.config.storm
         for notice in notices:
@@ -105,41 +107,58 @@ class Dispatcher:
                 cancel.append(notice.id)  # the open message shows the new level
             elif notice.kind in ("reminder", "overdue") and fault is not None and not _still_due(fault, notice.body):
                 cancel.append(notice.id)
-            elif (
-                notice.kind in NEVER_HELD
-                or storm.window_seconds <= 0
-                or (fault is not None and fault.level <= storm.immediate_levels)
-            ):
+            elif notice.kind in NEVER_HELD or storm.window_seconds <= 0:
                 batches.append([notice])
+            elif fault is not None and fault.level <= storm.immediate_levels:
+                immediate[(notice.kind, notice.grp)].append(notice)
             else:
                 held[(notice.kind, notice.grp)].append(notice)
+        released: list[tuple[str, list[QueuedNotice], list[QueuedNotice]]] = []
+        waiting: set[str | None] = set()  # faults whose opening message is held
+        for key in sorted(immediate.keys() | held.keys()):
+            at_once, later = immediate.get(key, []), held.get(key, [])
+            mark = f"storm:{key[0]}:{key[1]}"
+            last = self.faults.kv_get(mark) if later and not at_once else None
+            if at_once or last is None or now - float(last) >= storm.window_seconds:
+                released.append((mark, at_once, later))
+            elif key[0] == "open":
+                waiting.update(n.fault for n in later)
         storm_marks: dict[str, float] = {}
-        for (kind, grp), group in held.items():
-            mark = f"storm:{kind}:{grp}"
-            last = self.faults.kv_get(mark)
-            if last is None or now - float(last) >= storm.window_seconds:
-                batches.append(group)
+        for mark, at_once, later in released:
+            # a fault's recovery or reminder never overtakes its own opening message
+            later = [n for n in later if n.kind == "open" or n.fault not in waiting]
+            at_once = [n for n in at_once if n.kind == "open" or n.fault not in waiting]
+            if later:
                 storm_marks[mark] = now
+            if at_once or later:  # notices of one kind and group due now: one message, whatever their level
+                batches.append(sorted(at_once + later, key=lambda n: n.id))
+        batches.sort(key=lambda b: b[0].id)
         rows: list[tuple[Any, ...]] = []
         done: list[tuple[str, int]] = [("cancelled", i) for i in cancel]
         rates: list[GroupRate] | None = None
+        per_channel: dict[str, list[tuple[list[QueuedNotice], Mentions, str]]] = defaultdict(list)
         for batch in batches:
             if batch[0].kind == "open" and rates is None:
                 rates = group_rates(self.inventory, self.states())  # once per flush: O(groups × devices)
-            per_channel = self._route(batch, faults)
-            for channel, (chosen, mentions) in per_channel.items():
-                notifier = self.notifiers.get(channel)
-                if notifier is None:
-                    continue
-                message = self._message(chosen, faults, mentions, now, rates or [])
+            routed = self._route(batch, faults)
+            for channel, (chosen, mentions) in routed.items():
+                if channel in self.notifiers:
+                    per_channel[channel].append((chosen, mentions, batch[0].grp))
+            done.extend(("sent" if routed else "unrouted", n.id) for n in batch)
+        for channel, items in per_channel.items():
+            notifier = self.notifiers[channel]
+            if storm.window_seconds > 0:
+                items = self._within_budget(channel, notifier, items, now)
+            for chosen, mentions, grp in items:
+                message = self._message(chosen, faults, mentions, now, rates or [], grp)
                 payload = notifier.render(message)
-                rows.append((channel, message.kind, message.thread, message.key, now, payload.to_json(), now))
-            done.extend(("sent" if per_channel else "unrouted", n.id) for n in batch)
+                rows.append((chosen[0].id, channel, message.kind, message.thread, message.key, now, payload.to_json(), now))
+        rows.sort(key=lambda row: row[0])  # outbox ids follow the notices' order
         with self.store.transaction() as db:
             db.executemany(
                 "INSERT INTO alert_outbox (channel, kind, thread, msgkey, created, payload, next_attempt)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows,
+                [row[1:] for row in rows],
             )
             db.executemany("UPDATE alert_notices SET state = ? WHERE id = ? AND state = 'pending'", done)
             db.executemany(
@@ -149,6 +168,46 @@ class Dispatcher:
         if rows:
             log.info("%d chat message(s) queued from %d notice(s)", len(rows), sum(len(b) for b in batches))
         return len(rows)
+
+    def _within_budget(
+        self, channel: str, notifier: Notifier, items: list[tuple[list[QueuedNotice], Mentions, str]], now: float
+    ) -> list[tuple[list[QueuedNotice], Mentions, str]]:
+        """Merge a storm spread over many groups so the channel never queues more than a minute's worth.
+
+        The budget is what the channel may still send in the coming minute: its rate limit less
+        the attempts of the last 60 s and the messages already waiting. Beyond it, the fault
+        messages of one kind go out as one message listing them all (acks, warnings, meeting
+        checks and summaries are never merged)."""
+        if len(items) <= 1:
+            return items
+        with self.store._lock:
+            spent = self.store.db.execute(
+                "SELECT (SELECT COUNT(*) FROM alert_attempts WHERE channel = ? AND at > ?)"
+                " + (SELECT COUNT(*) FROM alert_outbox WHERE channel = ? AND state = 'pending')",
+                (channel, now - 60, channel),
+            ).fetchone()[0]
+        free = max(0, notifier.rate_per_minute - int(spent))
+        if len(items) <= free:
+            return items
+        mergeable = [item for item in items if item[0][0].kind in MERGEABLE]
+        kinds = list(dict.fromkeys(item[0][0].kind for item in mergeable))
+        keep = max(0, free - (len(items) - len(mergeable)) - len(kinds))
+        kept = set(map(id, mergeable[:keep]))
+        merged: dict[str, tuple[list[QueuedNotice], Mentions, str]] = {}
+        result: list[tuple[list[QueuedNotice], Mentions, str]] = []
+        for item in items:
+            chosen, mentions, grp = item
+            kind = chosen[0].kind
+            if kind not in MERGEABLE or id(item) in kept:
+                result.append(item)
+                continue
+            if kind not in merged:
+                merged[kind] = ([], Mentions(), "")
+                result.append(merged[kind])
+            merged[kind][0].extend(chosen)
+            merged[kind][1].merge(mentions)
+        log.warning("%s: %d messages in one go exceed what the channel may send in a minute; merged into %d", channel, len(items), len(result))
+        return result
 
     # -- routing and composing -----------------------------------------------------------
 
@@ -191,9 +250,11 @@ class Dispatcher:
         mentions: Mentions,
         now: float,
         rates: list[GroupRate],
+        grp: str | None = None,
     ) -> Message:
         composer = self.composer
         first = notices[0]
+        grp = first.grp if grp is None else grp
         kind = first.kind
         pairs = [(faults[n.fault], n.body) for n in notices if n.fault and faults.get(n.fault) is not None]
         thread = ""
@@ -204,8 +265,8 @@ class Dispatcher:
             text = self._single(kind, fault, body, now, rates)
             thread, level = fault.id, fault.level
         elif kind in FAULT_KINDS:
-            text = composer.listing(kind, [(f, b) for f, b in pairs if f is not None], first.grp, now)
-            thread = f"{kind}:{first.grp}:{first.id}"
+            text = composer.listing(kind, [(f, b) for f, b in pairs if f is not None], grp, now)
+            thread = f"{kind}:{grp}:{first.id}"
             level = min(f.level for f, _ in pairs if f is not None)
         elif kind == "warn":
             text = self._warn(first)

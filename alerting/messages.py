@@ -82,6 +82,7 @@ T: dict[str, tuple[str, str]] = {  # key: (zh, en)
     "online_rate": ("在线率", "Online rate"),
     "more": ("… 另有 {n} 项", "… and {n} more"),
     "faults": ("个故障", "faults"),
+    "many_places": ("多个系统", "several systems"),
     "storm_open": ("{group} {n} 个故障", "{group}: {n} faults"),
     "storm_resolved": ("{group} {n} 个故障已恢复", "{group}: {n} faults recovered"),
     "storm_reminder": ("{n} 个故障临近时限", "{n} faults close to a deadline"),
@@ -320,17 +321,28 @@ class Composer:
 
     # -- several faults in one message (storms) -------------------------------------------
 
+    def place(self, bucket: str, faults: list[Fault]) -> str:
+        """The name of a storm's group (or system/unit); for a storm over many: what they share."""
+        inventory = self.inventory
+        for known in (inventory.groups, inventory.systems, inventory.units):
+            if bucket in known:
+                return known[bucket].name or bucket
+        if bucket:
+            return bucket
+        for attribute, known in (("system", inventory.systems), ("unit", inventory.units)):
+            values = {getattr(f, attribute) for f in faults}
+            if len(values) == 1 and None not in values:
+                value = values.pop()
+                return known[value].name or value if value in known else value
+        return self.t("many_places")
+
     def listing(self, kind: str, faults: list[tuple[Fault, dict[str, Any]]], group: str, now: float) -> Text:
         """One message for many faults of one group and kind."""
         from alerting.notifiers.base import SEVERITY_OF_LEVEL
 
         n = len(faults)
         shown = faults[: self.list_max]
-        group_name = group
-        if group in self.inventory.groups:
-            group_name = self.inventory.groups[group].name or group
-        elif group in self.inventory.systems:
-            group_name = self.inventory.systems[group].name or group
+        group_name = self.place(group, [f for f, _ in faults])
         lines = []
         if kind == "open":
             worst = min(f.level for f, _ in faults)

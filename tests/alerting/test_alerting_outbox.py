@@ -148,7 +148,8 @@ def child_config(tmp_path: Path, platform: Platform, devices: int) -> Path:
         "devices": [{"id": f"dev-{i:03d}", "name": f"设备{i:03d}", "kind": "server", "address": "127.0.0.1"} for i in range(devices)],
         "alerting": {
             "hold_seconds": 0,
-            "rules": [{"level": 1}],  # every fault immediate, one message each
+            "rules": [{"level": 1}],
+            "storm": {"window_seconds": 0},  # no grouping: one message per fault
             "outbox": {"backoff_seconds": 0.05, "backoff_max_seconds": 0.2},
             "channels": {"ops": {"type": "dingtalk", "url": platform.url, "secret": platform.secret, "timeout": 2, "rate_per_minute": 1000}},
             "routes": [{"channels": ["ops"]}],
