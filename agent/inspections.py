@@ -9,11 +9,16 @@ commands answered) files a ledger record the compliance calculator counts::
      "system": "zhengwu-net", "device": "sw-1", "at": "2026-11-03T08:30:00+08:00",
      "result": "ok" | "problem", "evidence": "/var/lib/yunwei/evidence/2026-11-03/sw-1-083000.txt",
      "evidence_sha256": "...", "figures": {"cpu_percent": 12.0, ...}, "problems": [...],
-     "trigger": "schedule" | "on demand"}
+     "trigger": "schedule" | "catch-up" | "on demand"}
 
 An inspection that could not be done (login refused, unknown host key, timeout) files no
 record: it did not happen, and the contract counts it as missed. Its error sample is stored
 like any other, so ``yunwei status`` shows it.
+
+When the agent starts after a time an inspection was due *earlier the same day* (a working day
+for ``workdays``) and no sample of that probe exists since then (the agent was down), the
+inspection runs at once (``"trigger": "catch-up"``). A device whose records would have no unit
+is named in a warning at start and on reload: its inspections run but cannot be filed.
 """
 
 from __future__ import annotations
@@ -86,6 +91,31 @@ def inspection_targets(inventory: Inventory, names: Sequence[str] = ()) -> list[
     return targets
 
 
+def unit_of(inventory: Inventory, device_id: str) -> str | None:
+    """The unit an inspection of the device is filed under: its own, its group's, else its system's."""
+    device = inventory.devices[device_id]
+    if device.unit is None and device.system and device.system in inventory.systems:
+        return inventory.systems[device.system].unit
+    return device.unit
+
+
+def warn_unfiled(inventory: Inventory, device_ids: Sequence[str]) -> list[str]:
+    """Warn once about scheduled devices whose inspections cannot be filed (no unit); returns them."""
+    lost = [d for d in device_ids if unit_of(inventory, d) is None]
+    if lost:
+        where = ", ".join(
+            f"{d} ({inventory.source} line {inventory.device_lines[d]})" if inventory.device_lines.get(d) else d
+            for d in lost
+        )
+        log.warning(
+            "scheduled inspections of %d device(s) will run but NOT be filed in the ledger, so the contract "
+            "counts them as missed: no unit on the device, its group or its system: %s",
+            len(lost),
+            where,
+        )
+    return lost
+
+
 def record_for(inventory: Inventory, sample: Sample, trigger: str) -> tuple[str, dict[str, Any]] | None:
     """The ledger record (uid, body) of a carried-out inspection; None when it failed or has no unit."""
     if not sample.ok or "result" not in sample.info:
@@ -93,11 +123,12 @@ def record_for(inventory: Inventory, sample: Sample, trigger: str) -> tuple[str,
     device = inventory.devices.get(sample.device)
     if device is None:
         return None
-    unit = device.unit
-    if unit is None and device.system and device.system in inventory.systems:
-        unit = inventory.systems[device.system].unit
+    unit = unit_of(inventory, device.id)
     if unit is None:
-        log.warning("inspection of %s not filed in the ledger: the device has no unit (set unit: on it or its group)", device.id)
+        log.warning(
+            "inspection of %s not filed in the ledger: the device has no unit (set unit: on it, its group or its system)",
+            device.id,
+        )
         return None
     timezone = inventory.agent.timezone
     stamp = datetime.fromtimestamp(sample.ts, ZoneInfo(timezone)).strftime("%Y%m%dT%H%M%S")
@@ -192,10 +223,39 @@ class InspectionScheduler:
 
     async def start(self, agent: Agent) -> None:
         self.agent = agent
-        self.plan(agent.inventory, self.clock())
+        now = self.clock()
+        self.plan(agent.inventory, now)
         if self.plans:
             log.info("%d device(s) have scheduled inspections; next at %s", len(self.plans), self._next_text())
-            self.task = asyncio.create_task(self._loop(), name="inspections")
+            warn_unfiled(agent.inventory, [p.target.device.id for p in self.plans])
+            missed = await self.missed_today(now)
+            if missed:
+                log.warning(
+                    "catching up %d inspection(s) due earlier today that did not run (agent down): %s",
+                    len(missed),
+                    ", ".join(p.target.device.id for p in missed),
+                )
+            self.task = asyncio.create_task(self._loop(missed), name="inspections")
+
+    async def missed_today(self, now: float) -> list[_Plan]:
+        """Plans whose last time due today (at or before ``now``) left no sample of the probe since.
+
+        Only today counts (a working day for ``workdays``): an inspection missed yesterday is
+        gone, the contract already counted it. A sample, even a failed one, means it was tried."""
+        agent = self.agent
+        assert agent is not None
+        moment = datetime.fromtimestamp(now, ZoneInfo(agent.inventory.agent.timezone))
+        missed = []
+        for plan in self.plans:
+            due = [at for at in (w.earlier_today(moment) for w in plan.whens) if at is not None]
+            if not due:
+                continue
+            tried = await agent.in_writer(
+                agent.db.samples_for, plan.target.device.id, max(due).timestamp(), plan.target.probe.name
+            )
+            if not tried:
+                missed.append(plan)
+        return missed
 
     def _next_text(self) -> str:
         assert self.agent is not None
@@ -203,8 +263,10 @@ class InspectionScheduler:
             return "-"
         return iso(min(p.next_at for p in self.plans), self.agent.inventory.agent.timezone)
 
-    async def _loop(self) -> None:
+    async def _loop(self, missed: Sequence[_Plan] = ()) -> None:
         assert self.agent is not None
+        if missed:
+            await self.run_due(list(missed), self.clock(), trigger="catch-up")
         while True:
             now = self.clock()
             due = self.due(now)
@@ -214,7 +276,7 @@ class InspectionScheduler:
             wait = min((p.next_at for p in self.plans), default=now + self.max_sleep) - now
             await self.sleep(max(0.0, min(wait, self.max_sleep)))
 
-    async def run_due(self, due: list[_Plan], now: float) -> None:
+    async def run_due(self, due: list[_Plan], now: float, trigger: str = "schedule") -> None:
         agent = self.agent
         assert agent is not None
         zone = ZoneInfo(agent.inventory.agent.timezone)
@@ -222,7 +284,7 @@ class InspectionScheduler:
         for plan in due:  # the next time is fixed first: a slow inspection does not run twice
             plan.next_at = min(w.next_after(datetime.fromtimestamp(now, zone)) for w in plan.whens).timestamp()
         try:
-            await run_inspections(agent.inventory, [p.target for p in due], agent.in_writer, agent.db, "schedule")
+            await run_inspections(agent.inventory, [p.target for p in due], agent.in_writer, agent.db, trigger)
         except Exception:
             log.exception("scheduled inspections failed")
 
@@ -231,6 +293,7 @@ class InspectionScheduler:
 
     async def on_reload(self, inventory: Inventory) -> None:
         self.plan(inventory, self.clock())
+        warn_unfiled(inventory, [p.target.device.id for p in self.plans])
         if self.plans and self.task is None and self.agent is not None:
             self.task = asyncio.create_task(self._loop(), name="inspections")
 

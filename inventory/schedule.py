@@ -77,6 +77,13 @@ class When:
             day += timedelta(days=1)
         raise ValueError(f"schedule {self} never fires")  # pragma: no cover - every phrase fires within a year
 
+    def earlier_today(self, moment: datetime) -> datetime | None:
+        """This schedule's firing on ``moment``'s day at or before ``moment``, if there is one."""
+        if not self.matches(moment.date()):
+            return None
+        candidate = datetime.combine(moment.date(), self.at, tzinfo=moment.tzinfo)
+        return candidate if candidate <= moment else None
+
     def __str__(self) -> str:
         arg = ""
         if self.kind == "weekly" and self.weekday is not None:

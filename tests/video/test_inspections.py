@@ -183,3 +183,97 @@ async def test_scheduler_follows_a_reload(make_inventory, sshd) -> None:  # type
     finally:
         await agent.drain(5)
     assert scheduler.task is None
+
+
+async def test_an_inspection_missed_earlier_today_is_caught_up_at_start(make_inventory, sshd) -> None:  # type: ignore[no-untyped-def]
+    inventory = server_inventory(make_inventory, sshd)
+    now = [at("2026-10-09 09:10").timestamp()]  # Friday: the 08:30 run was missed (agent down)
+
+    async def fake_sleep(seconds: float) -> None:
+        now[0] += seconds
+        await asyncio.sleep(0)
+
+    scheduler = InspectionScheduler(clock=lambda: now[0], sleep=fake_sleep)
+    agent = Agent(inventory, attach_hooks=False, components=[scheduler])
+    await agent.start(schedule=False)
+    try:
+        async with asyncio.timeout(30):
+            while len(list(agent.db.events(["record"]))) < 2:
+                await asyncio.sleep(0.05)
+    finally:
+        await agent.drain(5)
+    times = [datetime.fromtimestamp(t, ZONE).strftime("%Y-%m-%d %a %H:%M") for t, _ in scheduler.history[:2]]
+    assert times == ["2026-10-09 Fri 09:10", "2026-10-10 Sat 08:30"]  # caught up once, then on schedule
+    with open_store(inventory.data_dir) as store:
+        triggers = [body["trigger"] for _, _, _, _, body in store.events(["record"])]
+    assert triggers[:2] == ["catch-up", "schedule"]
+
+
+def closed_inventory(make_inventory):  # type: ignore[no-untyped-def]
+    return make_inventory(
+        {
+            "units": [{"id": "ybj", "name": "省医保局"}],
+            "devices": [
+                {
+                    "id": "sw-1",
+                    "unit": "ybj",
+                    "address": "127.0.0.1",
+                    "probes": {
+                        "tcp": {"port": 9},
+                        "ssh": {"device_type": "huawei", "username": "u", "password": "p", "port": 9,
+                                "schedule": ["workdays 08:30", "weekly sun 10:00"]},
+                    },
+                }
+            ],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("start", "tried_at", "caught_up"),
+    [
+        ("2026-10-09 09:10", None, True),  # Friday after 08:30, nothing tried
+        ("2026-10-09 09:10", "2026-10-08 08:30:02", True),  # only yesterday's was tried
+        ("2026-10-09 09:10", "2026-10-09 08:30:02", False),  # tried today (even a failure counts)
+        ("2026-10-09 08:00", None, False),  # not due yet today
+        ("2026-10-12 07:00", None, False),  # Friday's miss is not caught up on Monday
+        ("2026-10-11 09:00", None, False),  # Sunday: no working day, weekly sun 10:00 not due yet
+        ("2026-10-11 10:30", "2026-10-09 08:30:02", True),  # Sunday 10:00 weekly run missed
+    ],
+)
+async def test_which_missed_inspections_are_caught_up(
+    make_inventory, start: str, tried_at: str | None, caught_up: bool  # type: ignore[no-untyped-def]
+) -> None:
+    from agent.model import Sample
+
+    inventory = closed_inventory(make_inventory)
+    agent = Agent(inventory, attach_hooks=False)
+    try:
+        if tried_at is not None:
+            agent.db.write_samples([Sample(device="sw-1", probe="ssh", ok=False, ts=at(tried_at).timestamp(), error="x")])
+        scheduler = InspectionScheduler()
+        scheduler.agent = agent
+        now = at(start).timestamp()
+        scheduler.plan(inventory, now)
+        missed = await scheduler.missed_today(now)
+    finally:
+        agent.writer.shutdown()
+        agent.db.close()
+    assert [p.target.device.id for p in missed] == (["sw-1"] if caught_up else [])
+
+
+async def test_scheduled_devices_without_a_unit_are_named_at_start(make_inventory, caplog) -> None:  # type: ignore[no-untyped-def]
+    data = {
+        "devices": [
+            {"id": "sw-9", "address": "127.0.0.1",
+             "probes": {"tcp": {"port": 9}, "ssh": {"device_type": "huawei", "username": "u", "password": "p",
+                                                    "port": 9, "schedule": "workdays 08:30"}}},
+        ]
+    }
+    scheduler = InspectionScheduler(clock=lambda: at("2026-10-09 07:00").timestamp())
+    agent = Agent(make_inventory(data), attach_hooks=False, components=[scheduler])
+    with caplog.at_level(logging.WARNING, logger="yunwei.inspections"):
+        await agent.start(schedule=False)
+        await agent.drain(5)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("NOT be filed" in w and "sw-9" in w and "no unit" in w for w in warnings), warnings
