@@ -9,6 +9,7 @@ docs/snmp.md.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from collectors._snmp import ber, oids
@@ -193,6 +194,18 @@ class UpsTracker:
     low_battery_since: float | None = None
     state: str | None = None
     state_since: float | None = None
+
+    def restore(self, metrics: Mapping[str, float], info: Mapping[str, str]) -> None:
+        """Take up where the last recorded sample of this UPS left off (after an agent restart).
+
+        An outage the UPS itself does not date (NUT has no "seconds on battery") keeps the
+        start the agent saw before it stopped, as a comms-lost gap does.
+        """
+        self.on_battery_since = metrics.get("on_battery_since")
+        self.low_battery_since = metrics.get("low_battery_since")
+        state = info.get("state")
+        if state:
+            self.state, self.state_since = state, metrics.get("state_since")
 
     def derive(
         self, reading: UpsReading, now: float, required_runtime_seconds: float | None

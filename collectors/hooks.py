@@ -7,6 +7,8 @@
   configured meeting, filed in the ledger;
 - the SSH inspection scheduler (``agent.inspections``): scheduled inspections, filed in the
   ledger.
+- ``UpsMemory`` (``collectors.ups``): a restarted agent takes up each UPS's "on battery
+  since" from the store's last sample of it.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ def attach(agent: Agent) -> list[Component]:
     """The components of this area for ``agent``."""
     from agent.inspections import InspectionScheduler
     from agent.meetings import MeetingScheduler
+    from collectors.ups import UpsMemory
 
-    components: list[Any] = [FactsRecorder(), InspectionScheduler(), MeetingScheduler()]
+    components: list[Any] = [FactsRecorder(), InspectionScheduler(), MeetingScheduler(), UpsMemory()]
     return components

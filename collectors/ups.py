@@ -13,7 +13,8 @@ figures: ``on_battery_since`` (epoch), ``on_battery_seconds``, ``low_battery_sin
 ``output_voltage``, ``battery_temperature_c``, ``alarms_present``, ``state_since``. Info:
 ``state`` (online, on_battery, low_battery, battery_depleted, overload, replace_battery,
 runtime_below_required, on_bypass, comms_lost), ``state_since``, ``on_battery_since``,
-``ups_status``, ``alarms``, ``model``.
+``ups_status``, ``alarms``, ``model``. A restarted agent takes up "on battery since" and "state since"
+from the store (``UpsMemory``, attached by ``collectors.hooks``).
 
 The required runtime (the hotline UPS must carry its load 3 h) is the probe option
 ``required_runtime_hours`` or the device's ``attrs.required_runtime_hours``.
@@ -32,8 +33,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from collections.abc import Sequence
-from typing import Any, Literal
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -47,6 +48,10 @@ from collectors._snmp.session import SnmpError, walk_columns
 from collectors._ups import SNMP_OIDS, UpsReading, UpsTracker, from_nut, from_snmp
 from collectors.base import Collector, CollectorContext, Target, describe_exception
 from collectors.registry import register
+
+if TYPE_CHECKING:
+    from agent.runtime import Agent, RoundResult
+    from inventory.config import Inventory
 
 
 class UpsOptions(SnmpEndpoint):
@@ -149,6 +154,8 @@ class UpsCollector(Collector):
         metrics = {"comms_lost": 1.0, "state_since": tracker.state_since or now}
         if tracker.on_battery_since is not None:  # last known: still counting
             metrics["on_battery_since"] = tracker.on_battery_since
+        if tracker.low_battery_since is not None:
+            metrics["low_battery_since"] = tracker.low_battery_since
         info = {"state": "comms_lost"}
         self._times(info, tracker)
         return target.failure(error, ts=started, metrics=metrics, info=info)
@@ -179,6 +186,19 @@ class UpsCollector(Collector):
             alarm_rows = rows[oids.UPS_ALARM_DESCR]
         return from_snmp(values, alarm_rows)
 
+    def restore(self, samples: Iterable[Sample]) -> int:
+        """Seed the memory of UPS units not seen yet from their last recorded samples; how many."""
+        restored = 0
+        for sample in samples:
+            key = (sample.device, sample.probe)
+            if key in self.trackers:  # live memory wins
+                continue
+            tracker = UpsTracker()
+            tracker.restore(sample.metrics, sample.info)
+            self.trackers[key] = tracker
+            restored += 1
+        return restored
+
     async def close(self) -> None:
         await self.client.close()
 
@@ -197,3 +217,36 @@ class UpsCollector(Collector):
         if args.required_hours:
             options["required_runtime_hours"] = args.required_hours
         return options
+
+
+class UpsMemory:
+    """Agent component: a restarted agent takes up each UPS's "on battery since" (and state
+    since) from the store's last sample of it, instead of counting from its first new round."""
+
+    def __init__(self) -> None:
+        self.agent: Agent | None = None
+
+    async def start(self, agent: Agent) -> None:
+        self.agent = agent
+        await self._restore()
+
+    async def on_round(self, result: RoundResult) -> None:
+        pass
+
+    async def on_reload(self, inventory: Inventory) -> None:
+        await self._restore()  # UPS units (or the ups collector) new to this agent
+
+    async def stop(self) -> None:
+        pass
+
+    async def _restore(self) -> None:
+        agent = self.agent
+        collector = agent.collectors.get(UpsCollector.name) if agent is not None else None
+        if agent is None or not isinstance(collector, UpsCollector):
+            return
+        wanted = {
+            (t.device.id, t.probe.name) for (name, _), targets in agent.groups.items() if name == UpsCollector.name for t in targets
+        } - set(collector.trackers)
+        if wanted:
+            latest = await agent.in_writer(agent.db.latest_samples)
+            collector.restore(s for s in latest if (s.device, s.probe) in wanted)

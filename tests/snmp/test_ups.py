@@ -250,6 +250,55 @@ async def test_nut_driver_gone_is_comms_lost(nut: Nut) -> None:
         env = {"NUT_CONFPATH": str(nut.dev.parent), "NUT_STATEPATH": str(nut.dev.parent)}
         nut.peers[0] = Peer(driver.argv, log=driver.log_path.with_suffix(".2.log"), env=env)
         wait_for(lambda: (nut.dev.parent / "dummy-ups-hotline").exists(), 10, "dummy-ups")
+        wait_nut_status(nut, NUT_DEV_ONLINE["ups.status"], 30)  # upsd back in touch: the next test may use it
     assert not sample.ok
     assert sample.error.startswith("comms lost")
     assert sample.metrics["comms_lost"] == 1 and sample.info["state"] == "comms_lost"
+
+
+async def test_nut_on_battery_since_survives_an_agent_restart(nut: Nut, make_inventory: Any) -> None:
+    """NUT does not date an outage: a restarted agent takes the start from the store, not its first round."""
+    import collectors.hooks
+    from agent.runtime import Agent
+    from agent.store import open_store
+    from collectors.ups import UpsMemory
+
+    probe = {"nut_ups": nut.ups, "nut_port": nut.port, "timeout": 2}
+    inventory = make_inventory(
+        {"devices": [{"id": "ups-hotline", "kind": "ups", "address": "127.0.0.1", "attrs": HOTLINE, "probes": {"icmp": None, "ups": probe}}]}
+    )
+    store = open_store(inventory.data_dir)
+
+    async def one_round(now: float) -> Sample:
+        agent = Agent(inventory, store, components=[UpsMemory()], attach_hooks=False)
+        agent.collectors["ups"].clock = Clock(now)
+        await agent.start(schedule=False)
+        try:
+            [result] = await agent.run_all_once()
+        finally:
+            await agent.drain()
+        [sample] = result.samples
+        assert sample.ok, sample.error
+        return sample
+
+    try:
+        nut.write({**NUT_DEV_ONLINE, "ups.status": "OB DISCHRG", "input.voltage": "0"})
+        wait_nut_status(nut, "OB DISCHRG")
+        before = await one_round(T0)
+        after_restart = await one_round(T0 + 600)  # a new agent process, same store
+        nut.write(NUT_DEV_ONLINE)
+        wait_nut_status(nut, "OL")
+        back = await one_round(T0 + 660)
+    finally:
+        nut.write(NUT_DEV_ONLINE)
+        store.close()
+
+    assert before.metrics["on_battery_since"] == T0
+    assert after_restart.metrics["on_battery_since"] == T0
+    assert after_restart.metrics["on_battery_seconds"] == 600
+    assert after_restart.info["state_since"] == to_iso(T0, "Asia/Shanghai")
+    assert back.info["state"] == "online" and back.metrics["mains_restored_after_seconds"] == 660
+    # the running agent attaches it
+    agent = Agent(inventory, open_store(inventory.data_dir), attach_hooks=False)
+    assert any(isinstance(c, UpsMemory) for c in collectors.hooks.attach(agent))
+    agent.db.close()
