@@ -16,10 +16,10 @@ from alerting.timefmt import to_iso
 from inventory.config import Inventory
 
 
-def _find(faults: FaultStore, ref: str) -> Fault:
+def _find(faults: FaultStore, ref: str, command: str) -> Fault:
     fault = faults.get(ref)
     if fault is None:
-        raise InputError.single("yunwei faults", f"no fault {ref!r} (see `yunwei faults list`)")
+        raise InputError.single(f"yunwei faults {command}", f"no fault {ref!r} (see `yunwei faults list --all`)")
     return fault
 
 
@@ -29,15 +29,18 @@ def _bucket(fault: Fault) -> str:
 
 def acknowledge(faults: FaultStore, ref: str, by: str, now: float, note: str | None = None) -> Fault:
     """Record that ``by`` took the fault on at ``now`` (the contract's response)."""
-    fault = _find(faults, ref)
+    fault = _find(faults, ref, "ack")
     problem: list[str] = []
 
     def mutate(f: Fault) -> Change | None:
         if f.acknowledged is not None:
             problem.append(f"{f.id} was already acknowledged by {f.acknowledged_by or '?'} at {to_iso(f.acknowledged, faults.timezone)}")
             return None
-        if f.state == "closed":
-            problem.append(f"{f.id} is closed")
+        if not f.active:
+            when = f" at {to_iso(f.resolved, faults.timezone)}" if f.resolved is not None else ""
+            problem.append(
+                f"{f.id} is already {f.state}{when}: there is nothing to acknowledge (`yunwei faults note` keeps a remark)"
+            )
             return None
         f.acknowledged, f.acknowledged_by = now, by
         if f.state == "open":
@@ -55,7 +58,7 @@ def acknowledge(faults: FaultStore, ref: str, by: str, now: float, note: str | N
 
 def resolve(faults: FaultStore, ref: str, by: str, now: float, note: str | None = None) -> Fault:
     """Resolve by hand (function restored, or the fault was not real)."""
-    fault = _find(faults, ref)
+    fault = _find(faults, ref, "resolve")
     problem: list[str] = []
 
     def mutate(f: Fault) -> Change | None:
@@ -76,7 +79,9 @@ def resolve(faults: FaultStore, ref: str, by: str, now: float, note: str | None 
 
 def add_note(faults: FaultStore, ref: str, text: str, by: str, now: float, close: bool = False) -> Fault:
     """Add a note; with ``close`` the resolved fault is closed (the note is the closing remark)."""
-    fault = _find(faults, ref)
+    if not text.strip():
+        raise InputError.single("yunwei faults note", "the note is empty: say what was done or found")
+    fault = _find(faults, ref, "note")
     problem: list[str] = []
 
     def mutate(f: Fault) -> Change | None:
@@ -120,6 +125,10 @@ def open_manual(
             problems.append(f"unknown {what} {value!r}")
     if not (device or group or system or unit):
         problems.append("say what the work order is about: --device, --group, --system or --unit")
+    if not cause.strip():
+        problems.append("--cause is empty: say what is wrong, in the user's words")
+    if level not in (1, 2, 3, 4):
+        problems.append(f"--level {level}: levels are 1 (most severe) to 4")
     if problems:
         raise InputError.single("yunwei faults open", "; ".join(problems))
     config = inventory.config.alerting

@@ -105,6 +105,8 @@ def _deadline(fault: Fault, deadline: float, met: float | None, now: float, zone
 
 
 def run_list(args: argparse.Namespace) -> int:
+    if not args.days > 0:
+        raise InputError.single("yunwei faults list", f"--days {args.days:g}: give a number of days greater than 0")
     inventory, faults = _open(args)
     states = None if args.all else (args.state or ["open", "acknowledged"])
     found = faults.listing(states, since=time.time() - args.days * 86400, limit=1000)

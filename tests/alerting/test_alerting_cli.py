@@ -62,6 +62,40 @@ def test_work_order_lifecycle_from_the_command_line(tmp_path, capsys):
     assert main(["faults", "show", "-c", config, "F-999"]) == 2
 
 
+def test_bad_input_is_one_line_and_exit_2_with_nothing_changed(tmp_path, capsys):
+    config = write(tmp_path, CONFIG)
+    assert main(["faults", "open", "-c", config, "--level", "3", "--device", "pc-1", "--cause", "打印机无法使用"]) == 0
+    assert main(["faults", "resolve", "-c", config, "1", "--by", "李四"]) == 0
+    capsys.readouterr()
+    with Store(tmp_path / "data" / "yunwei.db") as store:
+        before = store.db.execute("SELECT * FROM alert_faults").fetchall(), store.db.execute("SELECT COUNT(*) FROM alert_notices").fetchone()
+    cases = [
+        (["ack", "1", "--by", "王五"], "yunwei faults ack: F-", "is already resolved at "),
+        (["ack", "F-404"], "yunwei faults ack: no fault 'F-404'", "yunwei faults list --all"),
+        (["resolve", "404"], "yunwei faults resolve: no fault '404'", ""),
+        (["resolve", "1"], "yunwei faults resolve: F-", "is already resolved"),
+        (["note", "nope", "x"], "yunwei faults note: no fault 'nope'", ""),
+        (["note", "1", "  "], "yunwei faults note: the note is empty", ""),
+        (["show", "17"], "yunwei faults show: no fault '17'", ""),
+        (["open", "--level", "3", "--device", "pc-1", "--cause", " "], "yunwei faults open: --cause is empty", ""),
+        (["open", "--level", "3", "--device", "pc-9", "--cause", "x"], "yunwei faults open: unknown device 'pc-9'", ""),
+        (["list", "--days", "0"], "yunwei faults list: --days 0", ""),
+    ]
+    for argv, start, part in cases:
+        assert main(["faults", argv[0], "-c", config, *argv[1:]]) == 2, argv
+        captured = capsys.readouterr()
+        lines = captured.err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"yunwei: {start}") and part in lines[0], (argv, captured.err)
+        assert captured.out == "" and "Traceback" not in captured.err
+    with pytest.raises(SystemExit) as caught:
+        main(["faults", "open", "-c", config, "--level", "5", "--system", "net", "--cause", "x"])
+    assert caught.value.code == 2
+    assert "argument --level: invalid choice: 5" in capsys.readouterr().err
+    with Store(tmp_path / "data" / "yunwei.db") as store:
+        after = store.db.execute("SELECT * FROM alert_faults").fetchall(), store.db.execute("SELECT COUNT(*) FROM alert_notices").fetchone()
+    assert after == before  # nothing half-written
+
+
 @pytest.fixture
 def dingtalk():
     platform = Platform("dingtalk", "SECdaemon").start()
