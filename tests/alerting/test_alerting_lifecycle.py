@@ -200,3 +200,20 @@ def test_english_messages(build, clock):
     feed(service, store, [up("core-1", t + 37 * 60)], t + 37 * 60)
     titles = [r["body"]["title"] for r in outbox(store)]
     assert titles == ["[Level 1 fault] 电子政务外网 核心交换机 down", "[Recovered] 电子政务外网 核心交换机, lasted 37 min"]
+
+
+def test_the_recovery_closes_the_alerts_thread_with_how_long_it_lasted(build, clock):
+    mail = {"type": "email", "host": "127.0.0.1", "port": 9, "sender": "yunwei@fgw.gov.cn", "to": ["boss@fgw.gov.cn"]}
+    service, store = build(config(channels={**WEBHOOK_CHANNEL, "mail": mail}, routes=[{"channels": ["ops", "mail"]}]))
+    t = clock.now
+    feed(service, store, [down("pc-1", t)], t)
+    feed(service, store, [up("pc-1", t + 37 * 60)], t + 37 * 60 + 5)
+    fault = service.faults.listing(["resolved"])[0]
+    rows = {(r["channel"], r["kind"]): r for r in outbox(store)}
+    assert rows[("ops", "resolved")]["body"]["title"] == "【已恢复】电子政务外网 办公电脑, 持续 37 分钟"
+    assert rows[("mail", "resolved")]["body"]["subject"] == "【已恢复】电子政务外网 办公电脑, 持续 37 分钟"
+    assert {r["thread"] for r in rows.values()} == {fault.id}
+    assert rows[("ops", "open")]["body"]["thread"] == rows[("ops", "resolved")]["body"]["thread"] == fault.id
+    assert rows[("mail", "open")]["body"]["message_id"] == f"<{fault.id}@yunwei>"
+    assert rows[("mail", "resolved")]["body"]["in_reply_to"] == f"<{fault.id}@yunwei>"
+    assert f"故障单**: {fault.id}" in rows[("ops", "resolved")]["body"]["text"]  # chat robots: the same fault id
