@@ -9,7 +9,7 @@ import pytest
 
 from agent.cli import main
 from agent.errors import InputError
-from inventory.config import load_config
+from inventory.config import config_from_data, load_config
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -100,6 +100,24 @@ def test_bad_config_names_file_line_and_field(tmp_path: Path, text: str, line: i
         load_config(path)
     messages = [str(p) for p in caught.value.problems]
     assert any(m.startswith(f"{path}:{line}") and expected in m for m in messages), messages
+
+
+def test_an_in_memory_config_is_checked_the_same_and_named_by_field(tmp_path: Path) -> None:
+    data = {
+        "devices": [
+            {"id": "a", "address": "127.0.0.1", "probes": {"tcp": {"port": 1}}},
+            {"id": "a", "address": "127.0.0.2", "probes": {"tcp": {"port": 1}}},
+            {"id": "b", "address": "127.0.0.3", "probes": {"tcp": {"port": 0}}},
+        ]
+    }
+    with pytest.raises(InputError) as caught:
+        config_from_data(data, source="demo")
+    messages = [str(p) for p in caught.value.problems]
+    # no YAML text exists, so no line is named: the source and the field path are
+    assert "demo: devices.1.id: duplicate device id 'a' (first at devices.0)" in messages
+    assert any(m.startswith("demo: devices.2.probes.tcp.port: ") for m in messages), messages
+    assert all(p.line is None for p in caught.value.problems)
+    assert data["devices"][0] == {"id": "a", "address": "127.0.0.1", "probes": {"tcp": {"port": 1}}}  # untouched
 
 
 def test_parent_loop_is_refused(tmp_path: Path) -> None:
