@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import yaml
 
+from agent.lock import agent_lock
 from agent.runtime import Agent
 from agent.status import render_status
 from inventory.config import load_config
@@ -85,7 +86,8 @@ def run_demo(seconds: float = 60.0, data_dir: str | None = None) -> int:
     if data_dir is None:
         with tempfile.TemporaryDirectory(prefix="yunwei-demo-") as tmp:
             return asyncio.run(_demo(seconds, Path(tmp)))
-    code = asyncio.run(_demo(seconds, Path(data_dir)))
+    with agent_lock(Path(data_dir)):  # not the data directory of a running agent
+        code = asyncio.run(_demo(seconds, Path(data_dir)))
     config = Path(data_dir) / "demo-config.yaml"
     print(
         f"\nThe demo's store and config are kept in {data_dir}; try:\n"

@@ -141,6 +141,8 @@ def render_status(inventory: Inventory, store: Store, now: float | None = None) 
 
 def _width(text: str) -> int:
     """Display width: CJK characters take two columns in a terminal."""
+    if text.isascii():
+        return len(text)
     return sum(2 if "\u1100" <= ch <= "\uffdc" else 1 for ch in text)
 
 

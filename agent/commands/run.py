@@ -13,6 +13,7 @@ import signal
 
 from agent.cli import add_config_argument
 from agent.errors import InputError
+from agent.lock import agent_lock
 from agent.runtime import Agent
 from inventory.config import load_config
 
@@ -30,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     inventory = load_config(args.config)
-    return asyncio.run(serve(args.config, inventory, args.drain_timeout))
+    with agent_lock(inventory.data_dir):  # one agent per data directory
+        return asyncio.run(serve(args.config, inventory, args.drain_timeout))
 
 
 async def serve(config_path: str, inventory: object, drain_timeout: float = 60.0) -> int:

@@ -127,3 +127,44 @@ def test_restart_leaves_the_gap_as_unknown_and_sighup_reloads(tmp_path: Path, sl
     assert s2 - e1 >= 1.0  # the time between runs is known to be unknown
     # the device's state carried over: no second 'unknown → up' transition after the restart
     assert query(tmp_path, "SELECT previous, state FROM transitions WHERE device = 'web0'") == [("unknown", "up")]
+
+
+def test_a_second_agent_on_the_same_data_dir_is_refused(tmp_path: Path, slow_server) -> None:  # type: ignore[no-untyped-def]
+    port, _ = slow_server
+    path = config(tmp_path, port)
+    first = start(path, tmp_path)
+    wait_for(lambda: query(tmp_path, "SELECT 1 FROM agent_runs"), 15, "the first agent")
+    second = subprocess.run(
+        [sys.executable, "-m", "agent.cli", "run", "-c", str(path)], capture_output=True, text=True, timeout=30
+    )
+    assert second.returncode == 2
+    assert second.stderr.strip() == (
+        f"yunwei: {tmp_path / 'data'}: another yunwei agent (pid {first.pid}) is already running with this data "
+        "directory (agent.data_dir); stop it, or give this agent its own data_dir"
+    )
+    assert len(query(tmp_path, "SELECT 1 FROM agent_runs")) == 1  # the refused agent recorded no run
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(15) == 0
+
+
+@pytest.mark.parametrize("command", ["run", "status"])
+@pytest.mark.parametrize("layout", ["a file", "a directory named yunwei.db", "a store that is not SQLite"])
+def test_an_unusable_data_dir_is_one_line_and_exit_2(tmp_path: Path, command: str, layout: str) -> None:
+    data = tmp_path / "data"
+    if layout == "a file":
+        data.write_text("not a directory\n")
+        expected = f"yunwei: {data}: cannot use this data directory (agent.data_dir): "
+    elif layout == "a directory named yunwei.db":
+        (data / "yunwei.db").mkdir(parents=True)
+        expected = f"yunwei: {data / 'yunwei.db'}: cannot use the store: unable to open database file"
+    else:
+        data.mkdir()
+        (data / "yunwei.db").write_bytes(b"\x00garbage" * 1000)
+        expected = f"yunwei: {data / 'yunwei.db'}: cannot use the store: file is not a database"
+    path = tmp_path / "config.yaml"
+    path.write_text("agent: {data_dir: data}\ndevices:\n  - {id: d1, address: 127.0.0.1, probes: {tcp: {port: 1}}}\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "agent.cli", command, "-c", str(path)], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and done.stderr.startswith(expected), done.stderr

@@ -32,6 +32,10 @@ def test_samples_latest_and_states(tmp_path: Path) -> None:
         assert len(store.samples_for("a")) == 3
         store.add_transitions([Transition("a", 10, State.UP, State.UNKNOWN), Transition("a", 20, State.DOWN, State.UP)])
         assert store.current_states() == {"a": (State.DOWN, 20)}
+        # an older transition recorded later (an import) does not win; on a tie the later record does
+        store.add_transitions([Transition("a", 5, State.UP, State.UNKNOWN), Transition("b", 7, State.DOWN, State.UNKNOWN)])
+        store.add_transitions([Transition("b", 7, State.UP, State.DOWN)])
+        assert store.current_states() == {"a": (State.DOWN, 20), "b": (State.UP, 7)}
         assert store.prune_samples(16) == 2
 
 
