@@ -270,13 +270,14 @@ class CommunitySession:
         return await self.engine.discover_v3(await self._addr(), self.timeout)
 
     async def _silence(self) -> Exception:
+        """The error for a device that stayed silent, as precise as the discovery probe allows."""
         tries = self.retries + 1
-        plain = SnmpTimeout(
-            f"no answer after {tries} tr{'y' if tries == 1 else 'ies'} of {self.timeout:g} s: "
-            "device down, SNMP not enabled, or wrong community"
-        )
+        said = f"no answer after {tries} tr{'y' if tries == 1 else 'ies'} of {self.timeout:g} s"
+        causes = "device down, SNMP not enabled, or wrong community"
         if self._discovery is None:
-            return plain
+            if self.retries == 0 and self.discover_on_silence and not self.answered:
+                causes += " (with retries: 0 there is no time for the SNMPv3 discovery probe that tells a wrong community apart)"
+            return SnmpTimeout(f"{said}: {causes}")
         try:
             alive = await self._discovery
         except Exception:
@@ -284,11 +285,16 @@ class CommunitySession:
         finally:
             self._discovery = None
         if alive:
+            version = "v1" if self.version == 0 else "v2c"
             return SnmpAuthError(
-                "SNMP agent is alive (answers SNMPv3 discovery) but ignores our community: "
-                "wrong community, or this manager's address is not allowed"
+                f"SNMP agent is alive (answers SNMPv3 discovery) but ignores our {version} requests: "
+                f"wrong community, SNMP{version} not enabled on it, or this manager's address is not allowed"
             )
-        return plain
+        # inconclusive: many agents do not answer discovery (SNMPv3 off), a dead device neither
+        return SnmpTimeout(
+            f"{said}, nor to an SNMPv3 discovery probe: {causes} (an agent that does not answer discovery "
+            "cannot be told apart from a dead one)"
+        )
 
     async def get(self, oids: Sequence[Oid]) -> list[VarBind]:
         return await self._v1_tolerant(ber.GET, list(oids), ber.NO_SUCH_INSTANCE)

@@ -124,7 +124,7 @@ async def test_wrong_community_is_an_auth_error_not_a_timeout(snmpd: Snmpd) -> N
     sample = await probe({"community": "not-the-community", "port": snmpd.port, "timeout": 0.5, "retries": 1})
     elapsed = time.monotonic() - started
     assert not sample.ok
-    assert "ignores our community" in sample.error and "wrong community" in sample.error
+    assert "ignores our v2c requests" in sample.error and "wrong community" in sample.error
     assert "timeout" not in sample.error.lower()
     assert "not-the-community" not in sample.error
     assert elapsed < 1.5  # its own two tries, nothing more
@@ -154,11 +154,18 @@ async def test_unknown_v3_user_is_named(snmpd: Snmpd, engine: str) -> None:
 
 
 async def test_nothing_listening_is_a_plain_timeout(snmpd: Snmpd) -> None:
+    """Silence with no answer to discovery either is inconclusive, and the sentence says so."""
     from peers import free_port
 
-    sample = await probe({"community": snmpd.community, "port": free_port(2), "timeout": 0.3, "retries": 1})
+    port = free_port(2)
+    sample = await probe({"community": snmpd.community, "port": port, "timeout": 0.3, "retries": 1})
     assert not sample.ok
-    assert sample.error.startswith("no answer after 2 tries of 0.3 s")
+    assert sample.error.startswith("no answer after 2 tries of 0.3 s, nor to an SNMPv3 discovery probe:")
+    assert "wrong community" in sample.error and "cannot be told apart" in sample.error
+    # no retry, no room for the probe: the sentence does not pretend it looked
+    once = await probe({"community": "not-the-community", "port": snmpd.port, "timeout": 0.3, "retries": 0})
+    assert once.error.startswith("no answer after 1 try of 0.3 s: device down, SNMP not enabled, or wrong community")
+    assert "with retries: 0 there is no time for the SNMPv3 discovery probe" in once.error
 
 
 def test_probe_command_prints_the_device(snmpd: Snmpd, capsys: pytest.CaptureFixture[str]) -> None:
