@@ -37,6 +37,19 @@ V3_USERS = {
 SYS_NAME = "core-sw-test"
 
 
+def example_threshold_metrics(kind: str) -> set[str]:
+    """The metrics config.example.yaml's alerting thresholds watch on devices of ``kind``."""
+    import yaml
+
+    config = yaml.safe_load((REPO / "config.example.yaml").read_text(encoding="utf-8"))
+    metrics = set()
+    for rule in config["alerting"]["thresholds"]:
+        kinds = rule.get("kinds")
+        if kinds == kind or (isinstance(kinds, list) and kind in kinds):
+            metrics.add(rule["metric"])
+    return metrics
+
+
 def snmp_answers(port: int, community: str, host: str = "127.0.0.1") -> bool:
     """One synchronous v2c GET of sysUpTime: is the agent serving yet?"""
     message = ber.encode_request(1, community.encode(), ber.GET, 1, [(1, 3, 6, 1, 2, 1, 1, 3, 0)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Snmpsim
+from conftest import Snmpsim, example_threshold_metrics
 from peers import need
 
 from agent.commands.probe import build_target
@@ -91,6 +91,8 @@ async def test_burst_and_edge_utilisation_of_the_contract(snmpsim: Snmpsim) -> N
     assert second.metrics["util_percent"] == pytest.approx(83.33, abs=0.01)
     assert second.metrics["bandwidth_up_bps"] == 120e3 and second.info["bandwidth"] == "120K/1M"
     assert second.metrics["degraded"] == 0  # 83 % < 90 %
+    watched = example_threshold_metrics("line")  # the example's alerting rules name real metrics
+    assert watched and watched <= set(second.metrics)
 
 
 async def test_sustained_threshold_degrades_after_n_rounds_and_recovers(snmpsim: Snmpsim) -> None:

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from conftest import NUT_DEV_ONLINE, Nut, Snmpsim, wait_nut_status
+from conftest import NUT_DEV_ONLINE, Nut, Snmpsim, example_threshold_metrics, wait_nut_status
 
 from agent.commands.probe import build_target
 from agent.model import Sample
@@ -70,6 +70,8 @@ async def test_snmp_on_battery_is_dated_from_the_ups_own_count(snmpsim: Snmpsim)
     assert sample.metrics["runtime_below_required"] == 0  # 200 min >= 180 min
     assert sample.info["alarms"] == "on_battery"
     assert sample.metrics["input_voltage"] == 0
+    watched = example_threshold_metrics("ups")  # the example's alerting rules name real metrics
+    assert watched and watched <= set(sample.metrics)
 
 
 async def test_snmp_low_battery(snmpsim: Snmpsim) -> None:
