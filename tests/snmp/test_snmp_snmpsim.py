@@ -37,13 +37,15 @@ async def test_counter_wrap_uptime_wrap_and_reboot_over_three_rounds(snmpsim: Sn
     clock = Clock()
     collector = SnmpCollector()
     collector.clock = clock
-    interfaces = ["uplink-to-core", "GigabitEthernet0/0/2"]  # by alias, by name
+    interfaces = ["uplink-to-core", "GigabitEthernet0/0/2", 3]  # by alias, by name, by ifIndex
+    # a user-defined counter: the uplink's ifHCOutOctets × 8, per second
+    oids = [{"name": "uplink_out_bits", "oid": "1.3.6.1.2.1.31.1.1.1.10.1", "type": "counter", "scale": 8}]
     try:
-        first = await round_of(collector, options(snmpsim, "switch-round1", interfaces=interfaces))
+        first = await round_of(collector, options(snmpsim, "switch-round1", interfaces=interfaces, oids=oids))
         clock.now += 60
-        second = await round_of(collector, options(snmpsim, "switch-round2", interfaces=interfaces))
+        second = await round_of(collector, options(snmpsim, "switch-round2", interfaces=interfaces, oids=oids))
         clock.now += 60
-        third = await round_of(collector, options(snmpsim, "switch-round3", interfaces=interfaces))
+        third = await round_of(collector, options(snmpsim, "switch-round3", interfaces=interfaces, oids=oids))
     finally:
         await collector.close()
 
@@ -64,6 +66,9 @@ async def test_counter_wrap_uptime_wrap_and_reboot_over_three_rounds(snmpsim: Sn
     assert second.metrics["if.GigabitEthernet0/0/2.oper_up"] == 0
     assert second.metrics["if.GigabitEthernet0/0/2.admin_up"] == 1
     assert second.metrics["interfaces_down"] == 1
+    assert second.metrics["if.Vlanif100.oper_up"] == 1 and second.info["if.Vlanif100.alias"] == "management"
+    assert "uplink_out_bits" not in first.metrics  # a counter needs two readings
+    assert second.metrics["uplink_out_bits"] == pytest.approx(100_000)  # +750,000 bytes in 60 s
 
     # Round 3: uptime 30 s after 60 s: rebooted. Counters restarted: no rate this round, and
     # certainly not a wrap of 2^64 - 74,000 bytes.
@@ -72,6 +77,7 @@ async def test_counter_wrap_uptime_wrap_and_reboot_over_three_rounds(snmpsim: Sn
     assert "restarted about 30 s ago" in third.info["reboot"]
     assert "if.GigabitEthernet0/0/1.in_bps" not in third.metrics
     assert third.metrics["if.GigabitEthernet0/0/1.oper_up"] == 1
+    assert "uplink_out_bits" not in third.metrics  # the user counter restarted with the device too
 
 
 async def test_a_missed_round_averages_over_the_gap(snmpsim: Snmpsim) -> None:
