@@ -7,7 +7,9 @@ devices polled each minute at their own phase, independent outages (Poisson, log
 durations, debounced: at least 3 polls), 3 % flapping devices, a few devices dead for days,
 switch failures taking 20-150 neighbouring cameras down together, a maintenance window, two
 agent restarts (unknown time), a level-3 fault for every outage of 15 min or more and a level-2
-one for every switch failure, the units' daily-work records and documents. Then:
+one for every switch failure (resolved as alerting records it: ``resolved_how: auto`` when the
+device came back by itself, ``manual`` for switch replacements and outages of a day or more),
+the units' daily-work records and documents. Then:
 
 1. ``yunwei ledger import`` into a fresh store (timed);
 2. ``yunwei report`` from the store in each format, each in a fresh process, timed, with its
@@ -97,8 +99,8 @@ def generate(directory: Path, devices: int, seed: int) -> dict[str, int]:
             emit(begin, {"type": "fault", "id": f"S{fault_number}", "level": 2, "unit": unit, "system": system,
                          "device": f"{prefix}-switch-{first // 50}", "opened": to_iso(begin),
                          "acknowledged": to_iso(begin + rng.randint(3, 25) * MIN),
-                         "resolved": to_iso(begin + (blocks[-1][3] - begin) + 60), "waived": None,
-                         "cause": "接入交换机故障", "agent": "site-a"})
+                         "resolved": to_iso(begin + (blocks[-1][3] - begin) + 60), "resolved_how": "manual",
+                         "waived": None, "cause": "接入交换机故障", "agent": "site-a"})
         for index, device in enumerate(ids):
             phase = rng.random() * MIN
 
@@ -136,11 +138,15 @@ def generate(directory: Path, devices: int, seed: int) -> dict[str, int]:
                                "agent": "site-a"})
                 if state == "down" and end - begin >= 15 * MIN and START <= begin < END:
                     fault_number += 1
+                    # as alerting writes it: an outage that ended by itself is resolved "auto"; one of a
+                    # day or more took an engineer on site ("manual", a fix that can fail to hold)
+                    resolved = end < parse_iso(NOW)
+                    how = ("manual" if end - begin >= 86400 else "auto") if resolved else None
                     emit(begin, {"type": "fault", "id": f"F{fault_number}", "level": 3, "unit": unit, "system": system,
                                  "device": device, "opened": to_iso(round(begin, 3)),
                                  "acknowledged": to_iso(round(begin + rng.randint(2, 40) * MIN, 3)),
-                                 "resolved": to_iso(round(end, 3)) if end < parse_iso(NOW) else None, "waived": None,
-                                 "cause": "设备离线", "agent": "site-a"})
+                                 "resolved": to_iso(round(end, 3)) if resolved else None, "resolved_how": how,
+                                 "waived": None, "cause": "设备离线", "agent": "site-a"})
     # daily work, documents, a few vulnerabilities
     units = {"czj", "sthjj", "gaj", "zfw", "slj", "yjj", "dsjj", "zfb", "fgw", "zjj"}
     for unit in sorted(units):
@@ -174,6 +180,9 @@ def generate(directory: Path, devices: int, seed: int) -> dict[str, int]:
         for prefix, _size, _unit, _system, threshold in groups]
     (directory / "contract.yaml").write_text(yaml.safe_dump(contract, allow_unicode=True, sort_keys=False),
                                              encoding="utf-8")
+    contract["faults"]["recurring_after"] = "resolution"  # the stricter reading, for comparison
+    (directory / "contract-strict.yaml").write_text(yaml.safe_dump(contract, allow_unicode=True, sort_keys=False),
+                                                    encoding="utf-8")
     (directory / "config.yaml").write_text(
         f"agent: {{id: central, data_dir: {directory / 'data'}}}\ncontracts:\n  - {directory / 'contract.yaml'}\n",
         encoding="utf-8")
@@ -277,6 +286,15 @@ def main() -> None:
                                  str(directory / "from-file.json")])
         print(f"report from the JSON-Lines file (--ledger, json): {seconds:6.2f} s, peak RSS {rss:5.0f} MB")
         report = json.loads((directory / "report.json").read_text(encoding="utf-8"))
+        _seconds, _rss, _ = timed(["report", "-q", "-c", config, "--contract", str(directory / "contract-strict.yaml"),
+                                   "--period", "2026-09", "--now", NOW, "-o", str(directory / "strict.json")])
+        strict = json.loads((directory / "strict.json").read_text(encoding="utf-8"))
+        for label, result in (("recurring_after: fix (default)", report), ("recurring_after: resolution", strict)):
+            counts: dict[str, int] = {}
+            for penalty in result["penalties"]:
+                counts[penalty["rule"]] = counts.get(penalty["rule"], 0) + 1
+            print(f"penalties, {label}: ¥{result['penalty_amount']:,.0f} "
+                  f"({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))}), score {result['score']}")
         group = next(g for g in report["online_rates"] if g["group"] == "lantian")
         below, naive_seconds = naive_minutes_below(directory / "ledger.jsonl", "lantian", 0.95)
         print(f"reference, naive minute-by-minute count of lantian ({group['devices']} devices, 43,200 minutes): "

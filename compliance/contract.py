@@ -145,6 +145,9 @@ class FaultSettings(Strict):
     recurring_window_days: float = Field(30, ge=0, description="a fault on the same target within this many days of"
                                          " the previous one's resolution is a recurrence")
     recurring_match_cause: bool = Field(True, description="recurrence also needs the same cause (when both give one)")
+    recurring_after: Literal["fix", "resolution"] = Field(
+        "fix", description="fix: only a fault that was fixed (resolved by someone, not by the device coming back on"
+        " its own, not waived) can recur; resolution: any resolved fault (stricter)")
     targets: FaultTargets = Field(default_factory=FaultTargets)
 
     @field_validator("levels")

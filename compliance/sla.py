@@ -5,8 +5,12 @@ engineer's acknowledgement (or to the resolution, if that came first); its resol
 ``resolved``. One still open is measured up to ``now`` and is overdue once ``now`` passes
 its deadline. A waiver the contract honours (force majeure, maintenance) keeps an overdue
 from costing points; it is still listed. A fault on the same target (device, else system,
-else unit) opened within the contract's window after the previous one was resolved is a
-recurrence (an incomplete fix); so is one naming ``recurrence_of``.
+else unit) and cause opened within the contract's window after the previous one was resolved is
+a recurrence (an incomplete fix); so is one naming ``recurrence_of``. By default
+(``recurring_after: fix``) only a fault that was fixed can recur: one resolved by the device
+coming back on its own (alerting's ``resolved_how: auto``), absorbed into another fault, or
+waived was not fixed, so a camera that drops twice in a month is not an incomplete fix; a waived
+fault does not recur either. ``recurring_after: resolution`` counts any resolution (stricter).
 
 A vulnerability must be fixed (or, where the contract accepts it, mitigated) within its
 severity's deadline; found again after a fix, it is a recurrence.
@@ -99,10 +103,22 @@ def _resolution_limit(contract: Contract, fault: Fault) -> float:
     return min(limits)
 
 
+# how alerting says a fault ended without anyone fixing it
+NOT_FIXED = frozenset({"auto", "absorbed", "flapping", "maintenance_end", "removed"})
+
+
+def was_fixed(fault: Fault, waivers: list[str]) -> bool:
+    """Resolved by someone's fix: not by the device coming back on its own, not absorbed, not waived."""
+    return (fault.resolved is not None and fault.body.get("resolved_how") not in NOT_FIXED
+            and not (fault.waived is not None and fault.waived in waivers))
+
+
 def fault_outcomes(contract: Contract, scope: Scope, faults: list[Fault], period: Period) -> list[FaultOutcome]:
     """Outcomes of the faults opened in ``period`` (earlier ones only tell recurrences)."""
     settings = contract.faults
     window = settings.recurring_window_days * 86400
+    after_fix = settings.recurring_after == "fix"
+    by_id = {f.id: f for f in faults}
     last_by_target: dict[str, list[Fault]] = {}
     outcomes = []
     for fault in sorted(faults, key=lambda f: (f.opened, f.id)):
@@ -118,7 +134,14 @@ def fault_outcomes(contract: Contract, scope: Scope, faults: list[Fault], period
                 waived=fault.waived is not None and fault.waived in settings.waivers,
             )
             explicit = fault.body.get("recurrence_of")
-            if isinstance(explicit, str | int) and not isinstance(explicit, bool):
+            if not isinstance(explicit, str | int) or isinstance(explicit, bool):
+                explicit = None
+            elif after_fix and (named := by_id.get(str(explicit))) is not None \
+                    and not was_fixed(named, settings.waivers):
+                explicit = None  # named after a fault nobody fixed: look for one that was
+            if after_fix and outcome.waived:
+                pass  # force majeure (or maintenance) again is not an incomplete fix
+            elif explicit is not None:
                 outcome.recurrence_of = str(explicit)
             else:
                 for previous in reversed(last_by_target.get(target, [])):
@@ -126,6 +149,8 @@ def fault_outcomes(contract: Contract, scope: Scope, faults: list[Fault], period
                         continue
                     if fault.opened - previous.resolved > window:
                         break
+                    if after_fix and not was_fixed(previous, settings.waivers):
+                        continue
                     if settings.recurring_match_cause and previous.cause and fault.cause and previous.cause != fault.cause:
                         continue
                     outcome.recurrence_of = previous.id

@@ -399,6 +399,53 @@ def test_consecutive_missing(rule: dict[str, Any], lines: list[Line], period: st
     assert value(result) == expected
 
 
+# -- recurring faults: "same fault or vulnerability recurring (incomplete fix): ¥20,000 each" -------------
+
+
+def cam(id_: str, opened: str, resolved: str | None, **extra: Any) -> Line:
+    extra.setdefault("cause", "设备离线")
+    return fault(id_, 3, opened, opened, resolved, unit="u1", device="cam-1", **extra)
+
+
+A = cam("a", "2026-11-02T10:00", "2026-11-02T12:00")                      # fixed by hand (no resolved_how)
+A_AUTO = cam("a", "2026-11-02T10:00", "2026-11-02T12:00", resolved_how="auto")  # came back on its own
+B = cam("b", "2026-11-15T10:00", "2026-11-15T11:00")
+
+
+@pytest.mark.parametrize(
+    ("setting", "lines", "expected"),
+    [
+        (None, [A, B], {"b": "a"}),                                        # same device and cause 13 days after a fix
+        (None, [A_AUTO, B], {}),                                           # nobody fixed a: a camera that drops twice
+        ("resolution", [A_AUTO, B], {"b": "a"}),                           # the stricter reading: any resolution
+        (None, [A, cam("b", "2026-11-15T10:00", None, cause="镜头污损")], {}),  # another cause
+        (None, [cam("a", "2026-10-01T10:00", "2026-10-01T12:00"), B], {}),  # 44 days after the fix
+        (None, [cam("a", "2026-11-02T10:00", None), B], {}),                # a still open: never fixed
+        (None, [cam("a", "2026-11-02T10:00", "2026-11-02T12:00", resolved_how="absorbed"), B], {}),
+        (None, [cam("a", "2026-11-02T10:00", "2026-11-02T12:00", waived="force_majeure"), B], {}),  # typhoon
+        (None, [A, cam("b", "2026-11-15T10:00", "2026-11-15T11:00", waived="force_majeure")], {}),
+        ("resolution", [A, cam("b", "2026-11-15T10:00", "2026-11-15T11:00", waived="force_majeure")], {"b": "a"}),
+        # marked by hand, whatever the cause text says
+        (None, [A, cam("b", "2026-11-15T10:00", None, cause="供电", recurrence_of="a")], {"b": "a"}),
+        # alerting marks a re-drop after an automatic recovery: not an incomplete fix ...
+        (None, [A_AUTO, cam("b", "2026-11-15T10:00", None, recurring=True, recurrence_of="a")], {}),
+        ("resolution", [A_AUTO, cam("b", "2026-11-15T10:00", None, recurrence_of="a")], {"b": "a"}),
+        # ... but the fault that was fixed before it is still found
+        (None, [cam("z", "2026-11-01T08:00", "2026-11-01T09:00"), A_AUTO,
+                cam("b", "2026-11-15T10:00", None, recurrence_of="a")], {"a": "z", "b": "z"}),
+        # named after a fault of an earlier month this ledger does not hold: the mark is trusted
+        (None, [cam("b", "2026-11-15T10:00", None, recurrence_of="F-2025-1")], {"b": "F-2025-1"}),
+    ],
+)
+def test_recurring_faults(setting: str | None, lines: list[Line], expected: dict[str, str]) -> None:
+    levels = {**BASE["faults"], **({"recurring_after": setting} if setting else {})}
+    contract = {"faults": levels, "penalties": [{"id": "r", "kind": "recurring", "amount": 20000, "sources": ["faults"]}]}
+    result = score(None, [*RUN, *lines], contract=contract)
+    assert {x["id"]: x["recurrence_of"] for x in result["faults"]["items"] if x["recurrence_of"]} == expected
+    assert result["penalty_amount"] == 20000 * len(expected)
+    assert [p["ref"] for p in result["penalties"]] == [f"fault:{x}" for x in sorted(expected)]
+
+
 # -- averaging over units, tables and grades ---------------------------------------------------------
 
 
