@@ -57,9 +57,12 @@ class TcpCollector(PerTargetCollector):
 
     @classmethod
     def add_cli_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--port", type=int, required=True, help="TCP port to connect to")
+        parser.add_argument("--port", type=int, help="TCP port to connect to (or -o port=N)")
         parser.add_argument("--timeout", type=float, default=3.0, help="seconds (default 3)")
 
     @classmethod
     def cli_options(cls, args: argparse.Namespace) -> dict[str, Any]:
-        return {"port": args.port, "timeout": args.timeout}
+        options: dict[str, Any] = {"timeout": args.timeout}
+        if args.port is not None:  # else -o port=N, or the options model says the port is missing
+            options["port"] = args.port
+        return options

@@ -54,12 +54,16 @@ def build_target(collector_name: str, address: str, options: dict[str, Any], kin
     try:
         validated = collector.Options.model_validate(options)
     except ValidationError as exc:
-        raise InputError(
-            [
-                InputProblem("command line", e["msg"].removeprefix("Value error, "), field=".".join(map(str, e["loc"])))
-                for e in exc.errors()
-            ]
-        ) from None
+        problems = []
+        for error in exc.errors():
+            field = ".".join(map(str, error["loc"]))
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "missing":
+                message = f"required (-o {field}=VALUE)"
+            elif error["type"] == "extra_forbidden":
+                message = f"unknown option for {collector_name} (see yunwei probe {collector_name} --help)"
+            problems.append(InputProblem("command line", message, field=field))
+        raise InputError(problems) from None
     probe = ResolvedProbe(name=collector_name, collector=collector_name, interval=60.0, options=validated)
     device = ResolvedDevice(
         id=address.replace("/", "_").replace(":", "_") or "target",

@@ -170,5 +170,11 @@ def test_probe_command_prints_the_result(http_port: int, capsys: pytest.CaptureF
     closed.close()
     assert main(["probe", "tcp", "127.0.0.1", "--port", str(port)]) == 1
     assert "DOWN (connection refused" in capsys.readouterr().out
+    assert main(["probe", "tcp", "127.0.0.1", "-o", f"port={port}"]) == 1  # the generic option works too
+    assert "DOWN (connection refused" in capsys.readouterr().out
     assert main(["probe", "tcp", "127.0.0.1", "--port", "1", "-o", "timeout=-1"]) == 2
     assert "timeout" in capsys.readouterr().err
+    assert main(["probe", "tcp", "127.0.0.1"]) == 2
+    assert capsys.readouterr().err.strip() == "yunwei: command line: port: required (-o port=VALUE)"
+    assert main(["probe", "tcp", "127.0.0.1", "--port", "1", "-o", "colour=red"]) == 2
+    assert "colour: unknown option for tcp" in capsys.readouterr().err
