@@ -214,7 +214,7 @@ class UpsCollector(Collector):
         options = endpoint_options(args)
         if args.nut_ups:
             options.update(source="nut", nut_ups=args.nut_ups, nut_port=args.nut_port)
-        if args.required_hours:
+        if args.required_hours is not None:  # 0 must reach validation, not vanish
             options["required_runtime_hours"] = args.required_hours
         return options
 

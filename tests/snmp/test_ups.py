@@ -304,3 +304,22 @@ async def test_nut_on_battery_since_survives_an_agent_restart(nut: Nut, make_inv
     agent = Agent(inventory, open_store(inventory.data_dir), attach_hooks=False)
     assert any(isinstance(c, UpsMemory) for c in collectors.hooks.attach(agent))
     agent.db.close()
+
+
+def test_probe_ups_command(nut: Nut, capsys: pytest.CaptureFixture[str]) -> None:
+    """``yunwei probe ups``: 0 when the UPS answers, 1 when upsd is not there, 2 for a bad option."""
+    from peers import free_port
+
+    from agent.cli import main
+
+    nut.write(NUT_DEV_ONLINE)
+    wait_nut_status(nut, "OL")
+    code = main(["probe", "ups", "127.0.0.1", "--nut-ups", nut.ups, "--nut-port", str(nut.port), "--required-hours", "3"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.startswith("127.0.0.1: UP")
+    assert "required_runtime_seconds" in out and "online" in out
+    assert main(["probe", "ups", "127.0.0.1", "--nut-ups", nut.ups, "--nut-port", str(free_port()), "-t", "1"]) == 1
+    assert "connection refused" in capsys.readouterr().out
+    assert main(["probe", "ups", "127.0.0.1", "--required-hours", "0"]) == 2
+    assert "required_runtime_hours" in capsys.readouterr().err
