@@ -14,6 +14,7 @@ from typing import Any
 
 from agent.errors import InputError
 from compliance.contract import Contract
+from compliance.events import maintenance_span
 from compliance.i18n import Texts
 from compliance.ledger import Ledger
 from compliance.online import OnlineResult, compute_online
@@ -190,6 +191,7 @@ def _result(contract: Contract, scope: Scope, period: Period, now: float, langua
             for p in card.penalties
         ],
         "online_rates": _online(online, scope, tz),
+        "maintenance": _maintenance(ledger, contract, period, tz),
         "devices": _devices(online, scope, contract),
         "faults": _faults(faults, summary, now, tz),
         "vulns": _vulns(vulns, now, tz),
@@ -238,6 +240,30 @@ def _online(online: OnlineResult, scope: Scope, tz: str) -> list[dict[str, Any]]
             ],
         })
     return groups
+
+
+def _maintenance(ledger: Ledger, contract: Contract, period: Period, tz: str) -> dict[str, Any]:
+    """How the contract counts planned maintenance, and the windows (``maintenance`` records) in the period."""
+    windows = []
+    for r in ledger.records:
+        if r.kind != "maintenance":
+            continue
+        start, end, devices = maintenance_span(r.body)
+        if end <= period.start or start >= period.end:
+            continue
+        windows.append({
+            "name": r.body.get("name") or r.body.get("reason") or r.body.get("note"),
+            "unit": r.unit,
+            "system": r.system,
+            "start": to_iso(start, tz),
+            "end": to_iso(end, tz),
+            "hours": _hours(min(end, period.end) - max(start, period.start)),
+            "devices": len(devices),
+            "device_ids": devices,
+            "ref": r.uid,
+        })
+    windows.sort(key=lambda w: (w["start"], w["unit"] or "", w["ref"]))
+    return {"mode": contract.online_rate.maintenance, "windows": windows}
 
 
 def _devices(online: OnlineResult, scope: Scope, contract: Contract) -> list[dict[str, Any]]:

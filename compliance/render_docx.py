@@ -21,6 +21,8 @@ from compliance.reportdata import (
     level_rows,
     levels_figure,
     listed,
+    maintenance_note,
+    maintenance_rows,
     notable_faults,
     pct,
     rate_figures,
@@ -111,10 +113,17 @@ def render_docx(result: dict[str, Any]) -> bytes:
     document.add_heading(sections[2] + w["online"], level=1)
     groups = result["online_rates"]
     _table(document, [w["group"], w["devices"], w["rate"], w["threshold"], w["met"], w["worst"], w["episodes"],
-                      w["minutes_below"]],
+                      w["minutes_below"], w["maintenance_hours"]],
            [[g["name"], g["devices"], pct(g["rate"], 3), pct(g["threshold"], 1), w.flag(g["met"]),
-             pct(g["worst_instant"]["rate"]) if g["worst_instant"] else None, g["breach_episodes"], g["minutes_below"]]
+             pct(g["worst_instant"]["rate"]) if g["worst_instant"] else None, g["breach_episodes"], g["minutes_below"],
+             score_text(g["maintenance_hours"])]
             for g in groups], {(r, 4) for r, g in enumerate(groups) if g["met"] is False})
+    document.add_paragraph(maintenance_note(result, w))
+    windows = maintenance_rows(result)
+    if windows:
+        document.add_heading(w["maintenance_list"], level=2)
+        _table(document, [w["maintenance_list"], w["unit"], w["start"], w["end"], w["hours"], w["devices"]],
+               [[name, unit, start, end, score_text(hours), devices] for name, unit, start, end, hours, devices in windows])
     periods = [(g, p) for g in groups for p in g["important_periods"]]
     if periods:
         document.add_heading(w["important"], level=2)

@@ -13,6 +13,8 @@ from compliance.reportdata import (
     level_rows,
     levels_figure,
     listed,
+    maintenance_note,
+    maintenance_rows,
     notable_faults,
     pct,
     rate_figures,
@@ -109,9 +111,16 @@ def render_html(result: dict[str, Any]) -> str:
                     f"{_cell(w.flag(g['met']), 'bad' if g['met'] is False else 'ok' if g['met'] else '')}"
                     f"{_num(pct(worst['rate']) if worst else None)}{_cell(worst['at'] if worst else None)}"
                     f"{_num(g['breach_episodes'], g['breach_episodes'] > 0)}{_num(g['minutes_below'])}"
-                    f"{_num(g['unknown_hours'])}</tr>")
+                    f"{_num(g['maintenance_hours'])}{_num(g['unknown_hours'])}</tr>")
     out.append(_table([w["group"], w["devices"], w["rate"], w["threshold"], w["met"], w["worst"], w["worst_at"],
-                       w["episodes"], w["minutes_below"], w["unknown_hours"]], rows))
+                       w["episodes"], w["minutes_below"], w["maintenance_hours"], w["unknown_hours"]], rows))
+    out.append(f'<p class="note" id="maintenance-note">{escape(maintenance_note(result, w))}</p>')
+    windows = maintenance_rows(result)
+    if windows:
+        out.append(f"<h3>{escape(w['maintenance_list'])}</h3>")
+        out.append(_table([w["maintenance_list"], w["unit"], w["start"], w["end"], w["hours"], w["devices"]], [
+            f"<tr>{_cell(name)}{_cell(unit)}{_cell(start)}{_cell(end)}{_num(hours)}{_num(devices)}</tr>"
+            for name, unit, start, end, hours, devices in windows]))
     figures = rate_figures(result, w)
     if figures:
         out.append('<div class="charts">')

@@ -48,6 +48,16 @@ HEADINGS: dict[str, tuple[str, str]] = {
     "minutes_below": ("低于指标（分钟）", "Minutes below"),
     "episodes": ("未达标次数", "Breach episodes"),
     "unknown_hours": ("未知时长（设备·小时）", "Unknown (device-hours)"),
+    "maintenance_hours": ("计划维护（设备·小时）", "Maintenance (device-hours)"),
+    "maintenance_list": ("计划维护时段", "Maintenance windows"),
+    "maintenance_exclude": ("计划维护时间不计入考核时长：在线率 = 在线时长 ÷（在线时长 + 离线时长），本期共 {hours} 设备·小时。",
+                            "Planned maintenance is left out of the observed time: online rate = up ÷ (up + down); "
+                            "{hours} device-hours this period."),
+    "maintenance_online": ("计划维护时间按合同计为在线，本期共 {hours} 设备·小时。",
+                           "Planned maintenance counts as online under the contract: {hours} device-hours this period."),
+    "maintenance_offline": ("计划维护时间按合同计为离线，本期共 {hours} 设备·小时。",
+                            "Planned maintenance counts as offline under the contract: {hours} device-hours this period."),
+    "hours": ("小时", "Hours"),
     "important": ("重要时段", "Important periods"),
     "episode_list": ("未达标时段", "Breach episodes"),
     "start": ("开始", "Start"),
@@ -178,6 +188,19 @@ def summary_sentence(result: dict[str, Any], w: Words) -> str:
     return w["summary_text"].format(period=result["period"]["label"], score=score_text(result["score"]),
                                     grade=result["grade"], cut=f"{result['cut_percent']:g}",
                                     cut_amount=yuan(result["cut_amount"]), penalties=yuan(result["penalty_amount"]))
+
+
+def maintenance_note(result: dict[str, Any], w: Words) -> str:
+    """How the contract counts planned maintenance and how much there was (device-hours of the devices)."""
+    hours = sum(d["maintenance_hours"] for d in result["devices"])
+    return w[f"maintenance_{result['maintenance']['mode']}"].format(hours=score_text(round(hours, 2)))
+
+
+def maintenance_rows(result: dict[str, Any]) -> list[list[Any]]:
+    """(name, unit, start, end, hours, devices) per maintenance window of the period."""
+    names = unit_names(result)
+    return [[m["name"] or "—", names.get(m["unit"], m["unit"] or "—"), m["start"], m["end"], m["hours"], m["devices"]]
+            for m in result["maintenance"]["windows"]]
 
 
 def level_rows(result: dict[str, Any]) -> list[tuple[int, int, int]]:

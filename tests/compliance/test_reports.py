@@ -20,8 +20,13 @@ from agent.cli import main
 from compliance.charts import BLUE, RED, rate_chart
 from compliance.png import to_png
 from tests.compliance.conftest import CONTRACTS
-from tests.compliance.ledgers import MUNICIPAL_NOW, VC_NOW, municipal_month, vc_month
+from tests.compliance.ledgers import MUNICIPAL_NOW, VC_NOW, municipal_month, rec, t, vc_month
 from tests.peers import need_binary
+
+# the maintenance window alerting files for lantian-007's 6 hours of planned work (the golden month
+# has them as a maintenance state already, so no number changes)
+WINDOW = rec("maintenance", "sthjj", "2026-09-25T00:00", "lantian", name="摄像机固件升级", start=t("2026-09-25T00:00"),
+             end=t("2026-09-25T06:00"), devices=["lantian-007"])
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +34,8 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The municipal golden month in every format (one computation per format, from the CLI)."""
     tmp = tmp_path_factory.mktemp("reports")
     ledger = tmp / "month.jsonl"
-    ledger.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in municipal_month()), encoding="utf-8")
+    ledger.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in [*municipal_month(), WINDOW]),
+                      encoding="utf-8")
     paths = {}
     for fmt in ("json", "xlsx", "html", "docx"):
         path = tmp / f"report.{fmt}"
@@ -65,6 +71,18 @@ def test_xlsx_opens_with_its_sheets_and_numbers(reports: dict[str, Path]) -> Non
     assert tianyan[5] == "否" and tianyan[7] == 1
     assert sum(1 for r in online if r[0] and str(r[0]).startswith(("lantian-", "tianyan-"))) == 70  # every device
     assert len(book["在线率"]._charts) == 1  # a native Excel chart of the daily rates
+    sheet = book["在线率"]
+    rate_cell = next(row for row in sheet.iter_rows() if row[0].value == "lantian")[3]
+    assert rate_cell.number_format == "0.00%"
+    flag = next(row for row in sheet.iter_rows() if row[0].value == "tianyan")[5]
+    assert flag.font.b and flag.font.color.rgb.endswith("C00000")  # the miss in red
+    assert sheet["A2"].font.b and sheet["A2"].fill.fgColor.rgb.endswith("DCE6F1")  # the header row
+    # planned maintenance: hours per group, how the contract counts it, and the window itself
+    assert online[1][9] == "计划维护（设备·小时）" and lantian[9] == 6.0 and tianyan[9] == 0.0
+    assert any(r[0] and str(r[0]).startswith("计划维护时间不计入考核时长") and "共 6 设备·小时" in r[0] for r in online)
+    assert ("摄像机固件升级", "市生态环境局", "2026-09-25T00:00:00+08:00", "2026-09-25T06:00:00+08:00", 6, 1) in [
+        r[:6] for r in online]
+    assert next(r for r in online if r[0] == "lantian-007")[8] == 6
     faults = list(book["故障"].iter_rows(values_only=True))
     assert [r[0] for r in faults if r[0] in ("F1", "F2", "F3", "G1", "G3")] == ["F1", "G1", "F2", "F3", "G3"]  # by time opened
     details = list(book["扣分明细"].iter_rows(values_only=True))
@@ -98,6 +116,7 @@ def test_html_renders_in_chromium_with_its_charts(reports: dict[str, Path], tmp_
     levels_chart = dom[dom.index('id="chart-levels"'):]
     assert levels_chart[:levels_chart.index("</svg>")].count("<rect") == 1 + 8  # background + 2 bars x 4 levels
     assert "89.5" in dom and "48,437.50" in dom and "110,000.00" in dom
+    assert "计划维护时间不计入考核时长" in dom and "<td>摄像机固件升级</td>" in dom
 
 
 def test_docx_is_a_monthly_report_with_tables_and_charts(reports: dict[str, Path]) -> None:
@@ -113,6 +132,10 @@ def test_docx_is_a_monthly_report_with_tables_and_charts(reports: dict[str, Path
     units = document.tables[2]
     assert [c.text for c in units.rows[7].cells[:2]] == ["市大数据局", "67"]
     assert len(document.inline_shapes) == 3  # two daily-rate charts and the faults per level
+    assert any(text.startswith("计划维护时间不计入考核时长") and "共 6 设备·小时" in text for text in texts)
+    window = next(table for table in document.tables if table.rows[0].cells[0].text == "计划维护时段")
+    assert [c.text for c in window.rows[1].cells] == ["摄像机固件升级", "市生态环境局", "2026-09-25T00:00:00+08:00",
+                                                      "2026-09-25T06:00:00+08:00", "6", "1"]
     images = [part for part in document.part.package.parts if part.partname.endswith(".png")]
     assert len(images) == 3 and all(image.blob.startswith(b"\x89PNG\r\n\x1a\n") for image in images)
 
@@ -154,3 +177,13 @@ def test_every_format_shows_the_same_result(reports: dict[str, Path]) -> None:
         assert f"<td>{part['name']}</td>" in html
     docx_parts = {row.cells[0].text: row.cells[2].text for row in document.tables[1].rows[1:]}
     assert docx_parts == {p["name"]: f"{p['value']:g}" for p in result["parts"]}
+
+
+def test_json_lists_the_maintenance_windows_and_how_they_count(reports: dict[str, Path]) -> None:
+    result = json.loads(reports["json"].read_text(encoding="utf-8"))
+    assert result["maintenance"]["mode"] == "exclude"
+    [window] = result["maintenance"]["windows"]
+    assert (window["name"], window["hours"], window["devices"], window["device_ids"]) == ("摄像机固件升级", 6.0, 1,
+                                                                                          ["lantian-007"])
+    lantian = next(g for g in result["online_rates"] if g["group"] == "lantian")
+    assert lantian["maintenance_hours"] == 6.0
