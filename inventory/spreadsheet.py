@@ -9,6 +9,7 @@ atomically, after the merged result has passed the same validation as ``yunwei c
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -16,7 +17,7 @@ import ipaddress
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -271,7 +272,7 @@ def import_ledger(config_path: str | Path, ledger_path: str | Path, dry_run: boo
             [InputProblem(file, f"after merging into {config_path}: {p.message}", None, p.field) for p in exc.problems]
         ) from None
     if not dry_run:
-        _atomic_write(config_path, text)
+        _atomic_write(config_path, _write_text(text))
     return summary
 
 
@@ -297,18 +298,41 @@ def _make_id(name: str, address: str) -> str:
     return f"{base}-{hashlib.sha1(name.encode()).hexdigest()[:6]}"
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
+    """Have ``write(temporary_path)`` fill a file beside ``path``, then rename it into place, so
+    ``path`` is never half-written. An existing file keeps its mode, owner and group (a config
+    installed root:yunwei 0640 stays readable by the service); a new one gets 0666 less the umask.
+    A path that cannot be written is an InputError naming it."""
+    if path.is_dir():
+        raise InputError.single(str(path), "is a directory: give a file name")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    except OSError as exc:
+        raise InputError.single(str(path), f"cannot write: {exc.strerror or exc}") from None
+    os.close(fd)
+    try:
+        write(tmp)
         if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
+            old = path.stat()
+            os.chmod(tmp, old.st_mode & 0o7777)
+            with contextlib.suppress(PermissionError):  # only root may give a file away
+                os.chown(tmp, old.st_uid, old.st_gid)
+        else:
+            umask = os.umask(0o022)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_text(text: str) -> Callable[[str], None]:
+    def write(tmp: str) -> None:
+        Path(tmp).write_text(text, encoding="utf-8")
+
+    return write
 
 
 def export_ledger(inventory: Inventory, output: str | Path) -> int:
@@ -339,7 +363,7 @@ def export_ledger(inventory: Inventory, output: str | Path) -> int:
         writer = csv.writer(buffer)
         writer.writerow(headers)
         writer.writerows(rows)
-        _atomic_write(output, "\ufeff" + buffer.getvalue())
+        _atomic_write(output, _write_text("\ufeff" + buffer.getvalue()))
     elif suffix == ".xlsx":
         from openpyxl import Workbook
 
@@ -349,14 +373,7 @@ def export_ledger(inventory: Inventory, output: str | Path) -> int:
         sheet.append(headers)
         for row in rows:
             sheet.append(row)
-        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".xlsx", dir=output.parent or ".")
-        os.close(fd)
-        try:
-            workbook.save(tmp)
-            os.replace(tmp, output)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _atomic_write(output, workbook.save)
     else:
         raise InputError.single(str(output), f"unsupported output type {suffix!r} (use .xlsx or .csv)")
     return len(rows)

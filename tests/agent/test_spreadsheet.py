@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,33 @@ def test_bad_ledger_names_the_row_and_column_and_writes_nothing(
     err = capsys.readouterr().err
     assert expected in err, err
     assert config_path.read_text(encoding="utf-8") == CONFIG
+
+
+def test_import_keeps_the_configs_mode_owner_and_group(config_path: Path, tmp_path: Path) -> None:
+    # as deploy/yunwei.service installs it: root:yunwei 0640, readable by the service's group
+    config_path.chmod(0o640)
+    if os.geteuid() == 0:
+        os.chown(config_path, 0, 65534)
+    before = config_path.stat()
+    ledger = tmp_path / "assets.csv"
+    ledger.write_text("设备名称,IP地址,设备类型\n东门,10.0.1.11,摄像机\n", encoding="utf-8")
+    assert main(["inventory", "import", "-c", str(config_path), str(ledger)]) == 0
+    after = config_path.stat()
+    assert "东门" in config_path.read_text(encoding="utf-8")
+    assert (after.st_mode & 0o7777, after.st_uid, after.st_gid) == (0o640, before.st_uid, before.st_gid)
+
+
+def test_export_writes_a_readable_file_and_refuses_a_directory(
+    config_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    umask = os.umask(0o022)
+    try:
+        for name in ("ledger.csv", "ledger.xlsx"):
+            assert main(["inventory", "export", "-c", str(config_path), "-o", str(tmp_path / name)]) == 0
+            assert (tmp_path / name).stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600
+    finally:
+        os.umask(umask)
+    (tmp_path / "out.csv").mkdir()
+    assert main(["inventory", "export", "-c", str(config_path), "-o", str(tmp_path / "out.csv")]) == 2
+    assert capsys.readouterr().err.strip().endswith("out.csv: is a directory: give a file name")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left
