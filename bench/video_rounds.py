@@ -13,20 +13,32 @@ Run from the repository root (kamailio and sipp from Debian for the SIP part)::
 
 Prints the median over ``--repeat`` runs of wall time and this process's CPU time for the
 round, and how many answered. Only 127.0.0.1 is used.
+
+Every peer it starts (the responder, kamailio) runs in its own process group and is stopped,
+group and all, however the bench ends: normal end or an error (``finally``), Ctrl-C, SIGTERM
+or SIGHUP (a handler stops the peers, then exits); and the kernel sends it SIGTERM should the
+bench itself be killed (``PR_SET_PDEATHSIG``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import ctypes
+import os
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -72,6 +84,75 @@ Content-Length: 0
 """
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: the child gets SIGTERM when the bench dies, even by SIGKILL (PR_SET_PDEATHSIG = 1)."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
+
+
+class Peers:
+    """The processes the bench starts; each in its own process group, all stopped on exit."""
+
+    def __init__(self) -> None:
+        self.started: list[subprocess.Popen[bytes]] = []
+
+    def start(self, argv: Sequence[str], **options: Any) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(list(argv), start_new_session=True, preexec_fn=_die_with_parent, **options)
+        self.started.append(process)
+        return process
+
+    def stop(self, reap: bool = True) -> None:
+        """SIGTERM to every peer's process group; after the leader exits (or 5 s) SIGKILL to what is left.
+
+        The leader is reaped (``reap``) only after its group got SIGKILL: until then its PID (the
+        group's id) cannot be reused, so the signal reaches only processes this bench started."""
+        alive = [p for p in reversed(self.started) if p.returncode is None]
+        for process in alive:
+            _signal_group(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 5.0
+        for process in alive:
+            while time.monotonic() < deadline and not _exited(process.pid):
+                time.sleep(0.02)
+            _signal_group(process.pid, signal.SIGKILL)  # stragglers, and forked children left behind
+            if reap:
+                process.wait()
+        if reap:
+            self.started.clear()
+
+    def stop_on_signals(self) -> None:
+        """Ctrl-C, SIGTERM, SIGHUP: stop the peers, then exit at once.
+
+        Not an exception raised into the interrupted code: one raised inside a ``__del__`` or a
+        callback is swallowed and the bench ran on (seen with SIGTERM during asyncio.run)."""
+
+        def handler(signum: int, frame: FrameType | None) -> None:
+            self.stop(reap=False)  # no Popen.wait here: the interrupted code may hold its lock
+            print(f"video_rounds: stopped by signal {signum}; peers stopped", file=sys.stderr, flush=True)
+            sys.stdout.flush()
+            os._exit(128 + signum)
+
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, handler)
+
+    def __enter__(self) -> Peers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signum)
+
+
+def _exited(pid: int) -> bool:
+    """Whether the child exited, without reaping it (it stays a zombie holding its PID)."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:  # reaped already
+        return True
+
+
 def free_port() -> int:
     import socket
 
@@ -103,22 +184,30 @@ def report(name: str, runs: list[tuple[float, float, int]], count: int) -> None:
     print(f"{name:<44} wall {wall:6.2f} s  cpu {used:6.2f} s  {count / wall:7.0f}/s  answered {answered} of {count}")
 
 
-def bench_rtsp(count: int, repeat: int) -> None:
+def bench_rtsp(peers: Peers, count: int, repeat: int) -> None:
     port = free_port()
     root = str(Path(__file__).resolve().parent.parent)
-    server = subprocess.Popen([sys.executable, "-c", RESPONDER.format(root=root, port=port)], stdout=subprocess.PIPE)
-    try:
-        assert server.stdout is not None and server.stdout.readline().strip() == b"ready"
-        batch = targets("rtsp", count, port=port, path="/Streaming/Channels/101", username="admin",
-                        password="Demo#2026", timeout=10)
-        runs = [asyncio.run(timed(RtspCollector(), batch)) for _ in range(repeat)]
-        report(f"rtsp OPTIONS+DESCRIBE+Digest x {count}", runs, count)
-    finally:
-        server.terminate()
-        server.wait()
+    server = peers.start([sys.executable, "-c", RESPONDER.format(root=root, port=port)], stdout=subprocess.PIPE)
+    assert server.stdout is not None
+    if server.stdout.readline().strip() != b"ready":
+        raise SystemExit(f"the RTSP responder did not start (exit code {server.poll()})")
+    batch = targets("rtsp", count, port=port, path="/Streaming/Channels/101", username="admin",
+                    password="Demo#2026", timeout=10)
+    runs = [asyncio.run(timed(RtspCollector(), batch)) for _ in range(repeat)]
+    report(f"rtsp OPTIONS+DESCRIBE+Digest x {count}", runs, count)
 
 
-def bench_sip(count: int, repeat: int) -> None:
+def wait_for_sip(port: int, seconds: float = 10.0) -> None:
+    """Bounded readiness poll: an OPTIONS answered, or SystemExit after ``seconds``."""
+    [probe] = targets("sip", 1, port=port, timeout=0.5)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if asyncio.run(SipCollector().collect([probe]))[0].ok:
+            return
+    raise SystemExit(f"kamailio did not answer OPTIONS on 127.0.0.1:{port} within {seconds:g} s")
+
+
+def bench_sip(peers: Peers, count: int, repeat: int) -> None:
     if not shutil.which("kamailio"):
         print("sip: kamailio not installed, skipped")
         return
@@ -126,12 +215,12 @@ def bench_sip(count: int, repeat: int) -> None:
         port = free_port()
         cfg = Path(tmp, "k.cfg")
         cfg.write_text(KAMAILIO.format(port=port))
-        kamailio = subprocess.Popen(
+        peers.start(
             ["kamailio", "-DD", "-E", "-f", str(cfg), "-P", f"{tmp}/pid", "-Y", tmp],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         try:
-            time.sleep(1.0)
+            wait_for_sip(port)
             batch = targets("sip", count, port=port, timeout=3)
             runs = [asyncio.run(timed(SipCollector(), batch)) for _ in range(repeat)]
             report(f"sip OPTIONS over one UDP socket x {count}", runs, count)
@@ -153,20 +242,22 @@ def bench_sip(count: int, repeat: int) -> None:
                 ours = statistics.median(r[0] for r in runs)
                 print(f"{'sipp UAC, same OPTIONS (reference)':<44} wall {wall:6.2f} s  (yunwei / sipp = {ours / wall:.2f})")
         finally:
-            import os
-            import signal
-
-            os.killpg(kamailio.pid, signal.SIGTERM)
-            kamailio.wait()
+            peers.stop()  # before the temporary directory (kamailio's run dir) goes
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=1500)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", choices=("rtsp", "sip"), help="run one part only")
     args = parser.parse_args()
-    bench_rtsp(args.count, args.repeat)
-    bench_sip(args.count, args.repeat)
+    with Peers() as peers:
+        peers.stop_on_signals()
+        if args.only in (None, "rtsp"):
+            bench_rtsp(peers, args.count, args.repeat)
+            peers.stop()
+        if args.only in (None, "sip"):
+            bench_sip(peers, args.count, args.repeat)
 
 
 if __name__ == "__main__":
