@@ -30,6 +30,8 @@ class AlertingComponent:
         self.agent = agent
         self.service = await agent.in_writer(AlertingService, agent.db, agent.inventory)
         channels = ", ".join(sorted(self.service.dispatcher.notifiers)) or "none (faults are recorded only)"
+        if self.service.dispatcher.off:
+            channels += f"; off: {', '.join(sorted(self.service.dispatcher.off))}"
         log.info("alerting started: channels %s", channels)
         self.ticker = asyncio.create_task(self._ticker(), name="alerting-ticker")
         self.sender = asyncio.create_task(self._sender(), name="alerting-sender")

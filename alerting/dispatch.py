@@ -72,7 +72,15 @@ class Dispatcher:
         self.config = inventory.config.alerting
         self.policy = LevelPolicy(self.config, inventory)
         self.composer = Composer(inventory, self.policy, self.config.storm.list_max)
-        self.notifiers: dict[str, Notifier] = {name: make_notifier(name, options) for name, options in self.config.channels.items()}
+        self.off: dict[str, str] = {}  # channel → why it cannot send (an empty credential): nothing is queued for it
+        self.notifiers: dict[str, Notifier] = {}
+        for name, options in self.config.channels.items():
+            reason = options.missing()
+            if reason is None:
+                self.notifiers[name] = make_notifier(name, options)
+            else:
+                self.off[name] = reason
+                log.warning("alerting channel %s is off: %s (set its ${env:...} variable, then reload)", name, reason)
 
     # -- the queue ------------------------------------------------------------------------
 
@@ -137,6 +145,7 @@ class Dispatcher:
         done: list[tuple[str, int]] = [("cancelled", i) for i in cancel]
         rates: list[GroupRate] | None = None
         per_channel: dict[str, list[tuple[list[QueuedNotice], Mentions, str]]] = defaultdict(list)
+        not_sent: dict[str, int] = defaultdict(int)
         for batch in batches:
             if batch[0].kind == "open" and rates is None:
                 rates = group_rates(self.inventory, self.states())  # once per flush: O(groups × devices)
@@ -144,7 +153,11 @@ class Dispatcher:
             for channel, (chosen, mentions) in routed.items():
                 if channel in self.notifiers:
                     per_channel[channel].append((chosen, mentions, batch[0].grp))
+                elif channel in self.off:
+                    not_sent[channel] += 1
             done.extend(("sent" if routed else "unrouted", n.id) for n in batch)
+        for channel, count in not_sent.items():
+            log.warning("%d chat message(s) not sent to %s: the channel is off (%s)", count, channel, self.off[channel])
         for channel, items in per_channel.items():
             notifier = self.notifiers[channel]
             if storm.window_seconds > 0:

@@ -226,6 +226,10 @@ def run_outbox(args: argparse.Namespace) -> int:
         queued = faults.store.db.execute("SELECT COUNT(*) FROM alert_notices WHERE state = 'pending'").fetchone()[0]
     if queued:
         print(f"{queued} notice(s) queued for the daemon to render and send (`yunwei run` does it every tick)")
+    for name, channel in inventory.config.alerting.channels.items():
+        reason = channel.missing()
+        if reason is not None:
+            print(f"channel {name} is off: {reason}; messages for it are not sent (set its ${{env:...}} variable, then reload)")
     if not rows:
         print("outbox empty" if args.all else "nothing waiting to be sent")
         return 0

@@ -19,10 +19,10 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from typing import Annotated, Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, SecretStr, field_validator
 
 from inventory.models import Strict
 
@@ -80,12 +80,33 @@ class DeliveryError(Exception):
         self.throttled = throttled
 
 
+def _blank_is_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+# A secret that may be left empty (``${env:NAME:-}`` with NAME unset): empty means none.
+OptionalSecret = Annotated[SecretStr | None, BeforeValidator(_blank_is_none)]
+
+
 class ChannelBase(Strict):
     """Options every channel has."""
 
     type: str
     timeout: float = Field(10.0, gt=0, le=120, description="seconds for one delivery attempt")
     rate_per_minute: int | None = Field(None, ge=1, description="default: the platform's documented limit")
+
+    def missing(self) -> str | None:
+        """Why this channel cannot send at all (an empty credential), or None.
+
+        A channel written with ``${env:NAME:-}`` whose variable is unset is *off*: alerting says
+        so when it starts and whenever a message for it is not sent, and queues nothing for it."""
+        return None
+
+
+def empty_query_value(url: str, name: str) -> bool:
+    """True when the URL's ``name=`` query parameter is absent or empty (``access_token=``)."""
+    values = parse_qs(urlsplit(url).query, keep_blank_values=True).get(name, [])
+    return not any(v.strip() for v in values)
 
 
 class WebhookUrlChannel(ChannelBase):

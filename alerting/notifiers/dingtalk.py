@@ -23,14 +23,16 @@ import hmac
 import urllib.parse
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 
 from alerting.notifiers.base import (
     DeliveryError,
     Message,
     Notifier,
+    OptionalSecret,
     Payload,
     WebhookUrlChannel,
+    empty_query_value,
     fit_lines,
     json_bytes,
     truncation_marker,
@@ -42,7 +44,10 @@ MAX_BODY_BYTES = 20_000
 
 class DingTalkChannel(WebhookUrlChannel):
     type: Literal["dingtalk"]
-    secret: SecretStr | None = Field(None, description="the robot's 加签 secret (SEC...)")
+    secret: OptionalSecret = Field(None, description="the robot's 加签 secret (SEC...)")
+
+    def missing(self) -> str | None:
+        return "the access_token in its url is empty" if empty_query_value(self.url, "access_token") else None
 
 
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:

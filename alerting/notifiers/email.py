@@ -26,9 +26,17 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 
-from alerting.notifiers.base import ChannelBase, DeliveryError, Message, Notifier, Payload, plain_text
+from alerting.notifiers.base import (
+    ChannelBase,
+    DeliveryError,
+    Message,
+    Notifier,
+    OptionalSecret,
+    Payload,
+    plain_text,
+)
 
 
 class EmailChannel(ChannelBase):
@@ -37,10 +45,13 @@ class EmailChannel(ChannelBase):
     port: int = Field(25, ge=1, le=65535)
     security: Literal["none", "starttls", "ssl"] = "none"
     username: str | None = None
-    password: SecretStr | None = None
+    password: OptionalSecret = None
     sender: str = Field(description="From: address")
     to: list[str] = Field(min_length=1)
     domain: str = Field("yunwei", description="right-hand side of Message-IDs")
+
+    def missing(self) -> str | None:
+        return "its host is empty" if not self.host.strip() else None
 
 
 class EmailNotifier(Notifier):

@@ -21,12 +21,14 @@ import base64
 import hashlib
 import hmac
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 
 from alerting.notifiers.base import (
     Message,
     Notifier,
+    OptionalSecret,
     Payload,
     WebhookUrlChannel,
     fit_lines,
@@ -41,8 +43,14 @@ TEMPLATE = {"critical": "red", "major": "orange", "minor": "yellow", "warning": 
 
 class FeishuChannel(WebhookUrlChannel):
     type: Literal["feishu"]
-    secret: SecretStr | None = Field(None, description="the bot's 签名校验 secret")
+    secret: OptionalSecret = Field(None, description="the bot's 签名校验 secret")
     rate_per_minute: int | None = Field(None, ge=1, description="default 50 (the platform allows 100/min, 5/s)")
+
+    def missing(self) -> str | None:
+        path = urlsplit(self.url).path
+        if "/hook/" in path and not path.rsplit("/hook/", 1)[1].strip("/"):
+            return "the hook id at the end of its url is empty"
+        return None
 
 
 def feishu_sign(secret: str, timestamp: int) -> str:

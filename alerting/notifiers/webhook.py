@@ -20,15 +20,15 @@ import hashlib
 import hmac
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 
-from alerting.notifiers.base import Message, Notifier, Payload, WebhookUrlChannel, json_bytes
+from alerting.notifiers.base import Message, Notifier, OptionalSecret, Payload, WebhookUrlChannel, json_bytes
 from alerting.notifiers.http import post
 
 
 class WebhookChannel(WebhookUrlChannel):
     type: Literal["webhook"]
-    secret: SecretStr | None = Field(None, description="HMAC-SHA256 key for X-Yunwei-Signature")
+    secret: OptionalSecret = Field(None, description="HMAC-SHA256 key for X-Yunwei-Signature")
     headers: dict[str, str] = Field(default_factory=dict, description="extra request headers")
 
 

@@ -25,6 +25,7 @@ from alerting.notifiers.base import (
     Notifier,
     Payload,
     WebhookUrlChannel,
+    empty_query_value,
     fit_lines,
     json_bytes,
     plain_text,
@@ -46,6 +47,9 @@ class WeComChannel(WebhookUrlChannel):
         if "key=" not in value:
             raise ValueError("a WeCom robot URL ends in ?key=... (copy it from the robot's settings)")
         return value
+
+    def missing(self) -> str | None:
+        return "the key in its url is empty" if empty_query_value(self.url, "key") else None
 
 
 class WeComNotifier(Notifier):

@@ -6,29 +6,67 @@ from pathlib import Path
 
 import pytest
 
+from agent.cli import main
 from agent.errors import InputError
+from agent.model import State, Transition
+from agent.store import Store
 from alerting.config import AlertingConfig
+from alerting.service import AlertingService
 from inventory.config import load_config
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.yaml"
 
 
-def test_the_example_config_with_its_chat_block_uncommented(monkeypatch):
-    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
-    start = lines.index("  # channels:")
-    enabled = lines[:start] + [line.replace("  # ", "  ", 1) for line in lines[start:] if line.startswith("  # ")]
-    for name in ("DINGTALK_TOKEN", "DINGTALK_SECRET", "WECOM_KEY", "FEISHU_HOOK", "FEISHU_SECRET", "SMTP_PASSWORD"):
+EXAMPLE_ENV = ("YUNWEI_DINGTALK_TOKEN", "YUNWEI_DINGTALK_SECRET", "YUNWEI_WECOM_KEY", "YUNWEI_FEISHU_HOOK",
+               "YUNWEI_FEISHU_SECRET", "YUNWEI_SMTP_HOST", "YUNWEI_SMTP_PASSWORD")
+
+
+def test_the_example_channels_are_on_with_their_variables_set(monkeypatch):
+    for name in EXAMPLE_ENV:
         monkeypatch.setenv(name, f"value-of-{name}")
-    inventory = load_config(str(EXAMPLE), "\n".join(enabled) + "\n")
-    alerting = inventory.config.alerting
+    alerting = load_config(str(EXAMPLE)).config.alerting
     assert sorted(alerting.channels) == ["gaj-wecom", "leaders-feishu", "managers-mail", "ops-dingtalk"]
-    assert alerting.channels["ops-dingtalk"].url.endswith("access_token=value-of-DINGTALK_TOKEN")
-    assert alerting.channels["ops-dingtalk"].secret.get_secret_value() == "value-of-DINGTALK_SECRET"
+    assert alerting.channels["ops-dingtalk"].url.endswith("access_token=value-of-YUNWEI_DINGTALK_TOKEN")
+    assert alerting.channels["ops-dingtalk"].secret.get_secret_value() == "value-of-YUNWEI_DINGTALK_SECRET"
     assert "value-of" not in repr(alerting.channels["ops-dingtalk"].secret)  # never printed by accident
+    assert [channel.missing() for channel in alerting.channels.values()] == [None] * 4
     assert len(alerting.routes) == 4 and alerting.maintenance[0].weekly.days == [5]
-    monkeypatch.delenv("WECOM_KEY")
-    with pytest.raises(InputError, match="environment variable 'WECOM_KEY' is not set"):
-        load_config(str(EXAMPLE), "\n".join(enabled) + "\n")
+
+
+def test_the_example_channels_without_their_variables_are_off_and_say_so(monkeypatch, tmp_path, caplog, capsys, clock):
+    for name in EXAMPLE_ENV:
+        monkeypatch.delenv(name, raising=False)
+    inventory = load_config(str(EXAMPLE))
+    alerting = inventory.config.alerting
+    assert {name: channel.missing() for name, channel in alerting.channels.items()} == {
+        "ops-dingtalk": "the access_token in its url is empty",
+        "gaj-wecom": "the key in its url is empty",
+        "leaders-feishu": "the hook id at the end of its url is empty",
+        "managers-mail": "its host is empty",
+    }
+    assert alerting.channels["ops-dingtalk"].secret is None  # empty: no signing, not an empty key
+    store = Store(tmp_path / "example.db")
+    try:
+        with caplog.at_level("WARNING", logger="yunwei.alerting"):
+            service = AlertingService(store, inventory, clock)  # a Tuesday 09:00: no maintenance window
+        assert "alerting channel ops-dingtalk is off: the access_token in its url is empty" in caplog.text
+        assert service.outbox.notifiers == {}
+        core = next(d for d in inventory.devices.values() if d.role == "core")
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="yunwei.alerting"):
+            now = service.clock()
+            store.add_transitions([Transition(core.id, now, State.DOWN, State.UP, "timeout")], agent="t")
+            service.on_round([], [Transition(core.id, now, State.DOWN, State.UP, "timeout")], now)
+            service.tick(now + 60)  # past hold_seconds
+        assert len(service.faults.active()) == 1  # recorded all the same
+        assert store.db.execute("SELECT COUNT(*) FROM alert_outbox").fetchone()[0] == 0  # nothing piles up
+        assert "chat message(s) not sent to ops-dingtalk: the channel is off (the access_token in its url is empty)" in caplog.text
+    finally:
+        store.close()
+    config = tmp_path / "config.yaml"
+    config.write_text(EXAMPLE.read_text(encoding="utf-8").replace("data_dir: /var/lib/yunwei ", f"data_dir: {tmp_path / 'data'} "))
+    assert main(["faults", "outbox", "-c", str(config)]) == 0
+    assert "channel managers-mail is off: its host is empty" in capsys.readouterr().out
 
 
 def test_defaults_are_the_municipal_contract():
