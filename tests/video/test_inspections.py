@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -277,3 +278,35 @@ async def test_scheduled_devices_without_a_unit_are_named_at_start(make_inventor
         await agent.drain(5)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("NOT be filed" in w and "sw-9" in w and "no unit" in w for w in warnings), warnings
+
+
+def test_the_password_from_the_secrets_file_is_never_written(sshd, tmp_path: Path, capsys, caplog) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    import yaml
+
+    secret = "S3cret-Xq7-巡检"
+    (tmp_path / "secrets.yaml").write_text(yaml.safe_dump({"mcu_pw": secret}, allow_unicode=True))
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({
+        "agent": {"data_dir": "data", "secrets_file": str(tmp_path / "secrets.yaml")},
+        "units": [{"id": "ybj", "name": "省医保局"}],
+        "devices": [{
+            "id": "mcu-host", "unit": "ybj", "address": "127.0.0.1",
+            "probes": {"ssh": {
+                "device_type": "linux", "port": sshd.port, "username": "root", "password": "${secret:mcu_pw}",
+                "key_file": str(sshd.client_key), "known_hosts": str(sshd.known_hosts), "commands": ["uptime"],
+            }},
+        }],
+    }, allow_unicode=True))
+    with caplog.at_level(logging.DEBUG):
+        assert main(["-v", "inspect", "-c", str(config), "mcu-host", "--json"]) == 0
+    out, err = capsys.readouterr()
+    [result] = json.loads(out)
+    evidence = Path(result["record"]["evidence"])
+    assert evidence.is_file() and evidence.is_relative_to(tmp_path / "data" / "evidence")
+    written = [out, err, caplog.text, evidence.read_text()]
+    with sqlite3.connect(tmp_path / "data" / "yunwei.db") as db:
+        for table in ("samples", "latest", "ledger"):
+            written += [repr(row) for row in db.execute(f"SELECT * FROM {table}")]  # noqa: S608 - fixed names
+    assert all(secret not in text for text in written)
