@@ -37,6 +37,16 @@ V3_USERS = {
 SYS_NAME = "core-sw-test"
 
 
+class Clock:
+    """An injected wall clock the test moves by hand."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def example_threshold_metrics(kind: str) -> set[str]:
     """The metrics config.example.yaml's alerting thresholds watch on devices of ``kind``."""
     import yaml

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Snmpsim, example_threshold_metrics
+from conftest import Clock, Snmpsim, example_threshold_metrics
 from peers import need
 
 from agent.commands.probe import build_target
@@ -15,14 +15,6 @@ from collectors.base import Target
 from collectors.icmp import icmp_permission_problem
 from collectors.line import LineCollector, parse_bandwidth
 from inventory.models import ResolvedDevice
-
-
-class Clock:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def line_target(options: dict[str, Any], attrs: dict[str, Any] | None = None, address: str = "127.0.0.1") -> Target:

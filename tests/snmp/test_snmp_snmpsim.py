@@ -9,19 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Snmpsim
+from conftest import Clock, Snmpsim
 
 from agent.commands.probe import build_target
 from agent.model import Sample
 from collectors.snmp import SnmpCollector
-
-
-class Clock:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def options(snmpsim: Snmpsim, community: str, **extra: Any) -> dict[str, Any]:

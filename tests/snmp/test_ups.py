@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from conftest import NUT_DEV_ONLINE, Nut, Snmpsim, example_threshold_metrics, wait_nut_status
+from conftest import NUT_DEV_ONLINE, Clock, Nut, Snmpsim, example_threshold_metrics, wait_nut_status
 
 from agent.commands.probe import build_target
 from agent.model import Sample
@@ -16,14 +16,6 @@ from compliance.timefmt import to_iso
 from inventory.models import ResolvedDevice
 
 T0 = 1_790_000_000.0  # 2026-09-21T22:13:20+08:00
-
-
-class Clock:
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def ups_target(options: dict[str, Any], attrs: dict[str, Any] | None = None) -> Target:
@@ -36,7 +28,7 @@ def ups_target(options: dict[str, Any], attrs: dict[str, Any] | None = None) -> 
 
 async def snmp_round(snmpsim: Snmpsim, community: str, attrs: dict[str, Any] | None = None) -> Sample:
     collector = UpsCollector()
-    collector.clock = Clock()
+    collector.clock = Clock(T0)
     try:
         [sample] = await collector.collect([ups_target({"community": community, "port": snmpsim.port}, attrs)])
     finally:
@@ -116,7 +108,7 @@ async def test_a_switch_without_ups_mib_says_so(snmpsim: Snmpsim) -> None:
 
 async def test_snmp_comms_lost_when_the_agent_is_silent(snmpsim: Snmpsim) -> None:
     collector = UpsCollector()
-    collector.clock = Clock()
+    collector.clock = Clock(T0)
     try:
         [sample] = await collector.collect([ups_target({"community": "nobody-home", "port": snmpsim.port, "timeout": 0.2})])
     finally:
@@ -134,7 +126,7 @@ async def nut_round(collector: UpsCollector, nut: Nut) -> Sample:
 
 
 async def test_nut_ol_ob_lb_ol_transitions_with_timestamps(nut: Nut) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     collector = UpsCollector(CollectorContext(timezone="Asia/Shanghai"))
     collector.clock = clock
     try:
@@ -194,7 +186,7 @@ async def test_nut_ol_ob_lb_ol_transitions_with_timestamps(nut: Nut) -> None:
 
 async def test_nut_replace_battery_and_overload_flags(nut: Nut) -> None:
     collector = UpsCollector()
-    collector.clock = Clock()
+    collector.clock = Clock(T0)
     try:
         nut.write({**NUT_DEV_ONLINE, "ups.status": "OL RB OVER", "ups.load": "118"})
         wait_nut_status(nut, "OL RB OVER")
