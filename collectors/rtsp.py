@@ -42,6 +42,7 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from agent.errors import InputError
 from agent.model import Sample
 from collectors._httpauth import authorization, parse_challenges, pick
 from collectors.base import PerTargetCollector, Target, describe_exception
@@ -361,7 +362,11 @@ class RtspCollector(PerTargetCollector):
         if args.username:
             options["username"] = args.username
         if args.password_env:
-            options["password"] = os.environ.get(args.password_env, "")
+            if args.password_env not in os.environ:  # an empty password would read as "credentials wrong"
+                raise InputError.single(
+                    "command line", f"environment variable {args.password_env!r} is not set", field="--password-env"
+                )
+            options["password"] = os.environ[args.password_env]
         return options
 
 

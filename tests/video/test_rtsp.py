@@ -57,6 +57,23 @@ async def test_401_without_credentials_still_proves_the_service_alive(gst_rtsp) 
     assert sample.info["auth"] == "required"
 
 
+def test_probe_command_reads_the_password_from_the_named_variable(
+    gst_rtsp, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agent.cli import main
+
+    port = gst_rtsp("digest", USER, PASSWORD)
+    url = f"rtsp://127.0.0.1:{port}/stream"
+    monkeypatch.setenv("CAM_PW", PASSWORD)
+    assert main(["probe", "rtsp", url, "--username", USER, "--password-env", "CAM_PW"]) == 0
+    assert "UP" in capsys.readouterr().out
+    # a variable that is not set is a mistake on the command line, not a camera with wrong credentials
+    monkeypatch.delenv("CAM_PW")
+    assert main(["probe", "rtsp", url, "--username", USER, "--password-env", "CAM_PW"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip() == "yunwei: command line: --password-env: environment variable 'CAM_PW' is not set"
+
+
 async def test_basic_auth_right_and_wrong(gst_rtsp) -> None:
     port = gst_rtsp("basic", USER, PASSWORD)
     right = make_target("rtsp", "127.0.0.1", port=port, path="/stream", username=USER, password=PASSWORD)
