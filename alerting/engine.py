@@ -527,12 +527,9 @@ class FaultEngine:
         level = self.policy.level(context, fixed_level)
         respond_by, resolve_by = self.policy.deadlines(level, opened, context.unit, context.system)
         change = Change()
-        recurring_of = None
-        if waived is None and self.config.recurring_days > 0:
-            previous = self.faults.previous(rkey, opened)
-            if previous is not None and (previous.resolved or 0) >= opened - self.config.recurring_days * 86400:
-                recurring_of = previous.id
-                change.events.append(("recurring", {"previous": previous.id}))
+        recurring_of = None if waived is not None else self.faults.recurrence_of(rkey, opened, self.config.recurring_days)
+        if recurring_of is not None:
+            change.events.append(("recurring", {"previous": recurring_of}))
         fault = Fault(
             id="",
             key=key,

@@ -225,6 +225,17 @@ class FaultStore:
         )
         return found[0] if found else None
 
+    def recurrence_of(self, rkey: str, at: float, days: float) -> str | None:
+        """The id of the fault this one repeats: same object and cause, resolved within ``days`` before ``at``.
+
+        The municipal contract fines an incomplete fix (the same fault again within its window)."""
+        if days <= 0:
+            return None
+        previous = self.previous(rkey, at)
+        if previous is not None and (previous.resolved or 0) >= at - days * 86400:
+            return previous.id
+        return None
+
     def last_for_key(self, key: str) -> Fault | None:
         found = self._query("WHERE key = ? ORDER BY seq DESC LIMIT 1", (key,))
         return found[0] if found else None

@@ -148,11 +148,9 @@ def open_manual(
     scope = device or group or system or unit
     rkey = f"manual:{scope}:{cause}"
     change = Change(actor=by, events=[("work_order", {"by": by})])
-    previous = faults.previous(rkey, now)
-    recurring_of = None
-    if previous is not None and config.recurring_days > 0 and (previous.resolved or 0) >= now - config.recurring_days * 86400:
-        recurring_of = previous.id
-        change.events.append(("recurring", {"previous": previous.id}))
+    recurring_of = faults.recurrence_of(rkey, now, config.recurring_days)
+    if recurring_of is not None:
+        change.events.append(("recurring", {"previous": recurring_of}))
     fault = Fault(
         id="",
         key=f"manual:{uuid.uuid4().hex[:12]}",

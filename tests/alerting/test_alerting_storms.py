@@ -39,16 +39,21 @@ def fleet(count: int, level: int, grouped: bool = False, channels: dict | None =
     }
 
 
+def one_room(count: int) -> dict:
+    """``count`` level-3 servers in one group (机房)."""
+    config = fleet(count, 3)
+    for device in config["devices"]:
+        device["group"] = "room"
+    config["groups"] = [{"id": "room", "name": "机房", "unit": "fgw", "system": "net"}]
+    return config
+
+
 def titles(store) -> list[str]:
     return [row["body"]["title"] for row in outbox(store)]
 
 
 def test_level_3_faults_of_one_group_the_first_at_once_the_rest_together_after_the_window(build, clock):
-    config = fleet(4, 3)
-    for device in config["devices"]:
-        device["group"] = "room"
-    config["groups"] = [{"id": "room", "name": "机房", "unit": "fgw", "system": "net"}]
-    service, store = build(config)
+    service, store = build(one_room(4))
     t = clock.now
     feed(service, store, [down("srv-00", t)], t)
     assert titles(store) == ["【三级故障】电子政务外网 服务器00 中断"]
@@ -112,11 +117,7 @@ def test_a_storm_over_many_groups_fits_the_robots_minute_and_names_every_fault_o
 
 
 def test_a_recovery_never_overtakes_its_held_opening(build, clock):
-    config = fleet(2, 3)
-    for device in config["devices"]:
-        device["group"] = "room"
-    config["groups"] = [{"id": "room", "name": "机房", "unit": "fgw", "system": "net"}]
-    service, store = build(config)
+    service, store = build(one_room(2))
     t = clock.now
     feed(service, store, [down("srv-00", t)], t)  # the group's first: at once
     feed(service, store, [down("srv-01", t + 10)], t + 10)  # held for the window
