@@ -21,7 +21,7 @@ from agent.errors import InputError
 SIMPLE_KINDS: dict[str, str] = {
     "visit": "上门回访",
     "inspection": "巡检 (--result, --evidence)",
-    "backup": "数据备份 (--result ok|missed|not_restorable)",
+    "backup": "数据备份 (--result ok|missed|not_restorable, or --verify PATH: checked by reading it back)",
     "scan": "漏洞扫描",
     "satisfaction": "满意度调查 (--answers 满意,满意,基本满意,满意,一般 --accident no)",
     "document": "运维资料 (--document NAME, --fault ID for a fault's report)",
@@ -57,6 +57,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         if kind in ("inspection", "backup", "scan"):
             sub.add_argument("--result", help="ok, issues, missed, not_restorable ...")
             sub.add_argument("--evidence", help="path or URL of the evidence (report, screenshot)")
+        if kind == "backup":
+            sub.add_argument("--verify", metavar="PATH",
+                             help="check the backup file (or a directory's newest file): recent, and reads back whole"
+                                  " (tar, zip, gz, bz2, xz); sets --result and --evidence")
+            sub.add_argument("--max-age-hours", type=float, default=26,
+                             help="with --verify: an older backup is missed (default 26)")
         if kind == "satisfaction":
             sub.add_argument("--answers", help="answers per question, comma-separated: 满意,基本满意,一般,不满意")
             sub.add_argument("--points", type=float, help="the form's points instead of answers")
@@ -183,9 +189,25 @@ def run_record(args: argparse.Namespace) -> int:
             fields["answers"] = [a.strip() for a in args.answers.replace("，", ",").split(",") if a.strip()]
         if args.accident:
             fields["accident"] = args.accident == "yes"
+    if getattr(args, "verify", None):
+        fields.update(_verify(args, at, tz))
     fields.update(_fields(args.field))
     body = record_body(kind, args.unit, at, tz, args.system, args.device, fields)
     return _save(inventory, body, kind)
+
+
+def _verify(args: argparse.Namespace, at: float, tz: str) -> dict[str, Any]:
+    from pathlib import Path
+
+    from compliance.backupcheck import verify_backup
+
+    if args.result is not None or args.evidence is not None:
+        raise InputError.single("command line", "--verify sets the result and evidence itself", field="--verify")
+    if args.max_age_hours <= 0:
+        raise InputError.single("command line", "must be more than 0", field="--max-age-hours")
+    fields = verify_backup(Path(args.verify), at, args.max_age_hours, tz)
+    print(f"backup {fields['evidence']}: {fields['result']}" + (f" ({fields['error']})" if "error" in fields else ""))
+    return fields
 
 
 def run_vuln(args: argparse.Namespace) -> int:

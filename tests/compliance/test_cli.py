@@ -171,3 +171,59 @@ def test_config_example_with_contracts_passes_check(tmp_path: Path, capsys: pyte
     assert main(["contracts", "-c", str(example)]) == 0
     out = capsys.readouterr().out
     assert "municipal" in out and "service_hall" in out and "vc_medical" in out
+
+
+def test_record_backup_verify_reads_the_backup_back(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A backup probe: the file must be recent and read back whole; what it finds is the record's result
+    (vc_medical: missed −5, not restorable −8)."""
+    import gzip
+    import io
+    import os
+    import tarfile
+    import time
+
+    config = write_config(tmp_path, extra=CONTRACTS_SECTION)
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    good = backups / "db-good.tar.gz"
+    with tarfile.open(good, "w:gz") as archive:
+        data = os.urandom(300_000)  # incompressible: the archive is large enough to cut in half
+        info = tarfile.TarInfo("db.sql")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    cut = backups / "db-cut.tar.gz"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    dump = backups / "app.sql.gz"
+    dump.write_bytes(gzip.compress(b"insert into t values (1);\n" * 1000))
+    old = backups / "old.zip"
+    old.write_bytes(b"PK\x05\x06" + b"\0" * 18)  # an empty zip, but two days old
+    two_days_ago = time.time() - 48 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+
+    def bodies() -> dict[str, dict[str, object]]:
+        with Store(tmp_path / "data-site-a" / "yunwei.db") as store:
+            return {uid: body for uid, _type, _at, _agent, body in store.events(["record"])}
+
+    def verify(path: Path, *extra: str) -> dict[str, object]:
+        before = bodies()
+        assert main(["record", "backup", "-c", str(config), "--unit", "gaj", "--system", "tianyan", "--verify", str(path),
+                     *extra]) == 0
+        [new] = [body for uid, body in bodies().items() if uid not in before]
+        return new
+
+    ok = verify(good)
+    assert ok["result"] == "ok" and ok["size"] == good.stat().st_size and len(str(ok["sha256"])) == 64
+    assert ok["checked_by"] == "probe" and "error" not in ok
+    assert "db-good.tar.gz: ok" in capsys.readouterr().out
+    bad = verify(cut)
+    assert bad["result"] == "not_restorable" and "does not read back" in str(bad["error"])
+    assert verify(dump)["result"] == "ok"
+    stale = verify(old)
+    assert stale["result"] == "missed" and "48.0 h old" in str(stale["error"])
+    assert verify(old, "--max-age-hours", "72")["result"] == "ok"
+    missing = verify(backups / "nothing-here.tar")
+    assert (missing["result"], missing["error"]) == ("missed", "file not found")
+    os.utime(dump, (time.time() + 60, time.time() + 60))  # the directory's newest file is checked
+    assert verify(backups)["evidence"] == str(dump)
+    assert main(["record", "backup", "-c", str(config), "--unit", "gaj", "--verify", str(good), "--result", "ok"]) == 2
+    assert "--verify: --verify sets the result and evidence itself" in capsys.readouterr().err
