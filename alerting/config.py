@@ -233,8 +233,18 @@ def _naive_key(moment: datetime) -> float:
     return moment.timestamp() if moment.tzinfo else moment.replace(tzinfo=None).timestamp()
 
 
+CHANNEL_TYPES = ("dingtalk", "wecom", "feishu", "webhook", "email")
+
+
+def _needs_type(value: Any) -> Any:
+    if isinstance(value, dict) and "type" not in value:
+        raise ValueError(f"a channel needs type: ({', '.join(CHANNEL_TYPES)})")
+    return value
+
+
 Channel = Annotated[
-    DingTalkChannel | WeComChannel | FeishuChannel | WebhookChannel | EmailChannel, Field(discriminator="type")
+    Annotated[DingTalkChannel | WeComChannel | FeishuChannel | WebhookChannel | EmailChannel, Field(discriminator="type")],
+    BeforeValidator(_needs_type),
 ]
 
 
