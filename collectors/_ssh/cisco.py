@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from collectors._ssh.figures import Figures, percent, uptime_words
+from collectors._ssh.figures import Figures, down_in_table, percent, uptime_words
 
 COMMANDS = (
     "show version",
@@ -38,18 +38,15 @@ def parse(outputs: dict[str, str]) -> Figures:
     match = re.search(r"Processor Pool Total:\s*(\d+)\s+Used:\s*(\d+)", text, re.IGNORECASE)
     if match and int(match.group(1)):
         figures.memory_percent = round(100.0 * int(match.group(2)) / int(match.group(1)), 1)
-    brief = next((out for cmd, out in outputs.items() if re.search(r"\bi(?:p)?\s+int\S*\s+br", cmd, re.IGNORECASE)), None)
-    if brief is not None:
-        names: list[str] = []
-        seen = False
-        for line in brief.splitlines():
-            if re.match(r"^Interface\s+IP-Address\s+OK\?", line):
-                seen = True
-                continue
-            # Status is "up", "down" or "administratively down"; Protocol follows it
-            match = re.match(r"^(\S+)\s+\S+\s+\S+\s+\S+\s+(administratively down|up|down)\s+(\S+)", line)
-            if seen and match and match.group(2) == "down":
-                names.append(match.group(1))
-        if seen:
-            figures.interfaces_down, figures.down_interfaces = len(names), names
+    figures.set_down(down_in_table(outputs, r"\bi(?:p)?\s+int\S*\s+br", _cisco_header, _cisco_down))
     return figures
+
+
+def _cisco_header(line: str) -> bool:
+    return re.match(r"^Interface\s+IP-Address\s+OK\?", line) is not None
+
+
+def _cisco_down(line: str) -> str | None:
+    # Status is "up", "down" or "administratively down"; Protocol follows it
+    match = re.match(r"^(\S+)\s+\S+\s+\S+\s+\S+\s+(administratively down|up|down)\s+(\S+)", line)
+    return match.group(1) if match and match.group(2) == "down" else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from collectors._ssh.figures import Figures, percent, uptime_words
+from collectors._ssh.figures import Figures, down_in_table, percent, uptime_words
 from collectors._ssh.huawei import RULE, allowed_display
 
 COMMANDS = ("display version", "display cpu-usage", "display memory", "display interface brief")
@@ -25,18 +25,15 @@ def parse(outputs: dict[str, str]) -> Figures:
         figures.memory_percent = round(100.0 - min(free_ratios), 1)
     else:  # Comware 5: "Used Rate: 43%"
         figures.memory_percent = percent(r"Used Rate\s*:\s*(\d+(?:\.\d+)?)%", text)
-    brief = next((out for cmd, out in outputs.items() if re.search(r"\binterface\s+brief\b", cmd)), None)
-    if brief is not None:
-        names: list[str] = []
-        seen = False
-        for line in brief.splitlines():
-            fields = line.split()
-            if len(fields) >= 2 and fields[0] == "Interface" and fields[1] == "Link":
-                seen = True
-                continue
-            # Link column: UP, DOWN, ADM (administratively down), Stby
-            if seen and len(fields) >= 2 and fields[1] == "DOWN":
-                names.append(fields[0])
-        if seen:
-            figures.interfaces_down, figures.down_interfaces = len(names), names
+    figures.set_down(down_in_table(outputs, r"\binterface\s+brief\b", _comware_header, _comware_down))
     return figures
+
+
+def _comware_header(line: str) -> bool:
+    fields = line.split()
+    return len(fields) >= 2 and fields[0] == "Interface" and fields[1] == "Link"
+
+
+def _comware_down(line: str) -> str | None:
+    fields = line.split()  # Link column: UP, DOWN, ADM (administratively down), Stby
+    return fields[0] if len(fields) >= 2 and fields[1] == "DOWN" else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 _UNITS = {
@@ -26,6 +27,11 @@ class Figures:
     down_interfaces: list[str] = field(default_factory=list)
     disk_percent: float | None = None  # the fullest file system (linux)
     notes: list[str] = field(default_factory=list)
+
+    def set_down(self, names: list[str] | None) -> None:
+        """Record the interfaces found down (None: the output had no interface table)."""
+        if names is not None:
+            self.interfaces_down, self.down_interfaces = len(names), names
 
     def metrics(self) -> dict[str, float]:
         values = {
@@ -55,3 +61,25 @@ def percent(pattern: str, text: str) -> float | None:
     """The first number captured by ``pattern`` (a regex with one group) as a float."""
     match = re.search(pattern, text, re.IGNORECASE | re.MULTILINE)
     return float(match.group(1)) if match else None
+
+
+def down_in_table(
+    outputs: dict[str, str], command: str, is_header: Callable[[str], bool], down_name: Callable[[str], str | None]
+) -> list[str] | None:
+    """Interfaces found down in the table printed by the command matching ``command`` (a regex).
+
+    Rows count from the first line ``is_header`` accepts; ``down_name`` returns a row's interface
+    when it is down (not administratively down), else None. None when there is no such table."""
+    table = next((out for cmd, out in outputs.items() if re.search(command, cmd, re.IGNORECASE)), None)
+    if table is None:
+        return None
+    names: list[str] = []
+    seen = False
+    for line in table.splitlines():
+        if not seen:
+            seen = is_header(line)
+            continue
+        name = down_name(line)
+        if name:
+            names.append(name)
+    return names if seen else None

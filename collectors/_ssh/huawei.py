@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from collectors._ssh.figures import Figures, percent, uptime_words
+from collectors._ssh.figures import Figures, down_in_table, percent, uptime_words
 
 COMMANDS = ("display version", "display cpu-usage", "display memory-usage", "display interface brief")
 RULE = "only 'display ...' commands (abbreviations such as 'dis' allowed), optionally '| include/exclude/begin/count ...'"
@@ -42,19 +42,17 @@ def parse(outputs: dict[str, str]) -> Figures:
     if figures.cpu_percent is None:  # V200R019+ multi-board layout: "CPU utilization for five seconds: 8%"
         figures.cpu_percent = percent(r"CPU utilization for five seconds:\s*(\d+(?:\.\d+)?)%", text)
     figures.memory_percent = percent(r"Memory Using Percentage(?: Is)?\s*:\s*(\d+(?:\.\d+)?)%", text)
-    brief = next((out for cmd, out in outputs.items() if re.search(r"\binterface\s+brief\b", cmd)), None)
-    if brief is not None:
-        names: list[str] = []
-        seen = False
-        for line in brief.splitlines():
-            fields = line.split()
-            if len(fields) >= 3 and fields[0] == "Interface" and fields[1] == "PHY":
-                seen = True
-                continue
-            if seen and len(fields) >= 3 and re.match(r"^[A-Za-z][\w\-/.:]*\d", fields[0]):
-                phy = fields[1]
-                if phy.lower() == "down":  # "*down" is administratively down: not a fault
-                    names.append(fields[0])
-        if seen:
-            figures.interfaces_down, figures.down_interfaces = len(names), names
+    figures.set_down(down_in_table(outputs, r"\binterface\s+brief\b", _huawei_header, _huawei_down))
     return figures
+
+
+def _huawei_header(line: str) -> bool:
+    fields = line.split()
+    return len(fields) >= 3 and fields[0] == "Interface" and fields[1] == "PHY"
+
+
+def _huawei_down(line: str) -> str | None:
+    fields = line.split()  # PHY "down" is a fault; "*down" is administratively down, not one
+    if len(fields) >= 3 and re.match(r"^[A-Za-z][\w\-/.:]*\d", fields[0]) and fields[1].lower() == "down":
+        return fields[0]
+    return None
