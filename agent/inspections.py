@@ -24,7 +24,6 @@ is named in a warning at start and on reload: its inspections run but cannot be 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -33,6 +32,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from agent.background import ClockedTask
 from agent.errors import InputError
 from agent.model import Sample
 from agent.store import Store
@@ -42,7 +42,7 @@ from inventory.config import Inventory
 from inventory.schedule import When, parse_when
 
 if TYPE_CHECKING:
-    from agent.runtime import Agent, RoundResult
+    from agent.runtime import Agent
 
 log = logging.getLogger("yunwei.inspections")
 COLLECTOR = "ssh"
@@ -190,7 +190,7 @@ class _Plan:
     next_at: float
 
 
-class InspectionScheduler:
+class InspectionScheduler(ClockedTask):
     """Runs every scheduled inspection when it is due (a component of the agent)."""
 
     def __init__(
@@ -199,10 +199,8 @@ class InspectionScheduler:
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         max_sleep: float = 60.0,
     ) -> None:
-        self.clock, self.sleep, self.max_sleep = clock, sleep, max_sleep
-        self.agent: Agent | None = None
+        super().__init__(clock, sleep, max_sleep)
         self.plans: list[_Plan] = []
-        self.task: asyncio.Task[None] | None = None
         self.history: list[tuple[float, list[str]]] = []  # (clock time, devices) of every run
 
     def plan(self, inventory: Inventory, now: float) -> None:
@@ -235,7 +233,7 @@ class InspectionScheduler:
                     len(missed),
                     ", ".join(p.target.device.id for p in missed),
                 )
-            self.task = asyncio.create_task(self._loop(missed), name="inspections")
+            self.launch(lambda: self._loop(missed), "inspections")
 
     async def missed_today(self, now: float) -> list[_Plan]:
         """Plans whose last time due today (at or before ``now``) left no sample of the probe since.
@@ -273,8 +271,7 @@ class InspectionScheduler:
             if due:
                 await self.run_due(due, now)
                 continue
-            wait = min((p.next_at for p in self.plans), default=now + self.max_sleep) - now
-            await self.sleep(max(0.0, min(wait, self.max_sleep)))
+            await self.nap(min((p.next_at for p in self.plans), default=None), now)
 
     async def run_due(self, due: list[_Plan], now: float, trigger: str = "schedule") -> None:
         agent = self.agent
@@ -288,18 +285,8 @@ class InspectionScheduler:
         except Exception:
             log.exception("scheduled inspections failed")
 
-    async def on_round(self, result: RoundResult) -> None:
-        pass
-
     async def on_reload(self, inventory: Inventory) -> None:
         self.plan(inventory, self.clock())
         warn_unfiled(inventory, [p.target.device.id for p in self.plans])
-        if self.plans and self.task is None and self.agent is not None:
-            self.task = asyncio.create_task(self._loop(), name="inspections")
-
-    async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
-            self.task = None
+        if self.plans and self.agent is not None:
+            self.launch(self._loop, "inspections")

@@ -17,7 +17,6 @@ after a restart; a meeting whose start has passed is not checked any more.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import defaultdict
@@ -27,6 +26,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from agent.background import ClockedTask
 from agent.errors import InputError
 from agent.model import Sample
 from collectors import registry
@@ -37,7 +37,7 @@ from inventory.online import parse_rule
 from inventory.schedule import Meeting
 
 if TYPE_CHECKING:
-    from agent.runtime import Agent, RoundResult
+    from agent.runtime import Agent
 
 log = logging.getLogger("yunwei.meetings")
 TERMINAL_KINDS = ("vc_terminal",)
@@ -259,7 +259,7 @@ def meeting_record(
     return f"record:meeting_check:{record_id}", body
 
 
-class MeetingScheduler:
+class MeetingScheduler(ClockedTask):
     """Checks every configured meeting's venues ``check_before_minutes`` ahead; files the result."""
 
     def __init__(
@@ -268,16 +268,14 @@ class MeetingScheduler:
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         max_sleep: float = 60.0,
     ) -> None:
-        self.clock, self.sleep, self.max_sleep = clock, sleep, max_sleep
-        self.agent: Agent | None = None
-        self.task: asyncio.Task[None] | None = None
+        super().__init__(clock, sleep, max_sleep)
         self.done: set[str] = set()
         self.results: list[tuple[str, list[VenueResult]]] = []
 
     async def start(self, agent: Agent) -> None:
         self.agent = agent
         if agent.inventory.config.meetings:
-            self.task = asyncio.create_task(self._loop(), name="meetings")
+            self.launch(self._loop, "meetings")
 
     def pending(self, now: float) -> list[tuple[float, Meeting]]:
         """(check time, meeting) of meetings not started yet and not checked yet, soonest first."""
@@ -304,8 +302,7 @@ class MeetingScheduler:
                 await self.check(meeting, now)
             if due:
                 continue
-            wait = (pending[0][0] - now) if pending else self.max_sleep
-            await self.sleep(max(0.0, min(wait, self.max_sleep)))
+            await self.nap(pending[0][0] if pending else None, now)
 
     async def check(self, meeting: Meeting, now: float) -> None:
         agent = self.agent
@@ -332,16 +329,6 @@ class MeetingScheduler:
             "meeting %s at %s: %d/%d venues ready", meeting.name or "-", body["meeting_at"], body["ready_count"], body["venue_count"]
         )
 
-    async def on_round(self, result: RoundResult) -> None:
-        pass
-
     async def on_reload(self, inventory: Inventory) -> None:
-        if self.task is None and inventory.config.meetings:
-            self.task = asyncio.create_task(self._loop(), name="meetings")
-
-    async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
-            self.task = None
+        if inventory.config.meetings:
+            self.launch(self._loop, "meetings")

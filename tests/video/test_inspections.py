@@ -93,9 +93,9 @@ def server_inventory(make_inventory, sshd, schedule: str = "workdays 08:30"):  #
     )
 
 
-async def test_scheduler_runs_on_working_days_and_files_records(make_inventory, sshd) -> None:
-    inventory = server_inventory(make_inventory, sshd)
-    now = [at("2026-10-09 08:29:50").timestamp()]  # Friday, then the adjusted working Saturday
+async def scheduled_runs(inventory, start: datetime, records: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """Run the scheduler on a fake clock from ``start`` until ``records`` records are filed; its first runs."""
+    now = [start.timestamp()]
 
     async def fake_sleep(seconds: float) -> None:
         now[0] += seconds
@@ -106,11 +106,17 @@ async def test_scheduler_runs_on_working_days_and_files_records(make_inventory, 
     await agent.start(schedule=False)
     try:
         async with asyncio.timeout(30):
-            while len(list(agent.db.events(["record"]))) < 3:
+            while len(list(agent.db.events(["record"]))) < records:
                 await asyncio.sleep(0.05)
     finally:
         await agent.drain(5)
-    times = [datetime.fromtimestamp(t, ZONE).strftime("%Y-%m-%d %a %H:%M") for t, _ in scheduler.history[:3]]
+    return [datetime.fromtimestamp(t, ZONE).strftime("%Y-%m-%d %a %H:%M") for t, _ in scheduler.history[:records]]
+
+
+async def test_scheduler_runs_on_working_days_and_files_records(make_inventory, sshd) -> None:
+    inventory = server_inventory(make_inventory, sshd)
+    # Friday, then the adjusted working Saturday
+    times = await scheduled_runs(inventory, at("2026-10-09 08:29:50"), 3)
     assert times == ["2026-10-09 Fri 08:30", "2026-10-10 Sat 08:30", "2026-10-12 Mon 08:30"]
     with open_store(inventory.data_dir) as store:
         records = [body for _, _, _, _, body in store.events(["record"])]
@@ -188,22 +194,7 @@ async def test_scheduler_follows_a_reload(make_inventory, sshd) -> None:  # type
 
 async def test_an_inspection_missed_earlier_today_is_caught_up_at_start(make_inventory, sshd) -> None:  # type: ignore[no-untyped-def]
     inventory = server_inventory(make_inventory, sshd)
-    now = [at("2026-10-09 09:10").timestamp()]  # Friday: the 08:30 run was missed (agent down)
-
-    async def fake_sleep(seconds: float) -> None:
-        now[0] += seconds
-        await asyncio.sleep(0)
-
-    scheduler = InspectionScheduler(clock=lambda: now[0], sleep=fake_sleep)
-    agent = Agent(inventory, attach_hooks=False, components=[scheduler])
-    await agent.start(schedule=False)
-    try:
-        async with asyncio.timeout(30):
-            while len(list(agent.db.events(["record"]))) < 2:
-                await asyncio.sleep(0.05)
-    finally:
-        await agent.drain(5)
-    times = [datetime.fromtimestamp(t, ZONE).strftime("%Y-%m-%d %a %H:%M") for t, _ in scheduler.history[:2]]
+    times = await scheduled_runs(inventory, at("2026-10-09 09:10"), 2)  # Friday: 08:30 missed (agent down)
     assert times == ["2026-10-09 Fri 09:10", "2026-10-10 Sat 08:30"]  # caught up once, then on schedule
     with open_store(inventory.data_dir) as store:
         triggers = [body["trigger"] for _, _, _, _, body in store.events(["record"])]
