@@ -94,4 +94,9 @@ def _to_python(
             _to_python(item, (*path, index), lines, problems, file, constructor)
             for index, item in enumerate(node.value)
         ]
-    return constructor.construct_object(node, deep=True)
+    try:
+        return constructor.construct_object(node, deep=True)
+    except (ValueError, yaml.YAMLError) as exc:  # e.g. 2026-13-01 looks like a date but is not one
+        field = ".".join(map(str, path)) or None
+        problems.append(InputProblem(file, f"bad value {node.value!r}: {exc}", node.start_mark.line + 1, field))
+        return None

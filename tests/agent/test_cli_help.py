@@ -26,3 +26,13 @@ def test_help_works(command: list[str], capsys: pytest.CaptureFixture[str]) -> N
 
 def test_every_command_module_is_listed_once() -> None:
     assert len(COMMAND_MODULES) == len(set(COMMAND_MODULES))
+
+
+def test_a_usage_mistake_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["probe", "tcp"])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "yunwei probe tcp: error: the following arguments are required: target (see yunwei probe tcp --help)"
+    ]

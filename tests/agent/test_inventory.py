@@ -92,6 +92,7 @@ def test_defaults_flow_from_defaults_to_group_to_device(tmp_path: Path) -> None:
         ("devices:\n  - id: a\n    address: 127.0.0.1\n    probes:\n      tcp: {port: 99999}\n", 5, "devices.0.probes.tcp.port"),
         ("devices:\n  - id: a\n    probes: {tcp: {port: 1}}\n    online: any(tcp, sip)\n", 4, "probes the device does not have: sip"),
         ("agent: {id: a}\nagent: {id: b}\n", 2, "duplicate key 'agent'"),
+        ("meetings:\n  - {at: 2026-13-01T09:00:00, venues: []}\n", 2, "meetings.0.at: bad value '2026-13-01T09:00:00'"),
     ],
 )
 def test_bad_config_names_file_line_and_field(tmp_path: Path, text: str, line: int, expected: str) -> None:
