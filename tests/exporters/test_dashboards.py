@@ -7,7 +7,7 @@ import re
 import time
 from pathlib import Path
 
-from conftest import feed, inventory_data
+from exporters_support import feed, inventory_data
 
 from agent.model import Sample
 from agent.runtime import Agent

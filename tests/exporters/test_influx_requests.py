@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import exporter, feed, inventory_data, wait_delivered
+from exporters_support import exporter, feed, inventory_data, wait_delivered
 from peers import wait_for
 
 from agent.model import Sample

@@ -12,7 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import Victoria, exporter, feed, http_get, inventory_data, series_by, wait_delivered
+from exporters_support import Victoria, exporter, feed, http_get, inventory_data, series_by, wait_delivered
 from peers import free_port, wait_for
 
 from agent.model import Sample, State

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import yaml
-from conftest import Victoria, inventory_data, series_by
+from exporters_support import Victoria, inventory_data, series_by
 
 HARNESS = Path(__file__).with_name("kill_harness.py")
 REPO = Path(__file__).parents[2]

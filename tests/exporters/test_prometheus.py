@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PrometheusServer, feed, http_get, inventory_data
+from exporters_support import PrometheusServer, feed, http_get, inventory_data
 from peers import free_port, wait_for
 from prometheus_client.parser import text_string_to_metric_families
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Clock, Snmpsim, example_threshold_metrics
 from peers import need
+from snmp_support import Clock, Snmpsim, example_threshold_metrics
 
 from agent.commands.probe import build_target
 from agent.model import Sample

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import snmp_answers
 from peers import Peer, free_port, need_binary, wait_for
+from snmp_support import snmp_answers
 
 from agent.commands.probe import build_target
 from collectors.snmp import SnmpCollector

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import SYS_NAME, V3_USERS, Snmpd
+from snmp_support import SYS_NAME, V3_USERS, Snmpd
 
 from agent.commands.probe import build_target
 from agent.model import Sample

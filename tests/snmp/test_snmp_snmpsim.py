@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Clock, Snmpsim
+from snmp_support import Clock, Snmpsim
 
 from agent.commands.probe import build_target
 from agent.model import Sample

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from conftest import NUT_DEV_ONLINE, Clock, Nut, Snmpsim, example_threshold_metrics, wait_nut_status
+from snmp_support import NUT_DEV_ONLINE, Clock, Nut, Snmpsim, example_threshold_metrics, wait_nut_status
 
 from agent.commands.probe import build_target
 from agent.model import Sample
