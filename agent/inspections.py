@@ -17,8 +17,9 @@ like any other, so ``yunwei status`` shows it.
 
 When the agent starts after a time an inspection was due *earlier the same day* (a working day
 for ``workdays``) and no sample of that probe exists since then (the agent was down), the
-inspection runs at once (``"trigger": "catch-up"``). A device whose records would have no unit
-is named in a warning at start and on reload: its inspections run but cannot be filed.
+inspection runs at once (``"trigger": "catch-up"``). A scheduled inspection of a device with no
+unit (own, group's or system's) is refused when the config is loaded: its records could not be
+filed, and the contract would count every one as missed.
 """
 
 from __future__ import annotations
@@ -97,23 +98,6 @@ def unit_of(inventory: Inventory, device_id: str) -> str | None:
     if device.unit is None and device.system and device.system in inventory.systems:
         return inventory.systems[device.system].unit
     return device.unit
-
-
-def warn_unfiled(inventory: Inventory, device_ids: Sequence[str]) -> list[str]:
-    """Warn once about scheduled devices whose inspections cannot be filed (no unit); returns them."""
-    lost = [d for d in device_ids if unit_of(inventory, d) is None]
-    if lost:
-        where = ", ".join(
-            f"{d} ({inventory.source} line {inventory.device_lines[d]})" if inventory.device_lines.get(d) else d
-            for d in lost
-        )
-        log.warning(
-            "scheduled inspections of %d device(s) will run but NOT be filed in the ledger, so the contract "
-            "counts them as missed: no unit on the device, its group or its system: %s",
-            len(lost),
-            where,
-        )
-    return lost
 
 
 def record_for(inventory: Inventory, sample: Sample, trigger: str) -> tuple[str, dict[str, Any]] | None:
@@ -225,7 +209,6 @@ class InspectionScheduler(ClockedTask):
         self.plan(agent.inventory, now)
         if self.plans:
             log.info("%d device(s) have scheduled inspections; next at %s", len(self.plans), self._next_text())
-            warn_unfiled(agent.inventory, [p.target.device.id for p in self.plans])
             missed = await self.missed_today(now)
             if missed:
                 log.warning(
@@ -287,6 +270,5 @@ class InspectionScheduler(ClockedTask):
 
     async def on_reload(self, inventory: Inventory) -> None:
         self.plan(inventory, self.clock())
-        warn_unfiled(inventory, [p.target.device.id for p in self.plans])
         if self.plans and self.agent is not None:
             self.launch(self._loop, "inspections")

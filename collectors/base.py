@@ -95,6 +95,13 @@ class Collector(ABC):
         """Options taken from the flags added by ``add_cli_arguments``."""
         return {}
 
+    @classmethod
+    def check_target(cls, target: Target, inventory: Any) -> list[tuple[str, str]]:
+        """Problems of a device's probe that its options alone cannot show (``attrs`` values,
+        links to the inventory), as ``(field under the device, message)``. Called once when the
+        config is loaded, so ``yunwei check`` refuses them instead of every round reporting them."""
+        return []
+
 
 class PerTargetCollector(Collector):
     """A collector written as one coroutine per target, fanned out with bounded concurrency."""

@@ -153,6 +153,11 @@ class LineCollector(Collector):
     Options = LineOptions
     sample_config = "line:\n  bandwidth: 100M\n  burst: 10\n  max_loss_percent: 2\n  max_util_percent: 90\n"
 
+    @classmethod
+    def check_target(cls, target: Target, inventory: Any) -> list[tuple[str, str]]:
+        _, problem = bandwidth_of(target)
+        return [("attrs.bandwidth", problem.removeprefix("attrs.bandwidth: "))] if problem else []
+
     def __init__(self, context: CollectorContext | None = None) -> None:
         super().__init__(context)
         self.client = SnmpClient()

@@ -356,6 +356,20 @@ class SshCollector(Collector):
     )
 
     @classmethod
+    def check_target(cls, target: Target, inventory: Any) -> list[tuple[str, str]]:
+        from agent.inspections import unit_of
+
+        options: SshOptions = target.options
+        if options.schedule and unit_of(inventory, target.device.id) is None:
+            return [
+                (
+                    f"probes.{target.probe.name}.schedule",
+                    "a scheduled inspection is filed under a unit: set unit on the device, its group or its system",
+                )
+            ]
+        return []
+
+    @classmethod
     def add_cli_arguments(cls, parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
             "--data-dir",

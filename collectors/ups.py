@@ -96,6 +96,11 @@ class UpsCollector(Collector):
     Options = UpsOptions
     sample_config = "ups:\n  source: nut\n  nut_ups: hotline\n  required_runtime_hours: 3\n"
 
+    @classmethod
+    def check_target(cls, target: Target, inventory: Any) -> list[tuple[str, str]]:
+        _, problem = required_runtime(target)
+        return [("attrs.required_runtime_hours", problem.removeprefix("attrs.required_runtime_hours "))] if problem else []
+
     def __init__(self, context: CollectorContext | None = None) -> None:
         super().__init__(context)
         self.client = SnmpClient()

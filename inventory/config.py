@@ -225,6 +225,15 @@ def resolve(config: Config, located: Located) -> Inventory:
         check_ref(resolved.system, inventory.systems, "system", [*path, "system"])
         inventory.devices[device_id] = resolved
 
+    # Collectors check what only the whole device shows (attrs such as a line's bandwidth).
+    from collectors.base import Target
+
+    for device_id, resolved in inventory.devices.items():
+        for probe in resolved.probes.values():
+            for field_name, message in registry.get(probe.collector).check_target(Target(resolved, probe), inventory):
+                index = devices_by_id[device_id][0]
+                problems.append(located.problem(["devices", index, *field_name.split(".")], message))
+
     # Sections owned by other packages check their references to the inventory.
     for section_name in type(config).model_fields:
         checker = getattr(getattr(config, section_name), "check_references", None)

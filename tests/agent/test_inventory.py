@@ -93,6 +93,23 @@ def test_defaults_flow_from_defaults_to_group_to_device(tmp_path: Path) -> None:
         ("devices:\n  - id: a\n    probes: {tcp: {port: 1}}\n    online: any(tcp, sip)\n", 4, "probes the device does not have: sip"),
         ("agent: {id: a}\nagent: {id: b}\n", 2, "duplicate key 'agent'"),
         ("meetings:\n  - {at: 2026-13-01T09:00:00, venues: []}\n", 2, "meetings.0.at: bad value '2026-13-01T09:00:00'"),
+        (
+            "devices:\n  - id: l\n    kind: line\n    attrs: {bandwidth: 100X}\n    probes: {line: {far_end: 127.0.0.1}}\n",
+            4,
+            "devices.0.attrs.bandwidth: '100X' is not a bandwidth like 100M",
+        ),
+        (
+            "devices:\n  - id: u\n    attrs: {required_runtime_hours: three}\n"
+            "    address: 127.0.0.1\n    probes: {ups: {source: nut, nut_ups: hotline}}\n",
+            3,
+            "devices.0.attrs.required_runtime_hours: must be a number of hours, not 'three'",
+        ),
+        (
+            "devices:\n  - id: s\n    address: 127.0.0.1\n    probes:\n      ssh:\n        device_type: linux\n"
+            "        username: u\n        password: p\n        schedule: [workdays 08:30]\n",
+            9,
+            "devices.0.probes.ssh.schedule: a scheduled inspection is filed under a unit",
+        ),
     ],
 )
 def test_bad_config_names_file_line_and_field(tmp_path: Path, text: str, line: int, expected: str) -> None:

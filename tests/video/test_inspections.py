@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agent.cli import main
+from agent.errors import InputError
 from agent.inspections import InspectionScheduler
 from agent.runtime import Agent
 from agent.store import open_store
@@ -254,7 +255,7 @@ async def test_which_missed_inspections_are_caught_up(
     assert [p.target.device.id for p in missed] == (["sw-1"] if caught_up else [])
 
 
-async def test_scheduled_devices_without_a_unit_are_named_at_start(make_inventory, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_scheduled_devices_without_a_unit_are_refused_at_load(make_inventory) -> None:  # type: ignore[no-untyped-def]
     data = {
         "devices": [
             {"id": "sw-9", "address": "127.0.0.1",
@@ -262,13 +263,12 @@ async def test_scheduled_devices_without_a_unit_are_named_at_start(make_inventor
                                                     "port": 9, "schedule": "workdays 08:30"}}},
         ]
     }
-    scheduler = InspectionScheduler(clock=lambda: at("2026-10-09 07:00").timestamp())
-    agent = Agent(make_inventory(data), attach_hooks=False, components=[scheduler])
-    with caplog.at_level(logging.WARNING, logger="yunwei.inspections"):
-        await agent.start(schedule=False)
-        await agent.drain(5)
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert any("NOT be filed" in w and "sw-9" in w and "no unit" in w for w in warnings), warnings
+    with pytest.raises(InputError) as caught:
+        make_inventory(data)
+    assert [(p.field, p.message) for p in caught.value.problems] == [
+        ("devices.0.probes.ssh.schedule",
+         "a scheduled inspection is filed under a unit: set unit on the device, its group or its system")
+    ]
 
 
 def test_the_password_from_the_secrets_file_is_never_written(sshd, tmp_path: Path, capsys, caplog) -> None:  # type: ignore[no-untyped-def]

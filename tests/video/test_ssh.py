@@ -271,9 +271,11 @@ def test_the_ssh_probe_is_not_part_of_rounds_nor_of_the_online_rule(make_invento
 
     inventory = make_inventory(
         {
+            "units": [{"id": "u1"}],
             "devices": [
                 {
                     "id": "sw-1",
+                    "unit": "u1",
                     "kind": "other",
                     "address": "127.0.0.1",
                     "probes": {
