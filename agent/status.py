@@ -34,10 +34,28 @@ class GroupRate:
     total: int
     threshold: float | None
     warn_margin: float
+    # not yet seen (or unknown) and in maintenance: left out of the rate, as the contract's
+    # monthly calculation leaves out unknown and maintenance time
+    unknown: int = 0
+    maintenance: int = 0
+
+    @property
+    def observed(self) -> int:
+        return self.total - self.unknown - self.maintenance
 
     @property
     def rate(self) -> float | None:
-        return self.online / self.total if self.total else None
+        return self.online / self.observed if self.observed > 0 else None
+
+    def online_text(self, language: str = "en") -> str:
+        """``37/40``, with what is left out: ``37/38 (2 unknown)``, ``37/38 (未知 2)``."""
+        words = {"en": ("unknown", "maintenance"), "zh": ("未知", "维护中")}[language if language == "zh" else "en"]
+        counts = ((self.unknown, words[0]), (self.maintenance, words[1]))
+        if language == "zh":
+            left_out = [f"{what} {n}" for n, what in counts if n]
+        else:
+            left_out = [f"{n} {what}" for n, what in counts if n]
+        return f"{self.online}/{self.observed}" + (f" ({', '.join(left_out)})" if left_out else "")
 
     @property
     def level(self) -> str:
@@ -81,21 +99,24 @@ def device_rows(inventory: Inventory, states: dict[str, tuple[State, float]], la
 
 
 def group_rates(inventory: Inventory, states: dict[str, tuple[State, float]], today: date | None = None) -> list[GroupRate]:
-    """Online now / total per group; devices never seen yet count as not online."""
+    """Online now / observed per group; devices not seen yet and devices in maintenance are left out
+    (a fresh agent does not report every group in breach before its first rounds)."""
     today = today or datetime.now(ZoneInfo(inventory.agent.timezone)).date()
     rates = []
     for group in inventory.groups.values():
         members = inventory.group_members(group.id)
         if not members:
             continue
-        online = sum(1 for m in members if states.get(m.id, (State.UNKNOWN, 0))[0] == State.UP)
+        member_states = [states.get(m.id, (State.UNKNOWN, 0.0))[0] for m in members]
         target = group.online_rate
         rates.append(
             GroupRate(
                 group=group.id,
                 name=group.name or group.id,
-                online=online,
+                online=member_states.count(State.UP),
                 total=len(members),
+                unknown=member_states.count(State.UNKNOWN),
+                maintenance=member_states.count(State.MAINTENANCE),
                 threshold=target.threshold_on(today) if target else None,
                 warn_margin=target.warn_margin if target else 0.0,
             )
@@ -134,7 +155,10 @@ def render_status(inventory: Inventory, store: Store, now: float | None = None) 
         for rate in rates:
             threshold = f"{rate.threshold:.0%}" if rate.threshold is not None else "-"
             flag = {"ok": "ok", "warn": "WARN: near threshold", "breach": "BREACH: below threshold"}[rate.level]
-            rate_rows.append([rate.name, f"{rate.online}/{rate.total}", f"{(rate.rate or 0) * 100:.1f} %", threshold, flag])
+            if rate.rate is None:
+                flag = "no data yet"
+            shown = f"{rate.rate * 100:.1f} %" if rate.rate is not None else "-"
+            rate_rows.append([rate.name, rate.online_text(), shown, threshold, flag])
         lines.append(format_table(["group", "online", "rate", "threshold", "status"], rate_rows))
     return "\n".join(lines)
 

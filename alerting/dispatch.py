@@ -330,7 +330,7 @@ class Dispatcher:
         for rate in rates:
             if rate.group in touched and rate.threshold is not None and rate.rate is not None:
                 flag = " ❗" if rate.level == "breach" else (" ⚠" if rate.level == "warn" else "")
-                lines.append(f"{rate.name} {rate.rate:.1%} ({rate.online}/{rate.total}, {rate.threshold:.0%}){flag}")
+                lines.append(f"{rate.name} {rate.rate:.1%} ({rate.online_text(self.composer.language)}, {rate.threshold:.0%}){flag}")
         return lines
 
     def _warn(self, notice: QueuedNotice) -> Text:

@@ -94,6 +94,7 @@ T: dict[str, tuple[str, str]] = {  # key: (zh, en)
     "open_faults": ("未关闭故障", "Open faults"),
     "due_today": ("今日到期", "Due today"),
     "none": ("无", "none"),
+    "no_data": ("暂无数据", "no data yet"),
     "group_rates": ("在线率", "Online rates"),
     "ok": ("正常", "ok"),
     "failed": ("异常", "problems"),

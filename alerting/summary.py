@@ -55,10 +55,10 @@ def daily_summary(
     if rates:
         lines.append(f"- **{composer.t('group_rates')}**:")
         for rate in rates:
-            value = f"{(rate.rate or 0):.1%}"
+            value = f"{rate.rate:.1%}" if rate.rate is not None else composer.t("no_data")
             threshold = f" / {rate.threshold:.0%}" if rate.threshold is not None else ""
             flag = {"ok": "", "warn": f" ⚠{composer.t('warn')}", "breach": f" ❗{composer.t('group_rate')}"}[rate.level]
-            lines.append(f"  - {rate.name}: {value} ({rate.online}/{rate.total}){threshold}{flag}")
+            lines.append(f"  - {rate.name}: {value} ({rate.online_text(composer.language)}){threshold}{flag}")
     return Text(title, lines, "info")
 
 

@@ -52,3 +52,28 @@ def test_status_shows_states_errors_and_group_rates(tmp_path: Path, capsys: pyte
     assert "4 devices: 3 up, 1 down, 0 unknown" in out
     [rate_line] = [line for line in out.splitlines() if line.startswith("蓝天卫士")]
     assert rate_line.split()[1:4] == ["3/4", "75.0", "%"] and "BREACH: below threshold" in rate_line
+
+
+def test_devices_not_seen_yet_are_left_out_of_the_live_rate(make_inventory) -> None:  # type: ignore[no-untyped-def]
+    from agent.model import State
+    from agent.status import group_rates
+
+    inventory = make_inventory(
+        {
+            "groups": [{"id": "cams", "name": "蓝天卫士", "online_rate": {"threshold": 0.95, "warn_margin": 0.01}}],
+            "devices": [
+                {"id": f"cam{i}", "group": "cams", "address": "127.0.0.1", "probes": {"tcp": {"port": 554}}}
+                for i in range(40)
+            ],
+        }
+    )
+    [fresh] = group_rates(inventory, {})
+    assert (fresh.rate, fresh.level, fresh.online_text()) == (None, "ok", "0/0 (40 unknown)")
+    states = {f"cam{i}": (State.UP, 0.0) for i in range(36)}
+    states["cam36"] = (State.DOWN, 0.0)
+    states["cam37"] = (State.MAINTENANCE, 0.0)
+    [rate] = group_rates(inventory, states)
+    # 36 of the 37 observed are online (97.3 %): two never seen and one in maintenance are left out
+    assert rate.online_text() == "36/37 (2 unknown, 1 maintenance)"
+    assert rate.online_text("zh") == "36/37 (未知 2, 维护中 1)"
+    assert rate.rate == 36 / 37 and rate.level == "ok"

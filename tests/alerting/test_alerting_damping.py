@@ -231,7 +231,8 @@ def test_daily_summary_at_the_configured_time(build, clock):
     assert summary["title"] == "【运维日报】11月3日"
     assert "未关闭故障**: 1 (二级故障 1)" in summary["text"]
     assert "修复时限 12:00" in summary["text"]
-    assert "机房: 0.0% (0/2)" in summary["text"]
+    # neither device has been seen yet: no rate rather than a false 0 %
+    assert "机房: 暂无数据 (0/0 (未知 2))" in summary["text"]
     clock.now = local("2026-11-04T08:30:00")
     service.tick()
     assert [r["kind"] for r in outbox(store)].count("summary") == 2
