@@ -127,7 +127,25 @@ def group_rates(inventory: Inventory, states: dict[str, tuple[State, float]], to
 STATE_LABEL = {State.UP: "UP", State.DOWN: "DOWN", State.UNKNOWN: "?", State.MAINTENANCE: "MAINT"}
 
 
-def render_status(inventory: Inventory, store: Store, now: float | None = None) -> str:
+@dataclass(frozen=True)
+class StatusFilter:
+    """Which device rows ``yunwei status`` lists (the totals and group rates always cover all)."""
+
+    problems_only: bool = False  # down, unknown and maintenance only
+    unit: str | None = None
+    group: str | None = None
+
+    def keeps(self, row: DeviceRow) -> bool:
+        if self.problems_only and row.state == State.UP:
+            return False
+        if self.unit is not None and row.unit != self.unit:
+            return False
+        return self.group is None or row.group == self.group
+
+
+def render_status(
+    inventory: Inventory, store: Store, now: float | None = None, only: StatusFilter | None = None
+) -> str:
     """The table ``yunwei status`` and the demo print."""
     states = store.current_states()
     rows = device_rows(inventory, states, store.latest_samples())
@@ -135,14 +153,17 @@ def render_status(inventory: Inventory, store: Store, now: float | None = None) 
     now_dt = datetime.fromtimestamp(now, zone) if now else datetime.now(zone)
     headers = ["unit", "group", "device", "name", "kind", "state", "since", "rtt", "last error"]
     table = []
+    only = only or StatusFilter()
     for row in rows:
+        if not only.keeps(row):
+            continue
         since = "-"
         if row.since is not None:
             moment = datetime.fromtimestamp(row.since, zone)
             since = moment.strftime("%H:%M:%S") if moment.date() == now_dt.date() else moment.strftime("%m-%d %H:%M")
         rtt = f"{row.rtt_seconds * 1000:.1f} ms" if row.rtt_seconds is not None else "-"
         table.append([row.unit, row.group, row.device, row.name, row.kind, STATE_LABEL[row.state], since, rtt, (row.error or "")[:60]])
-    lines = [format_table(headers, table)]
+    lines = [format_table(headers, table) if table else "(no device matches)"]
     counts = {state: sum(1 for r in rows if r.state == state) for state in State}
     lines.append(
         f"\n{len(rows)} devices: {counts[State.UP]} up, {counts[State.DOWN]} down, "

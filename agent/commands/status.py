@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from agent.cli import add_config_argument
-from agent.status import render_status
+from agent.errors import InputError
+from agent.status import StatusFilter, render_status
 from agent.store import open_store
 from inventory.config import load_config
 
@@ -13,11 +14,20 @@ from inventory.config import load_config
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("status", help="show devices' current state and group online rates")
     add_config_argument(parser)
+    parser.add_argument("--problems", action="store_true", help="list only devices that are not up")
+    parser.add_argument("--unit", help="list only this unit's devices (its id)")
+    parser.add_argument("--group", help="list only this group's devices (its id)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     inventory = load_config(args.config)
+    for option, value, known in (("--unit", args.unit, inventory.units), ("--group", args.group, inventory.groups)):
+        if value is not None and value not in known:
+            raise InputError.single(
+                "command line", f"unknown {option[2:]} {value!r} (known: {', '.join(sorted(known)) or 'none'})", field=option
+            )
+    only = StatusFilter(problems_only=args.problems, unit=args.unit, group=args.group)
     with open_store(inventory.data_dir) as store:
-        print(render_status(inventory, store))
+        print(render_status(inventory, store, only=only))
     return 0

@@ -53,6 +53,14 @@ def test_status_shows_states_errors_and_group_rates(tmp_path: Path, capsys: pyte
     [rate_line] = [line for line in out.splitlines() if line.startswith("蓝天卫士")]
     assert rate_line.split()[1:4] == ["3/4", "75.0", "%"] and "BREACH: below threshold" in rate_line
 
+    # with 1,500 cameras the engineer lists only what needs attention
+    assert main(["status", "-c", str(config), "--problems"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split()[2] for line in out.splitlines() if line.startswith("gaj ")] == ["cam0"]
+    assert "4 devices: 3 up, 1 down" in out  # the totals still cover everything
+    assert main(["status", "-c", str(config), "--group", "nope"]) == 2
+    assert "--group: unknown group 'nope' (known: cams)" in capsys.readouterr().err
+
 
 def test_devices_not_seen_yet_are_left_out_of_the_live_rate(make_inventory) -> None:  # type: ignore[no-untyped-def]
     from agent.model import State
