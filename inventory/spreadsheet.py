@@ -80,6 +80,7 @@ KIND_ALIASES: dict[str, str] = {
 
 @dataclass
 class LedgerRow:
+    source: str  # the file, with the sheet for a workbook: "台账.xlsx [sheet 资产台账]"
     where: str  # "sheet 资产台账 row 7" or "line 7"
     line: int | None
     values: dict[str, str]
@@ -113,11 +114,13 @@ def read_rows(path: str | Path) -> list[LedgerRow]:
     if not path.exists():
         raise InputError.single(str(path), "file not found")
     suffix = path.suffix.lower()
+    source = str(path)
     if suffix == ".csv":
         raw_rows = list(_csv_rows(path))
         label = "line"
     elif suffix in (".xlsx", ".xlsm"):
-        raw_rows, label = _xlsx_rows(path)
+        raw_rows, sheet = _xlsx_rows(path)
+        label, source = f"sheet {sheet} row", f"{path} [sheet {sheet}]"
     else:
         raise InputError.single(str(path), f"unsupported file type {suffix!r} (use .xlsx or .csv)")
     if not raw_rows:
@@ -131,13 +134,13 @@ def read_rows(path: str | Path) -> list[LedgerRow]:
     missing = [c for c in REQUIRED if c not in mapping.values()]
     if missing:
         names = ", ".join(f"{EXPORT_HEADERS[c]}/{c}" for c in missing)
-        raise InputError.single(str(path), f"missing column(s): {names}", line=header_line, field="header")
+        raise InputError.single(source, f"missing column(s): {names}", line=header_line, field="header")
     rows = []
     for line, cells in raw_rows[1:]:
         values = {key: str(cells[i]).strip() if i < len(cells) and cells[i] is not None else "" for i, key in mapping.items()}
         if not any(values.values()):
             continue
-        rows.append(LedgerRow(where=f"{label} {line}", line=line, values=values))
+        rows.append(LedgerRow(source=source, where=f"{label} {line}", line=line, values=values))
     return rows
 
 
@@ -172,7 +175,7 @@ def _xlsx_rows(path: Path) -> tuple[list[tuple[int, list[Any]]], str]:
     sheet = workbook["资产台账"] if "资产台账" in workbook.sheetnames else workbook.worksheets[0]
     rows = [(number, list(row)) for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
     workbook.close()
-    return rows, f"sheet {sheet.title} row"
+    return rows, sheet.title
 
 
 def normalise_kind(value: str) -> str | None:
@@ -214,20 +217,20 @@ def import_ledger(config_path: str | Path, ledger_path: str | Path, dry_run: boo
         v = row.values
         name = v.get("name", "")
         if not name:
-            problems.append(InputProblem(file, "device name is empty", row.line, "设备名称/name"))
+            problems.append(InputProblem(row.source, "device name is empty", row.line, "设备名称/name"))
             continue
         kind = normalise_kind(v.get("kind", ""))
         if kind is None:
-            problems.append(InputProblem(file, f"unknown device kind {v.get('kind', '')!r}", row.line, "设备类型/kind"))
+            problems.append(InputProblem(row.source, f"unknown device kind {v.get('kind', '')!r}", row.line, "设备类型/kind"))
         address = v.get("address", "")
         if address:
             try:
                 ipaddress.ip_address(address)
             except ValueError:
-                problems.append(InputProblem(file, f"{address!r} is not a valid IP address", row.line, "IP地址/address"))
+                problems.append(InputProblem(row.source, f"{address!r} is not a valid IP address", row.line, "IP地址/address"))
         device_id = v.get("id") or _make_id(name, address)
         if device_id in seen_ids:
-            problems.append(InputProblem(file, f"duplicate device {device_id!r} (also {seen_ids[device_id]})", row.line, "设备编号/id"))
+            problems.append(InputProblem(row.source, f"duplicate device {device_id!r} (also {seen_ids[device_id]})", row.line, "设备编号/id"))
         seen_ids[device_id] = row.where
         if problems:
             continue

@@ -122,3 +122,17 @@ def test_export_writes_a_readable_file_and_refuses_a_directory(
     assert main(["inventory", "export", "-c", str(config_path), "-o", str(tmp_path / "out.csv")]) == 2
     assert capsys.readouterr().err.strip().endswith("out.csv: is a directory: give a file name")
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left
+
+
+def test_a_workbook_error_names_the_sheet_row_and_column(config_path: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "资产台账"
+    sheet.append(["设备名称", "IP地址", "设备类型"])
+    sheet.append(["东门", "10.0.1.11", "摄像机"])
+    sheet.append(["西门", "10.0.1.999", "摄像机"])
+    ledger = tmp_path / "台账.xlsx"
+    workbook.save(ledger)
+    assert main(["inventory", "import", "-c", str(config_path), str(ledger)]) == 2
+    assert f"{ledger} [sheet 资产台账]:3: IP地址/address: '10.0.1.999' is not a valid IP address" in capsys.readouterr().err
+    assert config_path.read_text(encoding="utf-8") == CONFIG
