@@ -29,6 +29,10 @@ class ClockedTask:
         self.clock, self.sleep, self.max_sleep = clock, sleep, max_sleep
         self.agent: Agent | None = None
         self.task: asyncio.Task[None] | None = None
+        self.init_state()
+
+    def init_state(self) -> None:
+        """Subclasses set up their own state here (the constructor's arguments are shared)."""
 
     def launch(self, work: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
         """Start ``work()`` as the background task unless one runs already."""

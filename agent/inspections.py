@@ -24,9 +24,7 @@ filed, and the contract would count every one as missed.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -177,13 +175,7 @@ class _Plan:
 class InspectionScheduler(ClockedTask):
     """Runs every scheduled inspection when it is due (a component of the agent)."""
 
-    def __init__(
-        self,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-        max_sleep: float = 60.0,
-    ) -> None:
-        super().__init__(clock, sleep, max_sleep)
+    def init_state(self) -> None:
         self.plans: list[_Plan] = []
         self.history: list[tuple[float, list[str]]] = []  # (clock time, devices) of every run
 

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -262,13 +261,7 @@ def meeting_record(
 class MeetingScheduler(ClockedTask):
     """Checks every configured meeting's venues ``check_before_minutes`` ahead; files the result."""
 
-    def __init__(
-        self,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-        max_sleep: float = 60.0,
-    ) -> None:
-        super().__init__(clock, sleep, max_sleep)
+    def init_state(self) -> None:
         self.done: set[str] = set()
         self.results: list[tuple[str, list[VenueResult]]] = []
 
