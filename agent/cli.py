@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from agent.errors import InputError
+from core.errors import InputError
 
 # One line per command module; a module registers one or more sub-commands.
 COMMAND_MODULES = (

@@ -26,9 +26,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from agent.demo import DemoContext, DemoFleet
-from agent.model import Sample
 from collectors._snmp import ber, oids
 from collectors._snmp.ber import Oid, VarBind
+from core.model import Sample
 
 COMMUNITY = "demo-ro"
 HUAWEI_CPU = (1, 3, 6, 1, 4, 1, 2011, 5, 25, 31, 1, 1, 1, 1, 5, 16842753)

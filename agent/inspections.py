@@ -32,11 +32,11 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from agent.background import ClockedTask
-from agent.errors import InputError
-from agent.model import Sample
 from agent.store import Store
 from collectors import registry
 from collectors.base import CollectorContext, Target
+from core.errors import InputError
+from core.model import Sample
 from inventory.config import Inventory
 from inventory.schedule import When, parse_when
 
@@ -50,7 +50,7 @@ FIGURE_KEYS = ("uptime_seconds", "cpu_percent", "memory_percent", "interfaces_do
 
 def iso(epoch: float, timezone: str) -> str:
     try:
-        from compliance.timefmt import to_iso
+        from core.timefmt import to_iso
     except ImportError:  # pragma: no cover - compliance is part of the package
         return datetime.fromtimestamp(epoch, ZoneInfo(timezone)).isoformat(timespec="seconds")
     return to_iso(epoch, timezone)

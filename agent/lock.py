@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from agent.errors import InputError
+from core.errors import InputError
 
 LOCK_NAME = "agent.lock"
 

@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from agent.background import ClockedTask
-from agent.errors import InputError
-from agent.model import Sample
 from collectors import registry
 from collectors.base import CollectorContext, Target
+from core.errors import InputError
+from core.model import Sample
 from inventory.config import Inventory
 from inventory.models import ResolvedDevice
 from inventory.online import parse_rule

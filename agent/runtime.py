@@ -23,11 +23,11 @@ from typing import Any, Protocol, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from agent.model import Sample, Transition
 from agent.store import Store, open_store
 from agent.transitions import StatusTracker
 from collectors import registry
 from collectors.base import Collector, CollectorContext, Target
+from core.model import Sample, Transition
 from inventory.config import Inventory
 
 log = logging.getLogger("yunwei.agent")

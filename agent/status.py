@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from agent.model import Sample, State
 from agent.store import Store
+from core.model import Sample, State
 from inventory.config import Inventory
 
 

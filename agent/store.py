@@ -22,9 +22,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from agent.errors import InputError
 from agent.lock import unusable_data_dir
-from agent.model import Sample, State, Transition
+from core.errors import InputError
+from core.model import Sample, State, Transition
 
 CORE_MIGRATIONS: list[str] = [
     """

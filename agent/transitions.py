@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from agent.model import Sample, State, Transition
+from core.model import Sample, State, Transition
 from inventory.config import Inventory
 from inventory.models import DebounceSettings
 from inventory.online import Rule, parse_rule

@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from agent.model import State
 from agent.status import GroupRate, group_rates
 from alerting.faults import Fault, FaultStore
 from alerting.levels import LevelPolicy
@@ -31,6 +30,7 @@ from alerting.notifiers import make_notifier
 from alerting.notifiers.base import Message, Notifier
 from alerting.routing import Mentions, Target, route
 from alerting.summary import meeting_text
+from core.model import State
 from inventory.config import Inventory
 
 log = logging.getLogger("yunwei.alerting")

@@ -33,14 +33,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from agent.model import Sample, State, Transition
 from agent.store import Store
 from alerting.config import AlertingConfig
 from alerting.faults import Change, Fault, FaultStore, Notice
 from alerting.levels import LevelPolicy
 from alerting.maintenance import MaintenanceCalendar, Occurrence
 from alerting.thresholds import Crossing, ThresholdWatch
-from alerting.timefmt import to_iso
+from core.model import Sample, State, Transition
+from core.timefmt import to_iso_seconds as to_iso
 from inventory.config import Inventory
 
 log = logging.getLogger("yunwei.alerting")

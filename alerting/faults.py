@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from agent.store import Store
-from alerting.timefmt import to_iso
+from core.timefmt import to_iso_seconds as to_iso
 
 MIGRATIONS: list[str] = [
     """

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import uuid
 
-from agent.errors import InputError
 from alerting.faults import Change, Fault, FaultStore, Notice
 from alerting.levels import LevelPolicy
-from alerting.timefmt import to_iso
+from core.errors import InputError
+from core.timefmt import to_iso_seconds as to_iso
 from inventory.config import Inventory
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from alerting.faults import Fault
 from alerting.levels import LevelPolicy
-from alerting.timefmt import duration, short
+from core.timefmt import duration, short
 from inventory.config import Inventory
 
 KIND_NAMES: dict[str, tuple[str, str, str]] = {  # kind: (zh measure+noun, en singular, en plural)

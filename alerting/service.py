@@ -12,13 +12,13 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 
-from agent.model import Sample, Transition
 from agent.store import Store
 from alerting.dispatch import Dispatcher
 from alerting.engine import FaultEngine
 from alerting.faults import Notice
 from alerting.outbox import Outbox
 from alerting.summary import daily_summary, summary_due
+from core.model import Sample, Transition
 from inventory.config import Inventory
 
 log = logging.getLogger("yunwei.alerting")

@@ -6,10 +6,10 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from agent.model import State
 from agent.status import group_rates
 from alerting.faults import Fault
 from alerting.messages import Composer, Text
+from core.model import State
 
 
 def summary_due(at: str | None, now: float, zone: str, last_day: str | None) -> str | None:

@@ -12,8 +12,8 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from agent.model import Sample
 from alerting.config import ThresholdRule
+from core.model import Sample
 from inventory.models import ResolvedDevice
 
 OPS: dict[str, Callable[[float, float], bool]] = {

@@ -32,8 +32,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.model import Sample  # noqa: E402
 from agent.runtime import Agent, RoundResult  # noqa: E402
+from core.model import Sample  # noqa: E402
 from exporters.hooks import ExporterHub  # noqa: E402
 from inventory.config import config_from_data  # noqa: E402
 

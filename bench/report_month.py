@@ -42,7 +42,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from compliance.timefmt import parse_iso, to_iso  # noqa: E402
+from core.timefmt import parse_iso, to_iso  # noqa: E402
 
 START = parse_iso("2026-09-10T00:00:00+08:00")
 END = parse_iso("2026-10-10T00:00:00+08:00")

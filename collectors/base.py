@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from agent.model import Sample
+from core.model import Sample
 from inventory.models import ResolvedDevice, ResolvedProbe
 
 

@@ -27,9 +27,9 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from agent.model import Sample
 from collectors.base import PerTargetCollector, Target, describe_exception
 from collectors.registry import register
+from core.model import Sample
 
 MAX_BODY = 2 * 1024 * 1024
 

@@ -48,11 +48,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.model import Sample
 from collectors._icmp_engine import YIELD_EVERY, PingRequest, PingStats, ping_many, ping_plan
 from collectors._icmp_socket import icmp_permission_problem
 from collectors.base import Collector, Target
 from collectors.registry import register
+from core.model import Sample
 
 __all__ = ["IcmpCollector", "IcmpOptions", "PingRequest", "PingStats", "icmp_permission_problem", "ping_many", "ping_plan"]
 

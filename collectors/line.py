@@ -40,12 +40,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from agent.model import Sample
 from collectors._snmp.client import SnmpClient
 from collectors._snmp.options import SnmpEndpoint, add_endpoint_arguments, endpoint_options
 from collectors._snmp.poll import DeviceMemory, DevicePoller, PollOptions, unique_labels
 from collectors.base import Collector, CollectorContext, Target, describe_exception
 from collectors.registry import register
+from core.model import Sample
 
 _UNITS = {"": 1.0, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "兆": 1e6}
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT兆]?)(?:B|BPS|BIT/S|BITS?)?\s*$", re.IGNORECASE)

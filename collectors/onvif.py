@@ -41,10 +41,10 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from agent.model import Sample
 from collectors._http_post import HttpAnswer, NotHttpError, post
 from collectors.base import PerTargetCollector, Target, describe_exception
 from collectors.registry import register
+from core.model import Sample
 
 SOAP_ENV = "http://www.w3.org/2003/05/soap-envelope"
 DEVICE_NS = "http://www.onvif.org/ver10/device/wsdl"

@@ -42,11 +42,11 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from agent.errors import InputError
-from agent.model import Sample
 from collectors._httpauth import authorization, parse_challenges, pick
 from collectors.base import PerTargetCollector, Target, describe_exception
 from collectors.registry import register
+from core.errors import InputError
+from core.model import Sample
 
 MAX_HEADER_LINES = 100
 MAX_BODY = 64 * 1024

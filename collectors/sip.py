@@ -39,9 +39,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.model import Sample
 from collectors.base import Collector, Target, describe_exception
 from collectors.registry import register
+from core.model import Sample
 
 T1 = 0.5  # RFC 3261 round-trip estimate; retransmission interval doubles from here
 T2 = 4.0  # cap of the retransmission interval for non-INVITE requests

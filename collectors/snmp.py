@@ -32,12 +32,12 @@ from typing import Any
 
 from pydantic import ConfigDict
 
-from agent.model import Sample
 from collectors._snmp.client import SnmpClient
 from collectors._snmp.options import SnmpEndpoint, add_endpoint_arguments, endpoint_options
 from collectors._snmp.poll import DeviceMemory, DevicePoller, PollOptions
 from collectors.base import Collector, CollectorContext, Target, describe_exception
 from collectors.registry import register
+from core.model import Sample
 
 FORGET_AFTER = 86400.0
 

@@ -55,10 +55,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from agent.model import Sample
 from collectors._ssh import PROFILES, Figures, refuse_reason
 from collectors.base import Collector, Target
 from collectors.registry import register
+from core.model import Sample
 from inventory.schedule import parse_when
 
 log = logging.getLogger("yunwei.ssh")

@@ -18,9 +18,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.model import Sample
 from collectors.base import PerTargetCollector, Target, describe_exception
 from collectors.registry import register
+from core.model import Sample
 
 
 class TcpOptions(BaseModel):

@@ -38,7 +38,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from agent.model import Sample
 from collectors._nut import NUT_PORT, NutError, list_vars
 from collectors._snmp import oids
 from collectors._snmp.client import SnmpClient
@@ -48,6 +47,7 @@ from collectors._snmp.session import SnmpError, walk_columns
 from collectors._ups import SNMP_OIDS, UpsReading, UpsTracker, from_nut, from_snmp
 from collectors.base import Collector, CollectorContext, Target, describe_exception
 from collectors.registry import register
+from core.model import Sample
 
 if TYPE_CHECKING:
     from agent.runtime import Agent, RoundResult
@@ -166,7 +166,7 @@ class UpsCollector(Collector):
         return target.failure(error, ts=started, metrics=metrics, info=info)
 
     def _times(self, info: dict[str, str], tracker: UpsTracker) -> None:
-        from compliance.timefmt import to_iso
+        from core.timefmt import to_iso
 
         tz = self.context.timezone
         if tracker.state_since is not None:

@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from compliance.timefmt import to_iso
+from core.timefmt import to_iso
 
 CHUNK = 1 << 20
 STREAMS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}

@@ -12,7 +12,6 @@ from decimal import ROUND_FLOOR, Decimal
 from fractions import Fraction
 from typing import Any
 
-from agent.errors import InputError
 from compliance.contract import Contract
 from compliance.events import maintenance_span
 from compliance.i18n import Texts
@@ -30,7 +29,8 @@ from compliance.sla import (
     summarize_faults,
     vuln_outcomes,
 )
-from compliance.timefmt import to_iso
+from core.errors import InputError
+from core.timefmt import to_iso
 
 SCHEMA = "yunwei.compliance/1"
 

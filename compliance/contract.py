@@ -26,8 +26,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from agent.errors import InputError, InputProblem
 from compliance.events import NOTICE_LEVELS, SEVERITIES
+from core.errors import InputError, InputProblem
 from inventory.models import ImportantPeriod, Strict
 from inventory.yamlsource import Located, load_yaml
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from compliance.timefmt import parse_iso
+from core.timefmt import parse_iso
 
 STATES = ("up", "down", "unknown", "maintenance")
 AGENT_STATES = ("running", "stopped")

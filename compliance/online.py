@@ -25,7 +25,7 @@ from compliance.contract import OnlineSettings
 from compliance.ledger import Interval, Ledger, merge_intervals
 from compliance.periods import Period
 from compliance.scope import GroupScope
-from compliance.timefmt import day_start
+from core.timefmt import day_start
 from inventory.models import ImportantPeriod
 
 UNKNOWN, UP, DOWN, MAINTENANCE = 0, 1, 2, 3

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from agent.errors import InputError
+from core.errors import InputError
 
 
 def write_atomic(path: str | Path, data: bytes) -> None:

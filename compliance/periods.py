@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from compliance.contract import Contract, PeriodSpec, Term
-from compliance.timefmt import day_start
+from core.timefmt import day_start
 from inventory.schedule import working_day_status
 
 

@@ -8,13 +8,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from agent.errors import InputError
 from compliance.calculate import compute
 from compliance.contract import Contract
 from compliance.ledger import Ledger
 from compliance.periods import Period, contract_period
 from compliance.resolve import resolve_contract
-from compliance.timefmt import parse_when
+from core.errors import InputError
+from core.timefmt import parse_when
 
 LOOKBACK_DAYS = 400
 
@@ -50,7 +50,7 @@ def load_period_ledger(contract: Contract, period: Period, inventory: object | N
         return ledger_from_file(ledger_file, default_agent="")
     from agent.store import open_store
     from compliance.ledgerio import load_ledger
-    from compliance.timefmt import day_start
+    from core.timefmt import day_start
 
     lookback = LOOKBACK_DAYS * 86400.0
     if contract.term is not None:

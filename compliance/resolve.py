@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.errors import InputError, InputProblem
 from compliance.contract import Contract, load_contract
+from core.errors import InputError, InputProblem
 
 
 def _base(inventory: object | None) -> Path:

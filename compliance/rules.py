@@ -35,7 +35,7 @@ from compliance.i18n import Texts
 from compliance.periods import Period, add_months, quarter_of, week_key, weeks, working_days
 from compliance.scope import Scope
 from compliance.sla import FaultOutcome, VulnOutcome
-from compliance.timefmt import day_start, local_date
+from core.timefmt import day_start, local_date
 
 ZERO = Fraction(0)
 

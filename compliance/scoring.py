@@ -22,7 +22,7 @@ from compliance.periods import Period
 from compliance.rules import ZERO, Item, RuleContext, frac, run_rule, show
 from compliance.scope import Scope
 from compliance.sla import FaultOutcome, FaultSummary, VulnOutcome
-from compliance.timefmt import to_iso
+from core.timefmt import to_iso
 
 
 @dataclass

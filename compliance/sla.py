@@ -25,7 +25,7 @@ from compliance.contract import Contract
 from compliance.events import Fault, Vuln
 from compliance.periods import Period
 from compliance.scope import Scope
-from compliance.timefmt import zone
+from core.timefmt import zone
 
 
 @dataclass

@@ -33,7 +33,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from agent.model import State
+from core.model import State
 from exporters.base import Exporter, ExporterStatus, register
 from exporters.config import InfluxDBSettings
 from exporters.lineproto import FaultTimes, LineEncoder, device_tags, fault_lines, group_line

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from agent.model import Sample, State, Transition
+from core.model import Sample, State, Transition
 from inventory.models import ResolvedDevice
 
 MEASUREMENT = "yunwei"

@@ -30,7 +30,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from prometheus_client.samples import Sample as PromSample
 
-from agent.model import Sample, State
+from core.model import Sample, State
 from exporters.base import Exporter, register
 from exporters.config import PrometheusSettings
 from exporters.health import health_document, round_health

@@ -15,9 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from agent.errors import InputError, InputProblem
 from alerting.config import AlertingConfig
 from compliance.config import ContractsSection
+from core.errors import InputError, InputProblem
 from exporters.config import ExportersConfig
 from inventory.models import (
     KIND_DEFAULT_ONLINE,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.errors import InputError, InputProblem
+from core.errors import InputError, InputProblem
 from inventory.config import Inventory, load_config
 from inventory.models import KNOWN_KINDS
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from agent.errors import InputError, InputProblem
+from core.errors import InputError, InputProblem
 
 PathKey = tuple[str | int, ...]
 # libyaml's composer is ~6x faster than the pure-Python one (10,000 devices: 7 s → 1 s) and

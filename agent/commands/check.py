@@ -6,7 +6,7 @@ import argparse
 from collections import Counter
 
 from agent.cli import add_config_argument
-from agent.errors import InputError
+from core.errors import InputError
 from inventory.config import load_config
 
 

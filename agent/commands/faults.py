@@ -15,12 +15,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from agent.cli import add_config_argument
-from agent.errors import InputError
 from agent.status import format_table
 from agent.store import open_store
 from alerting import lifecycle
 from alerting.faults import Fault, FaultStore, fault_dict, ledger_body
 from alerting.messages import Composer
+from core.errors import InputError
 from inventory.config import Inventory, load_config
 
 STATES = ("open", "acknowledged", "resolved", "closed")

@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from agent.cli import add_config_argument
-from agent.errors import InputError
+from core.errors import InputError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,7 +51,7 @@ def run_export(args: argparse.Namespace) -> int:
     from agent.store import open_store
     from compliance.ledgerio import export_ledger
     from compliance.output import write_atomic
-    from compliance.timefmt import parse_when
+    from core.timefmt import parse_when
     from inventory.config import load_config
 
     inventory = load_config(args.config)

@@ -7,7 +7,7 @@ import asyncio
 import json
 
 from agent.cli import add_config_argument
-from agent.errors import InputError
+from core.errors import InputError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -11,10 +11,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from agent.errors import InputError, InputProblem
-from agent.model import Sample
 from collectors import registry
 from collectors.base import CollectorContext, Target
+from core.errors import InputError, InputProblem
+from core.model import Sample
 from inventory.models import ResolvedDevice, ResolvedProbe
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from agent.cli import add_config_argument
-from agent.errors import InputError
+from core.errors import InputError
 
 SIMPLE_KINDS: dict[str, str] = {
     "visit": "上门回访",
@@ -128,7 +128,7 @@ def _context(args: argparse.Namespace) -> tuple[Any, str]:
 
 
 def _when(value: str | None, tz: str, option: str, default: float | None = None) -> float | None:
-    from compliance.timefmt import parse_when
+    from core.timefmt import parse_when
 
     if value is None:
         return default
@@ -213,7 +213,7 @@ def _verify(args: argparse.Namespace, at: float, tz: str) -> dict[str, Any]:
 def run_vuln(args: argparse.Namespace) -> int:
     from agent.store import open_store
     from compliance.records import existing_body, merge_update
-    from compliance.timefmt import to_iso
+    from core.timefmt import to_iso
 
     inventory, tz = _context(args)
     if not args.id:
@@ -238,7 +238,7 @@ def run_vuln(args: argparse.Namespace) -> int:
 def run_fault(args: argparse.Namespace) -> int:
     from agent.store import open_store
     from compliance.records import existing_body, merge_update
-    from compliance.timefmt import to_iso
+    from core.timefmt import to_iso
 
     inventory, tz = _context(args)
     if not args.id:

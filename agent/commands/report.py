@@ -13,7 +13,7 @@ import sys
 import time
 
 from agent.cli import add_config_argument
-from agent.errors import InputError
+from core.errors import InputError
 
 FORMATS = ("json", "xlsx", "html", "docx")
 

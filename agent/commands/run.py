@@ -12,9 +12,9 @@ import logging
 import signal
 
 from agent.cli import add_config_argument
-from agent.errors import InputError
 from agent.lock import agent_lock
 from agent.runtime import Agent
+from core.errors import InputError
 from inventory.config import load_config
 
 log = logging.getLogger("yunwei.run")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from agent.cli import add_config_argument
-from agent.errors import InputError
 from agent.status import StatusFilter, render_status
 from agent.store import open_store
+from core.errors import InputError
 from inventory.config import load_config
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent.cli import main
-from agent.errors import InputError
+from core.errors import InputError
 from inventory.config import config_from_data, load_config
 
 REPO = Path(__file__).resolve().parents[2]

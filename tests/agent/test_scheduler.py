@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from agent.model import Sample
 from agent.runtime import Agent
 from collectors.base import Collector, Target
 from collectors.registry import register
+from core.model import Sample
 
 
 @register

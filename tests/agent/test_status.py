@@ -63,8 +63,8 @@ def test_status_shows_states_errors_and_group_rates(tmp_path: Path, capsys: pyte
 
 
 def test_devices_not_seen_yet_are_left_out_of_the_live_rate(make_inventory) -> None:  # type: ignore[no-untyped-def]
-    from agent.model import State
     from agent.status import group_rates
+    from core.model import State
 
     inventory = make_inventory(
         {

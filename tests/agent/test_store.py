@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.model import Sample, State, Transition
 from agent.store import Store
+from core.model import Sample, State, Transition
 
 
 def test_migrations_are_versioned_and_applied_once(tmp_path: Path) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agent.model import Sample, State
 from agent.transitions import StatusTracker
+from core.model import Sample, State
 
 T0 = 1_800_000_000.0
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from agent.cli import main
-from agent.errors import InputError
-from agent.model import State, Transition
 from agent.store import Store
 from alerting.config import AlertingConfig
 from alerting.service import AlertingService
+from core.errors import InputError
+from core.model import State, Transition
 from inventory.config import load_config
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.yaml"

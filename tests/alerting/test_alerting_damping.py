@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from alerting_support import ROUTE_ALL, T0, WEBHOOK_CHANNEL, down, feed, ledger_faults, outbox, up
 
-from agent.errors import InputError
-from agent.model import Sample
 from alerting.config import MaintenanceWindow
 from alerting.maintenance import parse_cron, window_span
+from core.errors import InputError
+from core.model import Sample
 
 ZONE = ZoneInfo("Asia/Shanghai")
 FLEET = {

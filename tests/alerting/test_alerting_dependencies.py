@@ -15,8 +15,8 @@ from alerting_support import (
     up,
 )
 
-from agent.errors import InputError
-from agent.model import State
+from core.errors import InputError
+from core.model import State
 
 BLAST = {
     "channels": WEBHOOK_CHANNEL,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from alerting_support import ROUTE_ALL, WEBHOOK_CHANNEL, down, feed, ledger_faults, outbox, up
 
-from agent.errors import InputError
 from alerting import lifecycle
+from core.errors import InputError
 
 FLEET = {
     "units": [{"id": "fgw", "name": "市发改委"}],

@@ -14,7 +14,7 @@ from compliance.ledger import build_ledger
 from compliance.online import compute_online, important_windows
 from compliance.periods import parse_period
 from compliance.scope import GroupScope
-from compliance.timefmt import parse_iso
+from core.timefmt import parse_iso
 from inventory.models import ImportantPeriod
 
 PERIOD = parse_period("2026-11", PeriodSpec(), "Asia/Shanghai")  # 30 days
@@ -166,7 +166,7 @@ def test_maintenance_windows_recorded_by_alerting_are_not_counted_as_outage() ->
     """A device down for planned work (a ``maintenance`` record, as alerting files one per
     window) is not offline in the online rate; outside the window the outage counts."""
     from compliance.events import Record
-    from compliance.timefmt import to_iso
+    from core.timefmt import to_iso
 
     window = {
         "type": "record",

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from agent.errors import InputError
 from compliance.calculate import compute
 from compliance.contract import contract_from_data
 from compliance.events import parse_event
 from compliance.ledger import build_ledger
 from compliance.periods import parse_period
-from compliance.timefmt import parse_iso
+from core.errors import InputError
+from core.timefmt import parse_iso
 from inventory.yamlsource import Located
 from tests.compliance.ledgers import Line, agent, fault, rec, t, vuln
 
@@ -199,7 +199,7 @@ def test_deduction_records_go_to_the_default_part() -> None:
 
 def f(id_: str, level: int, ack_min: float | None, res_min: float | None, **extra: Any) -> Line:
     opened = parse_iso(t("2026-11-10T10:00"))
-    from compliance.timefmt import to_iso
+    from core.timefmt import to_iso
 
     return fault(id_, level, "2026-11-10T10:00", to_iso(opened + ack_min * 60)[:16] if ack_min is not None else None,
                  to_iso(opened + res_min * 60)[:16] if res_min is not None else None, unit="u1", **extra)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from compliance.timefmt import local_date, parse_iso, parse_when, to_iso
+from core.timefmt import local_date, parse_iso, parse_when, to_iso
 
 
 @pytest.mark.parametrize(

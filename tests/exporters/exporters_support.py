@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from peers import Peer, free_port, need_binary, wait_for
 
-from agent.model import Sample
 from agent.runtime import Agent, RoundResult
+from core.model import Sample
 
 
 def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:

@@ -11,8 +11,8 @@ import asyncio
 import sys
 import time
 
-from agent.model import Sample
 from agent.runtime import Agent, RoundResult
+from core.model import Sample
 from exporters.hooks import ExporterHub
 from inventory.config import load_config
 

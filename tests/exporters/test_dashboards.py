@@ -9,8 +9,8 @@ from pathlib import Path
 
 from exporters_support import feed, inventory_data
 
-from agent.model import Sample
 from agent.runtime import Agent
+from core.model import Sample
 from exporters.config import PrometheusSettings
 from exporters.lineproto import MEASUREMENTS
 from exporters.prometheus import PrometheusExporter

@@ -23,8 +23,8 @@ import pytest
 from exporters_support import exporter, feed, inventory_data, wait_delivered
 from peers import wait_for
 
-from agent.model import Sample
 from agent.runtime import Agent
+from core.model import Sample
 from inventory.config import config_from_data
 
 

@@ -15,8 +15,8 @@ import pytest
 from exporters_support import Victoria, exporter, feed, http_get, inventory_data, series_by, wait_delivered
 from peers import free_port, wait_for
 
-from agent.model import Sample, State
 from agent.runtime import Agent
+from core.model import Sample, State
 from inventory.config import config_from_data
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.model import Sample, State, Transition
+from core.model import Sample, State, Transition
 from exporters.lineproto import (
     FaultTimes,
     LineEncoder,

@@ -12,8 +12,8 @@ from exporters_support import PrometheusServer, feed, http_get, inventory_data
 from peers import free_port, wait_for
 from prometheus_client.parser import text_string_to_metric_families
 
-from agent.model import Sample
 from agent.runtime import Agent
+from core.model import Sample
 from exporters.config import PrometheusSettings
 from exporters.prometheus import PrometheusExporter
 from inventory.config import config_from_data

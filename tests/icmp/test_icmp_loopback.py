@@ -12,9 +12,9 @@ import pytest
 from peers import need
 
 from agent.cli import main
-from agent.errors import InputError
 from collectors.base import Target
 from collectors.icmp import IcmpCollector, icmp_permission_problem, ping_many
+from core.errors import InputError
 
 
 @pytest.fixture(autouse=True)

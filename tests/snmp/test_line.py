@@ -9,11 +9,11 @@ from peers import need
 from snmp_support import Clock, Snmpsim, example_threshold_metrics
 
 from agent.commands.probe import build_target
-from agent.model import Sample
 from collectors._icmp_engine import PingStats
 from collectors.base import Target
 from collectors.icmp import icmp_permission_problem
 from collectors.line import LineCollector, parse_bandwidth
+from core.model import Sample
 from inventory.models import ResolvedDevice
 
 
@@ -51,7 +51,7 @@ def test_contracted_bandwidth_spellings(text: Any, expected: tuple[float, float]
 
 
 def test_a_bad_bandwidth_is_refused_with_the_value_named() -> None:
-    from agent.errors import InputError
+    from core.errors import InputError
 
     with pytest.raises(InputError, match="'100 apples' is not a bandwidth"):
         build_target("line", "127.0.0.1", {"bandwidth": "100 apples"})

@@ -10,8 +10,8 @@ import pytest
 from snmp_support import SYS_NAME, V3_USERS, Snmpd
 
 from agent.commands.probe import build_target
-from agent.model import Sample
 from collectors.snmp import SnmpCollector
+from core.model import Sample
 
 
 async def probe(options: dict[str, Any], collector: SnmpCollector | None = None) -> Sample:

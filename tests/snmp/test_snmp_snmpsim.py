@@ -12,8 +12,8 @@ import pytest
 from snmp_support import Clock, Snmpsim
 
 from agent.commands.probe import build_target
-from agent.model import Sample
 from collectors.snmp import SnmpCollector
+from core.model import Sample
 
 
 def options(snmpsim: Snmpsim, community: str, **extra: Any) -> dict[str, Any]:

@@ -9,10 +9,10 @@ import pytest
 from snmp_support import NUT_DEV_ONLINE, Clock, Nut, Snmpsim, example_threshold_metrics, wait_nut_status
 
 from agent.commands.probe import build_target
-from agent.model import Sample
 from collectors.base import CollectorContext, Target
 from collectors.ups import UpsCollector
-from compliance.timefmt import to_iso
+from core.model import Sample
+from core.timefmt import to_iso
 from inventory.models import ResolvedDevice
 
 T0 = 1_790_000_000.0  # 2026-09-21T22:13:20+08:00
@@ -219,7 +219,7 @@ async def test_nut_unknown_ups_and_closed_port(nut: Nut) -> None:
 
 @pytest.mark.parametrize("bad", [{"source": "nut"}, {"nut_ups": "x", "required_runtime_hours": 0}])
 def test_bad_options_are_refused(bad: dict[str, Any]) -> None:
-    from agent.errors import InputError
+    from core.errors import InputError
 
     with pytest.raises(InputError):
         build_target("ups", "127.0.0.1", bad)

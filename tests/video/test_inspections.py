@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agent.cli import main
-from agent.errors import InputError
 from agent.inspections import InspectionScheduler
 from agent.runtime import Agent
 from agent.store import open_store
+from core.errors import InputError
 from inventory.schedule import parse_when
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -237,7 +237,7 @@ def closed_inventory(make_inventory):  # type: ignore[no-untyped-def]
 async def test_which_missed_inspections_are_caught_up(
     make_inventory, start: str, tried_at: str | None, caught_up: bool  # type: ignore[no-untyped-def]
 ) -> None:
-    from agent.model import Sample
+    from core.model import Sample
 
     inventory = closed_inventory(make_inventory)
     agent = Agent(inventory, attach_hooks=False)

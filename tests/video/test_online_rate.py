@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from agent.model import Sample, State
 from agent.status import group_rates, render_status
 from agent.store import open_store
 from agent.transitions import StatusTracker
+from core.model import Sample, State
 from inventory.models import DebounceSettings
 
 NOW = 1_793_000_000.0  # 2026-10-26

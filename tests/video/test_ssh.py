@@ -11,10 +11,10 @@ import pytest
 from peers import free_port
 from video_helpers import make_target, probe_once
 
-from agent.errors import InputError
 from collectors._ssh import PROFILES, refuse_reason
 from collectors.base import CollectorContext
 from collectors.ssh import InspectionError, SshOptions, run_session
+from core.errors import InputError
 
 DATA = Path(__file__).parent.parent / "data" / "ssh"
 

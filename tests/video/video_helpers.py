@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from agent.commands.probe import build_target
-from agent.model import Sample
 from collectors import registry
 from collectors.base import CollectorContext, Target
+from core.model import Sample
 
 
 def make_target(collector: str, address: str, **options: Any) -> Target:

@@ -1,4 +1,5 @@
-"""Times in the ledger: UTC epoch seconds inside, ISO 8601 with an explicit offset outside.
+"""Times: UTC epoch seconds inside; ISO 8601 with an explicit offset for the ledger, short local
+times and durations for people.
 
 ``to_iso(epoch, tz)`` shows an instant in a time zone (default Asia/Shanghai), seconds
 resolution unless the instant has a fraction. ``parse_iso(text)`` reads it back and refuses a
@@ -80,3 +81,36 @@ def parse_when(text: str, tz: str = DEFAULT_TZ) -> float:
             continue
         return moment.replace(tzinfo=zone(tz)).timestamp()
     raise ValueError(f"{text!r} is not a time (use 2026-11-03T09:12:00+08:00 or 2026-11-03 09:12)")
+
+
+def to_iso_seconds(epoch: float | None, tz: str = DEFAULT_TZ) -> str | None:
+    """ISO 8601 in ``tz`` with its offset, truncated to seconds; None stays None (fault bodies)."""
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, zone(tz)).isoformat(timespec="seconds")
+
+
+def short(epoch: float, tz: str = DEFAULT_TZ, now: float | None = None) -> str:
+    """``09:12`` today, ``11-03 09:12`` on another day (of ``now``)."""
+    moment = datetime.fromtimestamp(epoch, zone(tz))
+    if now is not None and datetime.fromtimestamp(now, zone(tz)).date() == moment.date():
+        return moment.strftime("%H:%M")
+    return moment.strftime("%m-%d %H:%M")
+
+
+def duration(seconds: float, language: str = "zh") -> str:
+    """``45 秒``, ``37 分钟``, ``2 小时 5 分钟``, ``1 天 3 小时`` (en: ``45 s``, ``37 min``, ``2 h 5 min``, ``1 d 3 h``)."""
+    if seconds < 59.5:
+        return f"{max(0, int(round(seconds)))} {'秒' if language == 'zh' else 's'}"
+    minutes = max(0, int(round(seconds / 60)))
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    units = ("天", "小时", "分钟") if language == "zh" else ("d", "h", "min")
+    parts = []
+    if days:
+        parts.append(f"{days} {units[0]}")
+    if hours:
+        parts.append(f"{hours} {units[1]}")
+    if (mins or not parts) and not days:
+        parts.append(f"{mins} {units[2]}")
+    return " ".join(parts)

@@ -1,0 +1,1 @@
+"""The ground floor: the types and rules of time every package shares. Imports nothing of yunwei."""
