@@ -32,13 +32,14 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from agent.background import ClockedTask
-from agent.store import Store
 from collectors import registry
 from collectors.base import CollectorContext, Target
 from core.errors import InputError
 from core.model import Sample
+from core.timefmt import to_iso
 from inventory.config import Inventory
 from inventory.schedule import When, parse_when
+from store.db import Store
 
 if TYPE_CHECKING:
     from agent.runtime import Agent
@@ -46,14 +47,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("yunwei.inspections")
 COLLECTOR = "ssh"
 FIGURE_KEYS = ("uptime_seconds", "cpu_percent", "memory_percent", "interfaces_down", "disk_percent")
-
-
-def iso(epoch: float, timezone: str) -> str:
-    try:
-        from core.timefmt import to_iso
-    except ImportError:  # pragma: no cover - compliance is part of the package
-        return datetime.fromtimestamp(epoch, ZoneInfo(timezone)).isoformat(timespec="seconds")
-    return to_iso(epoch, timezone)
 
 
 def inspection_targets(inventory: Inventory, names: Sequence[str] = ()) -> list[Target]:
@@ -90,14 +83,6 @@ def inspection_targets(inventory: Inventory, names: Sequence[str] = ()) -> list[
     return targets
 
 
-def unit_of(inventory: Inventory, device_id: str) -> str | None:
-    """The unit an inspection of the device is filed under: its own, its group's, else its system's."""
-    device = inventory.devices[device_id]
-    if device.unit is None and device.system and device.system in inventory.systems:
-        return inventory.systems[device.system].unit
-    return device.unit
-
-
 def record_for(inventory: Inventory, sample: Sample, trigger: str) -> tuple[str, dict[str, Any]] | None:
     """The ledger record (uid, body) of a carried-out inspection; None when it failed or has no unit."""
     if not sample.ok or "result" not in sample.info:
@@ -105,7 +90,7 @@ def record_for(inventory: Inventory, sample: Sample, trigger: str) -> tuple[str,
     device = inventory.devices.get(sample.device)
     if device is None:
         return None
-    unit = unit_of(inventory, device.id)
+    unit = inventory.unit_of(device.id)
     if unit is None:
         log.warning(
             "inspection of %s not filed in the ledger: the device has no unit (set unit: on it, its group or its system)",
@@ -123,7 +108,7 @@ def record_for(inventory: Inventory, sample: Sample, trigger: str) -> tuple[str,
         "unit": unit,
         "system": device.system,
         "device": device.id,
-        "at": iso(int(sample.ts), timezone),
+        "at": to_iso(int(sample.ts), timezone),
         "result": sample.info["result"],
         "evidence": sample.info.get("evidence"),
         "evidence_sha256": sample.info.get("evidence_sha256"),
@@ -234,7 +219,7 @@ class InspectionScheduler(ClockedTask):
         assert self.agent is not None
         if not self.plans:
             return "-"
-        return iso(min(p.next_at for p in self.plans), self.agent.inventory.agent.timezone)
+        return to_iso(min(p.next_at for p in self.plans), self.agent.inventory.agent.timezone)
 
     async def _loop(self, missed: Sequence[_Plan] = ()) -> None:
         assert self.agent is not None

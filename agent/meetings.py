@@ -30,6 +30,7 @@ from collectors import registry
 from collectors.base import CollectorContext, Target
 from core.errors import InputError
 from core.model import Sample
+from core.timefmt import to_iso
 from inventory.config import Inventory
 from inventory.models import ResolvedDevice
 from inventory.online import parse_rule
@@ -229,7 +230,6 @@ def meeting_record(
     inventory: Inventory, meeting: Meeting, venues: Sequence[Venue], results: Sequence[VenueResult], checked_at: float
 ) -> tuple[str, dict[str, Any]]:
     """The ledger record (uid, body) of a readiness check."""
-    from agent.inspections import iso
 
     timezone = inventory.agent.timezone
     unit = meeting.unit
@@ -247,9 +247,9 @@ def meeting_record(
         "id": record_id,
         "unit": unit,
         "system": system,
-        "at": iso(int(checked_at), timezone),
+        "at": to_iso(int(checked_at), timezone),
         "meeting": meeting.name,
-        "meeting_at": iso(int(meeting_moment(meeting, timezone)), timezone),
+        "meeting_at": to_iso(int(meeting_moment(meeting, timezone)), timezone),
         "ready": all(r.ready for r in results),
         "ready_count": sum(r.ready for r in results),
         "venue_count": len(results),

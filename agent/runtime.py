@@ -10,7 +10,6 @@ jitter so that thousands of devices are not probed in one burst.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import random
 import time
@@ -23,19 +22,27 @@ from typing import Any, Protocol, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from agent.store import Store, open_store
+from agent.builtin import FactsRecorder, UpsMemory
+from agent.inspections import InspectionScheduler
+from agent.meetings import MeetingScheduler
 from agent.transitions import StatusTracker
 from collectors import registry
 from collectors.base import Collector, CollectorContext, Target
 from core.model import Sample, Transition
 from inventory.config import Inventory
+from store.db import Store, open_store
 
 log = logging.getLogger("yunwei.agent")
 T = TypeVar("T")
 
-# Modules that may attach components to a running agent. Each defines
-# ``attach(agent) -> list[Component]``; a module that does not exist is skipped.
-HOOK_MODULES = ("exporters.hooks", "alerting.hooks", "collectors.hooks", "compliance.hooks")
+# What other packages attach to a running agent: each plugin (inventory.plugins) registers a
+# factory ``attach(agent) -> list[Component]``; the agent does not know them by name.
+COMPONENT_FACTORIES: list[Callable[[Agent], list[Component]]] = []
+
+
+def register_component(factory: Callable[[Agent], list[Component]]) -> None:
+    if factory not in COMPONENT_FACTORIES:
+        COMPONENT_FACTORIES.append(factory)
 
 
 @dataclass
@@ -278,13 +285,8 @@ class Agent:
 
 
 def load_components(agent: Agent) -> list[Component]:
-    components: list[Component] = []
-    for name in HOOK_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        components.extend(module.attach(agent))
+    """The agent's own components, then those the plugins registered."""
+    components: list[Component] = [FactsRecorder(), UpsMemory(), InspectionScheduler(), MeetingScheduler()]
+    for factory in COMPONENT_FACTORIES:
+        components.extend(factory(agent))
     return components

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from agent.store import Store
 from core.model import Sample, State
 from inventory.config import Inventory
+from store.db import Store
 
 
 @dataclass

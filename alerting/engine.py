@@ -33,7 +33,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from agent.store import Store
 from alerting.config import AlertingConfig
 from alerting.faults import Change, Fault, FaultStore, Notice
 from alerting.levels import LevelPolicy
@@ -42,6 +41,7 @@ from alerting.thresholds import Crossing, ThresholdWatch
 from core.model import Sample, State, Transition
 from core.timefmt import to_iso_seconds as to_iso
 from inventory.config import Inventory
+from store.db import Store
 
 log = logging.getLogger("yunwei.alerting")
 

@@ -20,8 +20,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from agent.store import Store
 from core.timefmt import to_iso_seconds as to_iso
+from store.db import Store
 
 MIGRATIONS: list[str] = [
     """

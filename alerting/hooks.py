@@ -1,17 +1,23 @@
-"""Attach alerting to the running agent (listed in agent.runtime.HOOK_MODULES)."""
+"""Alerting as a plugin: its config section and the component it attaches to the agent."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from agent.runtime import Agent
+from agent.runtime import Agent, register_component
+from alerting.component import AlertingComponent
+from alerting.config import AlertingConfig
+from inventory.plugins import register_section
 
 
 def attach(agent: Agent) -> list[Any]:
     """One component when ``alerting.enabled`` (the default)."""
     if not agent.inventory.config.alerting.enabled:
         return []
-    from alerting.component import AlertingComponent
-
     return [AlertingComponent()]
+
+
+def register() -> None:
+    """The ``alerting`` entry point of ``yunwei.plugins``."""
+    register_section("alerting", AlertingConfig, AlertingConfig)
+    register_component(attach)

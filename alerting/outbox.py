@@ -28,9 +28,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from agent.store import Store
 from alerting.config import OutboxSettings
 from alerting.notifiers.base import DeliveryError, Notifier, Payload
+from store.db import Store
 
 log = logging.getLogger("yunwei.alerting.outbox")
 

@@ -12,7 +12,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 
-from agent.store import Store
 from alerting.dispatch import Dispatcher
 from alerting.engine import FaultEngine
 from alerting.faults import Notice
@@ -20,6 +19,7 @@ from alerting.outbox import Outbox
 from alerting.summary import daily_summary, summary_due
 from core.model import Sample, Transition
 from inventory.config import Inventory
+from store.db import Store
 
 log = logging.getLogger("yunwei.alerting")
 

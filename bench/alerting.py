@@ -26,10 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "alerting
 
 from alerting_platforms import Platform  # noqa: E402
 
-from agent.store import Store  # noqa: E402
 from alerting.service import AlertingService  # noqa: E402
 from core.model import State, Transition  # noqa: E402
 from inventory.config import config_from_data  # noqa: E402
+from store.db import Store  # noqa: E402
 
 
 def fleet(devices: int, url: str) -> dict:

@@ -211,7 +211,7 @@ def _merge(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
 def timed(argv: list[str]) -> tuple[float, float, str]:
     """(seconds, peak RSS in MB, stderr) of a fresh ``yunwei`` process."""
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "agent.cli", *argv], cwd=REPO, stdout=subprocess.DEVNULL,
+    process = subprocess.Popen([sys.executable, "-m", "cli.main", *argv], cwd=REPO, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
     _pid, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started

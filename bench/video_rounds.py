@@ -7,7 +7,7 @@ Run from the repository root (kamailio and sipp from Debian for the SIP part)::
 
 - RTSP: one round of OPTIONS + DESCRIBE with Digest authentication (two requests after the
   challenge: three round trips per camera) against a pure-Python camera responder in another
-  process (``agent.demo_video.RtspResponder``), 512 probes in flight;
+  process (``demo.video.RtspResponder``), 512 probes in flight;
 - SIP: one round of OPTIONS over one UDP socket against kamailio, side by side with sipp as a
   UAC sending the same number of OPTIONS transactions as fast as it can (the reference).
 
@@ -42,7 +42,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agent.commands.probe import build_target  # noqa: E402
+from cli.commands.probe import build_target  # noqa: E402
 from collectors.base import Target  # noqa: E402
 from collectors.rtsp import RtspCollector  # noqa: E402
 from collectors.sip import SipCollector  # noqa: E402
@@ -50,7 +50,7 @@ from collectors.sip import SipCollector  # noqa: E402
 RESPONDER = """
 import asyncio, sys
 sys.path.insert(0, {root!r})
-from agent.demo_video import RtspResponder
+from demo.video import RtspResponder
 async def main():
     responder = RtspResponder("127.0.0.1", {port})
     await responder.open()

@@ -22,36 +22,11 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from core.model import Sample
-from inventory.models import ResolvedDevice, ResolvedProbe
+from inventory.models import Target
 
 
 class NoOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """One device's probe in a round."""
-
-    device: ResolvedDevice
-    probe: ResolvedProbe
-
-    @property
-    def options(self) -> Any:
-        return self.probe.options
-
-    @property
-    def address(self) -> str:
-        """The probe's own ``address``/``host`` option when given, else the device's address."""
-        override = getattr(self.options, "address", None) or getattr(self.options, "host", None)
-        return override or self.device.address or ""
-
-    def sample(self, ok: bool, **values: Any) -> Sample:
-        """A Sample for this target (device id and probe name filled in)."""
-        return Sample(device=self.device.id, probe=self.probe.name, ok=ok, **values)
-
-    def failure(self, error: str, **values: Any) -> Sample:
-        return self.sample(False, error=error, **values)
 
 
 @dataclass

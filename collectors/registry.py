@@ -1,54 +1,41 @@
-"""The one place collectors are registered by name. Duplicate names are refused."""
+"""Collectors by name. The one registry lives in ``inventory.plugins`` (the config loader needs
+each collector's options model); this module fills it and hands out collector classes."""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import TypeVar
+from functools import cache
+from typing import TypeVar, cast
 
+import collectors
 from collectors.base import Collector
+from inventory.plugins import PROBE_KINDS, DuplicateNameError, register_probe_kind
 
-_COLLECTORS: dict[str, type[Collector]] = {}
-_loaded = False
 C = TypeVar("C", bound=type[Collector])
 
-
-class DuplicateCollectorError(Exception):
-    pass
+DuplicateCollectorError = DuplicateNameError
 
 
 def register(cls: C) -> C:
-    """Class decorator: make a collector known under its ``name``."""
-    name = getattr(cls, "name", None)
-    if not name:
-        raise ValueError(f"{cls.__qualname__} has no name")
-    existing = _COLLECTORS.get(name)
-    if existing is not None and existing is not cls:
-        raise DuplicateCollectorError(
-            f"collector name {name!r} is taken by {existing.__module__}.{existing.__qualname__}"
-        )
-    _COLLECTORS[name] = cls
-    return cls
+    """Class decorator: make a collector known under its ``name``; duplicates are refused."""
+    return register_probe_kind(cls)
 
 
+@cache
 def load_all() -> None:
-    """Import every module of the collectors package so that each registers itself."""
-    global _loaded
-    if _loaded:
-        return
-    import collectors
-
+    """Import every module of the collectors package so that each registers itself (the
+    ``collectors`` entry point of ``yunwei.plugins``)."""
     for module in pkgutil.iter_modules(collectors.__path__):
         if not module.name.startswith("_") and module.name not in ("base", "registry"):
             importlib.import_module(f"collectors.{module.name}")
-    _loaded = True
 
 
 def get(name: str) -> type[Collector]:
     load_all()
-    return _COLLECTORS[name]
+    return cast(type[Collector], PROBE_KINDS[name])
 
 
 def names() -> list[str]:
     load_all()
-    return sorted(_COLLECTORS)
+    return sorted(PROBE_KINDS)

@@ -43,6 +43,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import os
 import socket
 import threading
 import time
@@ -59,6 +60,8 @@ from collectors._ssh import PROFILES, Figures, refuse_reason
 from collectors.base import Collector, Target
 from collectors.registry import register
 from core.model import Sample
+from inventory.config import DEFAULT_CONFIG, load_config
+from inventory.models import AgentSettings
 from inventory.schedule import parse_when
 
 log = logging.getLogger("yunwei.ssh")
@@ -284,12 +287,6 @@ def probe_data_dir(data_dir: str | None, config: str | None) -> Path:
 
     The config is ``config`` (``-c``), else ``$YUNWEI_CONFIG``, else ``./config.yaml`` when it
     exists; a config that was named but cannot be loaded is an InputError (exit 2)."""
-    import os
-
-    from agent.cli import DEFAULT_CONFIG
-    from inventory.config import load_config
-    from inventory.models import AgentSettings
-
     if data_dir:
         return Path(data_dir).expanduser().absolute()
     named = config or os.environ.get("YUNWEI_CONFIG")
@@ -357,10 +354,8 @@ class SshCollector(Collector):
 
     @classmethod
     def check_target(cls, target: Target, inventory: Any) -> list[tuple[str, str]]:
-        from agent.inspections import unit_of
-
         options: SshOptions = target.options
-        if options.schedule and unit_of(inventory, target.device.id) is None:
+        if options.schedule and inventory.unit_of(target.device.id) is None:
             return [
                 (
                     f"probes.{target.probe.name}.schedule",

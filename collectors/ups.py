@@ -14,7 +14,7 @@ figures: ``on_battery_since`` (epoch), ``on_battery_seconds``, ``low_battery_sin
 ``state`` (online, on_battery, low_battery, battery_depleted, overload, replace_battery,
 runtime_below_required, on_bypass, comms_lost), ``state_since``, ``on_battery_since``,
 ``ups_status``, ``alarms``, ``model``. A restarted agent takes up "on battery since" and "state since"
-from the store (``UpsMemory``, attached by ``collectors.hooks``).
+from the store (``agent.builtin.UpsMemory``).
 
 The required runtime (the hotline UPS must carry its load 3 h) is the probe option
 ``required_runtime_hours`` or the device's ``attrs.required_runtime_hours``.
@@ -34,7 +34,7 @@ import argparse
 import asyncio
 import time
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -48,10 +48,7 @@ from collectors._ups import SNMP_OIDS, UpsReading, UpsTracker, from_nut, from_sn
 from collectors.base import Collector, CollectorContext, Target, describe_exception
 from collectors.registry import register
 from core.model import Sample
-
-if TYPE_CHECKING:
-    from agent.runtime import Agent, RoundResult
-    from inventory.config import Inventory
+from core.timefmt import to_iso
 
 
 class UpsOptions(SnmpEndpoint):
@@ -166,7 +163,6 @@ class UpsCollector(Collector):
         return target.failure(error, ts=started, metrics=metrics, info=info)
 
     def _times(self, info: dict[str, str], tracker: UpsTracker) -> None:
-        from core.timefmt import to_iso
 
         tz = self.context.timezone
         if tracker.state_since is not None:
@@ -222,36 +218,3 @@ class UpsCollector(Collector):
         if args.required_hours is not None:  # 0 must reach validation, not vanish
             options["required_runtime_hours"] = args.required_hours
         return options
-
-
-class UpsMemory:
-    """Agent component: a restarted agent takes up each UPS's "on battery since" (and state
-    since) from the store's last sample of it, instead of counting from its first new round."""
-
-    def __init__(self) -> None:
-        self.agent: Agent | None = None
-
-    async def start(self, agent: Agent) -> None:
-        self.agent = agent
-        await self._restore()
-
-    async def on_round(self, result: RoundResult) -> None:
-        pass
-
-    async def on_reload(self, inventory: Inventory) -> None:
-        await self._restore()  # UPS units (or the ups collector) new to this agent
-
-    async def stop(self) -> None:
-        pass
-
-    async def _restore(self) -> None:
-        agent = self.agent
-        collector = agent.collectors.get(UpsCollector.name) if agent is not None else None
-        if agent is None or not isinstance(collector, UpsCollector):
-            return
-        wanted = {
-            (t.device.id, t.probe.name) for (name, _), targets in agent.groups.items() if name == UpsCollector.name for t in targets
-        } - set(collector.trackers)
-        if wanted:
-            latest = await agent.in_writer(agent.db.latest_samples)
-            collector.restore(s for s in latest if (s.device, s.probe) in wanted)

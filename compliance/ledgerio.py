@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.store import Store
 from compliance.events import (
     AgentEvent,
     EventError,
@@ -38,7 +37,8 @@ from compliance.events import (
 )
 from compliance.ledger import Ledger, build_ledger, merge_intervals
 from core.errors import InputError, InputProblem
-from core.timefmt import DEFAULT_TZ, to_iso
+from core.timefmt import DEFAULT_TZ, parse_iso, to_iso
+from store.db import Store
 
 MAX_PROBLEMS = 50
 _END = 1e18
@@ -321,7 +321,6 @@ def export_ledger(store: Store, start: float = 0.0, end: float = _END, tz: str =
 
 def _still_open(type_: str, body: dict[str, Any], start: float) -> bool:
     """A fault or vulnerability from before ``start`` that was not closed before it."""
-    from core.timefmt import parse_iso
 
     keys = {"fault": ("resolved",), "vuln": ("fixed", "mitigated")}.get(type_)
     if keys is None:

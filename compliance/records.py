@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.store import Store
 from compliance.events import EventError, Fault, Record, Vuln, parse_event
 from core.errors import InputError
 from core.timefmt import to_iso
+from store.db import Store
 
 
 def event_from_fields(body: dict[str, Any], agent: str, where: str = "command line") -> Fault | Vuln | Record:

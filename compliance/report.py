@@ -14,7 +14,8 @@ from compliance.ledger import Ledger
 from compliance.periods import Period, contract_period
 from compliance.resolve import resolve_contract
 from core.errors import InputError
-from core.timefmt import parse_when
+from core.timefmt import day_start, parse_when
+from store.db import open_store
 
 LOOKBACK_DAYS = 400
 
@@ -48,9 +49,7 @@ def load_period_ledger(contract: Contract, period: Period, inventory: object | N
 
         progress(f"reading {ledger_file}")
         return ledger_from_file(ledger_file, default_agent="")
-    from agent.store import open_store
     from compliance.ledgerio import load_ledger
-    from core.timefmt import day_start
 
     lookback = LOOKBACK_DAYS * 86400.0
     if contract.term is not None:

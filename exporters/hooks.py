@@ -1,4 +1,4 @@
-"""Attach the configured exporters to the agent (``agent.runtime.HOOK_MODULES``).
+"""Exporters as a plugin: the ``exporters:`` section and the hub attached to the agent.
 
 One component, the hub, feeds every enabled exporter from the agent's rounds and reconciles
 them on SIGHUP: an exporter whose settings changed is restarted, a removed one stopped, a new
@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 
 import exporters.influxdb  # noqa: F401 - registers the exporter
 import exporters.prometheus  # noqa: F401 - registers the exporter
+from agent.runtime import Agent, Component, RoundResult, register_component
 from exporters.base import EXPORTERS, Exporter
+from exporters.config import ExportersConfig
+from inventory.plugins import register_section
 
 if TYPE_CHECKING:
-    from agent.runtime import Agent, Component, RoundResult
     from inventory.config import Inventory
 
 log = logging.getLogger("yunwei.exporters")
@@ -75,3 +77,9 @@ class ExporterHub:
 def attach(agent: Agent) -> list[Component]:
     """The exporter hub (idle when no exporter is enabled; a reload may enable one)."""
     return [ExporterHub(agent)]
+
+
+def register() -> None:
+    """The ``exporters`` entry point of ``yunwei.plugins``."""
+    register_section("exporters", ExportersConfig, ExportersConfig)
+    register_component(attach)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agent.store import Store
+from store.db import Store
 
 MIGRATIONS: list[str] = [
     """

@@ -10,15 +10,13 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, create_model
 
-from alerting.config import AlertingConfig
-from compliance.config import ContractsSection
 from core.errors import InputError, InputProblem
-from exporters.config import ExportersConfig
 from inventory.models import (
     KIND_DEFAULT_ONLINE,
     AgentSettings,
@@ -30,14 +28,19 @@ from inventory.models import (
     ResolvedProbe,
     Strict,
     System,
+    Target,
     Unit,
 )
 from inventory.online import parse_rule
+from inventory.plugins import SECTIONS, Section, load_plugins, probe_kind, probe_kind_names
 from inventory.schedule import Meeting
 from inventory.yamlsource import Located, load_yaml
 
 
 class Config(Strict):
+    """The inventory's own keys; the sections other packages register are added by ``config_model``
+    (``inventory.config.alerting`` etc. are attributes of the model built from them)."""
+
     agent: AgentSettings = Field(default_factory=AgentSettings)
     units: list[Unit] = Field(default_factory=list)
     systems: list[System] = Field(default_factory=list)
@@ -45,9 +48,22 @@ class Config(Strict):
     groups: list[Group] = Field(default_factory=list)
     devices: list[Device] = Field(default_factory=list)
     meetings: list[Meeting] = Field(default_factory=list)
-    alerting: AlertingConfig = Field(default_factory=AlertingConfig)
-    exporters: ExportersConfig = Field(default_factory=ExportersConfig)
-    contracts: ContractsSection = Field(default_factory=list)
+
+
+def config_model() -> type[Config]:
+    """The whole config's model: the inventory's keys plus every registered section."""
+    load_plugins()
+    return _config_model(frozenset(SECTIONS.values()))
+
+
+@lru_cache(maxsize=4)
+def _config_model(sections: frozenset[Section]) -> type[Config]:
+    fields: dict[str, Any] = {s.name: (s.model, Field(default_factory=s.default)) for s in sorted(sections, key=lambda s: s.name)}
+    return create_model("Config", __base__=Config, **fields)
+
+
+# The config file a command reads when neither -c nor $YUNWEI_CONFIG names one.
+DEFAULT_CONFIG = "config.yaml"
 
 
 @dataclass
@@ -80,6 +96,13 @@ class Inventory:
     def group_members(self, group_id: str) -> list[ResolvedDevice]:
         return [d for d in self.devices.values() if d.group == group_id]
 
+    def unit_of(self, device_id: str) -> str | None:
+        """The unit a device's records are filed under: its own, its group's, else its system's."""
+        device = self.devices[device_id]
+        if device.unit is None and device.system and device.system in self.systems:
+            return self.systems[device.system].unit
+        return device.unit
+
 
 # ${env:NAME}, ${secret:NAME}, and ${env:NAME:-default} for an optional value
 _SECRET_REF = re.compile(r"\$\{(env|secret):([A-Za-z0-9_.\-]+)(?::-([^}]*))?\}")
@@ -111,7 +134,7 @@ def _load_located(located: Located) -> Inventory:
     if problems:
         raise InputError(problems)
     try:
-        config = Config.model_validate(data)
+        config = config_model().model_validate(data)
     except ValidationError as exc:
         raise InputError(validation_problems(exc, located)) from None
     return resolve(config, located)
@@ -171,9 +194,6 @@ def _expand_secrets(
 
 def resolve(config: Config, located: Located) -> Inventory:
     """Apply defaults → group → device, validate probe options and cross-references."""
-    from collectors import registry
-
-    registry.load_all()
     inventory = Inventory(config=config, source=located.file)
     problems: list[InputProblem] = []
 
@@ -218,7 +238,7 @@ def resolve(config: Config, located: Located) -> Inventory:
         group = inventory.groups.get(device.group) if device.group else None
         check_ref(device.group, inventory.groups, "group", [*path, "group"])
         group_path: list[str | int] = ["groups", group_index[group.id]] if group is not None else []
-        resolved = _resolve_device(device, group, group_path, config, located, path, problems, registry)
+        resolved = _resolve_device(device, group, group_path, config, located, path, problems)
         if resolved is None:
             continue
         check_ref(resolved.unit, inventory.units, "unit", [*path, "unit"])
@@ -226,11 +246,9 @@ def resolve(config: Config, located: Located) -> Inventory:
         inventory.devices[device_id] = resolved
 
     # Collectors check what only the whole device shows (attrs such as a line's bandwidth).
-    from collectors.base import Target
-
     for device_id, resolved in inventory.devices.items():
         for probe in resolved.probes.values():
-            for field_name, message in registry.get(probe.collector).check_target(Target(resolved, probe), inventory):
+            for field_name, message in probe_kind(probe.collector).check_target(Target(resolved, probe), inventory):
                 index = devices_by_id[device_id][0]
                 problems.append(located.problem(["devices", index, *field_name.split(".")], message))
 
@@ -278,7 +296,6 @@ def _resolve_device(
     located: Located,
     path: list[str | int],
     problems: list[InputProblem],
-    registry: Any,
 ) -> ResolvedDevice | None:
     layers: list[tuple[Inheritable, list[str | int]]] = [(config.defaults, ["defaults"])]
     if group is not None:
@@ -301,7 +318,7 @@ def _resolve_device(
         interval = layer.interval or interval
 
     kind = device.kind or (group.kind if group else None) or "other"
-    if not probe_specs and device.address and "icmp" in registry.names():
+    if not probe_specs and device.address and "icmp" in probe_kind_names():
         # A device with an address and no probe configured anywhere (e.g. imported from an
         # asset ledger) is pinged with the icmp collector's defaults.
         probe_specs["icmp"] = ProbeSpec()
@@ -311,10 +328,10 @@ def _resolve_device(
         collector_name = spec.collector or name
         probe_path = probe_paths.get(name, [*path, "probes", name])
         try:
-            collector = registry.get(collector_name)
+            collector = probe_kind(collector_name)
         except KeyError:
             problems.append(
-                located.problem(probe_path, f"unknown collector {collector_name!r} (known: {', '.join(registry.names())})")
+                located.problem(probe_path, f"unknown collector {collector_name!r} (known: {', '.join(probe_kind_names())})")
             )
             ok = False
             continue
@@ -370,9 +387,7 @@ def _default_online(kind: str, probes: dict[str, ResolvedProbe]) -> str:
     """The kind's default rule restricted to the probes the device has; else any probe.
 
     Probes that do not run in rounds (SSH inspections, once a day) never decide online state."""
-    from collectors import registry
-
-    probes = {n: p for n, p in probes.items() if registry.get(p.collector).in_rounds}
+    probes = {n: p for n, p in probes.items() if probe_kind(p.collector).in_rounds}
     if kind in KIND_DEFAULT_ONLINE:
         wanted = parse_rule(KIND_DEFAULT_ONLINE[kind]).probes()
         present = sorted(n for n in wanted if n in probes)

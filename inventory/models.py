@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.model import Sample
 from inventory.online import parse_rule
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]+$")
@@ -241,3 +243,28 @@ class ResolvedDevice(BaseModel):
     @property
     def label(self) -> str:
         return self.name or self.id
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One device's probe in a round."""
+
+    device: ResolvedDevice
+    probe: ResolvedProbe
+
+    @property
+    def options(self) -> Any:
+        return self.probe.options
+
+    @property
+    def address(self) -> str:
+        """The probe's own ``address``/``host`` option when given, else the device's address."""
+        override = getattr(self.options, "address", None) or getattr(self.options, "host", None)
+        return override or self.device.address or ""
+
+    def sample(self, ok: bool, **values: Any) -> Sample:
+        """A Sample for this target (device id and probe name filled in)."""
+        return Sample(device=self.device.id, probe=self.probe.name, ok=ok, **values)
+
+    def failure(self, error: str, **values: Any) -> Sample:
+        return self.sample(False, error=error, **values)

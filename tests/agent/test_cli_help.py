@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.cli import COMMAND_MODULES, build_parser, main
+from cli.main import COMMAND_MODULES, build_parser, main
 from collectors import registry
 
 

@@ -67,7 +67,7 @@ def _kill_leftover_agents() -> Iterator[None]:
 
 def start(path: Path, tmp_path: Path) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "agent.cli", "run", "-c", str(path)],
+        [sys.executable, "-m", "cli.main", "run", "-c", str(path)],
         stdout=subprocess.DEVNULL,
         stderr=open(tmp_path / "agent.log", "ab"),  # noqa: SIM115
     )
@@ -135,7 +135,7 @@ def test_a_second_agent_on_the_same_data_dir_is_refused(tmp_path: Path, slow_ser
     first = start(path, tmp_path)
     wait_for(lambda: query(tmp_path, "SELECT 1 FROM agent_runs"), 15, "the first agent")
     second = subprocess.run(
-        [sys.executable, "-m", "agent.cli", "run", "-c", str(path)], capture_output=True, text=True, timeout=30
+        [sys.executable, "-m", "cli.main", "run", "-c", str(path)], capture_output=True, text=True, timeout=30
     )
     assert second.returncode == 2
     assert second.stderr.strip() == (
@@ -164,7 +164,7 @@ def test_an_unusable_data_dir_is_one_line_and_exit_2(tmp_path: Path, command: st
     path = tmp_path / "config.yaml"
     path.write_text("agent: {data_dir: data}\ndevices:\n  - {id: d1, address: 127.0.0.1, probes: {tcp: {port: 1}}}\n")
     done = subprocess.run(
-        [sys.executable, "-m", "agent.cli", command, "-c", str(path)], capture_output=True, text=True, timeout=30
+        [sys.executable, "-m", "cli.main", command, "-c", str(path)], capture_output=True, text=True, timeout=30
     )
     assert done.returncode == 2, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and done.stderr.startswith(expected), done.stderr

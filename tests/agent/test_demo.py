@@ -10,7 +10,7 @@ from pathlib import Path
 
 def test_demo_shows_outages_recoveries_and_the_status_table(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "agent.cli", "demo", "--seconds", "14", "--data-dir", str(tmp_path)],
+        [sys.executable, "-m", "cli.main", "demo", "--seconds", "14", "--data-dir", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -30,7 +30,7 @@ def test_demo_shows_outages_recoveries_and_the_status_table(tmp_path: Path) -> N
     assert "日常工作     0/30" in table  # no visit or inspection was recorded in the demo
     assert list(tmp_path.glob("demo-report-*.html"))
     status = subprocess.run(
-        [sys.executable, "-m", "agent.cli", "status", "-c", str(tmp_path / "demo-config.yaml")],
+        [sys.executable, "-m", "cli.main", "status", "-c", str(tmp_path / "demo-config.yaml")],
         capture_output=True,
         text=True,
         timeout=60,

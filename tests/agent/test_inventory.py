@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.cli import main
+from cli.main import main
 from core.errors import InputError
 from inventory.config import config_from_data, load_config
 

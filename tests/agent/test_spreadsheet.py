@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from agent.cli import main
+from cli.main import main
 from inventory.config import load_config
 
 CONFIG = """\

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.cli import main
 from agent.runtime import Agent
+from cli.main import main
 from inventory.config import load_config
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.store import Store
 from core.model import Sample, State, Transition
+from store.db import Store
 
 
 def test_migrations_are_versioned_and_applied_once(tmp_path: Path) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agent.store import Store
 from alerting.notifiers.base import Payload
 from alerting.service import AlertingService
 from core.model import Sample, State, Transition
+from store.db import Store
 
 # 2026-11-03 09:00:00 Asia/Shanghai (a Tuesday)
 T0 = 1793667600.0

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from alerting_support import Clock
 
-from agent.store import Store
 from alerting.service import AlertingService
 from inventory.config import Inventory
+from store.db import Store
 
 
 @pytest.fixture

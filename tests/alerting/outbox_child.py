@@ -15,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from agent.store import open_store  # noqa: E402
 from alerting.service import AlertingService  # noqa: E402
 from core.model import State, Transition  # noqa: E402
 from inventory.config import load_config  # noqa: E402
+from store.db import open_store  # noqa: E402
 
 
 def main() -> int:

@@ -12,9 +12,9 @@ import yaml
 from alerting_platforms import Platform
 from peers import Peer, free_port, wait_for
 
-from agent.cli import main
-from agent.store import Store
 from alerting.faults import FaultStore
+from cli.main import main
+from store.db import Store
 
 CONFIG = {
     "agent": {"id": "cli-test", "data_dir": "./data"},
@@ -127,7 +127,7 @@ def test_an_ack_from_the_cli_reaches_the_chat_while_the_daemon_runs(tmp_path, di
         },
     }
     path = write(tmp_path, config)
-    daemon = Peer([sys.executable, "-m", "agent.cli", "run", "-c", path], tmp_path / "daemon.log", cwd=Path(__file__).resolve().parents[2])
+    daemon = Peer([sys.executable, "-m", "cli.main", "run", "-c", path], tmp_path / "daemon.log", cwd=Path(__file__).resolve().parents[2])
     listener = None
     try:
         wait_for(lambda: len(dingtalk.accepted) >= 1, timeout=20, what="the open message")

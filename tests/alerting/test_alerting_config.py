@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from agent.cli import main
-from agent.store import Store
 from alerting.config import AlertingConfig
 from alerting.service import AlertingService
+from cli.main import main
 from core.errors import InputError
 from core.model import State, Transition
 from inventory.config import load_config
+from store.db import Store
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.yaml"
 

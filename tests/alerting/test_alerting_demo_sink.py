@@ -7,11 +7,11 @@ import asyncio
 import pytest
 from pydantic import TypeAdapter
 
-from agent.demo import DemoContext
 from alerting.config import Channel
-from alerting.demo_sink import AlertingDemoPart, ChatSink
 from alerting.notifiers import make_notifier
 from alerting.notifiers.base import DeliveryError, Message
+from demo.chat_sink import AlertingDemoPart, ChatSink
+from demo.fleet import DemoContext
 from inventory.config import config_from_data
 
 

@@ -146,8 +146,8 @@ def test_manual_resolve_sticks_while_the_same_outage_lasts(build, clock):
 
 def test_an_ack_from_the_cli_is_not_overwritten_by_the_daemon(build, clock, tmp_path):
     """The CLI writes through its own connection while the daemon holds a stale copy of the fault."""
-    from agent.store import Store
     from alerting.faults import FaultStore
+    from store.db import Store
 
     service, store = build({**FLEET, "devices": FLEET["devices"], "alerting": {"hold_seconds": 0}})
     t = clock.now

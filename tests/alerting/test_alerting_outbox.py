@@ -18,12 +18,12 @@ from alerting_support import Clock
 from peers import wait_for
 from pydantic import TypeAdapter
 
-from agent.store import Store
 from alerting.config import Channel, OutboxSettings
 from alerting.faults import MIGRATIONS
 from alerting.notifiers import make_notifier
 from alerting.notifiers.base import Message
 from alerting.outbox import CRASH_ENV, Outbox
+from store.db import Store
 
 CHILD = Path(__file__).with_name("outbox_child.py")
 

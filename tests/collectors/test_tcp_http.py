@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from agent.cli import main
-from agent.commands.probe import build_target
+from cli.commands.probe import build_target
+from cli.main import main
 from collectors.http import HttpCollector
 from collectors.tcp import TcpCollector
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.cli import main
-from agent.store import Store
+from cli.main import main
+from store.db import Store
 from tests.compliance.conftest import CONTRACTS, REPO, write_config
 from tests.compliance.ledgers import MUNICIPAL_NOW, municipal_month
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from agent.cli import main
+from cli.main import main
 from tests.compliance.conftest import CONTRACTS
 from tests.compliance.ledgers import (
     HALL_NOW,

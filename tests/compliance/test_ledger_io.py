@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.cli import main
-from agent.store import Store
+from cli.main import main
 from compliance.events import canonical_json
 from compliance.ledgerio import ledger_from_file
+from store.db import Store
 from tests.compliance.conftest import write_config
 
 GOOD = [

@@ -16,7 +16,7 @@ import docx
 import openpyxl
 import pytest
 
-from agent.cli import main
+from cli.main import main
 from compliance.charts import BLUE, RED, rate_chart
 from compliance.png import to_png
 from tests.compliance.conftest import CONTRACTS

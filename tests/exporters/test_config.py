@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.cli import main
+from cli.main import main
 
 HEAD = """agent: {id: site-a, data_dir: data}
 devices:

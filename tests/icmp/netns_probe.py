@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from agent.commands.probe import build_target
+from cli.commands.probe import build_target
 from collectors import _icmp_socket
 from collectors._icmp_socket import IcmpUnavailable, open_icmp_socket
 from collectors.icmp import IcmpCollector, PingRequest, icmp_permission_problem, ping_plan

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from peers import need
 
-from agent.cli import main
+from cli.main import main
 from collectors.base import Target
 from collectors.icmp import IcmpCollector, icmp_permission_problem, ping_many
 from core.errors import InputError

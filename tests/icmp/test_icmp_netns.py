@@ -113,7 +113,7 @@ def test_without_any_icmp_privilege_every_sample_says_how_to_allow_it(netns) -> 
 
 def test_probe_command_reports_a_dropped_target_as_down(netns) -> None:  # type: ignore[no-untyped-def]
     netns.nft(DROP_AND_REJECT)
-    cli = [sys.executable, "-c", "import sys; from agent.cli import main; sys.exit(main())", "probe", "icmp"]
+    cli = [sys.executable, "-c", "import sys; from cli.main import main; sys.exit(main())", "probe", "icmp"]
     down = netns.run([*cli, "127.0.0.2", "--count", "2", "--timeout", "0.3", "--period-ms", "10"], check=False)
     assert down.returncode == 1
     assert down.stdout.splitlines()[0] == "127.0.0.2: DOWN (100% loss (2 sent))"

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-import agent.demo
-from agent.store import open_store
+import demo.fleet
+from store.db import open_store
 
 
 async def test_network_demo_part(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(agent.demo, "DEMO_PARTS", ("agent.demo_network",))
-    assert await agent.demo._demo(20.0, tmp_path) == 0
+    monkeypatch.setattr(demo.fleet, "DEMO_PARTS", ("demo.network",))
+    assert await demo.fleet._demo(20.0, tmp_path) == 0
     out = capsys.readouterr().out
     events = out.split("Network, line and UPS events:")[1]
     order = [

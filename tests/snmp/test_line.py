@@ -8,7 +8,7 @@ import pytest
 from peers import need
 from snmp_support import Clock, Snmpsim, example_threshold_metrics
 
-from agent.commands.probe import build_target
+from cli.commands.probe import build_target
 from collectors._icmp_engine import PingStats
 from collectors.base import Target
 from collectors.icmp import icmp_permission_problem

@@ -11,7 +11,7 @@ import pytest
 from peers import Peer, free_port, need_binary, wait_for
 from snmp_support import snmp_answers
 
-from agent.commands.probe import build_target
+from cli.commands.probe import build_target
 from collectors.snmp import SnmpCollector
 
 ANSWERING = [f"127.0.10.{i}" for i in range(1, 51)]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from snmp_support import SYS_NAME, V3_USERS, Snmpd
 
-from agent.commands.probe import build_target
+from cli.commands.probe import build_target
 from collectors.snmp import SnmpCollector
 from core.model import Sample
 
@@ -169,7 +169,7 @@ async def test_nothing_listening_is_a_plain_timeout(snmpd: Snmpd) -> None:
 
 
 def test_probe_command_prints_the_device(snmpd: Snmpd, capsys: pytest.CaptureFixture[str]) -> None:
-    from agent.cli import main
+    from cli.main import main
 
     code = main(["probe", "snmp", "127.0.0.1", "--port", str(snmpd.port), "-c", snmpd.community, "--interfaces", "lo"])
     out = capsys.readouterr().out

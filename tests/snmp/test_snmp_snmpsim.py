@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from snmp_support import Clock, Snmpsim
 
-from agent.commands.probe import build_target
+from cli.commands.probe import build_target
 from collectors.snmp import SnmpCollector
 from core.model import Sample
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from snmp_support import NUT_DEV_ONLINE, Clock, Nut, Snmpsim, example_threshold_metrics, wait_nut_status
 
-from agent.commands.probe import build_target
+from cli.commands.probe import build_target
 from collectors.base import CollectorContext, Target
 from collectors.ups import UpsCollector
 from core.model import Sample
@@ -252,10 +252,9 @@ async def test_nut_driver_gone_is_comms_lost(nut: Nut) -> None:
 
 async def test_nut_on_battery_since_survives_an_agent_restart(nut: Nut, make_inventory: Any) -> None:
     """NUT does not date an outage: a restarted agent takes the start from the store, not its first round."""
-    import collectors.hooks
-    from agent.runtime import Agent
-    from agent.store import open_store
-    from collectors.ups import UpsMemory
+    from agent.builtin import UpsMemory
+    from agent.runtime import Agent, load_components
+    from store.db import open_store
 
     probe = {"nut_ups": nut.ups, "nut_port": nut.port, "timeout": 2}
     inventory = make_inventory(
@@ -294,7 +293,7 @@ async def test_nut_on_battery_since_survives_an_agent_restart(nut: Nut, make_inv
     assert back.info["state"] == "online" and back.metrics["mains_restored_after_seconds"] == 660
     # the running agent attaches it
     agent = Agent(inventory, open_store(inventory.data_dir), attach_hooks=False)
-    assert any(isinstance(c, UpsMemory) for c in collectors.hooks.attach(agent))
+    assert any(isinstance(c, UpsMemory) for c in load_components(agent))
     agent.db.close()
 
 
@@ -302,7 +301,7 @@ def test_probe_ups_command(nut: Nut, capsys: pytest.CaptureFixture[str]) -> None
     """``yunwei probe ups``: 0 when the UPS answers, 1 when upsd is not there, 2 for a bad option."""
     from peers import free_port
 
-    from agent.cli import main
+    from cli.main import main
 
     nut.write(NUT_DEV_ONLINE)
     wait_nut_status(nut, "OL")

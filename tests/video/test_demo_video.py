@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-import agent.demo
-from agent.store import open_store
+import demo.fleet
+from store.db import open_store
 
 
 async def test_video_demo_part(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(agent.demo, "DEMO_PARTS", ("agent.demo_video",))
-    assert await agent.demo._demo(14.0, tmp_path) == 0
+    monkeypatch.setattr(demo.fleet, "DEMO_PARTS", ("demo.video",))
+    assert await demo.fleet._demo(14.0, tmp_path) == 0
     captured = capsys.readouterr()
     out = captured.out
     rate = next(line for line in out.splitlines() if line.startswith("蓝天卫士 40 路"))

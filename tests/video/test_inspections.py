@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent.cli import main
 from agent.inspections import InspectionScheduler
 from agent.runtime import Agent
-from agent.store import open_store
+from cli.main import main
 from core.errors import InputError
 from inventory.schedule import parse_when
+from store.db import open_store
 
 ZONE = ZoneInfo("Asia/Shanghai")
 

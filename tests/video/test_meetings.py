@@ -11,12 +11,12 @@ import pytest
 import yaml
 from peers import free_port
 
-from agent.cli import main
 from agent.meetings import MeetingScheduler, Venue, check_venues, judge_venue, resolve_venues
 from agent.runtime import Agent
-from agent.store import open_store
+from cli.main import main
 from core.errors import InputError
 from core.model import Sample
+from store.db import open_store
 
 
 def fleet(sip_port: int, rtsp_port: int, dead_sip_port: int, mcu_port: int, meetings: list[dict[str, Any]] | None = None) -> dict:

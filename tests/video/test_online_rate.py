@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from agent.status import group_rates, render_status
-from agent.store import open_store
 from agent.transitions import StatusTracker
 from core.model import Sample, State
 from inventory.models import DebounceSettings
+from store.db import open_store
 
 NOW = 1_793_000_000.0  # 2026-10-26
 

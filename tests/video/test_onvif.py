@@ -224,8 +224,8 @@ def test_posix_time_zones() -> None:
 
 
 async def test_the_agent_stores_the_facts_once(camera, make_inventory) -> None:
+    from agent.builtin import FactsRecorder
     from agent.runtime import Agent
-    from collectors.hooks import FactsRecorder
 
     port, _ = camera("uniview-ipc2124")
     inventory = make_inventory(

@@ -60,7 +60,7 @@ async def test_401_without_credentials_still_proves_the_service_alive(gst_rtsp) 
 def test_probe_command_reads_the_password_from_the_named_variable(
     gst_rtsp, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from agent.cli import main
+    from cli.main import main
 
     port = gst_rtsp("digest", USER, PASSWORD)
     url = f"rtsp://127.0.0.1:{port}/stream"

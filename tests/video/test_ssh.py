@@ -96,7 +96,7 @@ async def test_trust_on_first_use_records_the_key_then_verifies_it(sshd, tmp_pat
 def test_probe_command_keeps_evidence_in_the_data_dir_and_says_where(
     sshd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from agent.cli import main
+    from cli.main import main
 
     work = tmp_path / "cwd"
     work.mkdir()

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from agent.commands.probe import build_target
+from cli.commands.probe import build_target
 from collectors import registry
 from collectors.base import CollectorContext, Target
 from core.model import Sample

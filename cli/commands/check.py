@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 
-from agent.cli import add_config_argument
+from cli.main import add_config_argument
 from core.errors import InputError
 from inventory.config import load_config
 

@@ -25,7 +25,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from agent.demo import DemoContext, DemoFleet, LoopbackServer
+from demo.fleet import DemoContext, DemoFleet, LoopbackServer
+from store.db import open_store
 
 CAMERAS = 40
 TERMINALS = 3
@@ -238,7 +239,6 @@ class VideoPart:
             self._print_meeting_checks()
 
     def _print_meeting_checks(self) -> None:
-        from agent.store import open_store
 
         assert self.ctx is not None
         path = self.ctx.data_dir / "yunwei.db"

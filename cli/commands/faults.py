@@ -14,14 +14,14 @@ import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from agent.cli import add_config_argument
 from agent.status import format_table
-from agent.store import open_store
 from alerting import lifecycle
 from alerting.faults import Fault, FaultStore, fault_dict, ledger_body
 from alerting.messages import Composer
+from cli.main import add_config_argument
 from core.errors import InputError
 from inventory.config import Inventory, load_config
+from store.db import open_store
 
 STATES = ("open", "acknowledged", "resolved", "closed")
 

@@ -1,23 +1,23 @@
-"""Components the collectors' area attaches to a running agent (``HOOK_MODULES``).
+"""The agent's own components, attached to every agent.
 
 - ``FactsRecorder``: a collector may report slow-changing device facts (model, firmware,
   serial ...) as ``Sample.info`` keys starting with ``fact.``; they are stored with
   ``Store.set_facts`` (only when they changed, so a round of 1,500 cameras writes nothing new);
-- the meeting-readiness scheduler (``agent.meetings``): a check of every venue before each
-  configured meeting, filed in the ledger;
-- the SSH inspection scheduler (``agent.inspections``): scheduled inspections, filed in the
-  ledger.
-- ``UpsMemory`` (``collectors.ups``): a restarted agent takes up each UPS's "on battery
-  since" from the store's last sample of it.
+- ``UpsMemory``: a restarted agent takes up each UPS's "on battery since" from the store's last
+  sample of it;
+- the meeting-readiness and SSH inspection schedulers (``agent.meetings``, ``agent.inspections``).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from collectors.ups import UpsCollector
 
 if TYPE_CHECKING:
-    from agent.runtime import Agent, Component, RoundResult
+    from agent.runtime import Agent, RoundResult
+    from inventory.config import Inventory
 
 log = logging.getLogger("yunwei.facts")
 
@@ -63,11 +63,34 @@ class FactsRecorder:
         pass
 
 
-def attach(agent: Agent) -> list[Component]:
-    """The components of this area for ``agent``."""
-    from agent.inspections import InspectionScheduler
-    from agent.meetings import MeetingScheduler
-    from collectors.ups import UpsMemory
+class UpsMemory:
+    """Agent component: a restarted agent takes up each UPS's "on battery since" (and state
+    since) from the store's last sample of it, instead of counting from its first new round."""
 
-    components: list[Any] = [FactsRecorder(), InspectionScheduler(), MeetingScheduler(), UpsMemory()]
-    return components
+    def __init__(self) -> None:
+        self.agent: Agent | None = None
+
+    async def start(self, agent: Agent) -> None:
+        self.agent = agent
+        await self._restore()
+
+    async def on_round(self, result: RoundResult) -> None:
+        pass
+
+    async def on_reload(self, inventory: Inventory) -> None:
+        await self._restore()  # UPS units (or the ups collector) new to this agent
+
+    async def stop(self) -> None:
+        pass
+
+    async def _restore(self) -> None:
+        agent = self.agent
+        collector = agent.collectors.get(UpsCollector.name) if agent is not None else None
+        if agent is None or not isinstance(collector, UpsCollector):
+            return
+        wanted = {
+            (t.device.id, t.probe.name) for (name, _), targets in agent.groups.items() if name == UpsCollector.name for t in targets
+        } - set(collector.trackers)
+        if wanted:
+            latest = await agent.in_writer(agent.db.latest_samples)
+            collector.restore(s for s in latest if (s.device, s.probe) in wanted)

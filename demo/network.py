@@ -25,10 +25,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from agent.demo import DemoContext, DemoFleet
 from collectors._snmp import ber, oids
 from collectors._snmp.ber import Oid, VarBind
+from collectors.icmp import icmp_permission_problem
 from core.model import Sample
+from demo.fleet import DemoContext, DemoFleet
+from store.db import open_store
 
 COMMUNITY = "demo-ro"
 HUAWEI_CPU = (1, 3, 6, 1, 4, 1, 2011, 5, 25, 31, 1, 1, 1, 1, 5, 16842753)
@@ -396,7 +398,6 @@ class NetworkPart:
         """The network story of the demo, from the samples the agent stored."""
         if self.data_dir is None or not (self.data_dir / "yunwei.db").exists():
             return
-        from agent.store import open_store
 
         with open_store(self.data_dir) as store:
             events = [e for device, label in self.labels.items() for e in network_events(store.samples_for(device), label)]
@@ -408,10 +409,6 @@ class NetworkPart:
 
 
 def _icmp_problem() -> str | None:
-    try:
-        from collectors.icmp import icmp_permission_problem
-    except ImportError:
-        return "no icmp collector"
     return icmp_permission_problem()
 
 

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from agent.cli import add_config_argument
+from cli.main import add_config_argument
 from core.errors import InputError
 
 FORMATS = ("json", "xlsx", "html", "docx")

@@ -24,7 +24,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from agent.demo import DemoContext, DemoFleet, LoopbackServer
+from demo.fleet import DemoContext, DemoFleet, LoopbackServer
 
 CAMERAS = 6
 

@@ -20,13 +20,14 @@ from typing import Any, Protocol
 
 import yaml
 
-from agent.lock import agent_lock
 from agent.runtime import Agent
 from agent.status import render_status
 from inventory.config import load_config
+from store.db import open_store
+from store.lock import agent_lock
 
 # Parts stop in reverse order: the contract part, first here, computes the month's report last.
-DEMO_PARTS = ("compliance.demo_part", "agent.demo_basic", "agent.demo_network", "alerting.demo_sink", "agent.demo_video")
+DEMO_PARTS = ("demo.contract", "demo.basic", "demo.network", "demo.chat_sink", "demo.video")
 
 
 @dataclass
@@ -150,7 +151,6 @@ async def _demo(seconds: float, data_dir: Path) -> int:
         finally:
             await agent.drain(10)
         log.debug("demo finished")
-        from agent.store import open_store
 
         with open_store(inventory.data_dir) as store:
             print(render_status(inventory, store))

@@ -22,9 +22,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from agent.lock import unusable_data_dir
 from core.errors import InputError
 from core.model import Sample, State, Transition
+from store.lock import unusable_data_dir
 
 CORE_MIGRATIONS: list[str] = [
     """

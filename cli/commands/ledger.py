@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agent.cli import add_config_argument
+from cli.main import add_config_argument
 from core.errors import InputError
 
 
@@ -32,9 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from agent.store import open_store
     from compliance.ledgerio import import_ledger, read_ledger_file
     from inventory.config import load_config
+    from store.db import open_store
 
     inventory = load_config(args.config)
     parsed = read_ledger_file(args.file, default_agent=args.agent if args.agent is not None else inventory.agent.id)
@@ -48,11 +48,11 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from agent.store import open_store
     from compliance.ledgerio import export_ledger
     from compliance.output import write_atomic
     from core.timefmt import parse_when
     from inventory.config import load_config
+    from store.db import open_store
 
     inventory = load_config(args.config)
     tz = inventory.agent.timezone

@@ -13,6 +13,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agent.demo import run_demo
+    from demo.fleet import run_demo
 
     return run_demo(seconds=args.seconds, data_dir=args.data_dir)

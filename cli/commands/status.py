@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from agent.cli import add_config_argument
 from agent.status import StatusFilter, render_status
-from agent.store import open_store
+from cli.main import add_config_argument
 from core.errors import InputError
 from inventory.config import load_config
+from store.db import open_store
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -14,7 +14,8 @@ import contextlib
 import random
 from typing import Any
 
-from agent.demo import DemoContext, DemoFleet, LoopbackServer
+from collectors.icmp import icmp_permission_problem
+from demo.fleet import DemoContext, DemoFleet, LoopbackServer
 
 SERVERS = 16
 PHONES = 8
@@ -140,10 +141,6 @@ class BasicPart:
 
 
 def _icmp_problem() -> str | None:
-    try:
-        from collectors.icmp import icmp_permission_problem
-    except ImportError:
-        return "no icmp collector"
     return icmp_permission_problem()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from agent.cli import add_config_argument
+from cli.main import add_config_argument
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

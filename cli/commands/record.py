@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from agent.cli import add_config_argument
+from cli.main import add_config_argument
 from core.errors import InputError
 
 SIMPLE_KINDS: dict[str, str] = {
@@ -161,8 +161,8 @@ def _check_unit(inventory: Any, unit: str | None) -> None:
 
 
 def _save(inventory: Any, body: dict[str, Any], what: str) -> int:
-    from agent.store import open_store
     from compliance.records import event_from_fields, store_event
+    from store.db import open_store
 
     event = event_from_fields(body, inventory.agent.id)
     with open_store(inventory.data_dir) as store:
@@ -211,9 +211,9 @@ def _verify(args: argparse.Namespace, at: float, tz: str) -> dict[str, Any]:
 
 
 def run_vuln(args: argparse.Namespace) -> int:
-    from agent.store import open_store
     from compliance.records import existing_body, merge_update
     from core.timefmt import to_iso
+    from store.db import open_store
 
     inventory, tz = _context(args)
     if not args.id:
@@ -236,9 +236,9 @@ def run_vuln(args: argparse.Namespace) -> int:
 
 
 def run_fault(args: argparse.Namespace) -> int:
-    from agent.store import open_store
     from compliance.records import existing_body, merge_update
     from core.timefmt import to_iso
+    from store.db import open_store
 
     inventory, tz = _context(args)
     if not args.id:

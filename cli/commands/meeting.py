@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import json
 
-from agent.cli import add_config_argument
+from cli.main import add_config_argument
 from core.errors import InputError
 
 

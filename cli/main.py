@@ -11,24 +11,24 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from core.errors import InputError
+from inventory.config import DEFAULT_CONFIG
 
 # One line per command module; a module registers one or more sub-commands.
 COMMAND_MODULES = (
-    "agent.commands.run",
-    "agent.commands.check",
-    "agent.commands.probe",
-    "agent.commands.status",
-    "agent.commands.inventory",
-    "agent.commands.demo",
-    "agent.commands.faults",
-    "agent.commands.inspect",
-    "agent.commands.meeting",
-    "agent.commands.ledger",
-    "agent.commands.report",
-    "agent.commands.record",
+    "cli.commands.run",
+    "cli.commands.check",
+    "cli.commands.probe",
+    "cli.commands.status",
+    "cli.commands.inventory",
+    "cli.commands.demo",
+    "cli.commands.faults",
+    "cli.commands.inspect",
+    "cli.commands.meeting",
+    "cli.commands.ledger",
+    "cli.commands.report",
+    "cli.commands.record",
 )
 
-DEFAULT_CONFIG = "config.yaml"
 
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:

@@ -7,8 +7,8 @@ import asyncio
 import json
 from typing import Any
 
-from agent.cli import add_config_argument
 from agent.status import format_table
+from cli.main import add_config_argument
 
 TEXT = {
     "zh": {
@@ -40,8 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from agent.inspections import inspection_targets, run_inspections
-    from agent.store import open_store
     from inventory.config import load_config
+    from store.db import open_store
 
     inventory = load_config(args.config)
     targets = inspection_targets(inventory, args.names)

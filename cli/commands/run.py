@@ -11,11 +11,11 @@ import asyncio
 import logging
 import signal
 
-from agent.cli import add_config_argument
-from agent.lock import agent_lock
 from agent.runtime import Agent
+from cli.main import add_config_argument
 from core.errors import InputError
 from inventory.config import load_config
+from store.lock import agent_lock
 
 log = logging.getLogger("yunwei.run")
 

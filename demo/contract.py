@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from agent.demo import DemoContext, DemoFleet
+from compliance.report import generate
+from demo.fleet import DemoContext, DemoFleet
+from inventory.config import load_config
 
 CONTRACT = Path(__file__).with_name("demo_contract.yaml")
 
@@ -29,8 +31,6 @@ class ContractDemoPart:
     async def stop(self) -> None:
         if self.ctx is None or not self.ctx.config_path.exists():
             return
-        from compliance.report import generate
-        from inventory.config import load_config
 
         inventory = load_config(self.ctx.config_path)
         month = datetime.now(ZoneInfo(inventory.agent.timezone)).strftime("%Y-%m")
