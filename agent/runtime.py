@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from agent.builtin import FactsRecorder, UpsMemory
+from agent.fleet import FleetState, maintenance_records
 from agent.inspections import InspectionScheduler
 from agent.meetings import MeetingScheduler
 from agent.transitions import StatusTracker
@@ -88,18 +90,25 @@ class Agent:
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yunwei-store")
         self.collectors: dict[str, Collector] = {}
         self.groups: dict[tuple[str, float], list[Target]] = {}
-        self.tracker = StatusTracker(self.inventory, initial=self.store.current_states())
+        self.fleet = FleetState(self.inventory, initial=self.store.current_states(), initial_probes=self.store.probe_states())
+        self.fleet.observe_latest(self.store.latest_samples())
+        self.logged_windows: dict[str, float] = {}  # maintenance occurrences filed in the ledger (uid → end)
         self.stats: dict[tuple[str, float], RoundStats] = defaultdict(RoundStats)
         self.scheduler: AsyncIOScheduler | None = None
         self.run_id: int | None = None
         self._running: set[asyncio.Task[Any]] = set()
         self._round_lock: dict[tuple[str, float], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._round_keys: dict[str, tuple[str, float]] = {}
         self._build_groups()
 
     @property
     def db(self) -> Store:
         assert self.store is not None
         return self.store
+
+    @property
+    def tracker(self) -> StatusTracker:
+        return self.fleet.tracker
 
     @property
     def agent_id(self) -> str:
@@ -154,7 +163,7 @@ class Agent:
         missing = {(t.device.id, t.probe.name) for t in targets} - {(s.device, s.probe) for s in samples}
         for device_id, probe_name in sorted(missing):  # a collector bug must not look like an online device
             samples.append(Sample(device=device_id, probe=probe_name, ok=False, ts=started, error="no result from collector"))
-        transitions = self.tracker.observe(samples)
+        transitions = self.fleet.observe(samples)
         for transition in transitions:
             device = self.inventory.devices.get(transition.device)
             log.info(
@@ -182,8 +191,20 @@ class Agent:
         store = self.db
         store.write_samples(samples)
         store.add_transitions(transitions, agent=self.agent_id)
+        store.set_probe_states(self.fleet.tracker.take_probe_changes())
+        self._file_maintenance(time.time())
         if self.run_id is not None:
             store.heartbeat(self.run_id)
+
+    def _file_maintenance(self, now: float) -> None:
+        """File each maintenance window occurrence in the ledger when it begins (and again if its
+        end moves), whether or not alerting runs: the monthly report leaves it out by its record."""
+        for occurrence in self.fleet.calendar.active(now):
+            if self.logged_windows.get(occurrence.uid) == occurrence.end:
+                continue
+            for uid, body in maintenance_records(occurrence, self.inventory):
+                self.db.put_event(uid, "record", occurrence.start, body, self.agent_id)
+            self.logged_windows[occurrence.uid] = occurrence.end
 
     async def run_all_once(self) -> list[RoundResult]:
         """One round of every group, concurrently (``yunwei probe``, tests, the first demo pass)."""
@@ -200,6 +221,7 @@ class Agent:
             await component.start(self)
         if schedule:
             self.scheduler = AsyncIOScheduler()
+            self.scheduler.add_listener(self._job_skipped, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
             self._schedule_rounds()
             self.scheduler.add_job(self._housekeeping, "interval", seconds=600, id="housekeeping")
             self.scheduler.start()
@@ -211,6 +233,7 @@ class Agent:
         assert self.scheduler is not None
         jitter_fraction = self.inventory.agent.jitter
         now = datetime.now()
+        self._round_keys = {f"round:{c}:{i}": (c, i) for c, i in self.groups}
         for key in self.groups:
             collector, interval = key
             first = now + timedelta(seconds=random.uniform(0, min(interval * jitter_fraction, 5.0)))
@@ -227,6 +250,14 @@ class Agent:
                 next_run_time=first,
                 replace_existing=True,
             )
+
+    def _job_skipped(self, event: JobEvent) -> None:
+        """APScheduler refused a run because the last one still runs (or it ran too late): count it."""
+        key = self._round_keys.get(event.job_id)
+        if key is None:
+            return
+        self.stats[key].skipped += 1
+        log.warning("round %s/%ss: the previous run is still going; this run is skipped", *key)
 
     async def _housekeeping(self) -> None:
         cutoff = time.time() - self.inventory.agent.retention_days * 86400
@@ -245,7 +276,7 @@ class Agent:
                 await collector.close()
             else:
                 self.collectors[name] = collector  # keep its sockets and counter state
-        self.tracker.reload(inventory)
+        self.fleet.reload(inventory)
         if self.scheduler is not None:
             for job in self.scheduler.get_jobs():
                 if job.id.startswith("round:"):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from agent.fleet import degraded_probes, group_rates, states_now
 from core.model import Sample, State
 from inventory.config import Inventory
+from inventory.maintenance import MaintenanceCalendar
 from store.db import Store
 
 
@@ -22,56 +24,19 @@ class DeviceRow:
     since: float | None
     rtt_seconds: float | None
     error: str | None
+    degraded: tuple[str, ...] = ()
 
 
-@dataclass
-class GroupRate:
-    """A group's live online rate against its contract threshold."""
-
-    group: str
-    name: str
-    online: int
-    total: int
-    threshold: float | None
-    warn_margin: float
-    # not yet seen (or unknown) and in maintenance: left out of the rate, as the contract's
-    # monthly calculation leaves out unknown and maintenance time
-    unknown: int = 0
-    maintenance: int = 0
-
-    @property
-    def observed(self) -> int:
-        return self.total - self.unknown - self.maintenance
-
-    @property
-    def rate(self) -> float | None:
-        return self.online / self.observed if self.observed > 0 else None
-
-    def online_text(self, language: str = "en") -> str:
-        """``37/40``, with what is left out: ``37/38 (2 unknown)``, ``37/38 (未知 2)``."""
-        words = {"en": ("unknown", "maintenance"), "zh": ("未知", "维护中")}[language if language == "zh" else "en"]
-        counts = ((self.unknown, words[0]), (self.maintenance, words[1]))
-        if language == "zh":
-            left_out = [f"{what} {n}" for n, what in counts if n]
-        else:
-            left_out = [f"{n} {what}" for n, what in counts if n]
-        return f"{self.online}/{self.observed}" + (f" ({', '.join(left_out)})" if left_out else "")
-
-    @property
-    def level(self) -> str:
-        """``breach`` below the threshold; ``warn`` from the threshold up to and including
-        threshold + margin (95 % with a 1 % margin warns at 96 %, before the rate is lost);
-        else ``ok``."""
-        if self.rate is None or self.threshold is None:
-            return "ok"
-        if self.rate < self.threshold - 1e-12:
-            return "breach"
-        if self.warn_margin > 0 and self.rate <= self.threshold + self.warn_margin + 1e-12:
-            return "warn"
-        return "ok"
-
-
-def device_rows(inventory: Inventory, states: dict[str, tuple[State, float]], latest: list[Sample]) -> list[DeviceRow]:
+def device_rows(
+    inventory: Inventory,
+    states: dict[str, tuple[State, float | None]],
+    latest: list[Sample],
+    probe_ok: dict[tuple[str, str], tuple[bool, float]] | None = None,
+) -> list[DeviceRow]:
+    """One row per device; ``states`` are shown states (``agent.fleet.states_now``)."""
+    confirmed: dict[str, dict[str, bool]] = {}
+    for (device_id, probe), (ok, _) in (probe_ok or {}).items():
+        confirmed.setdefault(device_id, {})[probe] = ok
     by_device: dict[str, list[Sample]] = {}
     for sample in latest:
         by_device.setdefault(sample.device, []).append(sample)
@@ -92,36 +57,11 @@ def device_rows(inventory: Inventory, states: dict[str, tuple[State, float]], la
                 since=since,
                 rtt_seconds=min(rtts) if rtts else None,
                 error="; ".join(errors) or None,
+                degraded=degraded_probes(device, state, confirmed.get(device.id, {})),
             )
         )
     rows.sort(key=lambda r: (r.unit, r.group, r.device))
     return rows
-
-
-def group_rates(inventory: Inventory, states: dict[str, tuple[State, float]], today: date | None = None) -> list[GroupRate]:
-    """Online now / observed per group; devices not seen yet and devices in maintenance are left out
-    (a fresh agent does not report every group in breach before its first rounds)."""
-    today = today or datetime.now(ZoneInfo(inventory.agent.timezone)).date()
-    rates = []
-    for group in inventory.groups.values():
-        members = inventory.group_members(group.id)
-        if not members:
-            continue
-        member_states = [states.get(m.id, (State.UNKNOWN, 0.0))[0] for m in members]
-        target = group.online_rate
-        rates.append(
-            GroupRate(
-                group=group.id,
-                name=group.name or group.id,
-                online=member_states.count(State.UP),
-                total=len(members),
-                unknown=member_states.count(State.UNKNOWN),
-                maintenance=member_states.count(State.MAINTENANCE),
-                threshold=target.threshold_on(today) if target else None,
-                warn_margin=target.warn_margin if target else 0.0,
-            )
-        )
-    return rates
 
 
 STATE_LABEL = {State.UP: "UP", State.DOWN: "DOWN", State.UNKNOWN: "?", State.MAINTENANCE: "MAINT"}
@@ -131,12 +71,12 @@ STATE_LABEL = {State.UP: "UP", State.DOWN: "DOWN", State.UNKNOWN: "?", State.MAI
 class StatusFilter:
     """Which device rows ``yunwei status`` lists (the totals and group rates always cover all)."""
 
-    problems_only: bool = False  # down, unknown and maintenance only
+    problems_only: bool = False  # down, degraded, unknown and maintenance only
     unit: str | None = None
     group: str | None = None
 
     def keeps(self, row: DeviceRow) -> bool:
-        if self.problems_only and row.state == State.UP:
+        if self.problems_only and row.state == State.UP and not row.degraded:
             return False
         if self.unit is not None and row.unit != self.unit:
             return False
@@ -147,10 +87,11 @@ def render_status(
     inventory: Inventory, store: Store, now: float | None = None, only: StatusFilter | None = None
 ) -> str:
     """The table ``yunwei status`` and the demo print."""
-    states = store.current_states()
-    rows = device_rows(inventory, states, store.latest_samples())
     zone = ZoneInfo(inventory.agent.timezone)
     now_dt = datetime.fromtimestamp(now, zone) if now else datetime.now(zone)
+    calendar = MaintenanceCalendar(inventory.config.maintenance, inventory)
+    states = states_now(store.current_states(), calendar.covering(now_dt.timestamp()))
+    rows = device_rows(inventory, states, store.latest_samples(), store.probe_states())
     headers = ["unit", "group", "device", "name", "kind", "state", "since", "rtt", "last error"]
     table = []
     only = only or StatusFilter()
@@ -162,12 +103,14 @@ def render_status(
             moment = datetime.fromtimestamp(row.since, zone)
             since = moment.strftime("%H:%M:%S") if moment.date() == now_dt.date() else moment.strftime("%m-%d %H:%M")
         rtt = f"{row.rtt_seconds * 1000:.1f} ms" if row.rtt_seconds is not None else "-"
-        table.append([row.unit, row.group, row.device, row.name, row.kind, STATE_LABEL[row.state], since, rtt, (row.error or "")[:60]])
+        state = STATE_LABEL[row.state] + (f" (degraded: {', '.join(row.degraded)})" if row.degraded else "")
+        table.append([row.unit, row.group, row.device, row.name, row.kind, state, since, rtt, (row.error or "")[:60]])
     lines = [format_table(headers, table) if table else "(no device matches)"]
     counts = {state: sum(1 for r in rows if r.state == state) for state in State}
     lines.append(
         f"\n{len(rows)} devices: {counts[State.UP]} up, {counts[State.DOWN]} down, "
         f"{counts[State.UNKNOWN]} unknown, {counts[State.MAINTENANCE]} in maintenance"
+        + (f"; {sum(1 for r in rows if r.degraded)} up but degraded" if any(r.degraded for r in rows) else "")
     )
     rates = group_rates(inventory, states, now_dt.date())
     if rates:

@@ -39,7 +39,8 @@ class AlertingComponent:
     async def on_round(self, result: RoundResult) -> None:
         if self.agent is None or self.service is None:
             return
-        queued = await self.agent.in_writer(self.service.on_round, result.samples, result.transitions)
+        degraded = self.agent.fleet.degraded()
+        queued = await self.agent.in_writer(self.service.on_round, result.samples, result.transitions, None, degraded)
         if queued:
             self.wake.set()
 

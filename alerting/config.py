@@ -7,8 +7,6 @@ are still recorded in the ledger). See docs/alerting.md and config.example.yaml.
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
@@ -18,6 +16,7 @@ from alerting.notifiers.email import EmailChannel
 from alerting.notifiers.feishu import FeishuChannel
 from alerting.notifiers.webhook import WebhookChannel
 from alerting.notifiers.wecom import WeComChannel
+from inventory.maintenance import WeeklyWindow
 from inventory.models import Strict
 
 
@@ -34,7 +33,7 @@ StrList = Annotated[list[str], BeforeValidator(_listify)]
 IntList = Annotated[list[int], BeforeValidator(_listify)]
 Level = Annotated[int, Field(ge=1, le=4)]
 
-SOURCES = ("down", "flapping", "threshold", "group", "manual")
+SOURCES = ("down", "flapping", "threshold", "group", "manual", "degraded")
 MESSAGE_KINDS = (
     "open",
     "resolved",
@@ -81,6 +80,15 @@ class LevelProfile(Strict):
     units: StrList = Field(default_factory=list)
     systems: StrList = Field(default_factory=list)
     levels: dict[int, LevelSpec]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "maintenance" in value:
+            raise ValueError(
+                "maintenance: moved out of alerting: to the top level of the config (windows hold with alerting disabled)"
+            )
+        return value
 
     @field_validator("levels")
     @classmethod
@@ -153,84 +161,6 @@ class ThresholdRule(Strict):
         if (self.value is None) == (self.value_attr is None):
             raise ValueError("give exactly one of value: (a number) or value_attr: (a device attribute)")
         return self
-
-
-_WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
-_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-
-
-def _weekday(value: Any) -> int:
-    if isinstance(value, int) and 1 <= value <= 7:
-        return value - 1
-    text = str(value).strip().lower()[:3]
-    if text in _WEEKDAYS:
-        return _WEEKDAYS[text]
-    raise ValueError(f"{value!r} is not a weekday (mon..sun or 1..7, 1 = Monday)")
-
-
-class WeeklyWindow(Strict):
-    """Every week on ``days`` from ``start`` to ``end`` (local time; an end before the start crosses midnight)."""
-
-    days: list[Any] = Field(default_factory=lambda: list(range(1, 8)), description="mon..sun or 1..7; default every day")
-    start: str
-    end: str
-
-    @field_validator("days")
-    @classmethod
-    def _days(cls, value: list[Any]) -> list[int]:
-        return sorted({_weekday(v) for v in _listify(value)})
-
-    @field_validator("start", "end")
-    @classmethod
-    def _clock(cls, value: Any) -> str:
-        if isinstance(value, int):  # YAML 1.1 reads 02:00 as sexagesimal 120
-            value = f"{value // 60:02d}:{value % 60:02d}"
-        if not _CLOCK.match(str(value)):
-            raise ValueError(f"{value!r} is not a time of day HH:MM")
-        return str(value)
-
-
-class MaintenanceWindow(Strict):
-    """Planned work: faults inside are recorded as maintenance, not alerted, not counted against SLA."""
-
-    name: str
-    devices: StrList = Field(default_factory=list)
-    groups: StrList = Field(default_factory=list)
-    systems: StrList = Field(default_factory=list)
-    units: StrList = Field(default_factory=list)
-    start: datetime | None = Field(None, description="one-off window (no offset: the agent's time zone)")
-    end: datetime | None = None
-    weekly: WeeklyWindow | None = None
-    cron: str | None = Field(None, description="minute hour day-of-month month day-of-week, with duration_minutes")
-    duration_minutes: float | None = Field(None, gt=0)
-
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, value: str | None) -> str | None:
-        if value is not None:
-            from alerting.maintenance import parse_cron
-
-            parse_cron(value)
-        return value
-
-    @model_validator(mode="after")
-    def _shape(self) -> MaintenanceWindow:
-        if not (self.devices or self.groups or self.systems or self.units):
-            raise ValueError("a maintenance window needs devices:, groups:, systems: or units:")
-        kinds = sum([self.start is not None or self.end is not None, self.weekly is not None, self.cron is not None])
-        if kinds != 1:
-            raise ValueError("give exactly one of start:/end: (one-off), weekly: or cron: (+ duration_minutes)")
-        if (self.start is None) != (self.end is None):
-            raise ValueError("a one-off window needs both start: and end:")
-        if self.start is not None and self.end is not None and _naive_key(self.end) <= _naive_key(self.start):
-            raise ValueError("end is not after start")
-        if self.cron is not None and self.duration_minutes is None:
-            raise ValueError("cron: needs duration_minutes:")
-        return self
-
-
-def _naive_key(moment: datetime) -> float:
-    return moment.timestamp() if moment.tzinfo else moment.replace(tzinfo=None).timestamp()
 
 
 CHANNEL_TYPES = ("dingtalk", "wecom", "feishu", "webhook", "email")
@@ -313,7 +243,8 @@ class OutboxSettings(Strict):
 
 
 class AlertingConfig(Strict):
-    """Fault rules, deadlines, maintenance, routing and notifier channels."""
+    """Fault rules, deadlines, routing and notifier channels (maintenance windows are the
+    inventory's: the top-level ``maintenance:`` section)."""
 
     enabled: bool = True
     levels: dict[int, LevelSpec] = Field(default_factory=lambda: dict(MUNICIPAL_LEVELS))
@@ -329,7 +260,6 @@ class AlertingConfig(Strict):
     flapping: FlapSettings = Field(default_factory=FlapSettings)
     reminders: list[float] = Field(default_factory=lambda: [0.5, 0.8], description="fractions of each deadline window")
     recurring_days: float = Field(7, ge=0, description="same device and cause again within this → recurring")
-    maintenance: list[MaintenanceWindow] = Field(default_factory=list)
     storm: StormSettings = Field(default_factory=StormSettings)
     channels: dict[str, Channel] = Field(default_factory=dict)
     routes: list[Route] = Field(default_factory=list)
@@ -337,6 +267,15 @@ class AlertingConfig(Strict):
     meeting_checks: bool = Field(True, description="post meeting readiness records when they appear")
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     tick_seconds: float = Field(5, gt=0, description="how often deadlines, windows and the queue are checked")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "maintenance" in value:
+            raise ValueError(
+                "maintenance: moved out of alerting: to the top level of the config (windows hold with alerting disabled)"
+            )
+        return value
 
     @field_validator("levels")
     @classmethod
@@ -381,7 +320,6 @@ class AlertingConfig(Strict):
             ("routes", self.routes),
             ("rules", self.rules),
             ("thresholds", self.thresholds),
-            ("maintenance", self.maintenance),
             ("level_profiles", self.level_profiles),
         ]
         problems: list[tuple[list[str | int], str]] = []

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from agent.status import GroupRate, group_rates
+from agent.fleet import GroupRate, group_rates
 from alerting.faults import Fault, FaultStore
 from alerting.levels import LevelPolicy
 from alerting.messages import Composer, Text

@@ -28,19 +28,19 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from agent.fleet import group_rate, states_now
 from alerting.config import AlertingConfig
 from alerting.faults import Change, Fault, FaultStore, Notice
 from alerting.levels import LevelPolicy
-from alerting.maintenance import MaintenanceCalendar, Occurrence
 from alerting.thresholds import Crossing, ThresholdWatch
 from core.model import Sample, State, Transition
-from core.timefmt import to_iso_seconds as to_iso
 from inventory.config import Inventory
+from inventory.maintenance import MaintenanceCalendar, Occurrence
 from store.db import Store
 
 log = logging.getLogger("yunwei.alerting")
@@ -62,7 +62,6 @@ class FaultEngine:
         self.in_maintenance: dict[str, Occurrence] = {}
         self.group_pending: dict[str, float] = {}
         self.group_since: dict[str, float] = {}
-        self.logged_occurrences: dict[str, float] = {}
         self.warned: dict[str, bool] = {}  # group online-rate warnings sent (mirrored in alert_kv)
         self.inventory = inventory
         self.reload(inventory)
@@ -77,7 +76,7 @@ class FaultEngine:
         self.language = inventory.agent.language
         self.zone = ZoneInfo(inventory.agent.timezone)
         self.policy = LevelPolicy(self.config, inventory)
-        self.calendar = MaintenanceCalendar(self.config.maintenance, inventory)
+        self.calendar = MaintenanceCalendar(inventory.config.maintenance, inventory)
         self.members: dict[str, list[str]] = defaultdict(list)
         for device in inventory.devices.values():
             if device.group:
@@ -99,11 +98,22 @@ class FaultEngine:
                 rule = fault.key.split(":")[1]
                 self.thresholds.active.add((rule, fault.device))
 
+    def shown_states(self, now: float | None = None) -> dict[str, tuple[State, float | None]]:
+        """The devices' states as every face shows them (maintenance applied): ``agent.fleet``."""
+        return states_now(self.states, self.calendar.covering(self.clock() if now is None else now))
+
     # -- input ---------------------------------------------------------------------------
 
-    def on_round(self, samples: Iterable[Sample], transitions: Iterable[Transition], now: float | None = None) -> None:
-        """Take one round's samples and transitions, then reconcile."""
+    def on_round(
+        self,
+        samples: Iterable[Sample],
+        transitions: Iterable[Transition],
+        now: float | None = None,
+        degraded: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        """Take one round's samples and transitions (and the degraded devices), then reconcile."""
         now = self.clock() if now is None else now
+        samples = list(samples)
         for transition in transitions:
             self.states[transition.device] = (transition.state, transition.at)
             if transition.state == State.DOWN:
@@ -120,7 +130,27 @@ class FaultEngine:
             crossings.extend(self.thresholds.observe(sample, device))
         for crossing in crossings:
             self._threshold(crossing, now)
+        if degraded is not None:
+            self._degraded(degraded, samples, maintenance, now)
         self.reconcile(now)
+
+    def _degraded(
+        self, degraded: Mapping[str, tuple[str, ...]], samples: list[Sample], maintenance: dict[str, Occurrence], now: float
+    ) -> None:
+        """A fault per device that is up while another of its probes fails (snmpd dead on a switch
+        that pings): level 4 unless the contract's rules say more; it never touches the online rate."""
+        active = {f.key: f for f in self.faults.active() if f.source == "degraded"}
+        errors = {(s.device, s.probe): s.error for s in samples if not s.ok and s.error}
+        for device_id, probes in degraded.items():
+            key = f"degraded:{device_id}"
+            if key in active or device_id not in self.inventory.devices or device_id in maintenance:
+                continue
+            details = [f"{probe}: {errors[(device_id, probe)]}" if (device_id, probe) in errors else probe for probe in probes]
+            cause = self._text(f"degraded, failing: {'; '.join(details)}", f"部分功能异常: {'; '.join(details)}")
+            self._open("degraded", key, key, cause, now, now, device=device_id, fixed_level=4, extra={"probes": list(probes)})
+        for fault in active.values():
+            if fault.device not in degraded:
+                self._resolve(fault, now, now, "auto")
 
     def _threshold(self, crossing: Crossing, now: float) -> None:
         rule = crossing.rule
@@ -154,7 +184,6 @@ class FaultEngine:
         now = self.clock() if now is None else now
         devices = self.inventory.devices
         maintenance = self.calendar.covering(now)
-        self._log_maintenance(now)
         down = {d for d, (state, _) in self.states.items() if state == State.DOWN and d in devices}
 
         # dependency: every down device is covered by its topmost down ancestor
@@ -381,16 +410,20 @@ class FaultEngine:
         key = f"group:{group_id}"
         fault = active.get(key)
         counted = [m for m in members if m not in maintenance]
-        total = len(counted)
-        if group is None or total == 0:
+        if group is None or not counted:
             if fault is not None:
                 self._resolve(fault, now, now, "removed")
             return
+        today = datetime.fromtimestamp(now, self.zone).date()
+        now_rate = group_rate(group, [self.inventory.devices[m] for m in members], states_now(self.states, maintenance), today)
+        if now_rate.rate is None:  # no member seen yet: nothing to judge
+            if fault is not None:
+                self._resolve(fault, now, now, "auto")
+            return
+        rate, total, threshold = now_rate.rate, now_rate.observed, now_rate.threshold
         offline = [m for m in counted if m in down]
         own = [m for m in counted if m in roots and m not in flapping]
-        rate = (total - len(offline)) / total
         target = group.online_rate
-        threshold = target.threshold_on(datetime.fromtimestamp(now, self.zone).date()) if target else None
         mass = settings.enabled and len(own) >= settings.min_devices and len(own) / total >= settings.offline_ratio - 1e-12
         breach = threshold is not None and rate < threshold - 1e-12 and len(own) >= 1
         self._warn(group_id, rate, threshold, target.warn_margin if target else 0.0, now)
@@ -474,35 +507,6 @@ class FaultEngine:
             return change
 
         self.faults.update(fault.id, mutate, now)
-
-    def _log_maintenance(self, now: float) -> None:
-        """A ``record:maintenance`` ledger event per window occurrence, so compliance can exclude it."""
-        for occurrence in self.calendar.active(now):
-            if self.logged_occurrences.get(occurrence.uid) == occurrence.end:
-                continue
-            zone = self.inventory.agent.timezone
-            by_unit: dict[str, list[str]] = defaultdict(list)
-            for device_id in occurrence.devices:
-                unit = self.inventory.devices[device_id].unit
-                if unit:  # a ledger record belongs to a unit; devices without one are not scored anyway
-                    by_unit[unit].append(device_id)
-            for unit, members in sorted(by_unit.items()):
-                systems = sorted({s for s in (self.inventory.devices[d].system for d in members) if s})
-                body: dict[str, Any] = {
-                    "type": "record",
-                    "kind": "maintenance",
-                    "unit": unit,
-                    "name": occurrence.name,
-                    "at": to_iso(occurrence.start, zone),
-                    "start": to_iso(occurrence.start, zone),
-                    "end": to_iso(occurrence.end, zone),
-                    "devices": sorted(members),
-                }
-                if len(systems) == 1:
-                    body["system"] = systems[0]
-                uid = f"{occurrence.uid}:{unit}"
-                self.store.put_event(uid, "record", occurrence.start, body, self.inventory.agent.id)
-            self.logged_occurrences[occurrence.uid] = occurrence.end
 
     # -- fault primitives ----------------------------------------------------------------
 

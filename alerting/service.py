@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from alerting.dispatch import Dispatcher
 from alerting.engine import FaultEngine
@@ -32,7 +32,7 @@ class AlertingService:
         self.clock = clock
         self.engine = FaultEngine(store, inventory, clock)
         self.faults = self.engine.faults
-        self.dispatcher = Dispatcher(self.faults, inventory, states=lambda: dict(self.engine.states), clock=clock)
+        self.dispatcher = Dispatcher(self.faults, inventory, states=self.engine.shown_states, clock=clock)
         self.outbox = Outbox(store, self.dispatcher.notifiers, inventory.config.alerting.outbox, clock)
         self.inventory = inventory
         self.started = clock()
@@ -49,10 +49,16 @@ class AlertingService:
         self.outbox.notifiers = self.dispatcher.notifiers
         self.outbox.settings = inventory.config.alerting.outbox
 
-    def on_round(self, samples: Iterable[Sample], transitions: Iterable[Transition], now: float | None = None) -> int:
-        """A round's results in; returns the number of messages queued."""
+    def on_round(
+        self,
+        samples: Iterable[Sample],
+        transitions: Iterable[Transition],
+        now: float | None = None,
+        degraded: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> int:
+        """A round's results in (and the fleet's degraded devices); returns the number of messages queued."""
         now = self.clock() if now is None else now
-        self.engine.on_round(samples, transitions, now)
+        self.engine.on_round(samples, transitions, now, degraded)
         return self.dispatcher.flush(now)
 
     def tick(self, now: float | None = None) -> int:
@@ -92,7 +98,7 @@ class AlertingService:
         day = summary_due(settings.at, now, self.inventory.agent.timezone, self.faults.kv_get("summary:last_day"))
         if day is None:
             return
-        text = daily_summary(self.dispatcher.composer, self.faults.active(), dict(self.engine.states), now)
+        text = daily_summary(self.dispatcher.composer, self.faults.active(), self.engine.shown_states(now), now)
         self.faults.add_notices([Notice("summary", None, "", None, {"title": text.title, "lines": text.lines, "day": day})], now)
         self.faults.kv_set("summary:last_day", day)
         log.info("daily summary for %s queued", day)

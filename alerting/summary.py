@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from agent.status import group_rates
+from agent.fleet import group_rates
 from alerting.faults import Fault
 from alerting.messages import Composer, Text
 from core.model import State

@@ -31,9 +31,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
-from core.model import State
 from exporters.base import Exporter, ExporterStatus, register
 from exporters.config import InfluxDBSettings
 from exporters.lineproto import FaultTimes, LineEncoder, device_tags, fault_lines, group_line
@@ -298,23 +296,10 @@ class InfluxDBExporter(Exporter):
 
     def _group_lines(self, now: float) -> list[str]:
         inventory = self.agent.inventory
-        states = dict(self.agent.tracker.devices)
-        counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for device in inventory.devices.values():
-            if device.group:
-                entry = counts[device.group]
-                entry[1] += 1
-                state = states.get(device.id)
-                if state is not None and state.state == State.UP:
-                    entry[0] += 1
-        today = datetime.fromtimestamp(now, ZoneInfo(inventory.agent.timezone)).date()
         lines = []
-        for group_id, (online, total) in counts.items():
-            group = inventory.groups.get(group_id)
-            if group is None:
-                continue
-            threshold = group.online_rate.threshold_on(today) if group.online_rate else None
-            lines.append(group_line(self.agent.agent_id, group_id, group.unit, group.system, online, total, threshold, now))
+        for rate in self.agent.fleet.group_rates(now):
+            group = inventory.groups[rate.group]
+            lines.append(group_line(self.agent.agent_id, group.unit, group.system, rate, now))
         return lines
 
     def _fault_lines(self) -> tuple[list[str], dict[str, str]]:

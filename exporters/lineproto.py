@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from agent.fleet import GroupRate
 from core.model import Sample, State, Transition
 from inventory.models import ResolvedDevice
 
@@ -186,13 +187,16 @@ class LineEncoder:
         return out
 
 
-def group_line(
-    agent: str, group: str, unit: str | None, system: str | None, online: int, total: int, threshold: float | None, ts: float
-) -> str:
-    tags = tag_set({"agent": agent, "group": group, "unit": unit, "system": system})
-    fields = f"online={float(online)!r},total={float(total)!r},online_ratio={online / total if total else 0.0!r}"
-    if threshold is not None:
-        fields += f",online_threshold={float(threshold)!r}"
+def group_line(agent: str, unit: str | None, system: str | None, rate: GroupRate, ts: float) -> str:
+    """The group's rate now (``agent.fleet.group_rate``): ``total`` counts the members observed,
+    ``online_ratio`` is left out while none is (no false 0 % after a start)."""
+    tags = tag_set({"agent": agent, "group": rate.group, "unit": unit, "system": system})
+    fields = f"online={float(rate.online)!r},total={float(rate.observed)!r}"
+    if rate.rate is not None:
+        fields += f",online_ratio={rate.rate!r}"
+    fields += f",unknown={float(rate.unknown)!r},maintenance={float(rate.maintenance)!r}"
+    if rate.threshold is not None:
+        fields += f",online_threshold={float(rate.threshold)!r}"
     return f"{GROUP_MEASUREMENT}{tags} {fields} {timestamp_ms(ts)}"
 
 

@@ -1,9 +1,10 @@
 """Prometheus exporter: ``/metrics`` over the latest samples, ``/healthz`` for the agent itself.
 
-A custom collector builds the metric families at scrape time from the newest sample of every
-(device, probe): rounds only hand their sample list over (a deque append), the folding into
-"latest" happens in the scrape thread. The HTTP server runs in its own threads, so neither a
-slow scraper nor a slow round waits for the other.
+A custom collector builds the metric families at scrape time from the fleet state
+(``agent.fleet``): the newest sample of every (device, probe), the devices' shown states and the
+one "group rate now". Nothing is queued between scrapes, so memory is flat whether or not anyone
+scrapes. The HTTP server runs in its own threads, so neither a slow scraper nor a slow round
+waits for the other.
 
 Labels are the Influx tags: agent, unit, system, group, device, kind (and probe on probe
 metrics); empty values are left out of the exposition (Prometheus treats them as absent).
@@ -17,13 +18,11 @@ import logging
 import socket
 import threading
 import time
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
-from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry, make_wsgi_app
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -145,9 +144,6 @@ class PrometheusExporter(Exporter):
         super().__init__(settings, peers)
         self.settings: PrometheusSettings = settings
         self.clock = clock
-        self._pending: deque[list[Sample]] = deque()
-        self._latest: dict[tuple[str, str], Sample] = {}
-        self._lock = threading.Lock()
         self.server: WSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.registry = CollectorRegistry(auto_describe=False)
@@ -158,10 +154,6 @@ class PrometheusExporter(Exporter):
     async def start(self, agent: Agent) -> None:
         self.agent = agent
         self.started = self.clock()
-        latest = await asyncio.to_thread(agent.db.latest_samples)
-        with self._lock:
-            for sample in latest:
-                self._latest[(sample.device, sample.probe)] = sample
         host, port = self.settings.address
         try:
             family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
@@ -183,7 +175,7 @@ class PrometheusExporter(Exporter):
         return f"http://{'[' + host + ']' if ':' in str(host) else host}:{port}"
 
     def submit(self, result: RoundResult) -> None:
-        self._pending.append(result.samples)
+        """Nothing to do: a scrape reads the fleet state itself."""
 
     async def stop(self) -> None:
         if self.server is not None:
@@ -228,19 +220,8 @@ class PrometheusExporter(Exporter):
     # -- metric families -----------------------------------------------------------------------
 
     def latest(self) -> list[Sample]:
-        """The newest sample of every (device, probe) still in the inventory."""
-        with self._lock:
-            while self._pending:
-                for sample in self._pending.popleft():
-                    key = (sample.device, sample.probe)
-                    old = self._latest.get(key)
-                    if old is None or sample.ts >= old.ts:
-                        self._latest[key] = sample
-            devices = self.agent.inventory.devices
-            stale = [k for k in self._latest if k[0] not in devices or k[1] not in devices[k[0]].probes]
-            for key in stale:  # removed from the inventory by a reload
-                del self._latest[key]
-            return list(self._latest.values())
+        """The newest sample of every (device, probe) in the inventory (a copy: rounds go on)."""
+        return list(self.agent.fleet.latest.copy().values())
 
     def families(self) -> list[Metric]:
         """Every family, built for one scrape.
@@ -304,43 +285,43 @@ class PrometheusExporter(Exporter):
         device_up = GaugeMetricFamily(
             "yunwei_device_up", "1 if the device's confirmed (debounced) state is up, else 0", labels=DEVICE_LABELS
         )
-        states = dict(self.agent.tracker.devices)
+        device_state = GaugeMetricFamily(
+            "yunwei_device_state",
+            "1 for the device's state now (up, down, maintenance, unknown), as status and the console show it",
+            labels=[*DEVICE_LABELS, "state"],
+        )
+        degraded = GaugeMetricFamily(
+            "yunwei_device_degraded", "1 if the device is up but another of its probes is failing", labels=DEVICE_LABELS
+        )
+        fleet = self.agent.fleet
+        states = fleet.states(self.clock())
+        failing = fleet.degraded()
         for device_id, device in self.agent.inventory.devices.items():
-            state = states.get(device_id)
-            if state is None or state.state == State.UNKNOWN:
-                continue
-            device_up.add_metric(
-                [agent_id, device.unit or "", device.system or "", device.group or "", device_id, device.kind],
-                1.0 if state.state == State.UP else 0.0,
-            )
-        return [device_up]
+            state = states.get(device_id, (State.UNKNOWN, None))[0]
+            labels = [agent_id, device.unit or "", device.system or "", device.group or "", device_id, device.kind]
+            device_state.add_metric([*labels, str(state)], 1.0)
+            if state in (State.UP, State.DOWN):
+                device_up.add_metric(labels, 1.0 if state == State.UP else 0.0)
+            degraded.add_metric(labels, 1.0 if device_id in failing else 0.0)
+        return [device_up, device_state, degraded]
 
     def _group_families(self, agent_id: str) -> list[Metric]:
         inventory = self.agent.inventory
         ratio = GaugeMetricFamily(
-            "yunwei_group_online_ratio", "Devices of the group up now / devices in the group", labels=GROUP_LABELS
+            "yunwei_group_online_ratio",
+            "Devices of the group up now / devices observed (not in maintenance, seen at least once)",
+            labels=GROUP_LABELS,
         )
         threshold = GaugeMetricFamily(
             "yunwei_group_online_threshold", "The contract's online-rate threshold in force today", labels=GROUP_LABELS
         )
-        states = dict(self.agent.tracker.devices)
-        counts: dict[str, list[int]] = {}
-        for device in inventory.devices.values():
-            if device.group:
-                entry = counts.setdefault(device.group, [0, 0])
-                entry[1] += 1
-                state = states.get(device.id)
-                if state is not None and state.state == State.UP:
-                    entry[0] += 1
-        today = datetime.fromtimestamp(self.clock(), ZoneInfo(inventory.agent.timezone)).date()
-        for group_id, (online, total) in sorted(counts.items()):
-            group = inventory.groups.get(group_id)
-            if group is None:
-                continue
-            labels = [agent_id, group.unit or "", group.system or "", group_id]
-            ratio.add_metric(labels, online / total)
-            if group.online_rate is not None:
-                threshold.add_metric(labels, group.online_rate.threshold_on(today))
+        for rate in self.agent.fleet.group_rates(self.clock()):
+            group = inventory.groups[rate.group]
+            labels = [agent_id, group.unit or "", group.system or "", rate.group]
+            if rate.rate is not None:  # no member seen yet: no figure rather than a false 0 %
+                ratio.add_metric(labels, rate.rate)
+            if rate.threshold is not None:
+                threshold.add_metric(labels, rate.threshold)
         return [ratio, threshold]
 
     def _fault_families(self, agent_id: str) -> list[Metric]:

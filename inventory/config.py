@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, create_model
 
 from core.errors import InputError, InputProblem
+from inventory.maintenance import MaintenanceWindow
 from inventory.models import (
     KIND_DEFAULT_ONLINE,
     AgentSettings,
@@ -48,6 +49,7 @@ class Config(Strict):
     groups: list[Group] = Field(default_factory=list)
     devices: list[Device] = Field(default_factory=list)
     meetings: list[Meeting] = Field(default_factory=list)
+    maintenance: list[MaintenanceWindow] = Field(default_factory=list)
 
 
 def config_model() -> type[Config]:
@@ -274,6 +276,11 @@ def resolve(config: Config, located: Located) -> Inventory:
                 break
             seen.add(current)
             current = inventory.devices[current].parent
+    for index, window in enumerate(config.maintenance):
+        for field_name, known in (("units", inventory.units), ("systems", inventory.systems), ("groups", inventory.groups), ("devices", devices_by_id)):
+            for value in getattr(window, field_name):
+                if value not in known:
+                    problems.append(located.problem(["maintenance", index, field_name], f"{value!r} is not in the inventory"))
     for index, meeting in enumerate(config.meetings):
         for position, venue in enumerate(meeting.venues):
             if venue not in devices_by_id and venue not in inventory.groups:

@@ -58,6 +58,14 @@ CORE_MIGRATIONS: list[str] = [
         PRIMARY KEY (device, key)
     );
     """,
+    # each probe's confirmed (debounced) result: degraded devices for ``status``, and a restarted
+    # agent takes its probes up where they were
+    """
+    CREATE TABLE probe_states (
+        device TEXT NOT NULL, probe TEXT NOT NULL, ok INTEGER NOT NULL, since REAL NOT NULL,
+        PRIMARY KEY (device, probe)
+    );
+    """,
 ]
 
 
@@ -210,6 +218,22 @@ class Store:
         with self._lock:
             rows = self.db.execute(query + " ORDER BY at, id", params).fetchall()
         return [Transition(d, at, State(s), State(p), c) for d, at, s, p, c in rows]
+
+    def set_probe_states(self, changes: Iterable[tuple[str, str, bool, float]]) -> None:
+        rows = [(device, probe, int(ok), since) for device, probe, ok, since in changes]
+        if rows:
+            with self.transaction() as db:
+                db.executemany(
+                    "INSERT INTO probe_states (device, probe, ok, since) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (device, probe) DO UPDATE SET ok = excluded.ok, since = excluded.since",
+                    rows,
+                )
+
+    def probe_states(self) -> dict[tuple[str, str], tuple[bool, float]]:
+        """(device, probe) → (confirmed ok, since) as the agent last recorded it."""
+        with self._lock:
+            rows = self.db.execute("SELECT device, probe, ok, since FROM probe_states").fetchall()
+        return {(device, probe): (bool(ok), since) for device, probe, ok, since in rows}
 
     # -- the agent's own run periods ------------------------------------------------------
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.model import Sample, State, Transition
-from store.db import Store
+from store.db import CORE_MIGRATIONS, Store
 
 
 def test_migrations_are_versioned_and_applied_once(tmp_path: Path) -> None:
     path = tmp_path / "y.db"
     with Store(path) as store:
         assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert store.schema_version() == 1
+        assert store.schema_version() == len(CORE_MIGRATIONS)
         scripts = ["CREATE TABLE widgets (id INTEGER PRIMARY KEY)", "ALTER TABLE widgets ADD COLUMN name TEXT"]
         assert store.migrate("widgets", scripts[:1]) == 1
     with Store(path) as store:  # reopening applies only what is new

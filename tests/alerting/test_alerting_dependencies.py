@@ -144,6 +144,7 @@ def test_group_fault_absorbs_members_down_on_their_own(build, clock):
         device.pop("parent", None)
     service, store = build(config)
     t = clock.now
+    feed(service, store, [up(f"cam-{i:03d}", t - 60) for i in range(50)], t - 60)  # seen up: counted in the rate
     feed(service, store, [down(f"cam-{i:03d}", t) for i in range(12)], t)
     clock.advance(31)
     service.tick()
@@ -166,6 +167,7 @@ def test_online_rate_under_threshold_is_a_group_fault_even_when_few_are_down(bui
         device.pop("parent", None)
     service, store = build(config)
     t = clock.now
+    feed(service, store, [up(f"cam-{i:03d}", t - 60) for i in range(50)], t - 60)
     feed(service, store, [down(f"cam-{i:03d}", t) for i in range(3)], t)  # 94 % < 95 %
     clock.advance(31)
     service.tick()
@@ -201,6 +203,7 @@ def test_a_group_close_to_its_threshold_is_warned_once(build, clock):
         device.pop("parent", None)
     service, store = build(config)
     t = clock.now
+    feed(service, store, [up(f"cam-{i:03d}", t - 60) for i in range(50)], t - 60)  # seen up: counted in the rate
     feed(service, store, [down("cam-000", t), down("cam-001", t)], t)  # 96 %: above 95 %, within the margin
     service.tick()
     clock.advance(31)

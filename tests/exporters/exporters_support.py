@@ -113,7 +113,7 @@ def inventory_data(tmp_path: Path, devices: int = 3, exporters: dict[str, Any] |
 async def feed(agent: Agent, samples: Sequence[Sample], collector: str = "tcp", interval: float = 60.0) -> RoundResult:
     """What the runtime does after a collector returned: debounce, store, hand to components."""
     started = min(s.ts for s in samples)
-    transitions = agent.tracker.observe(samples)
+    transitions = agent.fleet.observe(samples)
     agent.db.write_samples(samples)
     agent.db.add_transitions(transitions, agent=agent.agent_id)
     result = RoundResult(collector, interval, started, time.time(), list(samples), transitions)

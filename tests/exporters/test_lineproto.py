@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from agent.fleet import GroupRate
 from core.model import Sample, State, Transition
 from exporters.lineproto import (
     FaultTimes,
@@ -61,9 +62,13 @@ def test_transition_lines_code_the_state(tmp_path: Path) -> None:
 
 
 def test_group_and_fault_lines() -> None:
-    assert group_line("a", "g", "u", None, 19, 20, 0.95, 5.0) == (
-        "yunwei_group,agent=a,group=g,unit=u online=19.0,total=20.0,online_ratio=0.95,online_threshold=0.95 5000"
+    rate = GroupRate("g", "G", online=19, total=22, threshold=0.95, warn_margin=0.0, unknown=1, maintenance=1)
+    assert group_line("a", "u", None, rate, 5.0) == (
+        "yunwei_group,agent=a,group=g,unit=u online=19.0,total=20.0,online_ratio=0.95,unknown=1.0,maintenance=1.0,"
+        "online_threshold=0.95 5000"
     )
+    not_seen = GroupRate("g", "G", online=0, total=3, threshold=None, warn_margin=0.0, unknown=3)
+    assert "online_ratio" not in group_line("a", "u", None, not_seen, 5.0)  # no false 0 % after a start
     tags = {"agent": "a", "device": "sw-1", "unit": None}
     assert fault_lines(tags, "F-7", 2, FaultTimes(opened=100.0, acknowledged=160.0, resolved=400.5)) == [
         "yunwei_fault,agent=a,device=sw-1,fault=F-7,level=2 open=1.0,acknowledged=0.0,level=2.0 100000",
