@@ -63,6 +63,16 @@ def merge_intervals(intervals: Iterable[Interval]) -> list[Interval]:
     return [(a, b) for a, b in merged]
 
 
+def add_record(ledger: Ledger, record: Record) -> None:
+    """A record into the ledger; a ``maintenance`` record also marks its devices' window (the
+    online rate counts that time as the contract says: ``online_rate.maintenance``)."""
+    ledger.records.append(record)
+    if record.kind == "maintenance":
+        start, end, devices = maintenance_span(record.body)
+        for device in devices:
+            ledger.maintenance.setdefault(device, []).append((start, end))
+
+
 def build_ledger(events: Iterable[LedgerEvent], runs: Iterable[tuple[str, float, float]] = (), source: str = "") -> Ledger:
     """A Ledger from typed events; agent runs are given as ``(agent, start, end)``."""
     ledger = Ledger(source=source)
@@ -76,11 +86,7 @@ def build_ledger(events: Iterable[LedgerEvent], runs: Iterable[tuple[str, float,
         elif isinstance(event, Vuln):
             ledger.vulns.append(event)
         elif isinstance(event, Record):
-            ledger.records.append(event)
-            if event.kind == "maintenance":
-                start, end, devices = maintenance_span(event.body)
-                for device in devices:
-                    ledger.maintenance.setdefault(device, []).append((start, end))
+            add_record(ledger, event)
         elif isinstance(event, AgentEvent):  # pairs are turned into runs by the caller
             continue
     for device, transitions in ledger.states.items():

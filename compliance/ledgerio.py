@@ -35,7 +35,7 @@ from compliance.events import (
     derived_uid,
     parse_event,
 )
-from compliance.ledger import Ledger, build_ledger, merge_intervals
+from compliance.ledger import Ledger, add_record, build_ledger, merge_intervals
 from core.errors import InputError, InputProblem
 from core.timefmt import DEFAULT_TZ, parse_iso, to_iso
 from store.db import Store
@@ -385,5 +385,5 @@ def load_ledger(
         elif isinstance(event, Vuln):
             ledger.vulns.append(event)
         elif isinstance(event, Record):
-            ledger.records.append(event)
+            add_record(ledger, event)
     return ledger

@@ -224,3 +224,24 @@ def test_a_live_run_exports_its_last_heartbeat_and_reimports_as_still_running(
     with store_of(tmp_path, "site-b") as store:
         row = store.db.execute("SELECT agent, started, last_seen, stopped FROM agent_runs").fetchone()
     assert row == ("site-a", 1793462400.0, 1793466000.0, None)
+
+
+def test_a_maintenance_window_counts_the_same_from_the_store_as_from_the_file(
+    tmp_path: Path, config_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The report reads the store; a maintenance record there must mark its devices' window exactly
+    as the same record in a JSON Lines ledger does (it used to be listed but counted as down)."""
+    from compliance.ledgerio import load_ledger
+    from core.timefmt import parse_iso
+
+    window = {"type": "record", "kind": "maintenance", "unit": "gaj", "system": "lantian", "name": "割接",
+              "at": "2026-11-02T09:00:00+08:00", "start": "2026-11-02T09:00:00+08:00",
+              "end": "2026-11-02T12:00:00+08:00", "devices": ["cam-1"]}
+    source = write_lines(tmp_path / "in.jsonl", [*GOOD, window])
+    assert main(["ledger", "import", "-c", str(config_file), str(source)]) == 0
+    capsys.readouterr()
+    from_file = ledger_from_file(str(source))
+    with store_of(tmp_path) as store:
+        from_store = load_ledger(store, 1793462400.0, 1793462400.0 + 30 * 86400)
+    expected = {"cam-1": [(parse_iso(window["start"]), parse_iso(window["end"]))]}
+    assert from_store.maintenance == from_file.maintenance == expected
