@@ -31,7 +31,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     from inventory.config import load_config
-    from inventory.spreadsheet import export_ledger
+    from inventory.ledger_export import export_ledger
 
     inventory = load_config(args.config)
     count = export_ledger(inventory, args.output)

@@ -69,10 +69,12 @@ def test_xlsx_with_english_headers_and_export_round_trip(config_path: Path, tmp_
     out = tmp_path / "export.xlsx"
     assert main(["inventory", "export", "-c", str(config_path), "-o", str(out)]) == 0
     rows = list(load_workbook(out).active.iter_rows(values_only=True))
-    assert rows[0] == ("设备编号", "设备名称", "IP地址", "设备类型", "使用单位", "运维事项", "分组", "上级设备")
-    assert ("Hall-UPS-10.0.9.1", "Hall UPS", "10.0.9.1", "ups", "市公安局", None, None, None) in rows
+    assert rows[0][:9] == ("序号", "设备编号", "设备名称", "设备类型", "IP地址", "所属单位", "所属系统", "分组", "上级设备")
+    assert rows[2][:6] == (2, "ups-001", "Hall UPS", "UPS", "10.0.9.1", "市公安局")
     # the export imports back without changes
+    before = config_path.read_text(encoding="utf-8")
     assert main(["inventory", "import", "-c", str(config_path), str(out)]) == 0
+    assert config_path.read_text(encoding="utf-8") == before
 
 
 @pytest.mark.parametrize(
