@@ -49,6 +49,13 @@ RECORD_KINDS = (
     "staff_shortfall",
     "task_missed",
 )
+# What an inspection, backup or scan may report (inspections filed by `yunwei inspect` say
+# ok or problem; the backup check ok, missed or not_restorable; contracts filter on them).
+RECORD_RESULTS: dict[str, tuple[str, ...]] = {
+    "inspection": ("ok", "problem", "missed"),
+    "backup": ("ok", "missed", "not_restorable"),
+    "scan": ("ok", "problem", "missed"),
+}
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 
 # The order keys are written in; anything else follows alphabetically, ``agent`` last.
@@ -332,6 +339,8 @@ def _parse_record(obj: dict[str, Any], body: dict[str, Any], agent: str) -> Reco
 
 def _check_record_fields(kind: str, obj: dict[str, Any]) -> None:
     """Fields each kind of record needs for the calculator to use it."""
+    if kind in RECORD_RESULTS and "result" in obj:
+        _choice(obj, "result", RECORD_RESULTS[kind])
     if kind == "satisfaction":
         answers = obj.get("answers")
         if answers is None and obj.get("points") is None:

@@ -85,14 +85,16 @@ def normalise_kind(word: str) -> str | None:
 
 
 def suggest_kind(word: str) -> str | None:
-    """The nearest valid kind name to a typo, or None when nothing is close."""
+    """The nearest valid kind name to a typo (``swich`` → ``switch``), or None when nothing is close."""
     close = difflib.get_close_matches(word.strip().lower(), KNOWN_KINDS, n=1, cutoff=0.6)
     return close[0] if close else None
 
 
-def unknown_kind_message(word: str) -> str:
-    """``unknown device kind 'swich' (did you mean 'switch'?)`` or with the list of kinds."""
-    hint = suggest_kind(word)
+def kind_problem(value: str | None) -> str | None:
+    """Why a configured kind is wrong, naming the nearest valid one; None when it is fine."""
+    if value is None or value in KNOWN_KINDS:
+        return None
+    hint = normalise_kind(value) or suggest_kind(value)
     if hint:
-        return f"unknown device kind {word!r} (did you mean {hint!r}?)"
-    return f"unknown device kind {word!r} (known: {', '.join(KNOWN_KINDS)})"
+        return f"unknown kind {value!r}: did you mean {hint!r}?"
+    return f"unknown kind {value!r} (known: {', '.join(KNOWN_KINDS)})"

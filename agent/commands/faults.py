@@ -22,6 +22,7 @@ from alerting.faults import Fault, FaultStore, fault_dict, ledger_body
 from alerting.messages import Composer
 from core.errors import InputError
 from inventory.config import Inventory, load_config
+from inventory.lookup import named_items, resolve_ref
 
 STATES = ("open", "acknowledged", "resolved", "closed")
 
@@ -36,6 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.add_argument("--all", action="store_true", help="every state")
     listing.add_argument("--days", type=float, default=31.0, help="opened within this many days (default 31)")
     listing.add_argument("--json", action="store_true", help="ledger JSON, one fault per line")
+    for option in ("device", "group", "system", "unit"):
+        listing.add_argument(f"--{option}", help=f"only faults of this {option} (its id or name)")
     listing.set_defaults(func=run_list)
 
     show = commands.add_parser("show", help="one fault with its history")
@@ -110,6 +113,11 @@ def run_list(args: argparse.Namespace) -> int:
     inventory, faults = _open(args)
     states = None if args.all else (args.state or ["open", "acknowledged"])
     found = faults.listing(states, since=time.time() - args.days * 86400, limit=1000)
+    for option in ("device", "group", "system", "unit"):
+        wanted = getattr(args, option)
+        if wanted is not None:
+            wanted = resolve_ref(named_items(inventory, option), option, wanted, f"--{option}")
+            found = [f for f in found if getattr(f, option) == wanted or (option == "device" and wanted in f.affected)]
     if args.json:
         for fault in found:
             print(json.dumps(ledger_body(fault, faults.timezone), ensure_ascii=False))
@@ -206,6 +214,9 @@ def run_note(args: argparse.Namespace) -> int:
 
 def run_open(args: argparse.Namespace) -> int:
     inventory, faults = _open(args)
+    for option in ("device", "group", "system", "unit"):
+        if getattr(args, option) is not None:
+            setattr(args, option, resolve_ref(named_items(inventory, option), option, getattr(args, option), f"--{option}"))
     fault = lifecycle.open_manual(
         faults, inventory, args.level, args.cause, _who(args), time.time(),
         device=args.device, group=args.group, system=args.system, unit=args.unit,

@@ -78,7 +78,7 @@ def test_bad_input_is_one_line_and_exit_2_with_nothing_changed(tmp_path, capsys)
         (["note", "1", "  "], "yunwei faults note: the note is empty", ""),
         (["show", "17"], "yunwei faults show: no fault '17'", ""),
         (["open", "--level", "3", "--device", "pc-1", "--cause", " "], "yunwei faults open: --cause is empty", ""),
-        (["open", "--level", "3", "--device", "pc-9", "--cause", "x"], "yunwei faults open: unknown device 'pc-9'", ""),
+        (["open", "--level", "3", "--device", "pc-9", "--cause", "x"], "command line: --device: unknown device 'pc-9'", "did you mean 'pc-1' (办公电脑)?"),
         (["list", "--days", "0"], "yunwei faults list: --days 0", ""),
     ]
     for argv, start, part in cases:
