@@ -44,8 +44,8 @@ T: dict[str, tuple[str, str]] = {  # key: (zh, en)
     "within": ("内", ""),
     "recurring": ("重复故障", "Recurring fault"),
     "recurring_text": (
-        "{days:g} 天内同一对象同一原因再次发生 (上次 {previous}), 合同按未彻底修复处罚",
-        "same object and cause again within {days:g} days (previous {previous}); the contract fines an incomplete fix",
+        "{days:g} 天内同一对象同一原因再次发生, 上次 {previous} 已人工修复",
+        "same object and cause again within {days:g} days of {previous}, which was fixed by hand",
     ),
     "down": ("中断", "down"),
     "flapping": ("频繁抖动", "flapping"),
@@ -59,6 +59,11 @@ T: dict[str, tuple[str, str]] = {  # key: (zh, en)
     "auto": ("设备恢复, 自动关闭", "device back up, closed automatically"),
     "auto_metric": ("指标恢复正常, 自动关闭", "back within the threshold, closed automatically"),
     "manual": ("人工处理", "resolved by hand"),
+    "closed_by_hand": ("人工关闭", "Closed by hand"),
+    "note": ("说明", "Note"),
+    "device_state": ("设备状态", "Device state"),
+    "still_down": ("仍未恢复 (持续中断将重新告警)", "still down (a new fault opens if it stays down)"),
+    "handling": ("处理", "Handling"),
     "maintenance_end": ("维护窗口结束", "maintenance window ended"),
     "removed": ("设备已移出台账", "device removed from the inventory"),
     "response": ("响应", "Response"),
@@ -254,6 +259,8 @@ class Composer:
         return Text(title, lines, SEVERITY_OF_LEVEL.get(fault.level, "minor"))
 
     def resolved(self, fault: Fault, now: float) -> Text:
+        if fault.resolved_how == "manual":
+            return self.resolved_by_hand(fault, now)
         end = fault.resolved or now
         lasted = duration(end - fault.opened, self.language)
         title = f"{self.tag(self.t('recovered'))}{self.subject(fault)}, {self.t('lasted')} {lasted}"
@@ -272,6 +279,26 @@ class Composer:
         verdict = self.t("in_time") if end <= fault.resolve_by else self.t("late")
         lines.append(self.bold("resolution", f"{self.t('took')} {lasted} ({verdict})"))
         return Text(title, lines, "ok")
+
+    def resolved_by_hand(self, fault: Fault, now: float) -> Text:
+        """An engineer closed the fault: say who and why; never claim the device recovered."""
+        end = fault.resolved or now
+        who = fault.resolved_by or ""
+        title = f"{self.tag(self.t('closed_by_hand'))}{self.subject(fault)} — {who}".rstrip(" —")
+        lines = [self.bold("fault_id", fault.id), self.bold("object", self.where(fault))]
+        lines.append(self.bold("how", f"{self.t('manual')} ({who})" if who else self.t("manual")))
+        if fault.note:
+            lines.append(self.bold("note", fault.note.splitlines()[-1]))
+        if fault.extra.get("resolved_while_down"):
+            lines.append(self.bold("device_state", self.t("still_down")))
+        if fault.acknowledged is not None:
+            took = duration(fault.acknowledged - fault.opened, self.language)
+            verdict = self.t("in_time") if fault.acknowledged <= fault.respond_by else self.t("late")
+            lines.append(self.bold("response", f"{fault.acknowledged_by or ''} {self.t('took')} {took} ({verdict})".strip()))
+        lasted = duration(end - fault.opened, self.language)
+        verdict = self.t("in_time") if end <= fault.resolve_by else self.t("late")
+        lines.append(self.bold("handling", f"{self.t('took')} {lasted} ({verdict})"))
+        return Text(title, lines, "info")
 
     def acknowledged(self, fault: Fault, now: float) -> Text:
         who = fault.acknowledged_by or ""

@@ -49,8 +49,9 @@ RECORD_KINDS = (
     "staff_shortfall",
     "task_missed",
 )
-# What an inspection, backup or scan may report (inspections filed by `yunwei inspect` say
-# ok or problem; the backup check ok, missed or not_restorable; contracts filter on them).
+# What `yunwei record` accepts as an inspection's, backup's or scan's result (inspections filed
+# by `yunwei inspect` say ok or problem; the backup check ok, missed or not_restorable).
+# Contracts filter on them; an imported ledger may carry other words a contract names.
 RECORD_RESULTS: dict[str, tuple[str, ...]] = {
     "inspection": ("ok", "problem", "missed"),
     "backup": ("ok", "missed", "not_restorable"),
@@ -339,8 +340,6 @@ def _parse_record(obj: dict[str, Any], body: dict[str, Any], agent: str) -> Reco
 
 def _check_record_fields(kind: str, obj: dict[str, Any]) -> None:
     """Fields each kind of record needs for the calculator to use it."""
-    if kind in RECORD_RESULTS and "result" in obj:
-        _choice(obj, "result", RECORD_RESULTS[kind])
     if kind == "satisfaction":
         answers = obj.get("answers")
         if answers is None and obj.get("points") is None:

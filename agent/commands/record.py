@@ -18,6 +18,7 @@ import yaml
 from agent.cli import add_config_argument
 from compliance.events import RECORD_RESULTS
 from core.errors import InputError
+from inventory.lookup import did_you_mean
 
 SIMPLE_KINDS: dict[str, str] = {
     "visit": "上门回访",
@@ -189,6 +190,9 @@ def run_record(args: argparse.Namespace) -> int:
     inventory, tz = _context(args)
     _resolve_refs(inventory, args)
     kind = getattr(args, "other_kind", None) or args.kind
+    if getattr(args, "result", None) is not None and args.result not in RECORD_RESULTS[kind]:
+        raise InputError.single("command line", f"must be one of {', '.join(RECORD_RESULTS[kind])} (got {args.result!r})"
+                                + did_you_mean(args.result, list(RECORD_RESULTS[kind])), field="--result")
     at = _when(args.at, tz, "--at", float(int(time.time())))
     assert at is not None
     fields: dict[str, Any] = {"id": args.id, "reason": args.reason, "note": args.note}

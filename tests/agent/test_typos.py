@@ -64,7 +64,7 @@ def test_a_kind_typo_and_an_option_typo_are_reported_in_one_pass(tmp_path: Path,
     ("argv", "expected"),
     [
         (["--unit", "dsjj", "--system", "dsjj-rom"], "--system: unknown system 'dsjj-rom': did you mean 'dsjj-room'"),
-        (["--unit", "dsjj", "--system", "dsjj-room", "--result", "good"], "--result: must be one of ok, problem, missed (got \"good\")"),
+        (["--unit", "dsjj", "--system", "dsjj-room", "--result", "good"], "--result: must be one of ok, problem, missed (got 'good')"),
         (["--unit", "市公安具"], "--unit: unknown unit '市公安具': did you mean 'gaj' (市公安局)?"),
         (["--unit", "gaj", "--device", "核心交换鸡"], "--device: unknown device '核心交换鸡': did you mean 'core-sw-1' (核心交换机)?"),
     ],

@@ -97,20 +97,28 @@ def test_level_profiles_give_another_contract_its_own_deadlines(build, clock):
     assert (by_device["pc-1"].respond_by - t, by_device["pc-1"].resolve_by - t) == (1200, 86400)
 
 
-def test_the_same_fault_again_within_the_window_is_flagged_recurring(build, clock):
+def test_recurrence_follows_the_calculators_rule_and_states_no_penalty(build, clock):
+    """Only a fault someone fixed can recur (compliance's default ``recurring_after: fix``): a
+    device that came back on its own was not an incomplete fix, so no 重复故障 is claimed."""
     service, store = build(config(recurring_days=7, flapping={"count": 10, "minutes": 30}))
     t = clock.now
     feed(service, store, [down("pc-1", t)], t)
-    feed(service, store, [up("pc-1", t + 600)], t + 600)
-    first = service.faults.last_for_key("down:pc-1")
+    feed(service, store, [up("pc-1", t + 600)], t + 600)  # came back by itself
+    clock.now = t + 86400
+    feed(service, store, [down("pc-1", clock.now)], clock.now)
+    again = service.faults.active()[0]
+    assert again.recurring_of is None and "重复故障" not in outbox(store)[-1]["body"]["text"]
+    lifecycle.resolve(service.faults, again.id, "李四", clock.now + 300, note="更换网线")  # fixed by hand
+    feed(service, store, [up("pc-1", clock.now + 400)], clock.now + 400)
     clock.now = t + 3 * 86400
     feed(service, store, [down("pc-1", clock.now)], clock.now)
-    second = service.faults.active()[0]
-    assert second.recurring_of == first.id
-    assert "重复故障" in outbox(store)[-1]["body"]["text"]
-    assert f"上次 {first.id}" in outbox(store)[-1]["body"]["text"]
-    assert ledger_faults(store)[f"fault:{second.id}"]["recurring"] is True
-    feed(service, store, [up("pc-1", clock.now + 60)], clock.now + 60)
+    third = service.faults.active()[0]
+    assert third.recurring_of == again.id
+    text = outbox(store)[-1]["body"]["text"]
+    assert f"上次 {again.id} 已人工修复" in text and "处罚" not in text
+    assert ledger_faults(store)[f"fault:{third.id}"]["recurring"] is True
+    lifecycle.resolve(service.faults, third.id, "李四", clock.now + 60)
+    feed(service, store, [up("pc-1", clock.now + 120)], clock.now + 120)
     clock.now = t + 20 * 86400  # outside the window
     feed(service, store, [down("pc-1", clock.now)], clock.now)
     assert service.faults.active()[0].recurring_of is None
@@ -128,18 +136,31 @@ def test_a_device_that_keeps_failing_keeps_one_fault(build, clock):
     assert [k for k, _ in kinds(store)] == ["open", "reminder", "reminder", "overdue"]
 
 
-def test_manual_resolve_sticks_while_the_same_outage_lasts(build, clock):
+def test_manual_resolve_while_down_never_claims_a_recovery_and_reopens_after_the_debounce(build, clock):
     service, store = build(config())
     t = clock.now
     feed(service, store, [down("pc-1", t)], t)
     fault = service.faults.active()[0]
     lifecycle.resolve(service.faults, fault.id, "李四", t + 120, note="用户电脑已关机, 非故障")
-    clock.now = t + 600
+    clock.now = t + 121
     service.tick()
     assert service.faults.active() == []
     assert service.faults.get(fault.id).resolved_how == "manual"
-    assert "人工处理 (李四)" in outbox(store)[-1]["body"]["text"]
+    message = outbox(store)[-1]["body"]
+    assert message["title"] == "【人工关闭】电子政务外网 办公电脑 — 李四"
+    assert "已恢复" not in message["title"] + message["text"] and "未响应" not in message["text"]
+    assert "人工处理 (李四)" in message["text"] and "用户电脑已关机, 非故障" in message["text"]
+    assert "仍未恢复" in message["text"]
+    # still down after the debounce (3 failed samples of its 60 s probe): a new fault opens
+    clock.now = t + 120 + 179
+    feed(service, store, [], clock.now)
+    assert service.faults.active() == []
+    clock.now = t + 120 + 180
+    feed(service, store, [], clock.now)
+    reopened = service.faults.active()
+    assert len(reopened) == 1 and reopened[0].opened == t + 300 and reopened[0].id != fault.id
     feed(service, store, [up("pc-1", t + 700)], t + 700)
+    assert outbox(store)[-1]["body"]["title"].startswith("【已恢复】")  # this time the device came back
     feed(service, store, [down("pc-1", t + 800)], t + 800)  # a new outage opens a new fault
     assert len(service.faults.active()) == 1
 
