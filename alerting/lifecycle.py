@@ -48,6 +48,7 @@ def acknowledge(faults: FaultStore, ref: str, by: str, now: float, note: str | N
             f.state = "acknowledged"
         if note:
             f.note = _append(f.note, note)
+            f.extra["ack_note"] = note  # posted with the 【已响应】 message
         notices = [Notice("ack", None, _bucket(f), f.level)] if f.active and f.waived is None else []
         return Change(events=[("acknowledged", {"by": by, "note": note})], notices=notices, actor=by)
 

@@ -216,6 +216,18 @@ class Composer:
             text += " " + self.t("more", n=len(devices) - self.list_max)
         return text
 
+    def describe(self, fault: Fault) -> str:
+        """``**UPS** 市电中断 (无应答)``: subject, state and cause, each said once."""
+        label, what, cause = self.subject(fault), self.what(fault), fault.cause
+        if what.startswith(label):
+            what = what[len(label) :].strip()  # a threshold's cause already names the device
+        text = f"**{label}** {what}".rstrip()
+        if cause.startswith(label):
+            cause = cause[len(label) :].strip()
+        if cause and cause not in what:
+            text += f" ({cause})"
+        return text
+
     def when(self, epoch: float, now: float) -> str:
         return short(epoch, self.zone, now)
 
@@ -312,6 +324,8 @@ class Composer:
             self.bold("response", f"{took} ({self.t('limit')} {limit}, {verdict})"),
             f"- **{self.t('resolve_by')}**: {self.when(fault.resolve_by, now)}",
         ]
+        if fault.extra.get("ack_note"):
+            lines.append(self.bold("note", str(fault.extra["ack_note"])))
         return Text(title, lines, "info")
 
     def reminder(self, fault: Fault, body: dict[str, Any], now: float) -> Text:
@@ -380,13 +394,16 @@ class Composer:
                 title = f"{self.tag(level)}{group_name}: {self.count_phrase(devices)}{self.t('down') if self.language == 'zh' else ' ' + self.t('down')}"
             else:
                 title = f"{self.tag(level)}" + self.t("storm_open", group=group_name, n=n)
-            for fault, _ in shown:
-                label = self.subject(fault)
+            # worst level first; each line its own level and deadlines (the title is the worst's)
+            for fault, _ in sorted(shown, key=lambda pair: (pair[0].level, pair[0].respond_by)):
                 extra = f", {self.impact(fault)}" if fault.affected else ""
                 recurring = f" ⚠{self.t('recurring')}" if fault.recurring_of else ""
-                lines.append(f"- {fault.id} **{label}** {self.what(fault)}{extra} · {self.when(fault.opened, now)} · {fault.cause}{recurring}")
-            first = min((f for f, _ in faults), key=lambda f: f.respond_by)
-            lines.append(self.deadlines_line(first, now))
+                level_name = self.policy.name(fault.level, fault.unit, fault.system, self.language)
+                lines.append(
+                    f"- {fault.id} {self.tag(level_name).strip()} {self.describe(fault)}{extra}{recurring} · "
+                    f"{self.when(fault.opened, now)} · {self.t('respond_by')} {self.when(fault.respond_by, now)} · "
+                    f"{self.t('resolve_by')} {self.when(fault.resolve_by, now)}"
+                )
             severity = SEVERITY_OF_LEVEL.get(worst, "minor")
         elif kind == "resolved":
             title = f"{self.tag(self.t('recovered'))}" + self.t("storm_resolved", group=group_name, n=n)

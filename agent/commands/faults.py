@@ -7,10 +7,10 @@ and the chat message it causes is queued for the daemon to send on its next tick
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
 import time
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -50,9 +50,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for name, help_text in (("ack", "acknowledge (the contract's response)"), ("resolve", "resolve by hand")):
         action = commands.add_parser(name, help=help_text)
         add_config_argument(action)
-        action.add_argument("fault")
-        action.add_argument("--by", help="who (default: $YUNWEI_USER or the login name)")
-        action.add_argument("--note", help="a remark kept with the fault")
+        action.add_argument("fault", nargs="*", help="fault ids or numbers (6 7 8)")
+        action.add_argument("--group", help="every active fault of this group (id or name)")
+        action.add_argument("--by", help="the engineer's name (default: $YUNWEI_USER, else alerting.engineer)")
+        action.add_argument("--note", help="a remark kept with the fault and posted with the message")
         action.set_defaults(func=run_ack if name == "ack" else run_resolve)
 
     note = commands.add_parser("note", help="add a note; --close closes a resolved fault with it")
@@ -80,13 +81,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     outbox.set_defaults(func=run_outbox)
 
 
-def _who(args: argparse.Namespace) -> str:
-    if args.by:
-        return str(args.by)
-    try:
-        return os.environ.get("YUNWEI_USER") or getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+def _who(args: argparse.Namespace, inventory: Inventory) -> str:
+    """The engineer who signs: --by, $YUNWEI_USER or alerting.engineer; never a login like root."""
+    name = args.by or os.environ.get("YUNWEI_USER") or inventory.config.alerting.engineer
+    if not name or not str(name).strip():
+        raise InputError.single(
+            "command line", "say who you are: --by 张工 (or set $YUNWEI_USER, or alerting.engineer in the config)", field="--by"
+        )
+    return str(name).strip()
 
 
 def _open(args: argparse.Namespace) -> tuple[Inventory, FaultStore]:
@@ -191,23 +193,49 @@ def run_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_ack(args: argparse.Namespace) -> int:
-    _, faults = _open(args)
-    fault = lifecycle.acknowledge(faults, args.fault, _who(args), time.time(), args.note)
-    print(f"{fault.id} acknowledged by {fault.acknowledged_by}")
+def _targets(args: argparse.Namespace, inventory: Inventory, faults: FaultStore, command: str) -> list[str]:
+    """The faults named on the command line, and with --group every active one of that group."""
+    refs = list(args.fault)
+    if args.group is not None:
+        group = resolve_ref(named_items(inventory, "group"), "group", args.group, "--group")
+        refs += [f.id for f in faults.active() if f.group == group or (f.device and inventory.devices.get(f.device)
+                 and inventory.devices[f.device].group == group)]
+        if not refs:
+            raise InputError.single(f"yunwei faults {command}", f"no active fault in group {group!r}")
+    if not refs:
+        raise InputError.single(f"yunwei faults {command}", "name the faults (6 7 8) or --group G")
+    return list(dict.fromkeys(refs))
+
+
+def _each(args: argparse.Namespace, command: str, act: Callable[[FaultStore, str, str], Fault], verb: str) -> int:
+    inventory, faults = _open(args)
+    who = _who(args, inventory)
+    problems = []
+    for ref in _targets(args, inventory, faults, command):
+        try:
+            fault = act(faults, ref, who)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        print(f"{fault.id} {verb} {who}")
+    if problems:
+        raise InputError(problems)
     return 0
+
+
+def run_ack(args: argparse.Namespace) -> int:
+    return _each(args, "ack", lambda faults, ref, who: lifecycle.acknowledge(faults, ref, who, time.time(), args.note),
+                 "acknowledged by")
 
 
 def run_resolve(args: argparse.Namespace) -> int:
-    _, faults = _open(args)
-    fault = lifecycle.resolve(faults, args.fault, _who(args), time.time(), args.note)
-    print(f"{fault.id} resolved by {fault.resolved_by}")
-    return 0
+    return _each(args, "resolve", lambda faults, ref, who: lifecycle.resolve(faults, ref, who, time.time(), args.note),
+                 "resolved by")
 
 
 def run_note(args: argparse.Namespace) -> int:
-    _, faults = _open(args)
-    fault = lifecycle.add_note(faults, args.fault, args.text, _who(args), time.time(), close=args.close)
+    inventory, faults = _open(args)
+    fault = lifecycle.add_note(faults, args.fault, args.text, _who(args, inventory), time.time(), close=args.close)
     print(f"{fault.id} {'closed' if args.close else 'noted'}")
     return 0
 
@@ -218,7 +246,7 @@ def run_open(args: argparse.Namespace) -> int:
         if getattr(args, option) is not None:
             setattr(args, option, resolve_ref(named_items(inventory, option), option, getattr(args, option), f"--{option}"))
     fault = lifecycle.open_manual(
-        faults, inventory, args.level, args.cause, _who(args), time.time(),
+        faults, inventory, args.level, args.cause, _who(args, inventory), time.time(),
         device=args.device, group=args.group, system=args.system, unit=args.unit,
     )
     zone = ZoneInfo(inventory.agent.timezone)

@@ -31,6 +31,11 @@ def write(tmp_path: Path, config: dict) -> str:
     return str(path)
 
 
+@pytest.fixture(autouse=True)
+def engineer(monkeypatch):
+    monkeypatch.setenv("YUNWEI_USER", "值班工程师")
+
+
 def test_work_order_lifecycle_from_the_command_line(tmp_path, capsys):
     config = write(tmp_path, CONFIG)
     assert main(["faults", "open", "-c", config, "--level", "3", "--system", "net", "--cause", "打印机无法使用", "--by", "张三"]) == 0
@@ -150,3 +155,28 @@ def test_an_ack_from_the_cli_reaches_the_chat_while_the_daemon_runs(tmp_path, di
         assert fault is not None
         assert (fault.state, fault.acknowledged_by, fault.resolved_how) == ("resolved", "张三", "auto")
         assert len(dingtalk.accepted) == 3  # nothing sent twice
+
+
+def test_ack_signs_with_a_name_never_the_login_and_takes_several_faults_or_a_group(tmp_path, capsys, monkeypatch):
+    fleet = {**CONFIG, "groups": [{"id": "room", "name": "机房", "unit": "fgw", "system": "net"}],
+             "devices": [{"id": f"pc-{i}", "name": f"办公电脑{i}", "kind": "pc", "address": f"10.0.0.{i}", "group": "room"}
+                         for i in range(1, 5)]}
+    config = write(tmp_path, fleet)
+    for i in range(1, 5):
+        assert main(["faults", "open", "-c", config, "--level", "3", "--device", f"pc-{i}", "--cause", "蓝屏"]) == 0
+    monkeypatch.delenv("YUNWEI_USER")
+    capsys.readouterr()
+    assert main(["faults", "ack", "-c", config, "1"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "yunwei: command line: --by: say who you are: --by 张工 (or set $YUNWEI_USER, or alerting.engineer in the config)"
+    )
+    assert main(["faults", "ack", "-c", config, "1", "2", "--by", "张工", "--note", "已远程重启"]) == 0
+    assert [line.split()[1:] for line in capsys.readouterr().out.splitlines()] == [["acknowledged", "by", "张工"]] * 2
+    config = write(tmp_path, {**fleet, "alerting": {"engineer": "李工"}})
+    assert main(["faults", "ack", "-c", config, "--group", "机房"]) == 2  # 1 and 2 were acknowledged already
+    captured = capsys.readouterr()
+    assert captured.out.count("acknowledged by 李工") == 2 and captured.err.count("already acknowledged by 张工") == 2
+    with Store(tmp_path / "data" / "yunwei.db") as store:
+        faults = {f.seq: f for f in FaultStore(store, "cli-test", "Asia/Shanghai").listing()}
+    assert {seq: f.acknowledged_by for seq, f in faults.items()} == {1: "张工", 2: "张工", 3: "李工", 4: "李工"}
+    assert faults[1].extra["ack_note"] == "已远程重启"

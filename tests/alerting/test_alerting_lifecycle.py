@@ -238,3 +238,16 @@ def test_the_recovery_closes_the_alerts_thread_with_how_long_it_lasted(build, cl
     assert rows[("mail", "open")]["body"]["message_id"] == f"<{fault.id}@yunwei>"
     assert rows[("mail", "resolved")]["body"]["in_reply_to"] == f"<{fault.id}@yunwei>"
     assert f"故障单**: {fault.id}" in rows[("ops", "resolved")]["body"]["text"]  # chat robots: the same fault id
+
+
+def test_the_ack_note_is_posted_with_the_acknowledgement(build, clock):
+    service, store = build(config())
+    t = clock.now
+    feed(service, store, [down("pc-1", t)], t)
+    fault = service.faults.active()[0]
+    lifecycle.acknowledge(service.faults, fault.id, "张工", t + 60, note="已派人到场, 预计 30 分钟")
+    clock.now = t + 61
+    service.tick()
+    message = outbox(store)[-1]["body"]
+    assert message["title"] == "【已响应】电子政务外网 办公电脑 — 张工"
+    assert "**说明**: 已派人到场, 预计 30 分钟" in message["text"]
