@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from agent.status_text import freshness, state_label, text
 from agent.store import Store
+from collectors.texts import localise_error
 from core.model import Sample, State
 from inventory.config import Inventory
+from inventory.kinds import KIND_LABELS
 
 
 @dataclass
@@ -124,9 +128,6 @@ def group_rates(inventory: Inventory, states: dict[str, tuple[State, float]], to
     return rates
 
 
-STATE_LABEL = {State.UP: "UP", State.DOWN: "DOWN", State.UNKNOWN: "?", State.MAINTENANCE: "MAINT"}
-
-
 @dataclass(frozen=True)
 class StatusFilter:
     """Which device rows ``yunwei status`` lists (the totals and group rates always cover all)."""
@@ -150,8 +151,11 @@ def render_status(
     states = store.current_states()
     rows = device_rows(inventory, states, store.latest_samples())
     zone = ZoneInfo(inventory.agent.timezone)
-    now_dt = datetime.fromtimestamp(now, zone) if now else datetime.now(zone)
-    headers = ["unit", "group", "device", "name", "kind", "state", "since", "rtt", "last error"]
+    now = time.time() if now is None else now
+    now_dt = datetime.fromtimestamp(now, zone)
+    language = inventory.agent.language
+    banner, stale = freshness(inventory, store, now)
+    headers = [text(key, language) for key in ("unit", "group", "device", "name", "kind", "state", "since", "rtt", "last error")]
     table = []
     only = only or StatusFilter()
     for row in rows:
@@ -162,26 +166,36 @@ def render_status(
             moment = datetime.fromtimestamp(row.since, zone)
             since = moment.strftime("%H:%M:%S") if moment.date() == now_dt.date() else moment.strftime("%m-%d %H:%M")
         rtt = f"{row.rtt_seconds * 1000:.1f} ms" if row.rtt_seconds is not None else "-"
-        table.append([row.unit, row.group, row.device, row.name, row.kind, STATE_LABEL[row.state], since, rtt, (row.error or "")[:60]])
-    lines = [format_table(headers, table) if table else "(no device matches)"]
+        kind = KIND_LABELS.get(row.kind, row.kind) if language == "zh" else row.kind
+        state = state_label(row.state, language, stale and row.state != State.UNKNOWN)
+        table.append([row.unit, row.group, row.device, row.name, kind, state, since, rtt, _errors(row.error, language)[:60]])
+    lines = [banner, "", format_table(headers, table) if table else text("no match", language)]
     counts = {state: sum(1 for r in rows if r.state == state) for state in State}
-    lines.append(
-        f"\n{len(rows)} devices: {counts[State.UP]} up, {counts[State.DOWN]} down, "
-        f"{counts[State.UNKNOWN]} unknown, {counts[State.MAINTENANCE]} in maintenance"
-    )
+    lines.append("\n" + text("totals", language, n=len(rows), up=counts[State.UP], down=counts[State.DOWN],
+                              unknown=counts[State.UNKNOWN], maintenance=counts[State.MAINTENANCE]))
     rates = group_rates(inventory, states, now_dt.date())
     if rates:
-        lines.append("\nGroup online rates (now):")
+        lines.append("\n" + text("rates", language))
         rate_rows = []
         for rate in rates:
             threshold = f"{rate.threshold:.0%}" if rate.threshold is not None else "-"
-            flag = {"ok": "ok", "warn": "WARN: near threshold", "breach": "BREACH: below threshold"}[rate.level]
-            if rate.rate is None:
-                flag = "no data yet"
+            flag = text(rate.level, language) if rate.rate is not None else text("no data", language)
             shown = f"{rate.rate * 100:.1f} %" if rate.rate is not None else "-"
-            rate_rows.append([rate.name, rate.online_text(), shown, threshold, flag])
-        lines.append(format_table(["group", "online", "rate", "threshold", "status"], rate_rows))
+            rate_rows.append([rate.name, rate.online_text(language), shown, threshold, flag])
+        columns = [text(key, language) for key in ("group", "online", "rate", "threshold", "status")]
+        lines.append(format_table(columns, rate_rows))
     return "\n".join(lines)
+
+
+def _errors(errors: str | None, language: str) -> str:
+    """``icmp: 丢包 100% (发送 3 个); rtsp: 连接被拒绝 (端口 554)``."""
+    if not errors:
+        return ""
+    parts = []
+    for part in errors.split("; "):
+        probe, sep, error = part.partition(": ")
+        parts.append(f"{probe}: {localise_error(error, language)}" if sep else localise_error(part, language))
+    return "; ".join(parts)
 
 
 def _width(text: str) -> int:

@@ -12,6 +12,7 @@ from typing import Any
 
 from alerting.faults import Fault
 from alerting.levels import LevelPolicy
+from collectors.texts import localise_error
 from core.timefmt import duration, short
 from inventory.config import Inventory
 
@@ -48,6 +49,8 @@ T: dict[str, tuple[str, str]] = {  # key: (zh, en)
         "same object and cause again within {days:g} days of {previous}, which was fixed by hand",
     ),
     "down": ("中断", "down"),
+    "offline": ("离线", "offline"),
+    "comms_lost": ("通信中断", "not answering (comms lost)"),
     "flapping": ("频繁抖动", "flapping"),
     "group_mass": ("大面积离线", "mass outage"),
     "group_rate": ("在线率低于阈值", "online rate under threshold"),
@@ -190,10 +193,20 @@ class Composer:
     def level_name(self, fault: Fault) -> str:
         return self.policy.name(fault.level, fault.unit, fault.system, self.language)
 
+    def down_word(self, devices: list[str]) -> str:
+        """中断, or 离线 for cameras and 通信中断 for UPS units (what their probes can tell)."""
+        kinds = {self.inventory.devices[d].kind for d in devices if d in self.inventory.devices}
+        kind = kinds.pop() if len(kinds) == 1 else ""
+        return self.t({"camera": "offline", "ups": "comms_lost"}.get(kind, "down"))
+
+    def cause(self, fault: Fault) -> str:
+        """The fault's cause in the reader's language (probe errors are stored in English)."""
+        return localise_error(fault.cause, self.language)
+
     def what(self, fault: Fault) -> str:
-        """Short state of the subject for titles."""
+        """Short state of the subject for titles: a camera is 离线, a UPS that does not answer 通信中断."""
         if fault.source == "down":
-            return self.t("down")
+            return self.down_word([fault.device] if fault.device else [])
         if fault.source == "flapping":
             return self.t("flapping")
         if fault.source == "group":
@@ -201,7 +214,7 @@ class Composer:
             if threshold is not None and fault.extra.get("rate", 1) < threshold:
                 return self.t("group_rate")
             return self.t("group_mass")
-        return fault.cause
+        return self.cause(fault)
 
     def impact(self, fault: Fault) -> str:
         if not fault.affected:
@@ -218,7 +231,7 @@ class Composer:
 
     def describe(self, fault: Fault) -> str:
         """``**UPS** 市电中断 (无应答)``: subject, state and cause, each said once."""
-        label, what, cause = self.subject(fault), self.what(fault), fault.cause
+        label, what, cause = self.subject(fault), self.what(fault), self.cause(fault)
         if what.startswith(label):
             what = what[len(label) :].strip()  # a threshold's cause already names the device
         text = f"**{label}** {what}".rstrip()
@@ -257,7 +270,7 @@ class Composer:
         if impact:
             title += f", {impact}"
         lines = [self.bold("fault_id", fault.id), self.bold("object", self.where(fault))]
-        lines.append(self.bold("cause", fault.cause))
+        lines.append(self.bold("cause", self.cause(fault)))
         if fault.affected:
             behind = fault.extra.get("behind")
             count = f"{len(fault.affected)}/{behind}" if behind and behind > len(fault.affected) else str(len(fault.affected))
@@ -336,7 +349,7 @@ class Composer:
         lines = [
             self.bold("fault_id", f"{fault.id} ({self.level_name(fault)})"),
             f"- **{window}**: {self.when(deadline, now)}",
-            self.bold("cause", fault.cause),
+            self.bold("cause", self.cause(fault)),
         ]
         return Text(title, lines, "warning")
 
@@ -347,7 +360,7 @@ class Composer:
         lines = [
             self.bold("fault_id", f"{fault.id} ({self.level_name(fault)})"),
             f"- **{window}**: {self.when(deadline, now)} (+{duration(now - deadline, self.language)})",
-            self.bold("cause", fault.cause),
+            self.bold("cause", self.cause(fault)),
         ]
         return Text(title, lines, "critical")
 
@@ -391,7 +404,8 @@ class Composer:
             level = self.policy.name(worst, faults[0][0].unit, faults[0][0].system, self.language)
             if all(f.source == "down" for f, _ in faults):
                 devices = [f.device for f, _ in faults if f.device]
-                title = f"{self.tag(level)}{group_name}: {self.count_phrase(devices)}{self.t('down') if self.language == 'zh' else ' ' + self.t('down')}"
+                word = self.down_word(devices)
+                title = f"{self.tag(level)}{group_name}: {self.count_phrase(devices)}{word if self.language == 'zh' else ' ' + word}"
             else:
                 title = f"{self.tag(level)}" + self.t("storm_open", group=group_name, n=n)
             # worst level first; each line its own level and deadlines (the title is the worst's)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from agent.cli import add_config_argument
 from agent.status import format_table
+from agent.status_text import text
 from agent.store import open_store
 from alerting import lifecycle
 from alerting.faults import Fault, FaultStore, fault_dict, ledger_body
@@ -101,12 +102,12 @@ def _when(epoch: float | None, zone: ZoneInfo) -> str:
     return "-" if epoch is None else datetime.fromtimestamp(epoch, zone).strftime("%m-%d %H:%M")
 
 
-def _deadline(fault: Fault, deadline: float, met: float | None, now: float, zone: ZoneInfo) -> str:
-    text = _when(deadline, zone)
+def _deadline(fault: Fault, deadline: float, met: float | None, now: float, zone: ZoneInfo, language: str = "en") -> str:
+    shown = _when(deadline, zone)
     moment = met if met is not None else (now if fault.active else None)
     if moment is not None and moment > deadline:
-        text += " LATE"
-    return text
+        shown += " " + text("late", language)
+    return shown
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -126,6 +127,7 @@ def run_list(args: argparse.Namespace) -> int:
         return 0
     zone = ZoneInfo(inventory.agent.timezone)
     composer = Composer(inventory, _policy(inventory))
+    language = composer.language
     now = time.time()
     rows = []
     for fault in found:
@@ -133,19 +135,20 @@ def run_list(args: argparse.Namespace) -> int:
             [
                 fault.id,
                 str(fault.level),
-                fault.state + (f" ({fault.waived})" if fault.waived else ""),
+                text(fault.state, language) + (f" ({fault.waived})" if fault.waived else ""),
                 composer.subject(fault)[:40],
-                fault.cause[:40],
+                composer.cause(fault)[:40],
                 _when(fault.opened, zone),
-                _deadline(fault, fault.respond_by, fault.acknowledged, now, zone),
-                _deadline(fault, fault.resolve_by, fault.resolved, now, zone),
+                _deadline(fault, fault.respond_by, fault.acknowledged, now, zone, language),
+                _deadline(fault, fault.resolve_by, fault.resolved, now, zone, language),
                 fault.acknowledged_by or "-",
             ]
         )
     if not rows:
         print("no faults" + ("" if args.all else " open (use --all for resolved ones)"))
         return 0
-    print(format_table(["id", "lvl", "state", "object", "cause", "opened", "respond by", "resolve by", "ack by"], rows))
+    keys = ("fault", "level", "state", "object", "cause", "opened", "respond by", "resolve by", "ack by")
+    print(format_table([text(key, language) for key in keys], rows))
     return 0
 
 
@@ -170,7 +173,7 @@ def run_show(args: argparse.Namespace) -> int:
     lines = [
         f"{fault.id}  {composer.level_name(fault)}  {fault.state}" + (f"  waived: {fault.waived}" if fault.waived else ""),
         f"  object:      {composer.where(fault)}",
-        f"  cause:       {fault.cause}",
+        f"  cause:       {composer.cause(fault)}",
         f"  opened:      {_when(fault.opened, zone)}",
         f"  respond by:  {_deadline(fault, fault.respond_by, fault.acknowledged, now, zone)}"
         + (f"  (acknowledged {_when(fault.acknowledged, zone)} by {fault.acknowledged_by})" if fault.acknowledged else ""),

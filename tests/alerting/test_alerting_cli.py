@@ -44,7 +44,8 @@ def test_work_order_lifecycle_from_the_command_line(tmp_path, capsys):
     fault_id = opened.split()[0]
     assert main(["faults", "list", "-c", config]) == 0
     listing = capsys.readouterr().out
-    assert fault_id in listing and "打印机无法使用" in listing and "open" in listing
+    assert fault_id in listing and "打印机无法使用" in listing and "待响应" in listing
+    assert listing.split()[:9] == ["故障单", "级别", "状态", "对象", "原因", "开始", "响应时限", "修复时限", "响应人"]
     assert main(["faults", "ack", "-c", config, "1", "--by", "李四"]) == 0
     assert main(["faults", "ack", "-c", config, "1", "--by", "王五"]) == 2
     assert "already acknowledged by 李四" in capsys.readouterr().err

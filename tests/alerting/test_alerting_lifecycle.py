@@ -251,3 +251,28 @@ def test_the_ack_note_is_posted_with_the_acknowledgement(build, clock):
     message = outbox(store)[-1]["body"]
     assert message["title"] == "【已响应】电子政务外网 办公电脑 — 张工"
     assert "**说明**: 已派人到场, 预计 30 分钟" in message["text"]
+
+
+def test_chat_says_probe_errors_in_chinese_cameras_offline_and_ups_comms_lost(build, clock):
+    fleet = {**FLEET, "devices": [
+        *FLEET["devices"],
+        {"id": "cam-1", "name": "东门摄像机", "kind": "camera", "address": "10.0.0.9", "unit": "fgw", "system": "net"},
+        {"id": "ups-1", "name": "机房UPS", "kind": "ups", "address": "10.0.0.8", "unit": "fgw", "system": "net"},
+    ]}
+    service, store = build({**fleet, "alerting": {"channels": WEBHOOK_CHANNEL, "routes": ROUTE_ALL, "hold_seconds": 0}})
+    t = clock.now
+    feed(service, store, [down("cam-1", t, "connection refused (port 554)")], t)
+    feed(service, store, [down("ups-1", t + 200, "timeout after 3 s (upsd port 3493)")], t + 200)
+    camera, ups = outbox(store)[0]["body"], outbox(store)[1]["body"]
+    assert camera["title"] == "【三级故障】电子政务外网 东门摄像机 离线"
+    assert "**原因**: 连接被拒绝 (端口 554)" in camera["text"] and "refused" not in camera["text"]
+    assert ups["title"] == "【三级故障】电子政务外网 机房UPS 通信中断"
+    assert "**原因**: 无应答: 3 秒超时 (upsd 端口 3493)" in ups["text"]
+
+
+def test_chat_in_english_when_the_language_is_en(build, clock):
+    service, store = build({**config(), "agent": {"language": "en"}})
+    t = clock.now
+    feed(service, store, [down("pc-1", t, "connection refused (port 22)")], t)
+    body = outbox(store)[0]["body"]
+    assert "connection refused (port 22)" in body["text"] and "连接" not in body["text"]
