@@ -227,3 +227,19 @@ def test_record_backup_verify_reads_the_backup_back(tmp_path: Path, capsys: pyte
     assert verify(backups)["evidence"] == str(dump)
     assert main(["record", "backup", "-c", str(config), "--unit", "gaj", "--verify", str(good), "--result", "ok"]) == 2
     assert "--verify: --verify sets the result and evidence itself" in capsys.readouterr().err
+
+
+def test_contracts_init_writes_the_shipped_examples_and_refuses_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "examples" / "contracts"
+    assert main(["contracts", "init", str(target)]) == 0
+    assert sorted(p.name for p in target.iterdir()) == ["municipal.yaml", "service_hall.yaml", "vc_medical.yaml"]
+    assert (target / "municipal.yaml").read_text(encoding="utf-8") == (CONTRACTS / "municipal.yaml").read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert main(["contracts", "init", str(target)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"yunwei: {target / 'municipal.yaml'}: exists already (give --force to overwrite the example contracts)"
+    )
+    assert main(["contracts", "init", str(target), "--force"]) == 0
+    # config.example.yaml beside them passes check, as after a pip install
+    shutil.copy(REPO / "config.example.yaml", tmp_path / "config.yaml")
+    assert main(["check", "-c", str(tmp_path / "config.yaml")]) == 0
