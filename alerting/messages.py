@@ -229,14 +229,23 @@ class Composer:
             text += " " + self.t("more", n=len(devices) - self.list_max)
         return text
 
+    def _unnamed(self, fault: Fault, text: str) -> str:
+        """``text`` without the subject's name in front (a threshold's label often names the
+        device again: "UPS 市电中断" for the device "UPS")."""
+        device = self.inventory.devices.get(fault.device or "")
+        for name in (self.subject(fault), device.label if device is not None else ""):
+            if name and text.startswith(name):
+                return text[len(name) :].strip()
+        return text
+
+    def headline(self, fault: Fault) -> str:
+        """``电子政务外网 UPS 市电中断``: subject and state, the name said once."""
+        return f"{self.subject(fault)} {self._unnamed(fault, self.what(fault))}".rstrip()
+
     def describe(self, fault: Fault) -> str:
         """``**UPS** 市电中断 (无应答)``: subject, state and cause, each said once."""
-        label, what, cause = self.subject(fault), self.what(fault), self.cause(fault)
-        if what.startswith(label):
-            what = what[len(label) :].strip()  # a threshold's cause already names the device
-        text = f"**{label}** {what}".rstrip()
-        if cause.startswith(label):
-            cause = cause[len(label) :].strip()
+        what, cause = self._unnamed(fault, self.what(fault)), self._unnamed(fault, self.cause(fault))
+        text = f"**{self.subject(fault)}** {what}".rstrip()
         if cause and cause not in what:
             text += f" ({cause})"
         return text
@@ -265,7 +274,7 @@ class Composer:
     def opened(self, fault: Fault, now: float, recurring_days: float, rates: list[str] | None = None) -> Text:
         from alerting.notifiers.base import SEVERITY_OF_LEVEL
 
-        title = f"{self.tag(self.level_name(fault))}{self.subject(fault)} {self.what(fault)}"
+        title = f"{self.tag(self.level_name(fault))}{self.headline(fault)}"
         impact = self.impact(fault)
         if impact:
             title += f", {impact}"
