@@ -139,7 +139,7 @@ def read_ledger(path: str | Path) -> LedgerSheet:
         raise InputError(problems)
     rows = []
     for line, cells in raw_rows[header_at + 1 :]:
-        values = {key: _text(cells[i] if i < len(cells) else None) for i, key in mapping.items()}
+        values = {key: _text(cells[i] if i < len(cells) else None, one_line=key != "notes") for i, key in mapping.items()}
         row_extras = {h: cells[i] for i, h in extras.items() if i < len(cells) and cells[i] not in (None, "")}
         if not any(values.values()) and not row_extras:
             continue
@@ -155,12 +155,14 @@ def read_ledger(path: str | Path) -> LedgerSheet:
     return LedgerSheet(source, header_line, rows, list(extras.values()), columns)
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, one_line: bool = True) -> str:
+    """A cell as text; names, addresses and kinds on one line (Excel's Alt+Enter becomes a space)."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a 序号 or 编号 typed as a number: 7, not 7.0
-    return str(value).strip()
+    text = str(value).strip()
+    return " ".join(text.split()) if one_line and ("\n" in text or "\r" in text or "\t" in text) else text
 
 
 def _check_cell(value: str, source: str, line: int, column: str, problems: list[InputProblem]) -> None:

@@ -66,3 +66,9 @@ def did_you_mean(word: str, choices: list[str]) -> str:
     """``: did you mean 'timeout'?`` for a misspelt option, or nothing."""
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f": did you mean {close[0]!r}?" if close else ""
+
+
+def device_or_group(inventory: Any, value: str, option: str) -> str:
+    """The id of the device or group ``value`` names (by id, or a name only one of them has)."""
+    items = merged(named_items(inventory, "device").items(), named_items(inventory, "group").items())
+    return resolve_ref(items, "device or group", value, option)
