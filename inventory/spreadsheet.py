@@ -40,20 +40,27 @@ class ImportSummary:
     diff: list[str] = field(default_factory=list)
     dry_run: bool = False
 
+    language: str = "zh"
+
     def __str__(self) -> str:
-        verb = "would add" if self.dry_run else "added"
+        zh = self.language == "zh"
         lines = list(self.diff)
-        lines.append(
-            f"{verb} {len(self.added)} devices, {'would update' if self.dry_run else 'updated'} {len(self.updated)}, "
-            f"{self.unchanged} unchanged"
-        )
-        for label, items in (("units", self.new_units), ("systems", self.new_systems), ("groups", self.new_groups)):
+        added, updated = len(self.added), len(self.updated)
+        if zh:
+            lines.append(f"{'将' if self.dry_run else ''}新增 {added} 台设备, {'将' if self.dry_run else ''}更新 {updated} 台, "
+                         f"{self.unchanged} 台不变")
+        else:
+            lines.append(f"{'would add' if self.dry_run else 'added'} {added} devices, "
+                         f"{'would update' if self.dry_run else 'updated'} {updated}, {self.unchanged} unchanged")
+        labels = (("新增单位", "new units"), ("新增系统", "new systems"), ("新增分组", "new groups"))
+        for (label_zh, label_en), items in zip(labels, (self.new_units, self.new_systems, self.new_groups), strict=True):
             if items:
-                lines.append(f"new {label}: {', '.join(items)}")
+                lines.append(f"{label_zh if zh else label_en}: {', '.join(items)}")
         if self.extra_columns:
-            lines.append(f"columns kept as device attributes: {', '.join(self.extra_columns)}")
+            label = "以下列作为设备属性保留" if zh else "columns kept as device attributes"
+            lines.append(f"{label}: {', '.join(self.extra_columns)}")
         if self.dry_run:
-            lines.append("dry run: the config was not changed")
+            lines.append("试运行: 配置文件未修改" if zh else "dry run: the config was not changed")
         return "\n".join(lines)
 
 
@@ -80,7 +87,9 @@ def import_ledger(config_path: str | Path, ledger_path: str | Path, dry_run: boo
 
     merge = _Merge(document)
     kinds = _check_rows(sheet.rows)
-    summary = ImportSummary(dry_run=dry_run, extra_columns=sheet.extra_columns)
+    agent = document.get("agent") if isinstance(document.get("agent"), dict) else {}
+    language = "en" if agent.get("language") == "en" else "zh"
+    summary = ImportSummary(dry_run=dry_run, extra_columns=sheet.extra_columns, language=language)
     for row, kind in zip(sheet.rows, kinds, strict=True):
         merge.row(row, kind, summary)
     if merge.problems:

@@ -35,5 +35,6 @@ def run_export(args: argparse.Namespace) -> int:
 
     inventory = load_config(args.config)
     count = export_ledger(inventory, args.output)
-    print(f"wrote {count} devices to {args.output}")
+    zh = inventory.agent.language == "zh"
+    print(f"已导出 {count} 台设备到 {args.output}" if zh else f"wrote {count} devices to {args.output}")
     return 0

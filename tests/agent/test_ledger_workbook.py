@@ -63,7 +63,7 @@ def test_a_customer_workbook_imports_with_its_title_merged_units_words_and_attri
     ledger = customer_workbook(tmp_path / "台账.xlsx")
     assert main(["inventory", "import", "-c", str(config_path), str(ledger)]) == 0
     out = capsys.readouterr().out
-    assert "added 6 devices" in out and "columns kept as device attributes: 采购日期" in out
+    assert "新增 6 台设备" in out and "以下列作为设备属性保留: 采购日期" in out
     inventory = load_config(config_path)
     devices = {d.name: d for d in inventory.devices.values()}
     assert {name: d.kind for name, d in devices.items() if name != "核心交换机"} == {
@@ -96,7 +96,7 @@ def test_reimporting_an_edited_workbook_updates_in_place_and_dry_run_shows_the_d
     out = capsys.readouterr().out
     assert "~ tianyan-001: name 人民路口枪机 → 人民路口东枪机; address 10.0.12.1 → 10.0.13.1" in out
     assert "~ tianyan-003: address 10.0.12.3 → 10.0.12.33" in out
-    assert "would add 0 devices, would update 2, 4 unchanged" in out
+    assert "将新增 0 台设备, 将更新 2 台, 4 台不变" in out and "试运行: 配置文件未修改" in out
     assert config_path.read_text(encoding="utf-8") == before
     assert main(["inventory", "import", "-c", str(config_path), str(ledger)]) == 0
     inventory = load_config(config_path)

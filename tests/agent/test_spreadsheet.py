@@ -41,7 +41,7 @@ def test_csv_with_chinese_headers_merges_into_the_config(config_path: Path, tmp_
         encoding="gb18030",  # as Excel on a Chinese Windows saves it
     )
     assert main(["inventory", "import", "-c", str(config_path), str(ledger)]) == 0
-    assert "added 2 devices, updated 1" in capsys.readouterr().out
+    assert "新增 2 台设备, 更新 1 台" in capsys.readouterr().out
     text = config_path.read_text(encoding="utf-8")
     assert "# site config: this comment must survive an import" in text
     assert "# every device gets an ssh check" in text
@@ -53,7 +53,7 @@ def test_csv_with_chinese_headers_merges_into_the_config(config_path: Path, tmp_
     assert inventory.devices["sw1"].address == "10.0.0.2"  # matched by name, updated
     # importing the same file again changes nothing
     assert main(["inventory", "import", "-c", str(config_path), str(ledger)]) == 0
-    assert "added 0 devices, updated 0, 3 unchanged" in capsys.readouterr().out
+    assert "新增 0 台设备, 更新 0 台, 3 台不变" in capsys.readouterr().out
 
 
 def test_xlsx_with_english_headers_and_export_round_trip(config_path: Path, tmp_path: Path) -> None:
