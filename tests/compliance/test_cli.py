@@ -243,3 +243,22 @@ def test_contracts_init_writes_the_shipped_examples_and_refuses_to_overwrite(tmp
     # config.example.yaml beside them passes check, as after a pip install
     shutil.copy(REPO / "config.example.yaml", tmp_path / "config.yaml")
     assert main(["check", "-c", str(tmp_path / "config.yaml")]) == 0
+
+
+def test_check_warns_when_the_config_and_the_contract_disagree_on_a_groups_threshold(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["contracts", "init", str(tmp_path / "examples" / "contracts")]) == 0
+    text = (REPO / "config.example.yaml").read_text(encoding="utf-8")
+    config = tmp_path / "config.yaml"
+    config.write_text(text.replace("threshold: 0.95            # contract", "threshold: 0.90            # contract"), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["check", "-c", str(config)]) == 0  # a warning, not an error
+    assert capsys.readouterr().err.strip() == (
+        f"yunwei: warning: {config}:40: groups.0.online_rate.threshold: group 'lantian-cameras' threshold 0.9 here but 0.95"
+        f" in {tmp_path / 'examples/contracts/municipal.yaml'}:72: online_rate.groups.0.threshold (contract group 'lantian'):"
+        " the live status and alerts use 90%, the monthly report 95%"
+    )
+    config.write_text(text, encoding="utf-8")
+    assert main(["check", "-c", str(config)]) == 0
+    assert capsys.readouterr().err == ""
