@@ -36,3 +36,14 @@ def test_demo_shows_outages_recoveries_and_the_status_table(tmp_path: Path) -> N
         timeout=60,
     )
     assert status.returncode == 0 and "portal-2" in status.stdout
+
+
+def test_the_demo_ends_naming_a_kept_folder_and_a_yunwei_that_runs(tmp_path: Path) -> None:
+    from agent.demo import afterwards, yunwei_command
+
+    text = afterwards(tmp_path)
+    command = yunwei_command()
+    assert f"kept in {tmp_path}" in text and f"{command} status -c {tmp_path / 'demo-config.yaml'}" in text
+    done = subprocess.run([*command.split(), "--help"], capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin"})  # a shell without the venv activated
+    assert done.returncode == 0 and "status" in done.stdout
