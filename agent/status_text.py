@@ -48,6 +48,7 @@ _TEXT: dict[str, tuple[str, str]] = {  # key: (zh, en)
     "no data": ("暂无数据", "no data yet"),
     "never ran": ("代理从未运行过 (yunwei run): 以下没有实测状态", "the agent has never run (yunwei run): no state below is measured"),
     "running": ("代理运行中, 最近一轮 {at} ({ago}前)", "agent running, last round {at} ({ago} ago)"),
+    "stopped": ("代理已于 {at} 停止 ({ago}前), 以下为停止时的状态", "the agent stopped at {at} ({ago} ago); states as they were then"),
     "stale": ("⚠ 代理最近一次运行于 {at} ({ago}前), 现已停止: 以下状态已过时, 标 * 的为停止前的状态",
               "⚠ the agent last ran at {at} ({ago} ago) and is not running: the states below are stale (marked *)"),
 }
@@ -76,10 +77,13 @@ def freshness(inventory: Inventory, store: Store, now: float) -> tuple[str, bool
     Stale: the agent's last heartbeat (every round) is older than two of its longest round
     intervals and a minute, so the daemon has stopped or hangs."""
     language = inventory.agent.language
-    runs = store.agent_runs(inventory.agent.id)
-    if not runs:
+    with store._lock:
+        row = store.db.execute(
+            "SELECT last_seen, stopped FROM agent_runs WHERE agent = ? ORDER BY started DESC LIMIT 1", (inventory.agent.id,)
+        ).fetchone()
+    if row is None:
         return text("never ran", language), True
-    last = max(ended for _agent, _started, ended in runs)
+    last, stopped = (row[1], True) if row[1] is not None else (row[0], False)
     intervals = [p.interval for d in inventory.devices.values() for p in d.probes.values()]
     allowed = 2 * max(intervals, default=inventory.agent.default_interval) + 60
     zone = ZoneInfo(inventory.agent.timezone)
@@ -87,4 +91,4 @@ def freshness(inventory: Inventory, store: Store, now: float) -> tuple[str, bool
     ago = duration(max(0.0, now - last), language)
     if now - last > allowed:
         return text("stale", language, at=at, ago=ago), True
-    return text("running", language, at=at, ago=ago), False
+    return text("stopped" if stopped else "running", language, at=at, ago=ago), False

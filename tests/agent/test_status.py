@@ -48,7 +48,7 @@ def test_status_shows_states_errors_and_group_rates(tmp_path: Path, capsys: pyte
     assert main(["status", "-c", str(config)]) == 0
     out = capsys.readouterr().out
     rows = {line.split()[2]: line for line in out.splitlines() if line.startswith("gaj ")}
-    assert out.startswith("代理运行中, 最近一轮 ")
+    assert out.startswith("代理已于 ") and "停止 (" in out.splitlines()[0]  # drained a moment ago: not yet stale
     assert out.splitlines()[2].split() == ["单位", "分组", "设备编号", "名称", "类型", "状态", "起始", "延迟", "最近错误"]
     assert " 中断 " in rows["cam0"] and f"tcp: 连接被拒绝 (端口 {closed_port})" in rows["cam0"]
     assert all(" 正常 " in rows[f"cam{i}"] for i in (1, 2, 3))
