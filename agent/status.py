@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from agent.fleet import degraded_probes, group_rates, states_now
+from agent.status_text import freshness, state_label, text
+from collectors.texts import localise_error
 from core.model import Sample, State
 from inventory.config import Inventory
+from inventory.kinds import KIND_LABELS
 from inventory.maintenance import MaintenanceCalendar
 from store.db import Store
 
@@ -64,7 +68,6 @@ def device_rows(
     return rows
 
 
-STATE_LABEL = {State.UP: "UP", State.DOWN: "DOWN", State.UNKNOWN: "?", State.MAINTENANCE: "MAINT"}
 
 
 @dataclass(frozen=True)
@@ -88,11 +91,14 @@ def render_status(
 ) -> str:
     """The table ``yunwei status`` and the demo print."""
     zone = ZoneInfo(inventory.agent.timezone)
-    now_dt = datetime.fromtimestamp(now, zone) if now else datetime.now(zone)
+    now = time.time() if now is None else now
+    now_dt = datetime.fromtimestamp(now, zone)
+    language = inventory.agent.language
+    banner, stale = freshness(inventory, store, now)
     calendar = MaintenanceCalendar(inventory.config.maintenance, inventory)
-    states = states_now(store.current_states(), calendar.covering(now_dt.timestamp()))
+    states = states_now(store.current_states(), calendar.covering(now))
     rows = device_rows(inventory, states, store.latest_samples(), store.probe_states())
-    headers = ["unit", "group", "device", "name", "kind", "state", "since", "rtt", "last error"]
+    headers = [text(key, language) for key in ("unit", "group", "device", "name", "kind", "state", "since", "rtt", "last error")]
     table = []
     only = only or StatusFilter()
     for row in rows:
@@ -103,28 +109,40 @@ def render_status(
             moment = datetime.fromtimestamp(row.since, zone)
             since = moment.strftime("%H:%M:%S") if moment.date() == now_dt.date() else moment.strftime("%m-%d %H:%M")
         rtt = f"{row.rtt_seconds * 1000:.1f} ms" if row.rtt_seconds is not None else "-"
-        state = STATE_LABEL[row.state] + (f" (degraded: {', '.join(row.degraded)})" if row.degraded else "")
-        table.append([row.unit, row.group, row.device, row.name, row.kind, state, since, rtt, (row.error or "")[:60]])
-    lines = [format_table(headers, table) if table else "(no device matches)"]
+        kind = KIND_LABELS.get(row.kind, row.kind) if language == "zh" else row.kind
+        state = state_label(row.state, language, stale and row.state != State.UNKNOWN)
+        if row.degraded:
+            state += text("degraded", language, probes=", ".join(row.degraded))
+        table.append([row.unit, row.group, row.device, row.name, kind, state, since, rtt, _errors(row.error, language)[:60]])
+    lines = [banner, "", format_table(headers, table) if table else text("no match", language)]
     counts = {state: sum(1 for r in rows if r.state == state) for state in State}
-    lines.append(
-        f"\n{len(rows)} devices: {counts[State.UP]} up, {counts[State.DOWN]} down, "
-        f"{counts[State.UNKNOWN]} unknown, {counts[State.MAINTENANCE]} in maintenance"
-        + (f"; {sum(1 for r in rows if r.degraded)} up but degraded" if any(r.degraded for r in rows) else "")
-    )
+    degraded = sum(1 for r in rows if r.degraded)
+    lines.append("\n" + text("totals", language, n=len(rows), up=counts[State.UP], down=counts[State.DOWN],
+                              unknown=counts[State.UNKNOWN], maintenance=counts[State.MAINTENANCE])
+                 + (text("degraded count", language, n=degraded) if degraded else ""))
     rates = group_rates(inventory, states, now_dt.date())
     if rates:
-        lines.append("\nGroup online rates (now):")
+        lines.append("\n" + text("rates", language))
         rate_rows = []
         for rate in rates:
             threshold = f"{rate.threshold:.0%}" if rate.threshold is not None else "-"
-            flag = {"ok": "ok", "warn": "WARN: near threshold", "breach": "BREACH: below threshold"}[rate.level]
-            if rate.rate is None:
-                flag = "no data yet"
+            flag = text(rate.level, language) if rate.rate is not None else text("no data", language)
             shown = f"{rate.rate * 100:.1f} %" if rate.rate is not None else "-"
-            rate_rows.append([rate.name, rate.online_text(), shown, threshold, flag])
-        lines.append(format_table(["group", "online", "rate", "threshold", "status"], rate_rows))
+            rate_rows.append([rate.name, rate.online_text(language), shown, threshold, flag])
+        columns = [text(key, language) for key in ("group", "online", "rate", "threshold", "status")]
+        lines.append(format_table(columns, rate_rows))
     return "\n".join(lines)
+
+
+def _errors(errors: str | None, language: str) -> str:
+    """``icmp: 丢包 100% (发送 3 个); rtsp: 连接被拒绝 (端口 554)``."""
+    if not errors:
+        return ""
+    parts = []
+    for part in errors.split("; "):
+        probe, sep, error = part.partition(": ")
+        parts.append(f"{probe}: {localise_error(error, language)}" if sep else localise_error(part, language))
+    return "; ".join(parts)
 
 
 def _width(text: str) -> int:

@@ -260,6 +260,9 @@ class AlertingConfig(Strict):
     flapping: FlapSettings = Field(default_factory=FlapSettings)
     reminders: list[float] = Field(default_factory=lambda: [0.5, 0.8], description="fractions of each deadline window")
     recurring_days: float = Field(7, ge=0, description="same device and cause again within this → recurring")
+    engineer: str | None = Field(
+        None, description="who signs `yunwei faults ack/resolve` on this host when neither --by nor $YUNWEI_USER says"
+    )
     storm: StormSettings = Field(default_factory=StormSettings)
     channels: dict[str, Channel] = Field(default_factory=dict)
     routes: list[Route] = Field(default_factory=list)

@@ -306,12 +306,23 @@ class FaultEngine:
         if now < first_seen + wait:
             return
         state_since = self.states[root][1]
-        last = self.faults.last_for_key(f"down:{root}")
-        if last is not None and last.resolved_how == "manual" and last.extra.get("outage_since") == state_since:
-            return  # an engineer resolved this outage by hand; the next outage opens again
         opened = uncovered if uncovered is not None else state_since
+        last = self.faults.last_for_key(f"down:{root}")
+        if last is not None and last.resolved_how == "manual" and last.resolved is not None and last.resolved >= state_since:
+            # resolved by hand while still down: a new fault once it has stayed down for the
+            # debounce after that (it is still down; the engineer's fix did not hold)
+            confirmed = last.resolved + self._debounce_seconds(root)
+            if now < confirmed:
+                return
+            opened = max(opened, confirmed)
         self._open_down(root, now, affected=affected, opened=opened)
         self.pending.pop(root, None)
+
+    def _debounce_seconds(self, device_id: str) -> float:
+        """How long failures take to confirm a device down: ``down_after`` of its fastest probe."""
+        probes = self.inventory.devices[device_id].probes.values()
+        interval = min((p.interval for p in probes), default=self.inventory.agent.default_interval)
+        return max(self.config.hold_seconds, self.inventory.agent.debounce.down_after * interval)
 
     def _open_down(
         self, device_id: str, now: float, affected: list[str], opened: float, waived: str | None = None
@@ -531,7 +542,7 @@ class FaultEngine:
         level = self.policy.level(context, fixed_level)
         respond_by, resolve_by = self.policy.deadlines(level, opened, context.unit, context.system)
         change = Change()
-        recurring_of = None if waived is not None else self.faults.recurrence_of(rkey, opened, self.config.recurring_days)
+        recurring_of = None if waived is not None else self.faults.recurrence_of(rkey, opened, self.config.recurring_days, cause)
         if recurring_of is not None:
             change.events.append(("recurring", {"previous": recurring_of}))
         fault = Fault(

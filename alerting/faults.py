@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.recurrence import RecurrenceRule, was_fixed
 from core.timefmt import to_iso_seconds as to_iso
 from store.db import Store
 
@@ -225,15 +226,21 @@ class FaultStore:
         )
         return found[0] if found else None
 
-    def recurrence_of(self, rkey: str, at: float, days: float) -> str | None:
-        """The id of the fault this one repeats: same object and cause, resolved within ``days`` before ``at``.
-
-        The municipal contract fines an incomplete fix (the same fault again within its window)."""
-        if days <= 0:
+    def recurrence_of(self, rkey: str, at: float, days: float, cause: str = "") -> str | None:
+        """The id of the fault this one repeats, by the calculator's rule (core.recurrence): the same
+        object, resolved by someone's fix within ``days`` before ``at``, with the same cause."""
+        rule = RecurrenceRule(days * 86400)
+        if rule.window_seconds <= 0:
             return None
-        previous = self.previous(rkey, at)
-        if previous is not None and (previous.resolved or 0) >= at - days * 86400:
-            return previous.id
+        earlier = self._query(
+            "WHERE rkey = ? AND opened <= ? AND resolved IS NOT NULL AND resolved >= ? AND absorbed_into IS NULL"
+            " ORDER BY resolved DESC LIMIT 20",
+            (rkey, at, at - rule.window_seconds),
+        )
+        for previous in earlier:
+            if rule.repeats(at, cause, previous.resolved, previous.cause,
+                            was_fixed(previous.resolved, previous.resolved_how, previous.waived is not None)):
+                return previous.id
         return None
 
     def last_for_key(self, key: str) -> Fault | None:

@@ -12,6 +12,7 @@ import uuid
 from alerting.faults import Change, Fault, FaultStore, Notice
 from alerting.levels import LevelPolicy
 from core.errors import InputError
+from core.model import State
 from core.timefmt import to_iso_seconds as to_iso
 from inventory.config import Inventory
 
@@ -47,6 +48,7 @@ def acknowledge(faults: FaultStore, ref: str, by: str, now: float, note: str | N
             f.state = "acknowledged"
         if note:
             f.note = _append(f.note, note)
+            f.extra["ack_note"] = note  # posted with the 【已响应】 message
         notices = [Notice("ack", None, _bucket(f), f.level)] if f.active and f.waived is None else []
         return Change(events=[("acknowledged", {"by": by, "note": note})], notices=notices, actor=by)
 
@@ -66,6 +68,9 @@ def resolve(faults: FaultStore, ref: str, by: str, now: float, note: str | None 
             problem.append(f"{f.id} is already {f.state}")
             return None
         f.state, f.resolved, f.resolved_how, f.resolved_by = "resolved", now, "manual", by
+        if f.device is not None and f.source in ("down", "flapping") and _still_down(faults, f.device):
+            # the message must not claim a recovery; the engine opens a new fault if it stays down
+            f.extra["resolved_while_down"] = True
         if note:
             f.note = _append(f.note, note)
         notices = [Notice("resolved", None, _bucket(f), f.level)] if f.waived is None else []
@@ -75,6 +80,12 @@ def resolve(faults: FaultStore, ref: str, by: str, now: float, note: str | None 
     if updated is None:
         raise InputError.single("yunwei faults resolve", problem[0] if problem else f"{fault.id} was not changed")
     return updated
+
+
+def _still_down(faults: FaultStore, device: str) -> bool:
+    """The device's last recorded state is down (the daemon records every transition)."""
+    last = faults.store.transitions(device=device)[-1:]
+    return bool(last) and last[0].state == State.DOWN
 
 
 def add_note(faults: FaultStore, ref: str, text: str, by: str, now: float, close: bool = False) -> Fault:
@@ -148,7 +159,7 @@ def open_manual(
     scope = device or group or system or unit
     rkey = f"manual:{scope}:{cause}"
     change = Change(actor=by, events=[("work_order", {"by": by})])
-    recurring_of = faults.recurrence_of(rkey, now, config.recurring_days)
+    recurring_of = faults.recurrence_of(rkey, now, config.recurring_days, cause)
     if recurring_of is not None:
         change.events.append(("recurring", {"previous": recurring_of}))
     fault = Fault(

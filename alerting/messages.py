@@ -12,6 +12,7 @@ from typing import Any
 
 from alerting.faults import Fault
 from alerting.levels import LevelPolicy
+from collectors.texts import localise_error
 from core.timefmt import duration, short
 from inventory.config import Inventory
 
@@ -44,10 +45,12 @@ T: dict[str, tuple[str, str]] = {  # key: (zh, en)
     "within": ("内", ""),
     "recurring": ("重复故障", "Recurring fault"),
     "recurring_text": (
-        "{days:g} 天内同一对象同一原因再次发生 (上次 {previous}), 合同按未彻底修复处罚",
-        "same object and cause again within {days:g} days (previous {previous}); the contract fines an incomplete fix",
+        "{days:g} 天内同一对象同一原因再次发生, 上次 {previous} 已人工修复",
+        "same object and cause again within {days:g} days of {previous}, which was fixed by hand",
     ),
     "down": ("中断", "down"),
+    "offline": ("离线", "offline"),
+    "comms_lost": ("通信中断", "not answering (comms lost)"),
     "flapping": ("频繁抖动", "flapping"),
     "group_mass": ("大面积离线", "mass outage"),
     "group_rate": ("在线率低于阈值", "online rate under threshold"),
@@ -59,6 +62,11 @@ T: dict[str, tuple[str, str]] = {  # key: (zh, en)
     "auto": ("设备恢复, 自动关闭", "device back up, closed automatically"),
     "auto_metric": ("指标恢复正常, 自动关闭", "back within the threshold, closed automatically"),
     "manual": ("人工处理", "resolved by hand"),
+    "closed_by_hand": ("人工关闭", "Closed by hand"),
+    "note": ("说明", "Note"),
+    "device_state": ("设备状态", "Device state"),
+    "still_down": ("仍未恢复 (持续中断将重新告警)", "still down (a new fault opens if it stays down)"),
+    "handling": ("处理", "Handling"),
     "maintenance_end": ("维护窗口结束", "maintenance window ended"),
     "removed": ("设备已移出台账", "device removed from the inventory"),
     "response": ("响应", "Response"),
@@ -185,10 +193,20 @@ class Composer:
     def level_name(self, fault: Fault) -> str:
         return self.policy.name(fault.level, fault.unit, fault.system, self.language)
 
+    def down_word(self, devices: list[str]) -> str:
+        """中断, or 离线 for cameras and 通信中断 for UPS units (what their probes can tell)."""
+        kinds = {self.inventory.devices[d].kind for d in devices if d in self.inventory.devices}
+        kind = kinds.pop() if len(kinds) == 1 else ""
+        return self.t({"camera": "offline", "ups": "comms_lost"}.get(kind, "down"))
+
+    def cause(self, fault: Fault) -> str:
+        """The fault's cause in the reader's language (probe errors are stored in English)."""
+        return localise_error(fault.cause, self.language)
+
     def what(self, fault: Fault) -> str:
-        """Short state of the subject for titles."""
+        """Short state of the subject for titles: a camera is 离线, a UPS that does not answer 通信中断."""
         if fault.source == "down":
-            return self.t("down")
+            return self.down_word([fault.device] if fault.device else [])
         if fault.source == "flapping":
             return self.t("flapping")
         if fault.source == "group":
@@ -196,7 +214,7 @@ class Composer:
             if threshold is not None and fault.extra.get("rate", 1) < threshold:
                 return self.t("group_rate")
             return self.t("group_mass")
-        return fault.cause
+        return self.cause(fault)
 
     def impact(self, fault: Fault) -> str:
         if not fault.affected:
@@ -209,6 +227,27 @@ class Composer:
         text = "、".join(shown) if self.language == "zh" else ", ".join(shown)
         if len(devices) > self.list_max:
             text += " " + self.t("more", n=len(devices) - self.list_max)
+        return text
+
+    def _unnamed(self, fault: Fault, text: str) -> str:
+        """``text`` without the subject's name in front (a threshold's label often names the
+        device again: "UPS 市电中断" for the device "UPS")."""
+        device = self.inventory.devices.get(fault.device or "")
+        for name in (self.subject(fault), device.label if device is not None else ""):
+            if name and text.startswith(name):
+                return text[len(name) :].strip()
+        return text
+
+    def headline(self, fault: Fault) -> str:
+        """``电子政务外网 UPS 市电中断``: subject and state, the name said once."""
+        return f"{self.subject(fault)} {self._unnamed(fault, self.what(fault))}".rstrip()
+
+    def describe(self, fault: Fault) -> str:
+        """``**UPS** 市电中断 (无应答)``: subject, state and cause, each said once."""
+        what, cause = self._unnamed(fault, self.what(fault)), self._unnamed(fault, self.cause(fault))
+        text = f"**{self.subject(fault)}** {what}".rstrip()
+        if cause and cause not in what:
+            text += f" ({cause})"
         return text
 
     def when(self, epoch: float, now: float) -> str:
@@ -235,12 +274,12 @@ class Composer:
     def opened(self, fault: Fault, now: float, recurring_days: float, rates: list[str] | None = None) -> Text:
         from alerting.notifiers.base import SEVERITY_OF_LEVEL
 
-        title = f"{self.tag(self.level_name(fault))}{self.subject(fault)} {self.what(fault)}"
+        title = f"{self.tag(self.level_name(fault))}{self.headline(fault)}"
         impact = self.impact(fault)
         if impact:
             title += f", {impact}"
         lines = [self.bold("fault_id", fault.id), self.bold("object", self.where(fault))]
-        lines.append(self.bold("cause", fault.cause))
+        lines.append(self.bold("cause", self.cause(fault)))
         if fault.affected:
             behind = fault.extra.get("behind")
             count = f"{len(fault.affected)}/{behind}" if behind and behind > len(fault.affected) else str(len(fault.affected))
@@ -254,6 +293,8 @@ class Composer:
         return Text(title, lines, SEVERITY_OF_LEVEL.get(fault.level, "minor"))
 
     def resolved(self, fault: Fault, now: float) -> Text:
+        if fault.resolved_how == "manual":
+            return self.resolved_by_hand(fault, now)
         end = fault.resolved or now
         lasted = duration(end - fault.opened, self.language)
         title = f"{self.tag(self.t('recovered'))}{self.subject(fault)}, {self.t('lasted')} {lasted}"
@@ -273,6 +314,26 @@ class Composer:
         lines.append(self.bold("resolution", f"{self.t('took')} {lasted} ({verdict})"))
         return Text(title, lines, "ok")
 
+    def resolved_by_hand(self, fault: Fault, now: float) -> Text:
+        """An engineer closed the fault: say who and why; never claim the device recovered."""
+        end = fault.resolved or now
+        who = fault.resolved_by or ""
+        title = f"{self.tag(self.t('closed_by_hand'))}{self.subject(fault)} — {who}".rstrip(" —")
+        lines = [self.bold("fault_id", fault.id), self.bold("object", self.where(fault))]
+        lines.append(self.bold("how", f"{self.t('manual')} ({who})" if who else self.t("manual")))
+        if fault.note:
+            lines.append(self.bold("note", fault.note.splitlines()[-1]))
+        if fault.extra.get("resolved_while_down"):
+            lines.append(self.bold("device_state", self.t("still_down")))
+        if fault.acknowledged is not None:
+            took = duration(fault.acknowledged - fault.opened, self.language)
+            verdict = self.t("in_time") if fault.acknowledged <= fault.respond_by else self.t("late")
+            lines.append(self.bold("response", f"{fault.acknowledged_by or ''} {self.t('took')} {took} ({verdict})".strip()))
+        lasted = duration(end - fault.opened, self.language)
+        verdict = self.t("in_time") if end <= fault.resolve_by else self.t("late")
+        lines.append(self.bold("handling", f"{self.t('took')} {lasted} ({verdict})"))
+        return Text(title, lines, "info")
+
     def acknowledged(self, fault: Fault, now: float) -> Text:
         who = fault.acknowledged_by or ""
         title = f"{self.tag(self.t('acknowledged'))}{self.subject(fault)} — {who}".rstrip(" —")
@@ -285,6 +346,8 @@ class Composer:
             self.bold("response", f"{took} ({self.t('limit')} {limit}, {verdict})"),
             f"- **{self.t('resolve_by')}**: {self.when(fault.resolve_by, now)}",
         ]
+        if fault.extra.get("ack_note"):
+            lines.append(self.bold("note", str(fault.extra["ack_note"])))
         return Text(title, lines, "info")
 
     def reminder(self, fault: Fault, body: dict[str, Any], now: float) -> Text:
@@ -295,7 +358,7 @@ class Composer:
         lines = [
             self.bold("fault_id", f"{fault.id} ({self.level_name(fault)})"),
             f"- **{window}**: {self.when(deadline, now)}",
-            self.bold("cause", fault.cause),
+            self.bold("cause", self.cause(fault)),
         ]
         return Text(title, lines, "warning")
 
@@ -306,7 +369,7 @@ class Composer:
         lines = [
             self.bold("fault_id", f"{fault.id} ({self.level_name(fault)})"),
             f"- **{window}**: {self.when(deadline, now)} (+{duration(now - deadline, self.language)})",
-            self.bold("cause", fault.cause),
+            self.bold("cause", self.cause(fault)),
         ]
         return Text(title, lines, "critical")
 
@@ -350,16 +413,20 @@ class Composer:
             level = self.policy.name(worst, faults[0][0].unit, faults[0][0].system, self.language)
             if all(f.source == "down" for f, _ in faults):
                 devices = [f.device for f, _ in faults if f.device]
-                title = f"{self.tag(level)}{group_name}: {self.count_phrase(devices)}{self.t('down') if self.language == 'zh' else ' ' + self.t('down')}"
+                word = self.down_word(devices)
+                title = f"{self.tag(level)}{group_name}: {self.count_phrase(devices)}{word if self.language == 'zh' else ' ' + word}"
             else:
                 title = f"{self.tag(level)}" + self.t("storm_open", group=group_name, n=n)
-            for fault, _ in shown:
-                label = self.subject(fault)
+            # worst level first; each line its own level and deadlines (the title is the worst's)
+            for fault, _ in sorted(shown, key=lambda pair: (pair[0].level, pair[0].respond_by)):
                 extra = f", {self.impact(fault)}" if fault.affected else ""
                 recurring = f" ⚠{self.t('recurring')}" if fault.recurring_of else ""
-                lines.append(f"- {fault.id} **{label}** {self.what(fault)}{extra} · {self.when(fault.opened, now)} · {fault.cause}{recurring}")
-            first = min((f for f, _ in faults), key=lambda f: f.respond_by)
-            lines.append(self.deadlines_line(first, now))
+                level_name = self.policy.name(fault.level, fault.unit, fault.system, self.language)
+                lines.append(
+                    f"- {fault.id} {self.tag(level_name).strip()} {self.describe(fault)}{extra}{recurring} · "
+                    f"{self.when(fault.opened, now)} · {self.t('respond_by')} {self.when(fault.respond_by, now)} · "
+                    f"{self.t('resolve_by')} {self.when(fault.resolve_by, now)}"
+                )
             severity = SEVERITY_OF_LEVEL.get(worst, "minor")
         elif kind == "resolved":
             title = f"{self.tag(self.t('recovered'))}" + self.t("storm_resolved", group=group_name, n=n)

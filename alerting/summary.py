@@ -40,7 +40,7 @@ def daily_summary(
     counts = " · ".join(f"{composer.policy.name(level, None, None, composer.language)} {n}" for level, n in by_level.items() if n)
     lines.append(f"- **{composer.t('open_faults')}**: {len(live)}" + (f" ({counts})" if counts else ""))
     for fault in sorted(live, key=lambda f: (f.level, f.opened))[: composer.list_max]:
-        lines.append(f"  - {fault.id} {composer.subject(fault)} · {fault.cause} · {composer.when(fault.opened, now)}")
+        lines.append(f"  - {fault.id} {composer.subject(fault)} · {composer.cause(fault)} · {composer.when(fault.opened, now)}")
     due = []
     for fault in live:
         if fault.acknowledged is None and now <= fault.respond_by < day_end:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from core.errors import InputError
+from core.logtime import ZonedFormatter
 from inventory.config import DEFAULT_CONFIG
 
 # One line per command module; a module registers one or more sub-commands.
@@ -61,11 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def setup_logging(verbose: bool = False) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(ZonedFormatter())  # the configured zone once the config is read (core.logtime.use_zone)
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     for noisy in ("apscheduler", "paramiko", "netmiko", "pysnmp", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING if not verbose else logging.INFO)
 

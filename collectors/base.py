@@ -71,6 +71,11 @@ class Collector(ABC):
         return {}
 
     @classmethod
+    def port_option(cls, options: dict[str, Any]) -> str | None:
+        """The option a ``host:port`` target's port sets (``yunwei probe tcp 10.0.0.1:22``)."""
+        return "port" if "port" in cls.Options.model_fields else None
+
+    @classmethod
     def check_target(cls, target: Target, inventory: Any) -> list[tuple[str, str]]:
         """Problems of a device's probe that its options alone cannot show (``attrs`` values,
         links to the inventory), as ``(field under the device, message)``. Called once when the
@@ -106,6 +111,28 @@ class PerTargetCollector(Collector):
                     return target.failure(describe_exception(exc), ts=started)
 
         return list(await asyncio.gather(*(guarded(t) for t in targets)))
+
+
+def split_host_port(target: str) -> tuple[str, int | None]:
+    """``10.0.0.1:22`` → (10.0.0.1, 22), ``[::1]:22`` → (::1, 22); a bare IPv6 address, a name
+    or a URL has no port here. A port that is not 1-65535 is a ValueError."""
+    text = target.strip()
+    if "://" in text:
+        return text, None
+    if text.startswith("["):
+        host, bracket, rest = text[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ValueError(f"{target!r}: write an IPv6 address with a port as [::1]:22")
+        port_text = rest[1:]
+    elif text.count(":") == 1:
+        host, _, port_text = text.partition(":")
+    else:
+        return text, None  # a name, an IPv4 address or a bare IPv6 address
+    if not port_text:
+        return host, None
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise ValueError(f"{target!r}: the port must be a number from 1 to 65535")
+    return host, int(port_text)
 
 
 def describe_exception(exc: BaseException) -> str:

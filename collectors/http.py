@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import re
 import ssl
 import time
 from datetime import UTC, datetime
@@ -84,7 +85,7 @@ class HttpCollector(PerTargetCollector):
         elif result.status >= 400:
             problem = f"HTTP {result.status} {result.reason}".strip()
         if problem is None and options.keyword is not None:
-            found = options.keyword.encode() in result.body
+            found = options.keyword in page_text(result.body, result.content_type)
             metrics["keyword_found"] = float(found)
             if not found:
                 problem = f"keyword {options.keyword!r} not found in the page"
@@ -105,8 +106,34 @@ class HttpCollector(PerTargetCollector):
 
 
 class HttpResult:
-    def __init__(self, status: int, reason: str, body: bytes, cert_not_after: datetime | None) -> None:
+    def __init__(
+        self, status: int, reason: str, body: bytes, cert_not_after: datetime | None, content_type: str = ""
+    ) -> None:
         self.status, self.reason, self.body, self.cert_not_after = status, reason, body, cert_not_after
+        self.content_type = content_type
+
+
+_CHARSET = re.compile(rb"""charset\s*=\s*["']?([A-Za-z0-9_.:\-]+)""", re.IGNORECASE)
+
+
+def page_text(body: bytes, content_type: str = "") -> str:
+    """The page as text in its own charset: the Content-Type header's, else a ``<meta>`` charset
+    in the first 4 KB, else UTF-8 if it decodes, else GB18030 (government sites often serve GBK)."""
+    declared = _CHARSET.search(content_type.encode("latin-1", "replace")) or _CHARSET.search(body[:4096])
+    candidates = [declared.group(1).decode("ascii", "replace")] if declared else []
+    for charset in [*candidates, "utf-8", "gb18030"]:
+        charset = "gb18030" if charset.lower() in ("gb2312", "gbk", "gb_2312-80", "x-gbk") else charset
+        try:
+            return body.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return body.decode("utf-8", "replace")
+
+
+def host_header(hostname: str, port: int | None) -> str:
+    """``Host:`` as RFC 7230 writes it: an IPv6 literal in brackets (``[::1]:8080``)."""
+    host = f"[{hostname}]" if ":" in hostname else hostname
+    return host if port is None else f"{host}:{port}"
 
 
 async def fetch(options: HttpOptions) -> HttpResult:
@@ -135,8 +162,7 @@ async def fetch(options: HttpOptions) -> HttpResult:
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query
-        host = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
-        headers = {"Host": host, "User-Agent": "yunwei-probe/0.1", "Accept": "*/*", "Connection": "close"}
+        headers = {"Host": host_header(parts.hostname or "", parts.port), "User-Agent": "yunwei-probe/0.1", "Accept": "*/*", "Connection": "close"}
         headers.update(options.headers)
         request = f"{options.method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
         writer.write(request.encode("latin-1"))
@@ -156,7 +182,7 @@ async def fetch(options: HttpOptions) -> HttpResult:
         body = b""
         if options.method != "HEAD" and (options.keyword is not None):
             body = await _read_body(reader, response_headers)
-        return HttpResult(status, reason, body, cert_not_after)
+        return HttpResult(status, reason, body, cert_not_after, response_headers.get("content-type", ""))
     finally:
         writer.close()
         with contextlib.suppress(OSError, TimeoutError, ssl.SSLError):

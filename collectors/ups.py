@@ -211,6 +211,10 @@ class UpsCollector(Collector):
         parser.add_argument("--required-hours", type=float, help="runtime the UPS must carry (e.g. 3)")
 
     @classmethod
+    def port_option(cls, options: dict[str, Any]) -> str | None:
+        return "nut_port" if options.get("source") == "nut" or options.get("nut_ups") else "port"
+
+    @classmethod
     def cli_options(cls, args: argparse.Namespace) -> dict[str, Any]:
         options = endpoint_options(args)
         if args.nut_ups:

@@ -49,6 +49,14 @@ RECORD_KINDS = (
     "staff_shortfall",
     "task_missed",
 )
+# What `yunwei record` accepts as an inspection's, backup's or scan's result (inspections filed
+# by `yunwei inspect` say ok or problem; the backup check ok, missed or not_restorable).
+# Contracts filter on them; an imported ledger may carry other words a contract names.
+RECORD_RESULTS: dict[str, tuple[str, ...]] = {
+    "inspection": ("ok", "problem", "missed"),
+    "backup": ("ok", "missed", "not_restorable"),
+    "scan": ("ok", "problem", "missed"),
+}
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 
 # The order keys are written in; anything else follows alphabetically, ``agent`` last.

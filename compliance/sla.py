@@ -25,6 +25,8 @@ from compliance.contract import Contract
 from compliance.events import Fault, Vuln
 from compliance.periods import Period
 from compliance.scope import Scope
+from core.recurrence import RecurrenceRule, fault_target
+from core.recurrence import was_fixed as fixed
 from core.timefmt import zone
 
 
@@ -103,26 +105,22 @@ def _resolution_limit(contract: Contract, fault: Fault) -> float:
     return min(limits)
 
 
-# how alerting says a fault ended without anyone fixing it
-NOT_FIXED = frozenset({"auto", "absorbed", "flapping", "maintenance_end", "removed"})
-
-
 def was_fixed(fault: Fault, waivers: list[str]) -> bool:
-    """Resolved by someone's fix: not by the device coming back on its own, not absorbed, not waived."""
-    return (fault.resolved is not None and fault.body.get("resolved_how") not in NOT_FIXED
-            and not (fault.waived is not None and fault.waived in waivers))
+    """Resolved by someone's fix (core.recurrence's rule, shared with alerting's messages)."""
+    waived = fault.waived is not None and fault.waived in waivers
+    return fixed(fault.resolved, fault.body.get("resolved_how"), waived)
 
 
 def fault_outcomes(contract: Contract, scope: Scope, faults: list[Fault], period: Period) -> list[FaultOutcome]:
     """Outcomes of the faults opened in ``period`` (earlier ones only tell recurrences)."""
     settings = contract.faults
-    window = settings.recurring_window_days * 86400
     after_fix = settings.recurring_after == "fix"
+    rule = RecurrenceRule(settings.recurring_window_days * 86400, settings.recurring_match_cause, after_fix)
     by_id = {f.id: f for f in faults}
     last_by_target: dict[str, list[Fault]] = {}
     outcomes = []
     for fault in sorted(faults, key=lambda f: (f.opened, f.id)):
-        target = fault.device or fault.system or fault.unit or ""
+        target = fault_target(fault.device, fault.system, fault.unit)
         if period.start <= fault.opened < period.end:
             level = settings.levels[fault.level]
             outcome = FaultOutcome(
@@ -145,16 +143,12 @@ def fault_outcomes(contract: Contract, scope: Scope, faults: list[Fault], period
                 outcome.recurrence_of = str(explicit)
             else:
                 for previous in reversed(last_by_target.get(target, [])):
-                    if previous.resolved is None or previous.resolved > fault.opened:
-                        continue
-                    if fault.opened - previous.resolved > window:
+                    if previous.resolved is not None and fault.opened - previous.resolved > rule.window_seconds:
                         break
-                    if after_fix and not was_fixed(previous, settings.waivers):
-                        continue
-                    if settings.recurring_match_cause and previous.cause and fault.cause and previous.cause != fault.cause:
-                        continue
-                    outcome.recurrence_of = previous.id
-                    break
+                    if rule.repeats(fault.opened, fault.cause, previous.resolved, previous.cause,
+                                    was_fixed(previous, settings.waivers)):
+                        outcome.recurrence_of = previous.id
+                        break
             outcomes.append(outcome)
         last_by_target.setdefault(target, []).append(fault)
     return outcomes

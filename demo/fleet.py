@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import shutil
 import sys
 import tempfile
 import time
@@ -84,20 +85,44 @@ class DemoPart(Protocol):
 
 
 def run_demo(seconds: float = 60.0, data_dir: str | None = None) -> int:
-    if data_dir is None:
-        with tempfile.TemporaryDirectory(prefix="yunwei-demo-") as tmp:
-            return asyncio.run(_demo(seconds, Path(tmp)))
+    # Kept after the demo (a temporary directory would take the report and store with it):
+    # the last lines name them and the commands to look at them.
+    data_dir = data_dir or tempfile.mkdtemp(prefix="yunwei-demo-")
     with agent_lock(Path(data_dir)):  # not the data directory of a running agent
         code = asyncio.run(_demo(seconds, Path(data_dir)))
-    config = Path(data_dir) / "demo-config.yaml"
-    print(
-        f"\nThe demo's store and config are kept in {data_dir}; try:\n"
-        f"  yunwei status -c {config}\n  yunwei faults list -c {config}\n"
-        f"  yunwei report -c {config} --contract demo --period {time.strftime('%Y-%m')} -o report.xlsx\n"
-        f"  yunwei ledger export -c {config}",
-        file=sys.stderr,
-    )
+    print(afterwards(Path(data_dir)), file=sys.stderr)
     return code
+
+
+def yunwei_command() -> str:
+    """How to call yunwei from this shell: ``yunwei`` when it is on PATH, else the venv's script
+    (``./scripts/demo`` does not activate its venv)."""
+    script = Path(sys.executable).parent / "yunwei"
+    on_path = shutil.which("yunwei")
+    if on_path and Path(on_path).resolve() == script.resolve():
+        return "yunwei"
+    if not script.exists():
+        return f"{sys.executable} -m agent.cli"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
+
+
+def afterwards(data_dir: Path) -> str:
+    """The demo's last lines: where its store, config and report are, and what to run on them."""
+    config = data_dir / "demo-config.yaml"
+    yunwei = yunwei_command()
+    lines = [
+        f"\nThe demo's store, config and report are kept in {data_dir}; try:",
+        f"  {yunwei} status -c {config}",
+        f"  {yunwei} faults list -c {config}",
+        f"  {yunwei} report -c {config} --contract demo --period {time.strftime('%Y-%m')} -o report.xlsx",
+        f"  {yunwei} ledger export -c {config}",
+    ]
+    if yunwei != "yunwei" and " " not in yunwei:
+        lines.append(f"  (or `source {Path(yunwei).parent / 'activate'}` first, then plain `yunwei ...`)")
+    return "\n".join(lines)
 
 
 async def _demo(seconds: float, data_dir: Path) -> int:

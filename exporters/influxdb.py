@@ -98,6 +98,8 @@ class InfluxWriter:
                 raise WriteRejected(f"HTTP {exc.status}: {reason}") from None
             if exc.status == 413:
                 raise TooLarge(f"HTTP 413: {reason}") from None
+            if exc.status == 404 and (old := _without_v2_api(exc)) is not None:
+                raise WriteFailed(old) from None
             hint = {401: " (check the token)", 403: " (the token may not write to this bucket)", 404: " (bucket or org not found)"}
             raise WriteFailed(f"HTTP {exc.status}: {reason}{hint.get(exc.status or 0, '')}") from None
         except Exception as exc:  # urllib3 connection errors, timeouts, TLS problems
@@ -105,6 +107,21 @@ class InfluxWriter:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _without_v2_api(exc: Any) -> str | None:
+    """The message for a server without /api/v2/write (InfluxDB 1.7 and older answer 404 with
+    a plain ``404 page not found``); None for InfluxDB 2.x's own 404 (a missing bucket or org)."""
+    headers = {str(k).lower(): str(v) for k, v in (getattr(exc, "headers", None) or {}).items()}
+    version = headers.get("x-influxdb-version", "")
+    body = _api_reason(exc)
+    old_version = version.startswith("1.") and version[2:3].isdigit() and int(version.split(".")[1]) < 8
+    if not old_version and body.lstrip().startswith("{"):
+        return None
+    server = f"InfluxDB {version}" if version else "this server"
+    return (f"HTTP 404: {server} has no /api/v2/write (InfluxDB 1.7 and older lack the v2 API): upgrade it to 1.8+ and"
+            " use flavor: influxdb1 (bucket db/rp), use InfluxDB 2.x with flavor: influxdb2, or write to"
+            " VictoriaMetrics with flavor: victoriametrics")
 
 
 def _api_reason(exc: Any) -> str:

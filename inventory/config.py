@@ -17,6 +17,8 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, create_model
 
 from core.errors import InputError, InputProblem
+from inventory.kinds import kind_problem
+from inventory.lookup import did_you_mean
 from inventory.maintenance import MaintenanceWindow
 from inventory.models import (
     KIND_DEFAULT_ONLINE,
@@ -228,6 +230,8 @@ def resolve(config: Config, located: Located) -> Inventory:
     for index, system in enumerate(config.systems):
         check_ref(system.unit, inventory.units, "unit", ["systems", index, "unit"])
     for index, group in enumerate(config.groups):
+        if kind_problem(group.kind):
+            problems.append(located.problem(["groups", index, "kind"], str(kind_problem(group.kind))))
         check_ref(group.unit, inventory.units, "unit", ["groups", index, "unit"])
         check_ref(group.system, inventory.systems, "system", ["groups", index, "system"])
 
@@ -238,6 +242,8 @@ def resolve(config: Config, located: Located) -> Inventory:
         path: list[str | int] = ["devices", index]
         inventory.device_lines[device_id] = located.line_of(path)
         group = inventory.groups.get(device.group) if device.group else None
+        if kind_problem(device.kind):
+            problems.append(located.problem([*path, "kind"], str(kind_problem(device.kind))))
         check_ref(device.group, inventory.groups, "group", [*path, "group"])
         group_path: list[str | int] = ["groups", group_index[group.id]] if group is not None else []
         resolved = _resolve_device(device, group, group_path, config, located, path, problems)
@@ -330,6 +336,10 @@ def _resolve_device(
         # asset ledger) is pinged with the icmp collector's defaults.
         probe_specs["icmp"] = ProbeSpec()
     ok = True
+    # A probe with a mistake is reported once, where it is written; the device is still
+    # resolved without it so that everything referring to the device (parents, routes,
+    # maintenance, meetings, its online rule) is not reported again as a follow-on error.
+    failed: set[str] = set()
     probes: dict[str, ResolvedProbe] = {}
     for name, spec in probe_specs.items():
         collector_name = spec.collector or name
@@ -340,7 +350,7 @@ def _resolve_device(
             problems.append(
                 located.problem(probe_path, f"unknown collector {collector_name!r} (known: {', '.join(probe_kind_names())})")
             )
-            ok = False
+            failed.add(name)
             continue
         try:
             options = collector.Options.model_validate(spec.options())
@@ -348,9 +358,11 @@ def _resolve_device(
             for error in exc.errors():
                 message = error["msg"].removeprefix("Value error, ")
                 if error["type"] == "extra_forbidden":
-                    message = f"unknown option for collector {collector_name!r}"
+                    message = f"unknown option for collector {collector_name!r}" + did_you_mean(
+                        str(error["loc"][-1]), list(collector.Options.model_fields)
+                    )
                 problems.append(located.problem([*probe_path, *error["loc"]], message))
-            ok = False
+            failed.add(name)
             continue
         probes[name] = ResolvedProbe(
             name=name,
@@ -362,13 +374,13 @@ def _resolve_device(
     if online is None:
         online = _default_online(kind, probes)
     else:
-        missing = parse_rule(online).probes() - set(probes)
+        missing = parse_rule(online).probes() - set(probes) - failed
         if missing:
             problems.append(
                 located.problem([*path, "online"], f"online rule names probes the device does not have: {', '.join(sorted(missing))}")
             )
             ok = False
-    if not probes and ok:
+    if not probes and not failed and ok:
         problems.append(located.problem(path, "device has no probes (set probes: on the device, its group or defaults)"))
         ok = False
     if not ok:

@@ -27,6 +27,7 @@ KIND_DEFAULT_ONLINE: dict[str, str] = {
     "firewall": "icmp",
     "line": "icmp",
     "camera": "icmp",
+    "recorder": "icmp",  # NVR/DVR: pinged; add rtsp or tcp 8000 probes where the site wants more
     "vc_terminal": "any(icmp, sip)",
     "mcu": "any(icmp, sip)",
     "ups": "any(snmp, ups)",

@@ -1,4 +1,8 @@
-"""DingTalk (钉钉) group robot: markdown messages, @ by mobile, optional signing.
+"""DingTalk (钉钉) group robot: markdown messages, @ by mobile or userId, optional signing.
+
+An @ notifies someone only when it is in ``at.atMobiles``/``at.atUserIds`` *and* written as
+``@13800000000`` / ``@userid`` in the markdown text (DingTalk's custom-robot rule); both go
+at the end of the text.
 
 Signing (when the robot's security setting is 加签): ``timestamp`` = epoch milliseconds,
 ``string_to_sign = timestamp + "\\n" + secret``, ``sign`` = URL-encoded Base64 of HMAC-SHA256
@@ -63,7 +67,8 @@ class DingTalkNotifier(Notifier):
     throttle_codes = frozenset({130101, 660026, 90018})
 
     def render(self, message: Message) -> Payload:
-        mentions = " ".join(f"@{mobile}" for mobile in message.mobiles)
+        # DingTalk notifies only those whose @mobile or @userId is also written in the text
+        mentions = " ".join(f"@{who}" for who in [*message.mobiles, *message.user_ids])
 
         def build(lines: list[str]) -> dict[str, object]:
             text = "\n\n".join([f"### {message.title}", *lines] + ([mentions] if mentions else []))

@@ -1,6 +1,8 @@
 """WeCom (企业微信) group robot: markdown, or text when someone must be @-ed by mobile.
 
-The webhook URL carries the robot's ``key``. Markdown content is at most 4,096 bytes and can
+The webhook URL carries the robot's ``key``. Its markdown is a subset (headings, bold, links,
+inline code, quotes, ``<font color>``; no lists), so list items are sent as quoted lines.
+Markdown content is at most 4,096 bytes and can
 @ only by userid (``<@userid>``); a text message (at most 2,048 bytes) can @ by mobile
 (``mentioned_mobile_list``) and everyone (``@all``), so a message that must @ by mobile or
 everyone is sent as text. Success is ``errcode == 0``; 20 messages a minute (45009 when
@@ -52,6 +54,14 @@ class WeComChannel(WebhookUrlChannel):
         return "the key in its url is empty" if empty_query_value(self.url, "key") else None
 
 
+def markdown_subset(line: str) -> str:
+    """A line in what WeCom's robot markdown renders: headings, bold, links, `code`, quotes and
+    <font color>; it has no lists, so a ``- `` item becomes a quoted line."""
+    if line.startswith(("- ", "* ")):
+        return "> " + line[2:]
+    return line
+
+
 class WeComNotifier(Notifier):
     type = "wecom"
     default_rate_per_minute = 20
@@ -76,7 +86,8 @@ class WeComNotifier(Notifier):
         mentions = "".join(f"<@{user}>" for user in message.user_ids)
 
         def build(lines: list[str]) -> str:
-            return "\n".join([f"**{message.title}**", *lines] + ([mentions] if mentions else []))
+            shown = [markdown_subset(line) for line in lines]
+            return "\n".join([f"**{message.title}**", *shown] + ([mentions] if mentions else []))
 
         lines = fit_lines(message.lines, lambda ls: len(build(ls).encode()), MARKDOWN_MAX_BYTES, marker)
         return Payload(body={"msgtype": "markdown", "markdown": {"content": build(lines)}})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections import Counter
 
 from cli.main import add_config_argument
@@ -31,4 +32,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"  probes: {', '.join(f'{k} {n}' for k, n in sorted(probes.items())) or 'none'}")
     if contracts:
         print(f"  contracts: {', '.join(ref_id for ref_id, _, _ in contracts)}")
+    from compliance.consistency import threshold_disagreements
+
+    for warning in threshold_disagreements(inventory, contracts):
+        print(f"yunwei: warning: {warning}", file=sys.stderr)
     return 0

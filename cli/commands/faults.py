@@ -7,20 +7,22 @@ and the chat message it causes is queued for the daemon to send on its next tick
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
 import time
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from agent.status import format_table
+from agent.status_text import text
 from alerting import lifecycle
 from alerting.faults import Fault, FaultStore, fault_dict, ledger_body
 from alerting.messages import Composer
 from cli.main import add_config_argument
 from core.errors import InputError
 from inventory.config import Inventory, load_config
+from inventory.lookup import named_items, resolve_ref
 from store.db import open_store
 
 STATES = ("open", "acknowledged", "resolved", "closed")
@@ -36,6 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.add_argument("--all", action="store_true", help="every state")
     listing.add_argument("--days", type=float, default=31.0, help="opened within this many days (default 31)")
     listing.add_argument("--json", action="store_true", help="ledger JSON, one fault per line")
+    for option in ("device", "group", "system", "unit"):
+        listing.add_argument(f"--{option}", help=f"only faults of this {option} (its id or name)")
     listing.set_defaults(func=run_list)
 
     show = commands.add_parser("show", help="one fault with its history")
@@ -47,9 +51,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for name, help_text in (("ack", "acknowledge (the contract's response)"), ("resolve", "resolve by hand")):
         action = commands.add_parser(name, help=help_text)
         add_config_argument(action)
-        action.add_argument("fault")
-        action.add_argument("--by", help="who (default: $YUNWEI_USER or the login name)")
-        action.add_argument("--note", help="a remark kept with the fault")
+        action.add_argument("fault", nargs="*", help="fault ids or numbers (6 7 8)")
+        action.add_argument("--group", help="every active fault of this group (id or name)")
+        action.add_argument("--by", help="the engineer's name (default: $YUNWEI_USER, else alerting.engineer)")
+        action.add_argument("--note", help="a remark kept with the fault and posted with the message")
         action.set_defaults(func=run_ack if name == "ack" else run_resolve)
 
     note = commands.add_parser("note", help="add a note; --close closes a resolved fault with it")
@@ -77,13 +82,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     outbox.set_defaults(func=run_outbox)
 
 
-def _who(args: argparse.Namespace) -> str:
-    if args.by:
-        return str(args.by)
-    try:
-        return os.environ.get("YUNWEI_USER") or getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+def _who(args: argparse.Namespace, inventory: Inventory) -> str:
+    """The engineer who signs: --by, $YUNWEI_USER or alerting.engineer; never a login like root."""
+    name = args.by or os.environ.get("YUNWEI_USER") or inventory.config.alerting.engineer
+    if not name or not str(name).strip():
+        raise InputError.single(
+            "command line", "say who you are: --by 张工 (or set $YUNWEI_USER, or alerting.engineer in the config)", field="--by"
+        )
+    return str(name).strip()
 
 
 def _open(args: argparse.Namespace) -> tuple[Inventory, FaultStore]:
@@ -96,12 +102,12 @@ def _when(epoch: float | None, zone: ZoneInfo) -> str:
     return "-" if epoch is None else datetime.fromtimestamp(epoch, zone).strftime("%m-%d %H:%M")
 
 
-def _deadline(fault: Fault, deadline: float, met: float | None, now: float, zone: ZoneInfo) -> str:
-    text = _when(deadline, zone)
+def _deadline(fault: Fault, deadline: float, met: float | None, now: float, zone: ZoneInfo, language: str = "en") -> str:
+    shown = _when(deadline, zone)
     moment = met if met is not None else (now if fault.active else None)
     if moment is not None and moment > deadline:
-        text += " LATE"
-    return text
+        shown += " " + text("late", language)
+    return shown
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -110,12 +116,18 @@ def run_list(args: argparse.Namespace) -> int:
     inventory, faults = _open(args)
     states = None if args.all else (args.state or ["open", "acknowledged"])
     found = faults.listing(states, since=time.time() - args.days * 86400, limit=1000)
+    for option in ("device", "group", "system", "unit"):
+        wanted = getattr(args, option)
+        if wanted is not None:
+            wanted = resolve_ref(named_items(inventory, option), option, wanted, f"--{option}")
+            found = [f for f in found if getattr(f, option) == wanted or (option == "device" and wanted in f.affected)]
     if args.json:
         for fault in found:
             print(json.dumps(ledger_body(fault, faults.timezone), ensure_ascii=False))
         return 0
     zone = ZoneInfo(inventory.agent.timezone)
     composer = Composer(inventory, _policy(inventory))
+    language = composer.language
     now = time.time()
     rows = []
     for fault in found:
@@ -123,19 +135,20 @@ def run_list(args: argparse.Namespace) -> int:
             [
                 fault.id,
                 str(fault.level),
-                fault.state + (f" ({fault.waived})" if fault.waived else ""),
+                text(fault.state, language) + (f" ({fault.waived})" if fault.waived else ""),
                 composer.subject(fault)[:40],
-                fault.cause[:40],
+                composer.cause(fault)[:40],
                 _when(fault.opened, zone),
-                _deadline(fault, fault.respond_by, fault.acknowledged, now, zone),
-                _deadline(fault, fault.resolve_by, fault.resolved, now, zone),
+                _deadline(fault, fault.respond_by, fault.acknowledged, now, zone, language),
+                _deadline(fault, fault.resolve_by, fault.resolved, now, zone, language),
                 fault.acknowledged_by or "-",
             ]
         )
     if not rows:
         print("no faults" + ("" if args.all else " open (use --all for resolved ones)"))
         return 0
-    print(format_table(["id", "lvl", "state", "object", "cause", "opened", "respond by", "resolve by", "ack by"], rows))
+    keys = ("fault", "level", "state", "object", "cause", "opened", "respond by", "resolve by", "ack by")
+    print(format_table([text(key, language) for key in keys], rows))
     return 0
 
 
@@ -160,7 +173,7 @@ def run_show(args: argparse.Namespace) -> int:
     lines = [
         f"{fault.id}  {composer.level_name(fault)}  {fault.state}" + (f"  waived: {fault.waived}" if fault.waived else ""),
         f"  object:      {composer.where(fault)}",
-        f"  cause:       {fault.cause}",
+        f"  cause:       {composer.cause(fault)}",
         f"  opened:      {_when(fault.opened, zone)}",
         f"  respond by:  {_deadline(fault, fault.respond_by, fault.acknowledged, now, zone)}"
         + (f"  (acknowledged {_when(fault.acknowledged, zone)} by {fault.acknowledged_by})" if fault.acknowledged else ""),
@@ -183,31 +196,60 @@ def run_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_ack(args: argparse.Namespace) -> int:
-    _, faults = _open(args)
-    fault = lifecycle.acknowledge(faults, args.fault, _who(args), time.time(), args.note)
-    print(f"{fault.id} acknowledged by {fault.acknowledged_by}")
+def _targets(args: argparse.Namespace, inventory: Inventory, faults: FaultStore, command: str) -> list[str]:
+    """The faults named on the command line, and with --group every active one of that group."""
+    refs = list(args.fault)
+    if args.group is not None:
+        group = resolve_ref(named_items(inventory, "group"), "group", args.group, "--group")
+        refs += [f.id for f in faults.active() if f.group == group or (f.device and inventory.devices.get(f.device)
+                 and inventory.devices[f.device].group == group)]
+        if not refs:
+            raise InputError.single(f"yunwei faults {command}", f"no active fault in group {group!r}")
+    if not refs:
+        raise InputError.single(f"yunwei faults {command}", "name the faults (6 7 8) or --group G")
+    return list(dict.fromkeys(refs))
+
+
+def _each(args: argparse.Namespace, command: str, act: Callable[[FaultStore, str, str], Fault], verb: str) -> int:
+    inventory, faults = _open(args)
+    who = _who(args, inventory)
+    problems = []
+    for ref in _targets(args, inventory, faults, command):
+        try:
+            fault = act(faults, ref, who)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        print(f"{fault.id} {verb} {who}")
+    if problems:
+        raise InputError(problems)
     return 0
+
+
+def run_ack(args: argparse.Namespace) -> int:
+    return _each(args, "ack", lambda faults, ref, who: lifecycle.acknowledge(faults, ref, who, time.time(), args.note),
+                 "acknowledged by")
 
 
 def run_resolve(args: argparse.Namespace) -> int:
-    _, faults = _open(args)
-    fault = lifecycle.resolve(faults, args.fault, _who(args), time.time(), args.note)
-    print(f"{fault.id} resolved by {fault.resolved_by}")
-    return 0
+    return _each(args, "resolve", lambda faults, ref, who: lifecycle.resolve(faults, ref, who, time.time(), args.note),
+                 "resolved by")
 
 
 def run_note(args: argparse.Namespace) -> int:
-    _, faults = _open(args)
-    fault = lifecycle.add_note(faults, args.fault, args.text, _who(args), time.time(), close=args.close)
+    inventory, faults = _open(args)
+    fault = lifecycle.add_note(faults, args.fault, args.text, _who(args, inventory), time.time(), close=args.close)
     print(f"{fault.id} {'closed' if args.close else 'noted'}")
     return 0
 
 
 def run_open(args: argparse.Namespace) -> int:
     inventory, faults = _open(args)
+    for option in ("device", "group", "system", "unit"):
+        if getattr(args, option) is not None:
+            setattr(args, option, resolve_ref(named_items(inventory, option), option, getattr(args, option), f"--{option}"))
     fault = lifecycle.open_manual(
-        faults, inventory, args.level, args.cause, _who(args), time.time(),
+        faults, inventory, args.level, args.cause, _who(args, inventory), time.time(),
         device=args.device, group=args.group, system=args.system, unit=args.unit,
     )
     zone = ZoneInfo(inventory.agent.timezone)

@@ -9,6 +9,7 @@ from typing import Any
 
 from agent.status import format_table
 from cli.main import add_config_argument
+from inventory.lookup import device_or_group
 
 TEXT = {
     "zh": {
@@ -33,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "inspect", help="SSH inspection (巡检) of devices or groups now: evidence kept, records filed"
     )
     add_config_argument(parser)
-    parser.add_argument("names", nargs="+", metavar="DEVICE|GROUP", help="device or group ids (their ssh probes)")
+    parser.add_argument("names", nargs="+", metavar="DEVICE|GROUP", help="device or group ids or names (their ssh probes)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.set_defaults(func=run)
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from store.db import open_store
 
     inventory = load_config(args.config)
-    targets = inspection_targets(inventory, args.names)
+    targets = inspection_targets(inventory, [device_or_group(inventory, name, "DEVICE|GROUP") for name in args.names])
 
     async def direct(function: Any, *values: Any) -> Any:
         return function(*values)

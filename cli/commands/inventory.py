@@ -31,9 +31,10 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     from inventory.config import load_config
-    from inventory.spreadsheet import export_ledger
+    from inventory.ledger_export import export_ledger
 
     inventory = load_config(args.config)
     count = export_ledger(inventory, args.output)
-    print(f"wrote {count} devices to {args.output}")
+    zh = inventory.agent.language == "zh"
+    print(f"已导出 {count} 台设备到 {args.output}" if zh else f"wrote {count} devices to {args.output}")
     return 0

@@ -8,6 +8,7 @@ import json
 
 from cli.main import add_config_argument
 from core.errors import InputError
+from inventory.lookup import device_or_group
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,7 +44,7 @@ def run_check(args: argparse.Namespace) -> int:
         names += meeting.venues
     if not names:
         raise InputError.single("command line", "name the venues: GROUP, DEVICE ..., --venues a,b,c or --meeting NAME")
-    venues = resolve_venues(inventory, names)
+    venues = resolve_venues(inventory, [device_or_group(inventory, name, "venue") for name in names])
     results = asyncio.run(check_venues(inventory, venues, meeting))
     if args.json:
         print(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))

@@ -12,9 +12,10 @@ import yaml
 from pydantic import ValidationError
 
 from collectors import registry
-from collectors.base import CollectorContext, Target
+from collectors.base import CollectorContext, Target, split_host_port
 from core.errors import InputError, InputProblem
 from core.model import Sample
+from core.timefmt import duration
 from inventory.models import ResolvedDevice, ResolvedProbe
 
 
@@ -47,6 +48,27 @@ def parse_options(pairs: list[str]) -> dict[str, Any]:
             raise InputError.single("command line", f"option {pair!r} must look like key=value", field="--option")
         options[key.strip()] = yaml.safe_load(value) if value else ""
     return options
+
+
+def with_port(collector_cls: Any, target: str, options: dict[str, Any]) -> str:
+    """The address of ``host:port`` / ``[v6]:port``, its port put into the collector's port option."""
+    try:
+        host, port = split_host_port(target)
+    except ValueError as exc:
+        raise InputError.single("command line", str(exc), field="TARGET") from None
+    if port is None:
+        return target
+    option = collector_cls.port_option(options)
+    if option is None:
+        raise InputError.single("command line", f"{target!r}: {collector_cls.name} takes no port", field="TARGET")
+    field = collector_cls.Options.model_fields.get(option)
+    given = options.get(option)
+    if given not in (None, port, field.default if field is not None else None):
+        raise InputError.single(
+            "command line", f"{target!r} says port {port} but the options say {option}={given}", field="TARGET"
+        )
+    options[option] = port
+    return host
 
 
 def build_target(collector_name: str, address: str, options: dict[str, Any], kind: str = "other") -> Target:
@@ -87,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
     collector_cls = registry.get(args.collector)
     options = collector_cls.cli_options(args)
     options.update(parse_options(args.option))
-    target = build_target(args.collector, args.target, options)
+    address = with_port(collector_cls, args.target, options)
+    target = build_target(args.collector, address, options)
     sample = asyncio.run(_probe_once(collector_cls, target))
     if args.json:
         print(json.dumps(sample.to_dict(), ensure_ascii=False, indent=2))
@@ -116,9 +139,18 @@ def format_sample(target: str, sample: Sample) -> str:
 
 def format_metric(key: str, value: float) -> str:
     if key.endswith("_seconds"):
-        return f"{value * 1000:.2f} ms" if value < 10 else f"{value:.1f} s"
+        return human_seconds(value, short=any(word in key for word in ("rtt", "jitter", "latency", "connect")))
     if key.endswith("_percent"):
         return f"{value:.1f} %"
     if float(value).is_integer():
         return str(int(value))
     return f"{value:.3f}"
+
+
+def human_seconds(value: float, short: bool = False) -> str:
+    """Round trips (``short``) in ms (``0.42 ms``), other spans in seconds, uptimes as ``3 天 4 小时``."""
+    if short and value < 1:
+        return f"{value * 1000:.2f} ms"
+    if value < 60:
+        return f"{value:.1f} 秒"
+    return duration(value)

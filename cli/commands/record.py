@@ -16,7 +16,9 @@ from typing import Any
 import yaml
 
 from cli.main import add_config_argument
+from compliance.events import RECORD_RESULTS
 from core.errors import InputError
+from inventory.lookup import did_you_mean
 
 SIMPLE_KINDS: dict[str, str] = {
     "visit": "上门回访",
@@ -55,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         _common(sub)
         sub.add_argument("--at", help="when (default: now)")
         if kind in ("inspection", "backup", "scan"):
-            sub.add_argument("--result", help="ok, issues, missed, not_restorable ...")
+            sub.add_argument("--result", help=", ".join(RECORD_RESULTS[kind]))
             sub.add_argument("--evidence", help="path or URL of the evidence (report, screenshot)")
         if kind == "backup":
             sub.add_argument("--verify", metavar="PATH",
@@ -138,26 +140,37 @@ def _when(value: str | None, tz: str, option: str, default: float | None = None)
         raise InputError.single("command line", str(exc), field=option) from None
 
 
-def _check_unit(inventory: Any, unit: str | None) -> None:
-    if unit is None or unit == "*":
-        return
+def _known(inventory: Any, what: str) -> dict[str, str]:
+    """id → name of the units or systems a record may name: the config's and its contracts'."""
+    from compliance.contract import load_contract
     from compliance.resolve import configured
+    from inventory.lookup import merged, named_items
 
-    known = set(inventory.units)
+    sources = [named_items(inventory, what).items()]
     for _ref, file, inline in configured(inventory):
         contract = inline
         if contract is None and file:
             try:
-                from compliance.contract import load_contract
-
                 contract = load_contract(file)
             except InputError:
                 continue
         if contract is not None:
-            known.update(u.id for u in contract.units)
-    if known and unit not in known:
-        raise InputError.single("command line", f"unknown unit {unit!r} (known: {', '.join(sorted(known))})",
-                                field="--unit")
+            sources.append([(item.id, item.name) for item in getattr(contract, f"{what}s")])
+    return merged(*sources)
+
+
+def _resolve_refs(inventory: Any, args: argparse.Namespace, unit: str | None = None) -> None:
+    """Replace --unit, --system and --device (ids or names) by ids; a typo is refused."""
+    from inventory.lookup import named_items, resolve_ref
+
+    unit = unit if unit is not None else args.unit
+    if unit is not None and unit != "*":
+        found = resolve_ref(_known(inventory, "unit"), "unit", unit, "--unit")
+        args.unit = found if args.unit is not None else None
+    if args.system is not None:
+        args.system = resolve_ref(_known(inventory, "system"), "system", args.system, "--system")
+    if args.device is not None:
+        args.device = resolve_ref(named_items(inventory, "device"), "device", args.device, "--device")
 
 
 def _save(inventory: Any, body: dict[str, Any], what: str) -> int:
@@ -175,8 +188,11 @@ def run_record(args: argparse.Namespace) -> int:
     from compliance.records import record_body
 
     inventory, tz = _context(args)
-    _check_unit(inventory, args.unit)
+    _resolve_refs(inventory, args)
     kind = getattr(args, "other_kind", None) or args.kind
+    if getattr(args, "result", None) is not None and args.result not in RECORD_RESULTS[kind]:
+        raise InputError.single("command line", f"must be one of {', '.join(RECORD_RESULTS[kind])} (got {args.result!r})"
+                                + did_you_mean(args.result, list(RECORD_RESULTS[kind])), field="--result")
     at = _when(args.at, tz, "--at", float(int(time.time())))
     assert at is not None
     fields: dict[str, Any] = {"id": args.id, "reason": args.reason, "note": args.note}
@@ -220,7 +236,7 @@ def run_vuln(args: argparse.Namespace) -> int:
         raise InputError.single("command line", "a vulnerability needs --id (to update it later)", field="--id")
     with open_store(inventory.data_dir) as store:
         old = existing_body(store, f"vuln:{args.id}")
-    _check_unit(inventory, args.unit or (old or {}).get("unit"))
+    _resolve_refs(inventory, args, args.unit or (old or {}).get("unit"))
     new: dict[str, Any] = {"type": "vuln", "id": args.id, "unit": args.unit, "system": args.system,
                            "severity": args.severity, "cve": args.cve, "name": args.name, "note": args.note}
     for option in ("found", "fixed", "mitigated"):
@@ -245,7 +261,7 @@ def run_fault(args: argparse.Namespace) -> int:
         raise InputError.single("command line", "a fault needs --id (to update it later)", field="--id")
     with open_store(inventory.data_dir) as store:
         old = existing_body(store, f"fault:{args.id}")
-    _check_unit(inventory, args.unit)
+    _resolve_refs(inventory, args)
     new: dict[str, Any] = {"type": "fault", "id": args.id, "level": args.level, "unit": args.unit,
                            "system": args.system, "device": args.device, "cause": args.cause, "note": args.note,
                            "waived": None if args.waived in (None, "none") else args.waived}

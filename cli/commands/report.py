@@ -30,8 +30,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--language", choices=("zh", "en"), help="report language (default: the agent's)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on standard error")
     parser.set_defaults(func=run)
-    contracts = subparsers.add_parser("contracts", help="list the config's contracts and check each file")
+    contracts = subparsers.add_parser(
+        "contracts", help="list the config's contracts and check each file; `contracts init DIR` writes the examples"
+    )
     add_config_argument(contracts)
+    contracts.add_argument("action", nargs="?", choices=("list", "init"), default="list",
+                           help="list (default), or init: write the example contracts into DIR")
+    contracts.add_argument("directory", nargs="?", metavar="DIR",
+                           help="with init: where (e.g. /etc/yunwei/examples/contracts, as config.example.yaml names them)")
+    contracts.add_argument("--force", action="store_true", help="with init: overwrite existing files")
     contracts.set_defaults(func=run_contracts)
 
 
@@ -89,6 +96,17 @@ def run(args: argparse.Namespace) -> int:
 def run_contracts(args: argparse.Namespace) -> int:
     from compliance.resolve import load_configured
     from inventory.config import load_config
+
+    if args.action == "init":
+        from compliance.examples import init_contracts
+
+        if not args.directory:
+            raise InputError.single("command line", "say where: yunwei contracts init DIR", field="DIR")
+        for path in init_contracts(args.directory, overwrite=args.force):
+            print(f"wrote {path}")
+        return 0
+    if args.directory:
+        raise InputError.single("command line", f"unexpected {args.directory!r} (did you mean `contracts init DIR`?)", field="DIR")
 
     inventory = load_config(args.config)
     loaded, problems = load_configured(inventory)

@@ -14,6 +14,7 @@ import signal
 from agent.runtime import Agent
 from cli.main import add_config_argument
 from core.errors import InputError
+from core.logtime import use_zone
 from inventory.config import load_config
 from store.lock import agent_lock
 
@@ -31,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     inventory = load_config(args.config)
+    use_zone(inventory.agent.timezone)  # log lines in the zone the tables and chat use
     with agent_lock(inventory.data_dir):  # one agent per data directory
         return asyncio.run(serve(args.config, inventory, args.drain_timeout))
 
@@ -57,6 +59,7 @@ async def serve(config_path: str, inventory: object, drain_timeout: float = 60.0
                 except InputError as exc:
                     log.error("reload refused, keeping the running config:\n%s", exc)
                     continue
+                use_zone(new_inventory.agent.timezone)
                 await agent.reload(new_inventory)
     finally:
         log.info("stopping: draining running rounds")

@@ -6,8 +6,8 @@ import argparse
 
 from agent.status import StatusFilter, render_status
 from cli.main import add_config_argument
-from core.errors import InputError
 from inventory.config import load_config
+from inventory.lookup import named_items, resolve_ref
 from store.db import open_store
 
 
@@ -15,18 +15,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("status", help="show devices' current state and group online rates")
     add_config_argument(parser)
     parser.add_argument("--problems", action="store_true", help="list only devices that are not up")
-    parser.add_argument("--unit", help="list only this unit's devices (its id)")
-    parser.add_argument("--group", help="list only this group's devices (its id)")
+    parser.add_argument("--unit", help="list only this unit's devices (its id or name)")
+    parser.add_argument("--group", help="list only this group's devices (its id or name)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     inventory = load_config(args.config)
-    for option, value, known in (("--unit", args.unit, inventory.units), ("--group", args.group, inventory.groups)):
-        if value is not None and value not in known:
-            raise InputError.single(
-                "command line", f"unknown {option[2:]} {value!r} (known: {', '.join(sorted(known)) or 'none'})", field=option
-            )
+    if args.unit is not None:
+        args.unit = resolve_ref(named_items(inventory, "unit"), "unit", args.unit, "--unit")
+    if args.group is not None:
+        args.group = resolve_ref(named_items(inventory, "group"), "group", args.group, "--group")
     only = StatusFilter(problems_only=args.problems, unit=args.unit, group=args.group)
     with open_store(inventory.data_dir) as store:
         print(render_status(inventory, store, only=only))

@@ -168,3 +168,24 @@ def test_an_unusable_data_dir_is_one_line_and_exit_2(tmp_path: Path, command: st
     )
     assert done.returncode == 2, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and done.stderr.startswith(expected), done.stderr
+
+
+def test_log_lines_are_stamped_in_the_configured_zone_with_its_offset(tmp_path: Path, slow_server) -> None:  # type: ignore[no-untyped-def]
+    """The host clock is UTC (as on most servers); tables and chat say Beijing time, so does the log."""
+    import os
+    import re
+
+    port, _ = slow_server
+    path = config(tmp_path, port)
+    log = tmp_path / "agent.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "cli.main", "run", "-c", str(path)], stderr=out,
+                                   cwd=Path(__file__).resolve().parents[2], env={**os.environ, "TZ": "UTC"})
+        _started.append(process)
+        try:
+            wait_for(lambda: "down → up" in log.read_text() or "unknown → up" in log.read_text(), 20, "a transition logged")
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+    lines = [line for line in log.read_text().splitlines() if line[:4].isdigit()]
+    assert lines and all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+08:00 ", line) for line in lines), lines[:3]

@@ -17,11 +17,11 @@ def test_demo_shows_outages_recoveries_and_the_status_table(tmp_path: Path) -> N
     )
     assert result.returncode == 0, result.stderr[-3000:]
     table = result.stdout
-    assert "Group online rates (now):" in table
+    assert "分组在线率 (当前):" in table
     rows = {line.split()[2]: line for line in table.splitlines() if line.startswith("demo-unit")}
-    assert "DOWN" in rows["portal-2"] and "HTTP 500" in rows["portal-2"]  # failed mid-demo, still down
+    assert " 中断 " in rows["portal-2"] and "HTTP 状态码 500" in rows["portal-2"]  # failed mid-demo, still down
     for server in ("srv-03", "srv-04", "srv-05"):
-        assert " UP " in rows[server]  # went down for a while and came back
+        assert " 正常 " in rows[server]  # went down for a while and came back
     log = result.stderr
     assert re.search(r"服务器 03 (up|unknown) → down", log) and "服务器 03 down → up" in log
     assert "服务器 08 up → down" not in log  # it flaps faster than the debounce: never an outage
@@ -36,3 +36,14 @@ def test_demo_shows_outages_recoveries_and_the_status_table(tmp_path: Path) -> N
         timeout=60,
     )
     assert status.returncode == 0 and "portal-2" in status.stdout
+
+
+def test_the_demo_ends_naming_a_kept_folder_and_a_yunwei_that_runs(tmp_path: Path) -> None:
+    from demo.fleet import afterwards, yunwei_command
+
+    text = afterwards(tmp_path)
+    command = yunwei_command()
+    assert f"kept in {tmp_path}" in text and f"{command} status -c {tmp_path / 'demo-config.yaml'}" in text
+    done = subprocess.run([*command.split(), "--help"], capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin"})  # a shell without the venv activated
+    assert done.returncode == 0 and "status" in done.stdout

@@ -78,7 +78,7 @@ def scrape(port: int) -> dict[str, list[tuple[dict[str, str], float]]]:
 def status_rate(text: str) -> float | None:
     """The group's rate in ``yunwei status``: ``50.0 %``, or None for "no data yet"."""
     line = next(line for line in text.splitlines() if line.startswith("蓝天卫士 "))
-    if "no data yet" in line:
+    if "暂无数据" in line:
         return None
     return float(re.search(r"(\d+\.\d) %", line).group(1)) / 100  # type: ignore[union-attr]
 
@@ -136,8 +136,8 @@ async def test_maintenance_is_a_state_in_status_metrics_and_the_report_with_aler
         await agent.drain()
     states = {labels["device"]: labels["state"] for labels, value in metrics["yunwei_device_state"] if value == 1}
     assert states == {"cam-0": "up", "cam-1": "up", "cam-2": "down", "cam-3": "maintenance"}
-    assert re.search(r"cam-3\s+东门 3\s+camera\s+MAINT", table), table
-    assert "1 in maintenance" in table
+    assert re.search(r"cam-3\s+东门 3\s+\S+\s+维护", table), table
+    assert "维护 1" in table
     # the group rate leaves the device in maintenance out: 2 of 3 observed
     [(_, ratio)] = metrics["yunwei_group_online_ratio"]
     assert ratio == pytest.approx(2 / 3)
@@ -182,7 +182,7 @@ async def test_a_device_that_pings_but_whose_service_is_dead_is_degraded_and_fau
         assert agent.fleet.device("sw-1").state == State.UP
     finally:
         await agent.drain()
-    assert "UP (degraded: mgmt)" in table and "up but degraded" in table
+    assert "正常 (部分异常: mgmt)" in table and "1 台在线但部分功能异常" in table
     [body] = [json.loads(row[0]) for row in faults]
     assert body["source"] == "degraded" and body["level"] == 4 and body["device"] == "sw-1"
     assert "部分功能异常: mgmt" in body["cause"]

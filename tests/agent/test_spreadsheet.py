@@ -41,7 +41,7 @@ def test_csv_with_chinese_headers_merges_into_the_config(config_path: Path, tmp_
         encoding="gb18030",  # as Excel on a Chinese Windows saves it
     )
     assert main(["inventory", "import", "-c", str(config_path), str(ledger)]) == 0
-    assert "added 2 devices, updated 1" in capsys.readouterr().out
+    assert "新增 2 台设备, 更新 1 台" in capsys.readouterr().out
     text = config_path.read_text(encoding="utf-8")
     assert "# site config: this comment must survive an import" in text
     assert "# every device gets an ssh check" in text
@@ -53,7 +53,7 @@ def test_csv_with_chinese_headers_merges_into_the_config(config_path: Path, tmp_
     assert inventory.devices["sw1"].address == "10.0.0.2"  # matched by name, updated
     # importing the same file again changes nothing
     assert main(["inventory", "import", "-c", str(config_path), str(ledger)]) == 0
-    assert "added 0 devices, updated 0, 3 unchanged" in capsys.readouterr().out
+    assert "新增 0 台设备, 更新 0 台, 3 台不变" in capsys.readouterr().out
 
 
 def test_xlsx_with_english_headers_and_export_round_trip(config_path: Path, tmp_path: Path) -> None:
@@ -69,10 +69,12 @@ def test_xlsx_with_english_headers_and_export_round_trip(config_path: Path, tmp_
     out = tmp_path / "export.xlsx"
     assert main(["inventory", "export", "-c", str(config_path), "-o", str(out)]) == 0
     rows = list(load_workbook(out).active.iter_rows(values_only=True))
-    assert rows[0] == ("设备编号", "设备名称", "IP地址", "设备类型", "使用单位", "运维事项", "分组", "上级设备")
-    assert ("Hall-UPS-10.0.9.1", "Hall UPS", "10.0.9.1", "ups", "市公安局", None, None, None) in rows
+    assert rows[0][:9] == ("序号", "设备编号", "设备名称", "设备类型", "IP地址", "所属单位", "所属系统", "分组", "上级设备")
+    assert rows[2][:6] == (2, "ups-001", "Hall UPS", "UPS", "10.0.9.1", "市公安局")
     # the export imports back without changes
+    before = config_path.read_text(encoding="utf-8")
     assert main(["inventory", "import", "-c", str(config_path), str(out)]) == 0
+    assert config_path.read_text(encoding="utf-8") == before
 
 
 @pytest.mark.parametrize(

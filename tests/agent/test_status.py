@@ -11,6 +11,7 @@ import pytest
 from agent.runtime import Agent
 from cli.main import main
 from inventory.config import load_config
+from store.db import Store
 
 
 def test_status_shows_states_errors_and_group_rates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -47,19 +48,36 @@ def test_status_shows_states_errors_and_group_rates(tmp_path: Path, capsys: pyte
     assert main(["status", "-c", str(config)]) == 0
     out = capsys.readouterr().out
     rows = {line.split()[2]: line for line in out.splitlines() if line.startswith("gaj ")}
-    assert "DOWN" in rows["cam0"] and f"tcp: connection refused (port {closed_port})" in rows["cam0"]
-    assert all(" UP " in rows[f"cam{i}"] for i in (1, 2, 3))
-    assert "4 devices: 3 up, 1 down, 0 unknown" in out
+    assert out.startswith("代理已于 ") and "停止 (" in out.splitlines()[0]  # drained a moment ago: not yet stale
+    assert out.splitlines()[2].split() == ["单位", "分组", "设备编号", "名称", "类型", "状态", "起始", "延迟", "最近错误"]
+    assert " 中断 " in rows["cam0"] and f"tcp: 连接被拒绝 (端口 {closed_port})" in rows["cam0"]
+    assert all(" 正常 " in rows[f"cam{i}"] for i in (1, 2, 3))
+    assert "4 台设备: 正常 3, 中断 1, 未知 0" in out
     [rate_line] = [line for line in out.splitlines() if line.startswith("蓝天卫士")]
-    assert rate_line.split()[1:4] == ["3/4", "75.0", "%"] and "BREACH: below threshold" in rate_line
+    assert rate_line.split()[1:4] == ["3/4", "75.0", "%"] and "不达标: 低于阈值" in rate_line
 
     # with 1,500 cameras the engineer lists only what needs attention
     assert main(["status", "-c", str(config), "--problems"]) == 0
     out = capsys.readouterr().out
     assert [line.split()[2] for line in out.splitlines() if line.startswith("gaj ")] == ["cam0"]
-    assert "4 devices: 3 up, 1 down" in out  # the totals still cover everything
+    assert "4 台设备: 正常 3, 中断 1" in out  # the totals still cover everything
     assert main(["status", "-c", str(config), "--group", "nope"]) == 2
     assert "--group: unknown group 'nope' (known: cams)" in capsys.readouterr().err
+
+    # the daemon stopped long ago: say when it last ran and mark the states as stale
+    with Store(tmp_path / "data" / "yunwei.db") as store:
+        store.db.execute("UPDATE agent_runs SET started = started - 7200, last_seen = last_seen - 7200, stopped = stopped - 7200")
+        store.db.commit()
+    assert main(["status", "-c", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("⚠ 代理最近一次运行于 ") and "(2 小时前), 现已停止" in out.splitlines()[0]
+    rows = {line.split()[2]: line for line in out.splitlines() if line.startswith("gaj ")}
+    assert " 中断* " in rows["cam0"] and " 正常* " in rows["cam1"]
+
+    config.write_text(config.read_text(encoding="utf-8").replace("id: t,", "id: t, language: en,"), encoding="utf-8")
+    assert main(["status", "-c", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "the states below are stale" in out and f"tcp: connection refused (port {closed_port})" in out
 
 
 def test_devices_not_seen_yet_are_left_out_of_the_live_rate(make_inventory) -> None:  # type: ignore[no-untyped-def]

@@ -31,6 +31,11 @@ def write(tmp_path: Path, config: dict) -> str:
     return str(path)
 
 
+@pytest.fixture(autouse=True)
+def engineer(monkeypatch):
+    monkeypatch.setenv("YUNWEI_USER", "值班工程师")
+
+
 def test_work_order_lifecycle_from_the_command_line(tmp_path, capsys):
     config = write(tmp_path, CONFIG)
     assert main(["faults", "open", "-c", config, "--level", "3", "--system", "net", "--cause", "打印机无法使用", "--by", "张三"]) == 0
@@ -39,7 +44,8 @@ def test_work_order_lifecycle_from_the_command_line(tmp_path, capsys):
     fault_id = opened.split()[0]
     assert main(["faults", "list", "-c", config]) == 0
     listing = capsys.readouterr().out
-    assert fault_id in listing and "打印机无法使用" in listing and "open" in listing
+    assert fault_id in listing and "打印机无法使用" in listing and "待响应" in listing
+    assert listing.split()[:9] == ["故障单", "级别", "状态", "对象", "原因", "开始", "响应时限", "修复时限", "响应人"]
     assert main(["faults", "ack", "-c", config, "1", "--by", "李四"]) == 0
     assert main(["faults", "ack", "-c", config, "1", "--by", "王五"]) == 2
     assert "already acknowledged by 李四" in capsys.readouterr().err
@@ -78,7 +84,7 @@ def test_bad_input_is_one_line_and_exit_2_with_nothing_changed(tmp_path, capsys)
         (["note", "1", "  "], "yunwei faults note: the note is empty", ""),
         (["show", "17"], "yunwei faults show: no fault '17'", ""),
         (["open", "--level", "3", "--device", "pc-1", "--cause", " "], "yunwei faults open: --cause is empty", ""),
-        (["open", "--level", "3", "--device", "pc-9", "--cause", "x"], "yunwei faults open: unknown device 'pc-9'", ""),
+        (["open", "--level", "3", "--device", "pc-9", "--cause", "x"], "command line: --device: unknown device 'pc-9'", "did you mean 'pc-1' (办公电脑)?"),
         (["list", "--days", "0"], "yunwei faults list: --days 0", ""),
     ]
     for argv, start, part in cases:
@@ -150,3 +156,28 @@ def test_an_ack_from_the_cli_reaches_the_chat_while_the_daemon_runs(tmp_path, di
         assert fault is not None
         assert (fault.state, fault.acknowledged_by, fault.resolved_how) == ("resolved", "张三", "auto")
         assert len(dingtalk.accepted) == 3  # nothing sent twice
+
+
+def test_ack_signs_with_a_name_never_the_login_and_takes_several_faults_or_a_group(tmp_path, capsys, monkeypatch):
+    fleet = {**CONFIG, "groups": [{"id": "room", "name": "机房", "unit": "fgw", "system": "net"}],
+             "devices": [{"id": f"pc-{i}", "name": f"办公电脑{i}", "kind": "pc", "address": f"10.0.0.{i}", "group": "room"}
+                         for i in range(1, 5)]}
+    config = write(tmp_path, fleet)
+    for i in range(1, 5):
+        assert main(["faults", "open", "-c", config, "--level", "3", "--device", f"pc-{i}", "--cause", "蓝屏"]) == 0
+    monkeypatch.delenv("YUNWEI_USER")
+    capsys.readouterr()
+    assert main(["faults", "ack", "-c", config, "1"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "yunwei: command line: --by: say who you are: --by 张工 (or set $YUNWEI_USER, or alerting.engineer in the config)"
+    )
+    assert main(["faults", "ack", "-c", config, "1", "2", "--by", "张工", "--note", "已远程重启"]) == 0
+    assert [line.split()[1:] for line in capsys.readouterr().out.splitlines()] == [["acknowledged", "by", "张工"]] * 2
+    config = write(tmp_path, {**fleet, "alerting": {"engineer": "李工"}})
+    assert main(["faults", "ack", "-c", config, "--group", "机房"]) == 2  # 1 and 2 were acknowledged already
+    captured = capsys.readouterr()
+    assert captured.out.count("acknowledged by 李工") == 2 and captured.err.count("already acknowledged by 张工") == 2
+    with Store(tmp_path / "data" / "yunwei.db") as store:
+        faults = {f.seq: f for f in FaultStore(store, "cli-test", "Asia/Shanghai").listing()}
+    assert {seq: f.acknowledged_by for seq, f in faults.items()} == {1: "张工", 2: "张工", 3: "李工", 4: "李工"}
+    assert faults[1].extra["ack_note"] == "已远程重启"

@@ -231,3 +231,21 @@ def test_daily_summary_at_the_configured_time(build, clock):
     clock.now = local("2026-11-04T08:30:00")
     service.tick()
     assert [r["kind"] for r in outbox(store)].count("summary") == 2
+
+
+def test_a_storm_of_ups_alarms_says_each_alarm_once(build, clock):
+    fleet = {**FLEET, "devices": [
+        {"id": f"ups-{i}", "name": "UPS", "kind": "ups", "address": f"10.0.1.{i}", "unit": "fgw", "system": "net",
+         "group": "room"} for i in (1, 2, 3)]}
+    rule = {"name": "mains", "metric": "on_battery", "op": "==", "value": 1, "label": "UPS 市电中断", "level": 2}
+    service, store = build({**fleet, "alerting": {"channels": WEBHOOK_CHANNEL, "routes": ROUTE_ALL, "hold_seconds": 0,
+                                                  "thresholds": [rule]}})
+    t = clock.now
+    feed(service, store, [], t, samples=[sample("ups-1", t, on_battery=1)])
+    assert outbox(store)[0]["body"]["title"] == "【二级故障】电子政务外网 UPS 市电中断"
+    feed(service, store, [], t + 600, samples=[sample(f"ups-{i}", t + 600, on_battery=1) for i in (2, 3)])
+    storm = outbox(store)[-1]["body"]
+    lines = [line for line in storm["text"].splitlines() if line.startswith("- F-")]
+    assert len(lines) == 2
+    for line in lines:
+        assert "**电子政务外网 UPS** 市电中断 ·" in line and line.count("UPS") == 1 and line.count("市电中断") == 1, line

@@ -89,7 +89,7 @@ def test_children_still_down_after_the_parent_recovers_get_their_own_faults(buil
     # line open, line recovered ("已恢复, 持续 …"), then the 5 cameras in one storm message
     assert kinds == ["open", "resolved", "open"], kinds
     assert "已恢复" in rows[1]["body"]["title"] and "持续 10 分钟" in rows[1]["body"]["title"]
-    assert rows[2]["body"]["title"] == "【三级故障】蓝天卫士摄像机: 5 路摄像机中断"
+    assert rows[2]["body"]["title"] == "【三级故障】蓝天卫士摄像机: 5 路摄像机离线"
     for index in range(35, 40):
         assert f"东门-{index:03d}" in rows[2]["body"]["text"]
 

@@ -97,20 +97,28 @@ def test_level_profiles_give_another_contract_its_own_deadlines(build, clock):
     assert (by_device["pc-1"].respond_by - t, by_device["pc-1"].resolve_by - t) == (1200, 86400)
 
 
-def test_the_same_fault_again_within_the_window_is_flagged_recurring(build, clock):
+def test_recurrence_follows_the_calculators_rule_and_states_no_penalty(build, clock):
+    """Only a fault someone fixed can recur (compliance's default ``recurring_after: fix``): a
+    device that came back on its own was not an incomplete fix, so no 重复故障 is claimed."""
     service, store = build(config(recurring_days=7, flapping={"count": 10, "minutes": 30}))
     t = clock.now
     feed(service, store, [down("pc-1", t)], t)
-    feed(service, store, [up("pc-1", t + 600)], t + 600)
-    first = service.faults.last_for_key("down:pc-1")
+    feed(service, store, [up("pc-1", t + 600)], t + 600)  # came back by itself
+    clock.now = t + 86400
+    feed(service, store, [down("pc-1", clock.now)], clock.now)
+    again = service.faults.active()[0]
+    assert again.recurring_of is None and "重复故障" not in outbox(store)[-1]["body"]["text"]
+    lifecycle.resolve(service.faults, again.id, "李四", clock.now + 300, note="更换网线")  # fixed by hand
+    feed(service, store, [up("pc-1", clock.now + 400)], clock.now + 400)
     clock.now = t + 3 * 86400
     feed(service, store, [down("pc-1", clock.now)], clock.now)
-    second = service.faults.active()[0]
-    assert second.recurring_of == first.id
-    assert "重复故障" in outbox(store)[-1]["body"]["text"]
-    assert f"上次 {first.id}" in outbox(store)[-1]["body"]["text"]
-    assert ledger_faults(store)[f"fault:{second.id}"]["recurring"] is True
-    feed(service, store, [up("pc-1", clock.now + 60)], clock.now + 60)
+    third = service.faults.active()[0]
+    assert third.recurring_of == again.id
+    text = outbox(store)[-1]["body"]["text"]
+    assert f"上次 {again.id} 已人工修复" in text and "处罚" not in text
+    assert ledger_faults(store)[f"fault:{third.id}"]["recurring"] is True
+    lifecycle.resolve(service.faults, third.id, "李四", clock.now + 60)
+    feed(service, store, [up("pc-1", clock.now + 120)], clock.now + 120)
     clock.now = t + 20 * 86400  # outside the window
     feed(service, store, [down("pc-1", clock.now)], clock.now)
     assert service.faults.active()[0].recurring_of is None
@@ -128,18 +136,31 @@ def test_a_device_that_keeps_failing_keeps_one_fault(build, clock):
     assert [k for k, _ in kinds(store)] == ["open", "reminder", "reminder", "overdue"]
 
 
-def test_manual_resolve_sticks_while_the_same_outage_lasts(build, clock):
+def test_manual_resolve_while_down_never_claims_a_recovery_and_reopens_after_the_debounce(build, clock):
     service, store = build(config())
     t = clock.now
     feed(service, store, [down("pc-1", t)], t)
     fault = service.faults.active()[0]
     lifecycle.resolve(service.faults, fault.id, "李四", t + 120, note="用户电脑已关机, 非故障")
-    clock.now = t + 600
+    clock.now = t + 121
     service.tick()
     assert service.faults.active() == []
     assert service.faults.get(fault.id).resolved_how == "manual"
-    assert "人工处理 (李四)" in outbox(store)[-1]["body"]["text"]
+    message = outbox(store)[-1]["body"]
+    assert message["title"] == "【人工关闭】电子政务外网 办公电脑 — 李四"
+    assert "已恢复" not in message["title"] + message["text"] and "未响应" not in message["text"]
+    assert "人工处理 (李四)" in message["text"] and "用户电脑已关机, 非故障" in message["text"]
+    assert "仍未恢复" in message["text"]
+    # still down after the debounce (3 failed samples of its 60 s probe): a new fault opens
+    clock.now = t + 120 + 179
+    feed(service, store, [], clock.now)
+    assert service.faults.active() == []
+    clock.now = t + 120 + 180
+    feed(service, store, [], clock.now)
+    reopened = service.faults.active()
+    assert len(reopened) == 1 and reopened[0].opened == t + 300 and reopened[0].id != fault.id
     feed(service, store, [up("pc-1", t + 700)], t + 700)
+    assert outbox(store)[-1]["body"]["title"].startswith("【已恢复】")  # this time the device came back
     feed(service, store, [down("pc-1", t + 800)], t + 800)  # a new outage opens a new fault
     assert len(service.faults.active()) == 1
 
@@ -217,3 +238,41 @@ def test_the_recovery_closes_the_alerts_thread_with_how_long_it_lasted(build, cl
     assert rows[("mail", "open")]["body"]["message_id"] == f"<{fault.id}@yunwei>"
     assert rows[("mail", "resolved")]["body"]["in_reply_to"] == f"<{fault.id}@yunwei>"
     assert f"故障单**: {fault.id}" in rows[("ops", "resolved")]["body"]["text"]  # chat robots: the same fault id
+
+
+def test_the_ack_note_is_posted_with_the_acknowledgement(build, clock):
+    service, store = build(config())
+    t = clock.now
+    feed(service, store, [down("pc-1", t)], t)
+    fault = service.faults.active()[0]
+    lifecycle.acknowledge(service.faults, fault.id, "张工", t + 60, note="已派人到场, 预计 30 分钟")
+    clock.now = t + 61
+    service.tick()
+    message = outbox(store)[-1]["body"]
+    assert message["title"] == "【已响应】电子政务外网 办公电脑 — 张工"
+    assert "**说明**: 已派人到场, 预计 30 分钟" in message["text"]
+
+
+def test_chat_says_probe_errors_in_chinese_cameras_offline_and_ups_comms_lost(build, clock):
+    fleet = {**FLEET, "devices": [
+        *FLEET["devices"],
+        {"id": "cam-1", "name": "东门摄像机", "kind": "camera", "address": "10.0.0.9", "unit": "fgw", "system": "net"},
+        {"id": "ups-1", "name": "机房UPS", "kind": "ups", "address": "10.0.0.8", "unit": "fgw", "system": "net"},
+    ]}
+    service, store = build({**fleet, "alerting": {"channels": WEBHOOK_CHANNEL, "routes": ROUTE_ALL, "hold_seconds": 0}})
+    t = clock.now
+    feed(service, store, [down("cam-1", t, "connection refused (port 554)")], t)
+    feed(service, store, [down("ups-1", t + 200, "timeout after 3 s (upsd port 3493)")], t + 200)
+    camera, ups = outbox(store)[0]["body"], outbox(store)[1]["body"]
+    assert camera["title"] == "【三级故障】电子政务外网 东门摄像机 离线"
+    assert "**原因**: 连接被拒绝 (端口 554)" in camera["text"] and "refused" not in camera["text"]
+    assert ups["title"] == "【三级故障】电子政务外网 机房UPS 通信中断"
+    assert "**原因**: 无应答: 3 秒超时 (upsd 端口 3493)" in ups["text"]
+
+
+def test_chat_in_english_when_the_language_is_en(build, clock):
+    service, store = build({**config(), "agent": {"language": "en"}})
+    t = clock.now
+    feed(service, store, [down("pc-1", t, "connection refused (port 22)")], t)
+    body = outbox(store)[0]["body"]
+    assert "connection refused (port 22)" in body["text"] and "连接" not in body["text"]

@@ -75,6 +75,14 @@ def test_dingtalk_render_is_markdown_with_at_mobiles():
     }
 
 
+def test_dingtalk_writes_every_at_user_id_and_mobile_into_the_text():
+    notifier = make_notifier("d", channel(type="dingtalk", url="https://oapi.dingtalk.com/robot/send?access_token=x"))
+    message = Message(**{**MESSAGE.to_dict(), "user_ids": ["zhangsan", "lisi01"]})
+    body = notifier.render(message).body
+    assert body["markdown"]["text"].endswith("- **原因**: timeout after 2 s\n\n@13800000001 @zhangsan @lisi01")
+    assert body["at"] == {"atMobiles": ["13800000001"], "atUserIds": ["zhangsan", "lisi01"], "isAtAll": False}
+
+
 def test_wecom_render_markdown_or_text_when_someone_is_at_by_mobile():
     notifier = make_notifier("w", channel(type="wecom", url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"))
     quiet = Message(**{**MESSAGE.to_dict(), "mobiles": [], "user_ids": ["zhangsan"]})
@@ -82,7 +90,7 @@ def test_wecom_render_markdown_or_text_when_someone_is_at_by_mobile():
         "msgtype": "markdown",
         "markdown": {
             "content": "**【二级故障】雪亮工程 汇聚交换机 中断, 212 路摄像机不可达**\n"
-            "- **故障单**: F-20261103-0007\n- **原因**: timeout after 2 s\n<@zhangsan>"
+            "> **故障单**: F-20261103-0007\n> **原因**: timeout after 2 s\n<@zhangsan>"
         },
     }
     assert notifier.render(MESSAGE).body == {

@@ -128,3 +128,23 @@ def test_a_recovery_never_overtakes_its_held_opening(build, clock):
     fault = outbox(store)[1]["body"]["faults"][0]
     assert [(r["kind"], r["thread"]) for r in outbox(store)][1:] == [("open", fault), ("resolved", fault)]  # one thread
     assert outbox(store)[2]["body"]["title"] == "【已恢复】电子政务外网 服务器01, 持续 10 秒"
+
+
+def test_a_mixed_storm_is_titled_by_its_worst_level_and_each_line_has_its_own_level_and_deadlines(build, clock):
+    config = fleet(4, 3)
+    config["devices"][0]["role"] = "core"
+    config["alerting"]["rules"] = [{"roles": "core", "level": 2}, {"kinds": "server", "level": 3}]
+    service, store = build(config)
+    t = clock.now
+    feed(service, store, [down(f"srv-{i:02d}", t) for i in range(4)], t)
+    clock.now = t + 120
+    service.tick()
+    bodies = [row["body"] for row in outbox(store)]
+    storm = next(b for b in bodies if "4 台服务器" in b["title"] or len(b.get("faults", [])) > 1)
+    assert storm["title"].startswith("【二级故障】")
+    lines = [line for line in storm["text"].splitlines() if line.startswith("- F-")]
+    assert len(lines) == 4
+    assert "【二级故障】 **电子政务外网 服务器00** 中断" in lines[0] and "响应时限 09:10" in lines[0]
+    assert all("【三级故障】" in line and "响应时限 09:20" in line for line in lines[1:])
+    for line in lines:
+        assert line.count("服务器0") == 1  # the subject is said once, not again as the cause

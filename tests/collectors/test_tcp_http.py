@@ -178,3 +178,71 @@ def test_probe_command_prints_the_result(http_port: int, capsys: pytest.CaptureF
     assert capsys.readouterr().err.strip() == "yunwei: command line: port: required (-o port=VALUE)"
     assert main(["probe", "tcp", "127.0.0.1", "--port", "1", "-o", "colour=red"]) == 2
     assert "colour: unknown option for tcp" in capsys.readouterr().err
+
+
+class _GbkHandler(BaseHTTPRequestHandler):
+    """A government portal as many still are: GBK, declared in the header or only in a <meta>."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        page = "<html><head>{meta}</head><body>统一身份认证 登录</body></html>"
+        if self.path == "/header":
+            body, content_type = page.format(meta="").encode("gbk"), "text/html; charset=GBK"
+        elif self.path == "/meta":
+            body, content_type = page.format(meta='<meta http-equiv="Content-Type" content="text/html; charset=gb2312">').encode("gbk"), "text/html"
+        elif self.path == "/host":
+            body, content_type = self.headers["Host"].encode(), "text/plain"
+        else:
+            body, content_type = page.format(meta="").encode("gbk"), "text/html"  # nothing declared
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _V6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
+async def test_a_gbk_page_is_decoded_by_its_charset_before_the_keyword_is_looked_for() -> None:
+    for port in _serve(ThreadingHTTPServer(("127.0.0.1", 0), _GbkHandler)):
+        base = f"http://127.0.0.1:{port}"
+        paths = ("/header", "/meta", "/undeclared")
+        samples = await HttpCollector().collect([build_target("http", base, {"url": base + p, "keyword": "登录"}) for p in paths])
+        assert [(s.ok, s.error) for s in samples] == [(True, None)] * 3
+
+
+async def test_the_host_header_of_an_ipv6_literal_is_bracketed() -> None:
+    try:
+        server = _V6Server(("::1", 0), _GbkHandler)
+    except OSError as exc:
+        pytest.skip(f"no IPv6 loopback: {exc}")
+    for port in _serve(server):
+        url = f"http://[::1]:{port}/host"
+        [sample] = await HttpCollector().collect([build_target("http", url, {"url": url, "keyword": f"[::1]:{port}"})])
+        assert sample.ok, sample.error
+
+
+@pytest.mark.parametrize("family", [socket.AF_INET, socket.AF_INET6])
+def test_probe_takes_host_colon_port_and_bracketed_ipv6(family: int, capsys: pytest.CaptureFixture[str]) -> None:
+    host = "127.0.0.1" if family == socket.AF_INET else "::1"
+    try:
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        listener.bind((host, 0))
+    except OSError as exc:
+        pytest.skip(f"no {host} loopback: {exc}")
+    listener.listen()
+    port = listener.getsockname()[1]
+    target = f"{host}:{port}" if family == socket.AF_INET else f"[{host}]:{port}"
+    try:
+        assert main(["probe", "tcp", target]) == 0
+        assert capsys.readouterr().out.startswith(f"{target}: UP")
+        assert main(["probe", "tcp", target, "--port", str(port + 1 if port < 65535 else 1)]) == 2
+        assert f"{target!r} says port {port}" in capsys.readouterr().err
+        assert main(["probe", "tcp", f"{host}:99999" if family == socket.AF_INET else "[::1]x"]) == 2
+        assert capsys.readouterr().err.count("\n") == 1
+    finally:
+        listener.close()

@@ -227,3 +227,38 @@ def test_record_backup_verify_reads_the_backup_back(tmp_path: Path, capsys: pyte
     assert verify(backups)["evidence"] == str(dump)
     assert main(["record", "backup", "-c", str(config), "--unit", "gaj", "--verify", str(good), "--result", "ok"]) == 2
     assert "--verify: --verify sets the result and evidence itself" in capsys.readouterr().err
+
+
+def test_contracts_init_writes_the_shipped_examples_and_refuses_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "examples" / "contracts"
+    assert main(["contracts", "init", str(target)]) == 0
+    assert sorted(p.name for p in target.iterdir()) == ["municipal.yaml", "service_hall.yaml", "vc_medical.yaml"]
+    assert (target / "municipal.yaml").read_text(encoding="utf-8") == (CONTRACTS / "municipal.yaml").read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert main(["contracts", "init", str(target)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"yunwei: {target / 'municipal.yaml'}: exists already (give --force to overwrite the example contracts)"
+    )
+    assert main(["contracts", "init", str(target), "--force"]) == 0
+    # config.example.yaml beside them passes check, as after a pip install
+    shutil.copy(REPO / "config.example.yaml", tmp_path / "config.yaml")
+    assert main(["check", "-c", str(tmp_path / "config.yaml")]) == 0
+
+
+def test_check_warns_when_the_config_and_the_contract_disagree_on_a_groups_threshold(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["contracts", "init", str(tmp_path / "examples" / "contracts")]) == 0
+    text = (REPO / "config.example.yaml").read_text(encoding="utf-8")
+    config = tmp_path / "config.yaml"
+    config.write_text(text.replace("threshold: 0.95            # contract", "threshold: 0.90            # contract"), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["check", "-c", str(config)]) == 0  # a warning, not an error
+    assert capsys.readouterr().err.strip() == (
+        f"yunwei: warning: {config}:40: groups.0.online_rate.threshold: group 'lantian-cameras' threshold 0.9 here but 0.95"
+        f" in {tmp_path / 'examples/contracts/municipal.yaml'}:72: online_rate.groups.0.threshold (contract group 'lantian'):"
+        " the live status and alerts use 90%, the monthly report 95%"
+    )
+    config.write_text(text, encoding="utf-8")
+    assert main(["check", "-c", str(config)]) == 0
+    assert capsys.readouterr().err == ""

@@ -168,3 +168,36 @@ async def test_refused_credentials_or_bucket_keep_the_points_spooled(
         assert token not in (status.last_error or "") or token == "tok"
     finally:
         await agent.drain(5)
+
+
+async def test_an_influxdb_without_the_v2_api_is_named_with_the_flavors_to_use(tmp_path: Path) -> None:
+    """A real InfluxDB 1.6 (Debian's): no /api/v2/write. Say so, not 'bucket or org not found'."""
+    from exporters_support import http_get
+    from peers import Peer, free_port, need_binary
+
+    binary = need_binary("influxd")
+    port, rpc = free_port(), free_port()
+    (tmp_path / "influxdb.conf").write_text(
+        f'reporting-disabled = true\nbind-address = "127.0.0.1:{rpc}"\n'
+        f'[meta]\n  dir = "{tmp_path}/meta"\n[data]\n  dir = "{tmp_path}/data"\n  wal-dir = "{tmp_path}/wal"\n'
+        f'[http]\n  bind-address = "127.0.0.1:{port}"\n  log-enabled = false\n[monitor]\n  store-enabled = false\n'
+    )
+    server = Peer([binary, "-config", str(tmp_path / "influxdb.conf")], log=tmp_path / "influxd.log")
+    try:
+        wait_for(lambda: (server.assert_running(), http_get(f"http://127.0.0.1:{port}/ping", 0.5)[0] == 204)[1], 30, "influxd")
+        options = {"url": f"http://127.0.0.1:{port}", "flavor": "influxdb2", "org": "ops", "token": "tok",
+                   "backoff_initial": 0.05, "backoff_max": 0.2}
+        agent = Agent(config_from_data(inventory_data(tmp_path, 2, {"influxdb": options})))
+        await agent.start(schedule=False)
+        try:
+            await feed(agent, one_round(time.time()))
+            influx = exporter(agent, "influxdb")
+            wait_for(lambda: influx.status().last_error is not None, 10, "the refused write")
+            error = influx.status().last_error or ""
+            assert "InfluxDB 1.6" in error and "has no /api/v2/write" in error, error
+            assert "flavor: influxdb1" in error and "flavor: victoriametrics" in error
+            assert "bucket or org not found" not in error
+        finally:
+            await agent.drain(5)
+    finally:
+        server.stop()

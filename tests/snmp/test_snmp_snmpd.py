@@ -191,3 +191,14 @@ async def test_v3_stale_engine_time_is_resynchronised(snmpd: Snmpd) -> None:
         assert collector.client.engines[("127.0.0.1", snmpd.port)].boots == state.boots - 5
     finally:
         await collector.close()
+
+
+def test_probe_takes_host_port_and_prints_uptime_in_human_units(snmpd: Snmpd, capsys: pytest.CaptureFixture[str]) -> None:
+    from cli.main import main
+
+    code = main(["probe", "snmp", f"127.0.0.1:{snmpd.port}", "--community", snmpd.community])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    uptime = next(line for line in out.splitlines() if line.strip().startswith("uptime_seconds"))
+    assert uptime.split(None, 1)[1].endswith(("秒", "分钟", "小时", "天")) and " ms" not in uptime
+    assert " ms" in next(line for line in out.splitlines() if line.strip().startswith("rtt_seconds"))

@@ -16,11 +16,11 @@ async def test_video_demo_part(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
     captured = capsys.readouterr()
     out = captured.out
     rate = next(line for line in out.splitlines() if line.startswith("蓝天卫士 40 路"))
-    assert "37/40" in rate and "92.5 %" in rate and "BREACH" in rate  # dipped under its 95 %
+    assert "37/40" in rate and "92.5 %" in rate and "不达标" in rate  # dipped under its 95 %
     rows = {line.split()[2]: line for line in out.splitlines() if line.startswith(("demo-video-gaj", "demo-ybj"))}
-    assert "DOWN" in rows["kk-cam-001"] and "credentials wrong" in rows["kk-cam-001"]
-    assert " UP " in rows["lt-cam-004"] and " UP " in rows["demo-mcu"]
-    assert "DOWN" in rows["demo-vc-2"] and "no SIP answer" in rows["demo-vc-2"]
+    assert "中断" in rows["kk-cam-001"] and "认证失败" in rows["kk-cam-001"]
+    assert " 正常 " in rows["lt-cam-004"] and " 正常 " in rows["demo-mcu"]
+    assert "中断" in rows["demo-vc-2"] and "SIP" in rows["demo-vc-2"]
     assert "2/3 venues ready" in out and "遵义会场     NOT READY" in out
     assert "2 cameras offline: 95 %, warning" in captured.err
     with open_store(tmp_path) as store:

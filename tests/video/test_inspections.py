@@ -162,7 +162,7 @@ def test_inspect_command_errors(make_inventory, sshd, capsys, tmp_path: Path) ->
         {**inventory.config.model_dump(mode="json", exclude_none=True, exclude_defaults=True), "devices": [device]},
         allow_unicode=True))
     assert main(["inspect", "-c", str(config), "no-such-device"]) == 2
-    assert "'no-such-device' is neither a device nor a group" in capsys.readouterr().err
+    assert "DEVICE|GROUP: unknown device or group 'no-such-device'" in capsys.readouterr().err
     assert main(["inspect", "-c", str(config), "mcu-host"]) == 1
     out = capsys.readouterr().out
     assert "未完成" in out and "unknown host key" in out and "已记录 0 条巡检记录" in out

@@ -104,7 +104,7 @@ def test_meeting_check_command(make_inventory, peers, capsys) -> None:  # type: 
     assert main(["meeting", "check", "-c", str(config), "--venues", "vc-gy"]) == 0
     assert "1/1 个会场就绪" in capsys.readouterr().out
     assert main(["meeting", "check", "-c", str(config), "--venues", "vc-gy,nowhere"]) == 2
-    assert "venue 'nowhere' is neither a device nor a group" in capsys.readouterr().err
+    assert "venue: unknown device or group 'nowhere'" in capsys.readouterr().err
 
 
 def test_unknown_venue_in_the_config_is_refused_at_load(make_inventory) -> None:

@@ -109,7 +109,7 @@ def test_status_shows_the_rate_and_the_breach(make_inventory) -> None:
         store.add_transitions(tracker.observe(samples))
         text = render_status(inventory, store, now=NOW + 60)
     line = next(line for line in text.splitlines() if line.startswith("蓝天卫士 100 路"))
-    assert "94/100" in line and "94.0 %" in line and "95%" in line and "BREACH" in line
+    assert "94/100" in line and "94.0 %" in line and "95%" in line and "不达标" in line
 
 
 def test_vc_terminal_default_rule_is_any_of_icmp_and_sip(make_inventory) -> None:
