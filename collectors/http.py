@@ -27,7 +27,15 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from collectors._http_wire import STREAM_LIMIT, AnswerTooLarge, Body, NotHttpError, read_body, read_head
+from collectors._http_wire import (
+    MAX_HEAD_BYTES,
+    STREAM_LIMIT,
+    AnswerTooLarge,
+    Body,
+    NotHttpError,
+    read_body,
+    read_head,
+)
 from collectors.base import PerTargetCollector, Target, describe_exception
 from collectors.registry import register
 from core.model import Sample
@@ -61,6 +69,7 @@ class HttpOptions(BaseModel):
 class HttpCollector(PerTargetCollector):
     name = "http"
     Options = HttpOptions
+    memory_per_probe = MAX_BODY + MAX_HEAD_BYTES + STREAM_LIMIT
     sample_config = "http:\n  url: https://127.0.0.1:8443/\n  keyword: ok\n  timeout: 5\n"
 
     async def probe(self, target: Target) -> Sample:
