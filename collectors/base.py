@@ -157,7 +157,9 @@ class PerTargetCollector(Collector):
             async with semaphore:
                 started = time.time()
                 try:
-                    return await asyncio.wait_for(self.probe(target), self.timeout_for(target))
+                    # never longer than the round's interval, whatever the timeout says
+                    limit = min(self.timeout_for(target), target.probe.interval + 1.0)
+                    return await asyncio.wait_for(self.probe(target), limit)
                 except TimeoutError:
                     return target.failure("timeout", ts=started)
                 except asyncio.CancelledError:

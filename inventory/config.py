@@ -7,6 +7,7 @@ every default is already applied. All problems are collected and raised together
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -81,6 +82,8 @@ class Inventory:
         return [d for d in self.devices.values() if d.group == group_id]
 
 
+MAX_PROBE_TIMEOUT = 300  # seconds; see docs/bounds.md
+
 # ${env:NAME}, ${secret:NAME}, and ${env:NAME:-default} for an optional value
 _SECRET_REF = re.compile(r"\$\{(env|secret):([A-Za-z0-9_.\-]+)(?::-([^}]*))?\}")
 
@@ -148,10 +151,14 @@ def _load_secrets(located: Located) -> dict[str, str]:
 def _expand_secrets(
     value: Any, path: tuple[str | int, ...], located: Located, secrets: dict[str, str], problems: list[InputProblem]
 ) -> Any:
+    """Substitute ${env:...}/${secret:...} everywhere; refuse infinite and NaN numbers on the way."""
     if isinstance(value, dict):
         return {k: _expand_secrets(v, (*path, k), located, secrets, problems) for k, v in value.items()}
     if isinstance(value, list):
         return [_expand_secrets(v, (*path, i), located, secrets, problems) for i, v in enumerate(value)]
+    if isinstance(value, float) and not math.isfinite(value):
+        problems.append(located.problem(path, f"{value} is not a number yunwei can use (.inf and .nan are refused)"))
+        return value
     if not isinstance(value, str) or "${" not in value:
         return value
 
@@ -289,10 +296,12 @@ def _resolve_device(
     tags: dict[str, str] = {}
     online: str | None = None
     interval: float | None = None
+    removed: set[str] = set()  # probes a layer removed with `name: null`
     for layer, layer_path in layers:
         for name, spec in (layer.probes or {}).items():
             if spec is None:
                 probe_specs.pop(name, None)
+                removed.add(name)
             else:
                 probe_specs[name] = spec
                 probe_paths[name] = [*layer_path, "probes", name]
@@ -301,9 +310,11 @@ def _resolve_device(
         interval = layer.interval or interval
 
     kind = device.kind or (group.kind if group else None) or "other"
-    if not probe_specs and device.address and "icmp" in registry.names():
-        # A device with an address and no probe configured anywhere (e.g. imported from an
-        # asset ledger) is pinged with the icmp collector's defaults.
+    # A device with an address and no probe configured anywhere (e.g. imported from an asset
+    # ledger), or only an SSH inspection (which never reports online state), is pinged with the
+    # icmp collector's defaults, unless a layer removed icmp.
+    unprobed = not probe_specs or _only_inspections(probe_specs, registry)
+    if unprobed and device.address and "icmp" in registry.names() and "icmp" not in removed:
         probe_specs["icmp"] = ProbeSpec()
     ok = True
     probes: dict[str, ResolvedProbe] = {}
@@ -328,6 +339,12 @@ def _resolve_device(
                 problems.append(located.problem([*probe_path, *error["loc"]], message))
             ok = False
             continue
+        timeout = getattr(options, "timeout", None)
+        if isinstance(timeout, int | float) and timeout > MAX_PROBE_TIMEOUT:
+            # a round waits for its slowest probe: a timeout of hours stops every round after it
+            problems.append(located.problem([*probe_path, "timeout"], f"at most {MAX_PROBE_TIMEOUT} s"))
+            ok = False
+            continue
         probes[name] = ResolvedProbe(
             name=name,
             collector=collector_name,
@@ -335,15 +352,34 @@ def _resolve_device(
             options=options,
         )
 
+    # Inspections (ssh) run on their own schedule and never report to the online state.
+    inspections = sorted(n for n, p in probes.items() if not registry.get(p.collector).in_rounds)
     if online is None:
         online = _default_online(kind, probes)
+        if probes and len(inspections) == len(probes):
+            problems.append(
+                located.problem(
+                    [*path, "probes"],
+                    f"only inspection probes ({', '.join(inspections)}) and no address to ping: nothing tells whether"
+                    " the device is online; add an address or a probe that runs in rounds (icmp, tcp …)",
+                )
+            )
     else:
-        missing = parse_rule(online).probes() - set(probes)
+        named = parse_rule(online).probes()
+        missing = named - set(probes)
         if missing:
             problems.append(
                 located.problem([*path, "online"], f"online rule names probes the device does not have: {', '.join(sorted(missing))}")
             )
             ok = False
+        elif named & set(inspections):
+            problems.append(
+                located.problem(
+                    [*path, "online"],
+                    f"online rule names inspection probes, which run on their own schedule and never report online state:"
+                    f" {', '.join(sorted(named & set(inspections)))}",
+                )
+            )
     if not probes and ok:
         problems.append(located.problem(path, "device has no probes (set probes: on the device, its group or defaults)"))
         ok = False
@@ -364,6 +400,12 @@ def _resolve_device(
         attrs=dict(device.attrs),
         probes=probes,
     )
+
+
+def _only_inspections(specs: dict[str, ProbeSpec], registry: Any) -> bool:
+    """True when every probe is a known collector that does not run in rounds (ssh)."""
+    names = set(registry.names())
+    return all((spec.collector or name) in names and not registry.get(spec.collector or name).in_rounds for name, spec in specs.items())
 
 
 def _default_online(kind: str, probes: dict[str, ResolvedProbe]) -> str:
