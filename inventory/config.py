@@ -137,8 +137,8 @@ def validation_problems(exc: ValidationError, located: Located, prefix: tuple[st
 def _load_secrets(located: Located) -> dict[str, str]:
     agent = located.data.get("agent") if isinstance(located.data.get("agent"), dict) else {}
     secrets_file = (agent or {}).get("secrets_file") or os.environ.get("YUNWEI_SECRETS")
-    if not secrets_file:
-        return {}
+    if not secrets_file or not isinstance(secrets_file, str):
+        return {}  # not a file name: the schema check names the field
     path = Path(secrets_file)
     if not path.is_absolute() and located.file not in ("", "<defaults>"):
         path = Path(located.file).resolve().parent / path
