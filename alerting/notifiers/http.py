@@ -2,95 +2,49 @@
 
 ``timeout`` is a total deadline for the whole request (connect, TLS, sending, the status line,
 headers and reply), not a per-read timeout: a robot endpoint that answers one byte every few
-seconds would otherwise hold its channel for as long as it likes. A watchdog timer shuts the
-socket down when the deadline passes, which ends whatever read is blocked. The reply is cut
+seconds would otherwise hold its channel for as long as it likes (alerting.notifiers.deadline). The reply is cut
 at ``MAX_REPLY`` bytes; http.client itself refuses more than 100 header lines and lines over
 64 KiB. urllib's handlers are kept (environment proxies still work).
 """
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
-import socket
-import threading
-import time
 import urllib.error
 import urllib.request
 from typing import Any
 
 from alerting.notifiers.base import DeliveryError
+from alerting.notifiers.deadline import Deadline
 
 MAX_REPLY = 64 * 1024
 
 
-class _Deadline:
-    """Shuts down the sockets of one request when its time is up."""
+def _opener(deadline: Deadline) -> urllib.request.OpenerDirector:
+    """A urllib opener whose connections ``deadline`` watches (urllib's proxy handling kept)."""
 
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.ends = time.monotonic() + seconds
-        self.expired = False
-        self._connections: list[http.client.HTTPConnection] = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
+    def connection_class(base: type[http.client.HTTPConnection]) -> type[http.client.HTTPConnection]:
+        class Watched(base):  # type: ignore[valid-type, misc]
+            def connect(self) -> None:
+                self.timeout = deadline.remaining()
+                deadline.watch(self)
+                super().connect()
 
-    def remaining(self) -> float:
-        return max(0.001, self.ends - time.monotonic())
+        return Watched
 
-    def watch(self, connection: http.client.HTTPConnection) -> None:
-        with self._lock:
-            self._connections.append(connection)
-            if self.expired:
-                self._shut(connection)
+    class HttpHandler(urllib.request.HTTPHandler):
+        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(connection_class(http.client.HTTPConnection), req)
 
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            for connection in self._connections:
-                self._shut(connection)
+    class HttpsHandler(urllib.request.HTTPSHandler):
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            arguments: dict[str, Any] = {"context": self._context}
+            if hasattr(self, "_check_hostname"):  # Python 3.11; gone in 3.12
+                arguments["check_hostname"] = self._check_hostname
+            return self.do_open(connection_class(http.client.HTTPSConnection), req, **arguments)
 
-    @staticmethod
-    def _shut(connection: http.client.HTTPConnection) -> None:
-        sock = connection.sock
-        if sock is not None:
-            with contextlib.suppress(OSError):  # already closed
-                sock.shutdown(socket.SHUT_RDWR)
-
-    def __enter__(self) -> _Deadline:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
-
-    def opener(self) -> urllib.request.OpenerDirector:
-        """A urllib opener whose connections this deadline watches."""
-        deadline = self
-
-        def connection_class(base: type[http.client.HTTPConnection]) -> type[http.client.HTTPConnection]:
-            class Watched(base):  # type: ignore[valid-type, misc]
-                def connect(self) -> None:
-                    self.timeout = deadline.remaining()
-                    deadline.watch(self)
-                    super().connect()
-
-            return Watched
-
-        class HttpHandler(urllib.request.HTTPHandler):
-            def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-                return self.do_open(connection_class(http.client.HTTPConnection), req)
-
-        class HttpsHandler(urllib.request.HTTPSHandler):
-            def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-                arguments: dict[str, Any] = {"context": self._context}
-                if hasattr(self, "_check_hostname"):  # Python 3.11; gone in 3.12
-                    arguments["check_hostname"] = self._check_hostname
-                return self.do_open(connection_class(http.client.HTTPSConnection), req, **arguments)
-
-        return urllib.request.build_opener(HttpHandler, HttpsHandler)
+    return urllib.request.build_opener(HttpHandler, HttpsHandler)
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float, what: str) -> tuple[int, bytes]:
@@ -105,9 +59,9 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float, what: s
     for name, value in headers.items():
         request.add_header(name, value)
     late = f"{what}: no answer within {timeout:g} s (the deadline of the whole request)"
-    with _Deadline(timeout) as deadline:
+    with Deadline(timeout) as deadline:
         try:
-            with deadline.opener().open(request, timeout=timeout) as response:
+            with _opener(deadline).open(request, timeout=timeout) as response:
                 status, reply = response.status, response.read(MAX_REPLY)
         except urllib.error.HTTPError as exc:
             reply = b""

@@ -2,7 +2,8 @@
 channel's timeout: a total deadline per request, and channels that never wait for each other.
 
 Two real webhook endpoints on loopback: A answers ``HTTP/1.1 200 OK`` and then one byte a
-second for a minute; B answers at once. The agent's alerting component delivers both.
+second for a minute; B answers at once. The agent's alerting component delivers both. A mail
+server that trickles its greeting is cut at the same total deadline.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from agent.runtime import Agent
 from alerting.component import AlertingComponent
 from alerting.notifiers import make_notifier
 from alerting.notifiers.base import DeliveryError, Message
+from alerting.notifiers.email import EmailChannel
 from alerting.notifiers.webhook import WebhookChannel
 
-TRICKLE_TIMEOUT = 3.0
+TRICKLE_TIMEOUT = 2.0
 TRICKLE_SECONDS = 60
 
 
@@ -63,6 +65,27 @@ def test_a_trickled_reply_ends_at_the_total_deadline_not_per_read() -> None:
             notifier.send(notifier.render(Message(kind="open", title="t", lines=["- x"])))
         elapsed = time.monotonic() - started
     assert TRICKLE_TIMEOUT - 0.2 < elapsed < TRICKLE_TIMEOUT + 1.0, f"the request took {elapsed:.1f} s"
+
+
+async def trickle_greeting(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    writer.write(b"220-")
+    for _ in range(TRICKLE_SECONDS):  # a greeting line that never ends
+        writer.write(b"x")
+        await writer.drain()
+        await asyncio.sleep(1.0)
+
+
+def test_a_trickling_mail_server_is_cut_at_the_total_deadline() -> None:
+    with HostileServer(trickle_greeting) as slow:
+        notifier = make_notifier(
+            "mail",
+            EmailChannel(type="email", host="127.0.0.1", port=slow.port, sender="yunwei@example.cn", to=["ops@example.cn"], timeout=TRICKLE_TIMEOUT),
+        )
+        started = time.monotonic()
+        with pytest.raises(DeliveryError, match=f"no answer within {TRICKLE_TIMEOUT:g} s"):
+            notifier.send(notifier.render(Message(kind="open", title="t", lines=["- x"], key="k")))
+        elapsed = time.monotonic() - started
+    assert TRICKLE_TIMEOUT - 0.2 < elapsed < TRICKLE_TIMEOUT + 1.0, f"the delivery took {elapsed:.1f} s"
 
 
 def enqueue(agent: Agent, channel: str, notifier: Any, title: str) -> None:
