@@ -143,7 +143,7 @@ class PerTargetCollector(Collector):
             memory_budget(),
         )
         previous = self.plans.get(interval)
-        if not plan.fits and (previous is None or previous.why != plan.why):
+        if not plan.fits and (previous is None or previous.limit != plan.limit):  # once, not every round
             log.warning("round %s/%gs cannot fit its interval: %s", self.name, interval, plan.why)
         elif plan.fits and previous is not None and not previous.fits:
             log.info("round %s/%gs fits its interval again (%d probes at once)", self.name, interval, plan.concurrency)

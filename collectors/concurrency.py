@@ -43,6 +43,7 @@ class RoundPlan:
     concurrency: int  # probes at once, as run
     fits: bool
     why: str | None  # when it does not fit: what limits it, in words an engineer can act on
+    limit: str | None = None  # "timeout", "open files" or "memory": what keeps it from fitting
 
     @property
     def worst_case_seconds(self) -> float:
@@ -107,20 +108,23 @@ def plan_round(
     by_files = files_available
     by_memory = max(1, memory // max(1, memory_per_probe))
     concurrency = min(count, by_files, by_memory, max(needed, floor))
-    why = None
+    why = limit = None
     if waves < 1:
+        limit = "timeout"
         why = (
             f"the probe timeout ({timeout:g} s) does not fit in {FILL:.0%} of the interval ({interval:g} s):"
             " shorten the timeout or lengthen the interval"
         )
     elif needed > by_files:
+        limit = "open files"
         why = (
             f"{count} targets × {timeout:g} s timeout need {needed} probes at once to fit {interval:g} s;"
             f" the open-file limit allows {by_files} (RLIMIT_NOFILE {files_limit}: raise LimitNOFILE)"
         )
     elif needed > by_memory:
+        limit = "memory"
         why = (
             f"{count} targets × {timeout:g} s timeout need {needed} probes at once to fit {interval:g} s;"
             f" the memory budget ({memory // (1024 * 1024)} MiB, {memory_per_probe // 1024} KiB a probe) allows {by_memory}"
         )
-    return RoundPlan(collector, interval, count, timeout, needed, concurrency, why is None, why)
+    return RoundPlan(collector, interval, count, timeout, needed, concurrency, why is None, why, limit)

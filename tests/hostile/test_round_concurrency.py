@@ -96,7 +96,7 @@ def test_the_rule_is_targets_times_timeout_over_interval_in_whole_waves(count, t
 
 def test_a_round_that_cannot_fit_says_which_limit() -> None:
     by_files = plan(1000, 3.0, 5.0, files=300)
-    assert not by_files.fits and by_files.concurrency == 300
+    assert not by_files.fits and by_files.concurrency == 300 and by_files.limit == "open files"
     assert by_files.why == (
         "1000 targets × 3 s timeout need 1000 probes at once to fit 5 s; the open-file limit allows 300"
         " (RLIMIT_NOFILE 400: raise LimitNOFILE)"
