@@ -360,8 +360,8 @@ def _resolve_device(
             problems.append(
                 located.problem(
                     [*path, "probes"],
-                    f"only inspection probes ({', '.join(inspections)}) and no address to ping: nothing tells whether"
-                    " the device is online; add an address or a probe that runs in rounds (icmp, tcp …)",
+                    f"only inspection probes ({', '.join(inspections)}): nothing tells whether the device is online;"
+                    " give it an address (it is then pinged) or a probe that runs in rounds (icmp, tcp …)",
                 )
             )
     else:

@@ -194,8 +194,8 @@ def test_a_device_with_only_an_ssh_inspection_and_nothing_to_ping_is_refused_at_
     code, errors = yunwei_check(path)
     assert code == 2
     assert errors == (
-        f"yunwei: {path}:6: devices.0.probes: only inspection probes (ssh) and no address to ping: nothing tells"
-        " whether the device is online; add an address or a probe that runs in rounds (icmp, tcp …)\n"
+        f"yunwei: {path}:6: devices.0.probes: only inspection probes (ssh): nothing tells whether the device is"
+        " online; give it an address (it is then pinged) or a probe that runs in rounds (icmp, tcp …)\n"
     )
 
 
