@@ -14,9 +14,12 @@ import ssl
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from collectors._http_wire import STREAM_LIMIT, NotHttpError, read_body, read_head
+from collectors._http_wire import MAX_HEAD_BYTES, STREAM_LIMIT, NotHttpError, read_body, read_head
 
-__all__ = ["HttpAnswer", "NotHttpError", "post"]
+__all__ = ["MEMORY_PER_REQUEST", "HttpAnswer", "NotHttpError", "post"]
+
+MAX_BODY = 1 << 20
+MEMORY_PER_REQUEST = MAX_BODY + MAX_HEAD_BYTES + STREAM_LIMIT  # the most one post() holds
 
 USER_AGENT = "yunwei-probe/0.1"
 
@@ -30,7 +33,7 @@ class HttpAnswer:
 
 
 async def post(
-    url: str, body: bytes, headers: dict[str, str] | None = None, verify_tls: bool = True, max_body: int = 1 << 20
+    url: str, body: bytes, headers: dict[str, str] | None = None, verify_tls: bool = True, max_body: int = MAX_BODY
 ) -> HttpAnswer:
     """POST ``body`` to ``url`` and return the answer. Network errors propagate as OSError."""
     parts = urlsplit(url)
