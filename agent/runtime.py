@@ -30,6 +30,7 @@ from agent.meetings import MeetingScheduler
 from agent.transitions import StatusTracker
 from collectors import registry
 from collectors.base import Collector, CollectorContext, Target
+from collectors.concurrency import raise_open_files_limit
 from core.model import Sample, Transition
 from inventory.config import Inventory
 from store.db import Store, open_store
@@ -214,6 +215,7 @@ class Agent:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def start(self, schedule: bool = True) -> None:
+        raise_open_files_limit()  # rounds size their concurrency within it (collectors.concurrency)
         self.run_id = await self.in_writer(self.db.start_run, self.agent_id)
         if self.attach_hooks:
             self.components.extend(load_components(self))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from alerting.service import AlertingService
@@ -14,6 +15,10 @@ if TYPE_CHECKING:
     from agent.runtime import Agent, RoundResult
 
 log = logging.getLogger("yunwei.alerting")
+
+# Deliveries run in threads of their own (never the event loop's default pool, which the
+# store and probes share): one per channel with something to send, up to this many at once.
+MAX_SENDING_CHANNELS = 32
 
 
 class AlertingComponent:
@@ -25,6 +30,8 @@ class AlertingComponent:
         self.ticker: asyncio.Task[Any] | None = None
         self.sender: asyncio.Task[Any] | None = None
         self.wake = asyncio.Event()
+        self.deliveries: dict[str, asyncio.Future[int]] = {}  # channel → its delivery in flight
+        self.executor = ThreadPoolExecutor(max_workers=MAX_SENDING_CHANNELS, thread_name_prefix="yunwei-chat")
 
     async def start(self, agent: Agent) -> None:
         self.agent = agent
@@ -62,6 +69,10 @@ class AlertingComponent:
             grace = max((c.timeout for c in channels), default=0.0) + 2.0
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(self.sender, grace)
+            in_flight = [f for f in self.deliveries.values() if not f.done()]
+            if in_flight:
+                await asyncio.wait(in_flight, timeout=grace)
+        self.executor.shutdown(wait=False)
         self.ticker = self.sender = None
 
     async def _ticker(self) -> None:
@@ -75,16 +86,33 @@ class AlertingComponent:
             await asyncio.sleep(self.service.config.tick_seconds)
 
     async def _sender(self) -> None:
-        """Deliver each channel in its own thread (a slow robot does not hold up the others)."""
+        """Start a delivery for every channel with pending messages that is not already sending.
+
+        Channels never wait for each other: each delivery runs in its own thread and this loop
+        does not wait for them, so a robot that trickles its reply (held by the request's total
+        deadline) delays only its own channel's messages."""
         assert self.service is not None
         outbox = self.service.outbox
+        loop = asyncio.get_running_loop()
         while not outbox.stopping:
             try:
-                channels = await asyncio.to_thread(outbox.channels_pending)
-                if channels:
-                    await asyncio.gather(*(asyncio.to_thread(outbox.deliver_channel, c) for c in channels))
+                for channel in await asyncio.to_thread(outbox.channels_pending):
+                    running = self.deliveries.get(channel)
+                    if running is None or running.done():
+                        future = loop.run_in_executor(self.executor, outbox.deliver_channel, channel)
+                        future.add_done_callback(self._delivered)
+                        self.deliveries[channel] = future
             except Exception:
                 log.exception("alerting outbox round failed")
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), self.service.config.outbox.poll_seconds)
+
+    def _delivered(self, future: asyncio.Future[int]) -> None:
+        """A channel's delivery ended: when it sent something look again at once (more may be due)."""
+        if future.cancelled():
+            return
+        if future.exception() is not None:
+            log.error("alerting delivery failed", exc_info=future.exception())
+        elif future.result() > 0:
+            self.wake.set()

@@ -2,8 +2,8 @@
 
 The GET/HEAD client of ``collectors.http`` reads pages; this one sends a body and reads the
 answer whatever its status (a SOAP fault comes back as 400/401/500 with an XML body that says
-why). ``Connection: close``; body cut at ``max_body`` bytes; chunked answers decoded with the
-same reader as the http collector.
+why). ``Connection: close``; body cut at ``max_body`` bytes; status, headers and chunked bodies read
+within the bounds of ``collectors._http_wire``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,12 @@ import ssl
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from collectors.http import _read_body
+from collectors._http_wire import MAX_HEAD_BYTES, STREAM_LIMIT, NotHttpError, read_body, read_head
+
+__all__ = ["MEMORY_PER_REQUEST", "HttpAnswer", "NotHttpError", "post"]
+
+MAX_BODY = 1 << 20
+MEMORY_PER_REQUEST = MAX_BODY + MAX_HEAD_BYTES + STREAM_LIMIT  # the most one post() holds
 
 USER_AGENT = "yunwei-probe/0.1"
 
@@ -27,12 +32,8 @@ class HttpAnswer:
     body: bytes = b""
 
 
-class NotHttpError(ValueError):
-    """The peer answered something that is not HTTP."""
-
-
 async def post(
-    url: str, body: bytes, headers: dict[str, str] | None = None, verify_tls: bool = True, max_body: int = 1 << 20
+    url: str, body: bytes, headers: dict[str, str] | None = None, verify_tls: bool = True, max_body: int = MAX_BODY
 ) -> HttpAnswer:
     """POST ``body`` to ``url`` and return the answer. Network errors propagate as OSError."""
     parts = urlsplit(url)
@@ -45,7 +46,7 @@ async def post(
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
     reader, writer = await asyncio.open_connection(
-        parts.hostname, port, ssl=context, server_hostname=parts.hostname if secure else None
+        parts.hostname, port, ssl=context, server_hostname=parts.hostname if secure else None, limit=STREAM_LIMIT
     )
     try:
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -60,19 +61,9 @@ async def post(
         head = f"POST {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in request_headers.items()) + "\r\n"
         writer.write(head.encode("latin-1") + body)
         await writer.drain()
-        status_line = (await reader.readline()).decode("latin-1").strip()
-        pieces = status_line.split(" ", 2)
-        if len(pieces) < 2 or not pieces[0].startswith("HTTP/") or not pieces[1].isdigit():
-            shown = "".join(ch if ch.isprintable() else "?" for ch in status_line[:60])
-            raise NotHttpError(f"not an HTTP answer: {shown!r}" if status_line else "connection closed without an answer")
-        answer = HttpAnswer(status=int(pieces[1]), reason=pieces[2] if len(pieces) > 2 else "")
-        while True:
-            line = (await reader.readline()).decode("latin-1")
-            if line in ("\r\n", "\n", ""):
-                break
-            name, _, value = line.partition(":")
-            answer.headers[name.strip().lower()] = value.strip()
-        answer.body = (await _read_body(reader, answer.headers))[:max_body]
+        head = await read_head(reader)
+        answer = HttpAnswer(status=head.status, reason=head.reason, headers=head.headers)
+        answer.body = (await read_body(reader, head.headers, max_body)).data
         return answer
     finally:
         writer.close()

@@ -5,13 +5,15 @@ SNMP) and never lets a device-side failure escape as an exception: a timeout, a 
 garbled reply becomes a Sample with ``ok=False`` and an ``error`` an engineer can act on.
 
 A simple collector subclasses ``PerTargetCollector`` and writes ``probe(target)``; the shared
-fan-out bounds concurrency, applies the timeout and turns exceptions into error samples.
+fan-out sizes concurrency so the round fits its interval (collectors.concurrency), applies
+the timeout and turns exceptions into error samples.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -21,8 +23,11 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from collectors.concurrency import RoundPlan, memory_budget, open_files_available, plan_round
 from core.model import Sample
 from inventory.models import Target
+
+log = logging.getLogger("yunwei.collectors")
 
 
 class NoOptions(BaseModel):
@@ -51,8 +56,13 @@ class Collector(ABC):
     # a device's ``probes:`` entry that validates against Options.
     sample_config: ClassVar[str] = ""
 
+    # What one probe may hold in memory at most (its reply bounds); sizes the round's concurrency.
+    memory_per_probe: ClassVar[int] = 64 * 1024
+
     def __init__(self, context: CollectorContext | None = None) -> None:
         self.context = context or CollectorContext()
+        # interval → the last round's concurrency plan (read by /healthz)
+        self.plans: dict[float, RoundPlan] = {}
 
     @abstractmethod
     async def collect(self, targets: Sequence[Target]) -> list[Sample]:
@@ -86,6 +96,8 @@ class Collector(ABC):
 class PerTargetCollector(Collector):
     """A collector written as one coroutine per target, fanned out with bounded concurrency."""
 
+    # At least this many probes at once when the limits allow (healthy probes end fast, and
+    # more at once ends the round sooner); more when the round needs it to fit its interval.
     concurrency: ClassVar[int] = 512
 
     @abstractmethod
@@ -95,14 +107,39 @@ class PerTargetCollector(Collector):
     def timeout_for(self, target: Target) -> float:
         return float(getattr(target.options, "timeout", 10.0)) + 1.0
 
+    def plan(self, targets: Sequence[Target]) -> RoundPlan:
+        """How many of ``targets`` to probe at once (see collectors.concurrency), logged when
+        the round cannot fit its interval and again when it fits once more."""
+        interval = min((t.probe.interval for t in targets), default=0.0)
+        files_available, files_limit = open_files_available()
+        plan = plan_round(
+            self.name,
+            interval,
+            [float(getattr(t.options, "timeout", 10.0)) for t in targets],
+            self.concurrency,
+            self.memory_per_probe,
+            files_available,
+            files_limit,
+            memory_budget(),
+        )
+        previous = self.plans.get(interval)
+        if not plan.fits and (previous is None or previous.limit != plan.limit):  # once, not every round
+            log.warning("round %s/%gs cannot fit its interval: %s", self.name, interval, plan.why)
+        elif plan.fits and previous is not None and not previous.fits:
+            log.info("round %s/%gs fits its interval again (%d probes at once)", self.name, interval, plan.concurrency)
+        self.plans[interval] = plan
+        return plan
+
     async def collect(self, targets: Sequence[Target]) -> list[Sample]:
-        semaphore = asyncio.Semaphore(self.concurrency)
+        semaphore = asyncio.Semaphore(max(1, self.plan(targets).concurrency))
 
         async def guarded(target: Target) -> Sample:
             async with semaphore:
                 started = time.time()
                 try:
-                    return await asyncio.wait_for(self.probe(target), self.timeout_for(target))
+                    # never longer than the round's interval, whatever the timeout says
+                    limit = min(self.timeout_for(target), target.probe.interval + 1.0)
+                    return await asyncio.wait_for(self.probe(target), limit)
                 except TimeoutError:
                     return target.failure("timeout", ts=started)
                 except asyncio.CancelledError:

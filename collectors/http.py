@@ -28,10 +28,21 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from collectors._http_wire import (
+    MAX_HEAD_BYTES,
+    STREAM_LIMIT,
+    AnswerTooLarge,
+    Body,
+    NotHttpError,
+    read_body,
+    read_head,
+)
 from collectors.base import PerTargetCollector, Target, describe_exception
 from collectors.registry import register
 from core.model import Sample
 
+# The most of a page kept for the keyword search; the rest is never read. With the header
+# bounds of collectors._http_wire this is what one probe may hold (see docs/bounds.md).
 MAX_BODY = 2 * 1024 * 1024
 
 
@@ -59,6 +70,7 @@ class HttpOptions(BaseModel):
 class HttpCollector(PerTargetCollector):
     name = "http"
     Options = HttpOptions
+    memory_per_probe = MAX_BODY + MAX_HEAD_BYTES + STREAM_LIMIT
     sample_config = "http:\n  url: https://127.0.0.1:8443/\n  keyword: ok\n  timeout: 5\n"
 
     async def probe(self, target: Target) -> Sample:
@@ -71,6 +83,10 @@ class HttpCollector(PerTargetCollector):
             return target.failure(f"timeout after {options.timeout:g} s", ts=started)
         except ssl.SSLCertVerificationError as exc:
             return target.failure(f"TLS certificate not trusted: {exc.verify_message}", ts=started)
+        except AnswerTooLarge as exc:
+            return target.failure(f"answer refused: {exc}", ts=started)
+        except NotHttpError as exc:
+            return target.failure(str(exc), ts=started)
         except (OSError, ssl.SSLError, ValueError) as exc:
             return target.failure(describe_exception(exc), ts=started)
         elapsed = time.perf_counter() - clock
@@ -85,10 +101,11 @@ class HttpCollector(PerTargetCollector):
         elif result.status >= 400:
             problem = f"HTTP {result.status} {result.reason}".strip()
         if problem is None and options.keyword is not None:
-            found = options.keyword in page_text(result.body, result.content_type)
+            found = options.keyword in page_text(result.body.data, result.content_type)
             metrics["keyword_found"] = float(found)
             if not found:
-                problem = f"keyword {options.keyword!r} not found in the page"
+                where = f"the first {MAX_BODY // (1024 * 1024)} MiB of the page" if result.body.cut else "the page"
+                problem = f"keyword {options.keyword!r} not found in {where}"
         return target.sample(problem is None, ts=started, metrics=metrics, error=problem, info=info)
 
     @classmethod
@@ -107,7 +124,7 @@ class HttpCollector(PerTargetCollector):
 
 class HttpResult:
     def __init__(
-        self, status: int, reason: str, body: bytes, cert_not_after: datetime | None, content_type: str = ""
+        self, status: int, reason: str, body: Body, cert_not_after: datetime | None, content_type: str = ""
     ) -> None:
         self.status, self.reason, self.body, self.cert_not_after = status, reason, body, cert_not_after
         self.content_type = content_type
@@ -137,7 +154,9 @@ def host_header(hostname: str, port: int | None) -> str:
 
 
 async def fetch(options: HttpOptions) -> HttpResult:
-    """One request; returns status, reason, (decoded) body and the server certificate's expiry."""
+    """One request; returns status, reason, (decoded, cut at MAX_BODY) body and the server
+    certificate's expiry. Header lines, their count and size are bounded (AnswerTooLarge);
+    the caller bounds the time."""
     parts = urlsplit(options.url)
     secure = parts.scheme == "https"
     port = parts.port or (443 if secure else 80)
@@ -148,7 +167,7 @@ async def fetch(options: HttpOptions) -> HttpResult:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
     reader, writer = await asyncio.open_connection(
-        parts.hostname, port, ssl=context, server_hostname=parts.hostname if secure else None
+        parts.hostname, port, ssl=context, server_hostname=parts.hostname if secure else None, limit=STREAM_LIMIT
     )
     try:
         cert_not_after = None
@@ -167,41 +186,12 @@ async def fetch(options: HttpOptions) -> HttpResult:
         request = f"{options.method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
         writer.write(request.encode("latin-1"))
         await writer.drain()
-        status_line = (await reader.readline()).decode("latin-1").strip()
-        pieces = status_line.split(" ", 2)
-        if len(pieces) < 2 or not pieces[0].startswith("HTTP/") or not pieces[1].isdigit():
-            raise ValueError(f"not an HTTP response: {status_line[:60]!r}")
-        status, reason = int(pieces[1]), pieces[2] if len(pieces) > 2 else ""
-        response_headers: dict[str, str] = {}
-        while True:
-            line = (await reader.readline()).decode("latin-1")
-            if line in ("\r\n", "\n", ""):
-                break
-            name, _, value = line.partition(":")
-            response_headers[name.strip().lower()] = value.strip()
-        body = b""
+        head = await read_head(reader)
+        body = Body(b"", cut=False)
         if options.method != "HEAD" and (options.keyword is not None):
-            body = await _read_body(reader, response_headers)
-        return HttpResult(status, reason, body, cert_not_after, response_headers.get("content-type", ""))
+            body = await read_body(reader, head.headers, MAX_BODY)
+        return HttpResult(head.status, head.reason, body, cert_not_after, head.headers.get("content-type", ""))
     finally:
         writer.close()
         with contextlib.suppress(OSError, TimeoutError, ssl.SSLError):
             await asyncio.wait_for(writer.wait_closed(), 1.0)
-
-
-async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
-    if headers.get("transfer-encoding", "").lower() == "chunked":
-        chunks = []
-        size_total = 0
-        while size_total < MAX_BODY:
-            size_line = (await reader.readline()).split(b";")[0].strip()
-            size = int(size_line or b"0", 16)
-            if size == 0:
-                break
-            chunks.append(await reader.readexactly(size))
-            size_total += size
-            await reader.readline()
-        return b"".join(chunks)
-    if "content-length" in headers:
-        return await reader.readexactly(min(int(headers["content-length"]), MAX_BODY))
-    return await reader.read(MAX_BODY)

@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from collectors._http_post import HttpAnswer, NotHttpError, post
+from collectors._http_post import MEMORY_PER_REQUEST, HttpAnswer, NotHttpError, post
 from collectors.base import PerTargetCollector, Target, describe_exception
 from collectors.registry import register
 from core.model import Sample
@@ -234,6 +234,7 @@ class OnvifCollector(PerTargetCollector):
 
     name = "onvif"
     Options = OnvifOptions
+    memory_per_probe = MEMORY_PER_REQUEST  # its SOAP calls run one after the other
     sample_config = "onvif:\n  port: 80\n  username: admin\n  password: example\n  timeout: 5\n"
 
     def timeout_for(self, target: Target) -> float:

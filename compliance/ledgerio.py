@@ -102,6 +102,8 @@ def parse_lines(lines: Iterable[str], file: str, default_agent: str = "") -> Par
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
             problem = InputProblem(file, f"not valid JSON: {exc.msg} (column {exc.colno})", number)
+        except RecursionError:  # [[[[... a hundred thousand deep: no ledger event nests like that
+            problem = InputProblem(file, "not a ledger event: JSON nested too deeply", number)
         else:
             try:
                 event = parse_event(obj, default_agent)

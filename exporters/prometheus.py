@@ -210,7 +210,8 @@ class PrometheusExporter(Exporter):
 
     def health(self, now: float | None = None) -> tuple[int, dict[str, Any]]:
         now = self.clock() if now is None else now
-        rounds = round_health(self.agent.groups, dict(self.agent.stats), self.started, now, self.settings.overdue_factor)
+        plans = {(name, interval): plan for name, c in self.agent.collectors.items() for interval, plan in c.plans.items()}
+        rounds = round_health(self.agent.groups, dict(self.agent.stats), self.started, now, self.settings.overdue_factor, plans)
         exporters = {}
         for exporter in self.peers():
             if exporter is not self:

@@ -7,6 +7,7 @@ every default is already applied. All problems are collected and raised together
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -108,6 +109,8 @@ class Inventory:
         return device.unit
 
 
+MAX_PROBE_TIMEOUT = 300  # seconds; see docs/bounds.md
+
 # ${env:NAME}, ${secret:NAME}, and ${env:NAME:-default} for an optional value
 _SECRET_REF = re.compile(r"\$\{(env|secret):([A-Za-z0-9_.\-]+)(?::-([^}]*))?\}")
 
@@ -161,8 +164,8 @@ def validation_problems(exc: ValidationError, located: Located, prefix: tuple[st
 def _load_secrets(located: Located) -> dict[str, str]:
     agent = located.data.get("agent") if isinstance(located.data.get("agent"), dict) else {}
     secrets_file = (agent or {}).get("secrets_file") or os.environ.get("YUNWEI_SECRETS")
-    if not secrets_file:
-        return {}
+    if not secrets_file or not isinstance(secrets_file, str):
+        return {}  # not a file name: the schema check names the field
     path = Path(secrets_file)
     if not path.is_absolute() and located.file not in ("", "<defaults>"):
         path = Path(located.file).resolve().parent / path
@@ -175,10 +178,14 @@ def _load_secrets(located: Located) -> dict[str, str]:
 def _expand_secrets(
     value: Any, path: tuple[str | int, ...], located: Located, secrets: dict[str, str], problems: list[InputProblem]
 ) -> Any:
+    """Substitute ${env:...}/${secret:...} everywhere; refuse infinite and NaN numbers on the way."""
     if isinstance(value, dict):
         return {k: _expand_secrets(v, (*path, k), located, secrets, problems) for k, v in value.items()}
     if isinstance(value, list):
         return [_expand_secrets(v, (*path, i), located, secrets, problems) for i, v in enumerate(value)]
+    if isinstance(value, float) and not math.isfinite(value):
+        problems.append(located.problem(path, f"{value} is not a number yunwei can use (.inf and .nan are refused)"))
+        return value
     if not isinstance(value, str) or "${" not in value:
         return value
 
@@ -319,10 +326,12 @@ def _resolve_device(
     tags: dict[str, str] = {}
     online: str | None = None
     interval: float | None = None
+    removed: set[str] = set()  # probes a layer removed with `name: null`
     for layer, layer_path in layers:
         for name, spec in (layer.probes or {}).items():
             if spec is None:
                 probe_specs.pop(name, None)
+                removed.add(name)
             else:
                 probe_specs[name] = spec
                 probe_paths[name] = [*layer_path, "probes", name]
@@ -331,9 +340,11 @@ def _resolve_device(
         interval = layer.interval or interval
 
     kind = device.kind or (group.kind if group else None) or "other"
-    if not probe_specs and device.address and "icmp" in probe_kind_names():
-        # A device with an address and no probe configured anywhere (e.g. imported from an
-        # asset ledger) is pinged with the icmp collector's defaults.
+    # A device with an address and no probe configured anywhere (e.g. imported from an asset
+    # ledger), or only an SSH inspection (which never reports online state), is pinged with the
+    # icmp collector's defaults, unless a layer removed icmp.
+    unprobed = not probe_specs or _only_inspections(probe_specs)
+    if unprobed and device.address and "icmp" in probe_kind_names() and "icmp" not in removed:
         probe_specs["icmp"] = ProbeSpec()
     ok = True
     # A probe with a mistake is reported once, where it is written; the device is still
@@ -364,6 +375,12 @@ def _resolve_device(
                 problems.append(located.problem([*probe_path, *error["loc"]], message))
             failed.add(name)
             continue
+        timeout = getattr(options, "timeout", None)
+        if isinstance(timeout, int | float) and timeout > MAX_PROBE_TIMEOUT:
+            # a round waits for its slowest probe: a timeout of hours stops every round after it
+            problems.append(located.problem([*probe_path, "timeout"], f"at most {MAX_PROBE_TIMEOUT} s"))
+            ok = False
+            continue
         probes[name] = ResolvedProbe(
             name=name,
             collector=collector_name,
@@ -371,15 +388,34 @@ def _resolve_device(
             options=options,
         )
 
+    # Inspections (ssh) run on their own schedule and never report to the online state.
+    inspections = sorted(n for n, p in probes.items() if not probe_kind(p.collector).in_rounds)
     if online is None:
         online = _default_online(kind, probes)
+        if probes and len(inspections) == len(probes) and not failed:
+            problems.append(
+                located.problem(
+                    [*path, "probes"],
+                    f"only inspection probes ({', '.join(inspections)}): nothing tells whether the device is online;"
+                    " give it an address (it is then pinged) or a probe that runs in rounds (icmp, tcp …)",
+                )
+            )
     else:
-        missing = parse_rule(online).probes() - set(probes) - failed
+        named = parse_rule(online).probes()
+        missing = named - set(probes) - failed
         if missing:
             problems.append(
                 located.problem([*path, "online"], f"online rule names probes the device does not have: {', '.join(sorted(missing))}")
             )
             ok = False
+        elif named & set(inspections):
+            problems.append(
+                located.problem(
+                    [*path, "online"],
+                    f"online rule names inspection probes, which run on their own schedule and never report online state:"
+                    f" {', '.join(sorted(named & set(inspections)))}",
+                )
+            )
     if not probes and not failed and ok:
         problems.append(located.problem(path, "device has no probes (set probes: on the device, its group or defaults)"))
         ok = False
@@ -400,6 +436,12 @@ def _resolve_device(
         attrs=dict(device.attrs),
         probes=probes,
     )
+
+
+def _only_inspections(specs: dict[str, ProbeSpec]) -> bool:
+    """True when every probe is a known collector that does not run in rounds (ssh)."""
+    names = set(probe_kind_names())
+    return all((spec.collector or name) in names and not probe_kind(spec.collector or name).in_rounds for name, spec in specs.items())
 
 
 def _default_online(kind: str, probes: dict[str, ResolvedProbe]) -> str:

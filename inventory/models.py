@@ -40,6 +40,8 @@ KIND_DEFAULT_ONLINE: dict[str, str] = {
     "platform": "http",
 }
 KNOWN_KINDS = sorted(KIND_DEFAULT_ONLINE) + ["other"]
+# A probe run less than once a month says nothing about the month's online rate.
+MAX_INTERVAL = 31 * 86400
 
 
 class Strict(BaseModel):
@@ -57,7 +59,7 @@ class AgentSettings(Strict):
     id: str = "yunwei-1"
     data_dir: str = "./yunwei-data"
     timezone: str = "Asia/Shanghai"
-    default_interval: float = Field(60.0, gt=0)
+    default_interval: float = Field(60.0, gt=0, le=MAX_INTERVAL)
     jitter: float = Field(0.1, ge=0, le=0.5, description="fraction of the interval rounds are spread over")
     retention_days: float = Field(14.0, gt=0, description="raw samples older than this are deleted")
     debounce: DebounceSettings = Field(default_factory=DebounceSettings)
@@ -132,7 +134,7 @@ class ProbeSpec(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     collector: str | None = None
-    interval: float | None = Field(None, gt=0)
+    interval: float | None = Field(None, gt=0, le=MAX_INTERVAL)
 
     def options(self) -> dict[str, Any]:
         """The collector-specific options (everything but ``collector`` and ``interval``)."""
@@ -145,7 +147,7 @@ class Inheritable(Strict):
     probes: dict[str, ProbeSpec | None] | None = None
     online: str | None = None
     tags: dict[str, str] | None = None
-    interval: float | None = Field(None, gt=0)
+    interval: float | None = Field(None, gt=0, le=MAX_INTERVAL)
 
     @field_validator("online")
     @classmethod

@@ -57,46 +57,88 @@ def load_yaml(path: str | Path, text: str | None = None) -> Located:
         raise InputError.single(file, f"YAML syntax error: {reason}", line=line) from None
     lines: dict[PathKey, int] = {}
     problems: list[InputProblem] = []
-    constructor = yaml.SafeLoader("")
-    data = _to_python(node, (), lines, problems, file, constructor) if node is not None else {}
+    walk = _Walk(file, lines, problems)
+    try:
+        data = walk.value(node, ()) if node is not None else {}
+    except _Unbounded as exc:
+        raise InputError([exc.problem]) from None
     if problems:
         raise InputError(problems)
     return Located(file, data, lines)
 
 
-def _to_python(
-    node: yaml.Node,
-    path: PathKey,
-    lines: dict[PathKey, int],
-    problems: list[InputProblem],
-    file: str,
-    constructor: yaml.SafeLoader,
-) -> Any:
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
+# Values one file may expand to. Aliases let a few lines stand for billions of values (the
+# "billion laughs"); a 10,000-device inventory is a few hundred thousand.
+MAX_VALUES = 1_000_000
+
+
+class _Unbounded(Exception):
+    def __init__(self, problem: InputProblem) -> None:
+        self.problem = problem
+
+
+class _Walk:
+    """Turns composed YAML nodes into Python values, noting the line of every key and item,
+    refusing what cannot be a config: unhashable keys, aliases that contain themselves, and
+    alias expansions beyond MAX_VALUES."""
+
+    def __init__(self, file: str, lines: dict[PathKey, int], problems: list[InputProblem]) -> None:
+        self.file = file
+        self.lines = lines
+        self.problems = problems
+        self.constructor = yaml.SafeLoader("")
+        self.count = 0
+        self.open: set[int] = set()  # the nodes being walked (an alias to one of them is a loop)
+
+    def _field(self, path: PathKey) -> str | None:
+        return ".".join(map(str, path)) or None
+
+    def value(self, node: yaml.Node, path: PathKey) -> Any:
+        self.count += 1
+        line = node.start_mark.line + 1
+        if self.count > MAX_VALUES:
+            raise _Unbounded(
+                InputProblem(self.file, f"expands to more than {MAX_VALUES:,} values (aliases repeated?)", line, self._field(path))
+            )
+        if id(node) in self.open:
+            raise _Unbounded(InputProblem(self.file, "a YAML alias refers to a value that contains it", line, self._field(path)))
+        self.lines.setdefault(path, line)
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            self.open.add(id(node))
+            try:
+                return self._mapping(node, path) if isinstance(node, yaml.MappingNode) else self._sequence(node, path)
+            finally:
+                self.open.discard(id(node))
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (ValueError, yaml.YAMLError) as exc:  # e.g. 2026-13-01 looks like a date but is not one
+            self.problems.append(InputProblem(self.file, f"bad value {node.value!r}: {exc}", line, self._field(path)))
+            return None
+
+    def _sequence(self, node: yaml.SequenceNode, path: PathKey) -> list[Any]:
+        return [self.value(item, (*path, index)) for index, item in enumerate(node.value)]
+
+    def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
             if key_node.tag == "tag:yaml.org,2002:merge":
-                problems.append(InputProblem(file, "YAML merge keys (<<) are not supported", key_node.start_mark.line + 1))
+                self.problems.append(InputProblem(self.file, "YAML merge keys (<<) are not supported", line))
                 continue
-            key = constructor.construct_object(key_node, deep=True)
+            if not isinstance(key_node, yaml.ScalarNode):
+                what = "a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping"
+                where = self._field(path) or "(top level)"
+                self.problems.append(InputProblem(self.file, f"{what} cannot be a key (write key: value)", line, where))
+                continue
+            try:
+                key = self.constructor.construct_object(key_node, deep=True)
+            except (ValueError, yaml.YAMLError) as exc:
+                self.problems.append(InputProblem(self.file, f"bad key {key_node.value!r}: {exc}", line, self._field(path)))
+                continue
             child = (*path, key)
             if key in result:
-                problems.append(
-                    InputProblem(file, f"duplicate key {key!r}", key_node.start_mark.line + 1, ".".join(map(str, child)))
-                )
+                self.problems.append(InputProblem(self.file, f"duplicate key {key!r}", line, self._field(child)))
                 continue
-            lines[child] = key_node.start_mark.line + 1
-            result[key] = _to_python(value_node, child, lines, problems, file, constructor)
+            self.lines[child] = line
+            result[key] = self.value(value_node, child)
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _to_python(item, (*path, index), lines, problems, file, constructor)
-            for index, item in enumerate(node.value)
-        ]
-    try:
-        return constructor.construct_object(node, deep=True)
-    except (ValueError, yaml.YAMLError) as exc:  # e.g. 2026-13-01 looks like a date but is not one
-        field = ".".join(map(str, path)) or None
-        problems.append(InputProblem(file, f"bad value {node.value!r}: {exc}", node.start_mark.line + 1, field))
-        return None

@@ -24,7 +24,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -37,6 +37,7 @@ from alerting.notifiers.base import (
     Payload,
     plain_text,
 )
+from alerting.notifiers.deadline import Deadline
 
 
 class EmailChannel(ChannelBase):
@@ -86,27 +87,45 @@ class EmailNotifier(Notifier):
         return mail
 
     def send(self, payload: Payload) -> str:
+        """Deliver within ``timeout`` seconds in total (greeting, TLS, login and the message)."""
         options = self.options
         mail = self.build(payload)
-        try:
-            if options.security == "ssl":
-                client: smtplib.SMTP = smtplib.SMTP_SSL(
-                    options.host, options.port, timeout=options.timeout, context=ssl.create_default_context()
-                )
-            else:
-                client = smtplib.SMTP(options.host, options.port, timeout=options.timeout)
-            with client:
-                if options.security == "starttls":
-                    client.starttls(context=ssl.create_default_context())
-                if options.username and options.password is not None:
-                    client.login(options.username, options.password.get_secret_value())
-                refused = client.send_message(mail)
-        except smtplib.SMTPRecipientsRefused as exc:
-            raise DeliveryError(f"email {self.name}: every recipient refused: {sorted(exc.recipients)}") from None
-        except smtplib.SMTPResponseException as exc:
-            text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
-            raise DeliveryError(f"email {self.name}: SMTP {exc.smtp_code} {text}", throttled=exc.smtp_code == 421) from None
-        except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"email {self.name}: {type(exc).__name__}: {exc}") from None
+        late = f"email {self.name}: no answer within {options.timeout:g} s (the deadline of the whole delivery)"
+        with Deadline(options.timeout) as deadline:
+            try:
+                if options.security == "ssl":
+                    client: smtplib.SMTP = _watched(smtplib.SMTP_SSL, deadline)(
+                        options.host, options.port, timeout=deadline.remaining(), context=ssl.create_default_context()
+                    )
+                else:
+                    client = _watched(smtplib.SMTP, deadline)(options.host, options.port, timeout=deadline.remaining())
+                with client:
+                    if options.security == "starttls":
+                        client.starttls(context=ssl.create_default_context())
+                    if options.username and options.password is not None:
+                        client.login(options.username, options.password.get_secret_value())
+                    refused = client.send_message(mail)
+            except smtplib.SMTPRecipientsRefused as exc:
+                raise DeliveryError(f"email {self.name}: every recipient refused: {sorted(exc.recipients)}") from None
+            except smtplib.SMTPResponseException as exc:
+                if deadline.expired:
+                    raise DeliveryError(late) from None
+                text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+                raise DeliveryError(f"email {self.name}: SMTP {exc.smtp_code} {text}", throttled=exc.smtp_code == 421) from None
+            except (smtplib.SMTPException, OSError) as exc:
+                if deadline.expired:
+                    raise DeliveryError(late) from None
+                raise DeliveryError(f"email {self.name}: {type(exc).__name__}: {exc}") from None
         accepted = len(payload.body["to"]) - len(refused)
         return f"accepted for {accepted} recipient(s)" + (f", refused {sorted(refused)}" if refused else "")
+
+
+def _watched(base: type[smtplib.SMTP], deadline: Deadline) -> type[smtplib.SMTP]:
+    """``base`` whose socket ``deadline`` shuts down when the delivery's time is up."""
+
+    class Watched(base):  # type: ignore[valid-type, misc]
+        def _get_socket(self, host: str, port: int, timeout: float) -> Any:
+            deadline.watch(self)  # its sock at expiry: the plain one, or the TLS one after STARTTLS
+            return super()._get_socket(host, port, timeout)
+
+    return Watched

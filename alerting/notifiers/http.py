@@ -1,19 +1,55 @@
-"""One bounded HTTP POST with the standard library (called from a worker thread)."""
+"""One bounded HTTP POST with the standard library (called from a worker thread).
+
+``timeout`` is a total deadline for the whole request (connect, TLS, sending, the status line,
+headers and reply), not a per-read timeout: a robot endpoint that answers one byte every few
+seconds would otherwise hold its channel for as long as it likes (alerting.notifiers.deadline). The reply is cut
+at ``MAX_REPLY`` bytes; http.client itself refuses more than 100 header lines and lines over
+64 KiB. urllib's handlers are kept (environment proxies still work).
+"""
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
 from typing import Any
 
 from alerting.notifiers.base import DeliveryError
+from alerting.notifiers.deadline import Deadline
 
 MAX_REPLY = 64 * 1024
 
 
+def _opener(deadline: Deadline) -> urllib.request.OpenerDirector:
+    """A urllib opener whose connections ``deadline`` watches (urllib's proxy handling kept)."""
+
+    def connection_class(base: type[http.client.HTTPConnection]) -> type[http.client.HTTPConnection]:
+        class Watched(base):  # type: ignore[valid-type, misc]
+            def connect(self) -> None:
+                self.timeout = deadline.remaining()
+                deadline.watch(self)
+                super().connect()
+
+        return Watched
+
+    class HttpHandler(urllib.request.HTTPHandler):
+        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(connection_class(http.client.HTTPConnection), req)
+
+    class HttpsHandler(urllib.request.HTTPSHandler):
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            arguments: dict[str, Any] = {"context": self._context}
+            if hasattr(self, "_check_hostname"):  # Python 3.11; gone in 3.12
+                arguments["check_hostname"] = self._check_hostname
+            return self.do_open(connection_class(http.client.HTTPSConnection), req, **arguments)
+
+    return urllib.request.build_opener(HttpHandler, HttpsHandler)
+
+
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float, what: str) -> tuple[int, bytes]:
-    """POST ``body``; returns (status, reply bytes). Network failures raise DeliveryError.
+    """POST ``body``; returns (status, reply bytes). Failures, and no complete reply within
+    ``timeout`` seconds in total, raise DeliveryError.
 
     The URL is never put into an error message: robot URLs carry their access token.
     """
@@ -22,23 +58,36 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float, what: s
     request.add_header("User-Agent", "yunwei-alerting")
     for name, value in headers.items():
         request.add_header(name, value)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) checked at config load
-            return response.status, response.read(MAX_REPLY)
-    except urllib.error.HTTPError as exc:
-        reply = exc.read(MAX_REPLY) if exc.fp is not None else b""
-        raise DeliveryError(
-            f"{what}: HTTP {exc.code} {reply[:200].decode('utf-8', 'replace')}".strip(), throttled=exc.code == 429
-        ) from None
-    except TimeoutError:
-        raise DeliveryError(f"{what}: no answer within {timeout:g} s") from None
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, TimeoutError):
-            raise DeliveryError(f"{what}: no answer within {timeout:g} s") from None
-        raise DeliveryError(f"{what}: {reason}") from None
-    except (OSError, ValueError) as exc:  # connection reset mid-reply, bad status line
-        raise DeliveryError(f"{what}: {type(exc).__name__}: {exc}") from None
+    late = f"{what}: no answer within {timeout:g} s (the deadline of the whole request)"
+    with Deadline(timeout) as deadline:
+        try:
+            with _opener(deadline).open(request, timeout=timeout) as response:
+                status, reply = response.status, response.read(MAX_REPLY)
+        except urllib.error.HTTPError as exc:
+            reply = b""
+            if exc.fp is not None:
+                try:
+                    reply = exc.read(MAX_REPLY)
+                except (OSError, http.client.HTTPException):
+                    reply = b""
+            if deadline.expired:
+                raise DeliveryError(late) from None
+            raise DeliveryError(
+                f"{what}: HTTP {exc.code} {reply[:200].decode('utf-8', 'replace')}".strip(), throttled=exc.code == 429
+            ) from None
+        except TimeoutError:
+            raise DeliveryError(late) from None
+        except urllib.error.URLError as exc:
+            if deadline.expired or isinstance(exc.reason, TimeoutError):
+                raise DeliveryError(late) from None
+            raise DeliveryError(f"{what}: {exc.reason}") from None
+        except (OSError, ValueError, http.client.HTTPException) as exc:  # reset mid-reply, bad status line
+            if deadline.expired:
+                raise DeliveryError(late) from None
+            raise DeliveryError(f"{what}: {type(exc).__name__}: {exc}") from None
+        if deadline.expired:  # the reply may have been cut short by the watchdog
+            raise DeliveryError(late)
+    return status, reply
 
 
 def post_json(url: str, body: bytes, headers: dict[str, str], timeout: float, what: str) -> dict[str, Any]:

@@ -155,7 +155,7 @@ async def test_garbage_answer_is_an_error_sample_not_an_exception() -> None:
     threading.Thread(target=answer_garbage, daemon=True).start()
     url = f"http://127.0.0.1:{port}/"
     [sample] = await HttpCollector().collect([build_target("http", url, {"url": url, "timeout": 2})])
-    assert not sample.ok and "not an HTTP response" in sample.error
+    assert not sample.ok and "not an HTTP answer" in sample.error
     server.close()
 
 
