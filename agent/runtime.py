@@ -27,6 +27,7 @@ from agent.builtin import FactsRecorder, UpsMemory
 from agent.fleet import FleetState, maintenance_records
 from agent.inspections import InspectionScheduler
 from agent.meetings import MeetingScheduler
+from agent.retries import Retries
 from agent.transitions import StatusTracker
 from collectors import registry
 from collectors.base import Collector, CollectorContext, Target
@@ -76,6 +77,7 @@ class RoundStats:
     skipped: int = 0
     last_finished: float | None = None
     last_duration: float | None = None
+    retries: int = 0  # re-probes of targets whose state was changing (agent.retries)
 
 
 @dataclass
@@ -100,6 +102,7 @@ class Agent:
         self._running: set[asyncio.Task[Any]] = set()
         self._round_lock: dict[tuple[str, float], asyncio.Lock] = defaultdict(asyncio.Lock)
         self._round_keys: dict[str, tuple[str, float]] = {}
+        self.retries = Retries(self._round, self.inventory.agent.debounce.retry_seconds)
         self._build_groups()
 
     @property
@@ -154,8 +157,9 @@ class Agent:
                 if task is not None:
                     self._running.discard(task)
 
-    async def _round(self, key: tuple[str, float]) -> RoundResult | None:
-        targets = self.groups.get(key)
+    async def _round(self, key: tuple[str, float], only: list[Target] | None = None) -> RoundResult | None:
+        """Probe the group (or ``only`` those of its targets: a re-probe) and record the outcome."""
+        targets = self.groups.get(key) if only is None else only
         collector = self.collectors.get(key[0])
         if not targets or collector is None:
             return None
@@ -178,8 +182,12 @@ class Agent:
         await self.in_writer(self._record, samples, transitions)
         finished = time.time()
         stats = self.stats[key]
-        stats.rounds += 1
-        stats.last_finished, stats.last_duration = finished, finished - started
+        if only is None:
+            stats.rounds += 1
+            stats.last_finished, stats.last_duration = finished, finished - started
+        else:
+            stats.retries += 1
+        self.retries.after_round(key, targets, self.fleet.tracker)
         result = RoundResult(key[0], key[1], started, finished, samples, transitions)
         for component in self.components:
             try:
@@ -271,6 +279,7 @@ class Agent:
         """Adopt a new inventory without losing debounce state; rounds are rescheduled."""
         old_collectors = self.collectors
         self.inventory = inventory
+        self.retries.delay = inventory.agent.debounce.retry_seconds
         self.collectors = {}
         self._build_groups()
         for name, collector in old_collectors.items():
@@ -296,6 +305,7 @@ class Agent:
         # lose the round in flight.
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.pause()
+        await self.retries.cancel()
         running = [t for t in self._running if not t.done() and t is not asyncio.current_task()]
         if running:
             log.info("waiting for %d running round(s) to finish", len(running))

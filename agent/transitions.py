@@ -118,6 +118,11 @@ class StatusTracker:
         """Each probe's confirmed (debounced) result: True, False, or None before it is known."""
         return {name: probe.confirmed for name, probe in self.probes.get(device_id, {}).items()}
 
+    def pending(self, device_id: str, probe_name: str) -> bool:
+        """True while the probe's last samples start a change not confirmed yet (a streak under way)."""
+        probe = self.probes.get(device_id, {}).get(probe_name)
+        return probe is not None and probe.streak_value is not None and probe.streak_value is not probe.confirmed
+
     def take_probe_changes(self) -> list[tuple[str, str, bool, float]]:
         changes, self.probe_changes = self.probe_changes, []
         return changes

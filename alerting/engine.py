@@ -297,7 +297,9 @@ class FaultEngine:
     # -- pieces of reconcile -------------------------------------------------------------
 
     def _maybe_open_own(self, root: str, now: float, affected: list[str]) -> None:
-        first_seen = self.pending.setdefault(root, now)
+        # the hold counts from the outage's first failed sample, so it overlaps the debounce
+        # (and its re-probes) instead of following it
+        first_seen = self.pending.setdefault(root, min(now, self.states[root][1]))
         wait = self.config.hold_seconds
         uncovered = self.uncovered_at.get(root)
         if uncovered is not None:

@@ -53,6 +53,10 @@ class Strict(BaseModel):
 class DebounceSettings(Strict):
     down_after: int = Field(3, ge=1, description="consecutive failed samples before a device is down")
     up_after: int = Field(2, ge=1, description="consecutive good samples before a device is up again")
+    retry_seconds: float = Field(
+        10, ge=0, le=3600,
+        description="a target whose state is changing is probed again after this, until confirmed (0: only at its interval)",
+    )
 
 
 class AgentSettings(Strict):

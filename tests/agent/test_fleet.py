@@ -214,3 +214,34 @@ async def test_a_round_refused_because_the_last_still_runs_is_counted(tmp_path, 
     assert sum(s.skipped for s in agent.stats.values()) >= 2
     [(_, skipped)] = metrics["yunwei_rounds_skipped_total"]
     assert skipped >= 1
+
+
+async def test_a_device_that_goes_down_is_confirmed_by_re_probes_within_seconds(tmp_path) -> None:
+    """down_after: 3 at a 30 s interval used to take two more intervals; re-probes take seconds."""
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    config = fleet_config(tmp_path, [port], alerting={"enabled": False})
+    config["agent"]["debounce"] = {"down_after": 3, "up_after": 2, "retry_seconds": 0.5}
+    config["devices"] = [{"id": "cam-0", "address": "127.0.0.1", "probes": {"tcp": {"port": port, "timeout": 1, "interval": 30}}}]
+    agent = Agent(config_from_data(config))
+    await agent.start(schedule=False)
+    try:
+        await agent.run_all_once()
+        await asyncio.sleep(0.6)  # the up streak's re-probe confirms it
+        assert agent.fleet.device("cam-0").state == State.UP
+        server.close()
+        await server.wait_closed()
+        [result] = await agent.run_all_once()  # the first failure: a streak under way
+        first_failure = result.samples[0].ts
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and agent.fleet.device("cam-0").state != State.DOWN:
+            await asyncio.sleep(0.1)
+        down = agent.fleet.device("cam-0")
+    finally:
+        await agent.drain()
+    assert (down.state, down.since) == (State.DOWN, first_failure)  # dated from the first failure
+    [stats] = agent.stats.values()
+    assert stats.rounds == 2 and stats.retries >= 2  # confirmed by re-probes, not by later rounds

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from cli.main import main
 
 
