@@ -183,9 +183,19 @@ class Store:
             rows = self.db.execute(query + " ORDER BY ts", params).fetchall()
         return [_row_to_sample(row) for row in rows]
 
-    def prune_samples(self, older_than: float) -> int:
-        with self.transaction() as db:
-            return db.execute("DELETE FROM samples WHERE ts < ?", (older_than,)).rowcount
+    def prune_samples(self, older_than: float, batch: int = 5000) -> int:
+        """Delete raw samples older than ``older_than`` in batches of ``batch`` rows, one short
+        transaction each, so a prune of a day of 10,000 devices never holds the writer (and the
+        readers' WAL) for seconds."""
+        removed = 0
+        while True:
+            with self.transaction() as db:
+                count = db.execute(
+                    "DELETE FROM samples WHERE rowid IN (SELECT rowid FROM samples WHERE ts < ? LIMIT ?)", (older_than, batch)
+                ).rowcount
+            removed += count
+            if count < batch:
+                return removed
 
     # -- transitions ----------------------------------------------------------------------
 

@@ -46,3 +46,10 @@ def test_a_run_that_died_ends_at_its_last_heartbeat(tmp_path: Path) -> None:
         second = store.start_run("site-a", now=400)
         store.stop_run(second, now=500)
         assert store.agent_runs() == [("site-a", 100, 160), ("site-a", 400, 500)]
+
+
+def test_pruning_goes_in_short_batches_and_removes_only_old_samples(tmp_path: Path) -> None:
+    with Store(tmp_path / "y.db") as store:
+        store.write_samples([Sample(f"d{i % 7}", "icmp", True, ts=float(i)) for i in range(1200)])
+        assert store.prune_samples(1000.0, batch=100) == 1000
+        assert store.db.execute("SELECT MIN(ts), COUNT(*) FROM samples").fetchone() == (1000.0, 200)
