@@ -10,6 +10,7 @@ from typing import Any
 
 from compliance.calculate import compute
 from compliance.contract import Contract
+from compliance.display import money_text, score_text
 from compliance.ledger import Ledger
 from compliance.periods import Period, contract_period
 from compliance.resolve import resolve_contract
@@ -96,8 +97,9 @@ def generate(
     progress(f"rendering {fmt}")
     data = render(result, fmt)
     cut = result["cut_amount"]
-    summary = (f"{contract.id} {period.label}: score {result['score']:g}, {result['grade']}, cut {result['cut_percent']:g}%"
-               + (f" = ¥{cut:,.2f}" if cut is not None else "")
-               + f", penalties ¥{result['penalty_amount']:,.2f}"
-               + (" (provisional: annual assessment)" if result["period"]["provisional"] else ""))
+    summary = (f"{contract.id} {period.label}: score {score_text(result['score'])}, {result['grade']},"
+               f" cut {result['cut_percent']:g}%" + (f" = {money_text(cut)}" if cut is not None else "")
+               + f", penalties {money_text(result['penalty_amount'])}"
+               + (f" (provisional: {'; '.join(result['period']['provisional_reasons'])})"
+                  if result["period"]["provisional"] else ""))
     return data, summary

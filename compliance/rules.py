@@ -27,12 +27,22 @@ from compliance.contract import (
     ManualRule,
     Part,
     PerDayRule,
+    RequiredDocument,
     Table,
     Tiers,
 )
+from compliance.display import minute
 from compliance.events import ANSWERS, Record
 from compliance.i18n import Texts
-from compliance.periods import Period, add_months, quarter_of, week_key, weeks, working_days
+from compliance.periods import (
+    Period,
+    add_months,
+    contract_year_of,
+    quarter_of,
+    week_key,
+    weeks_ending_in,
+    working_days,
+)
 from compliance.scope import Scope
 from compliance.sla import FaultOutcome, VulnOutcome
 from core.timefmt import day_start, local_date
@@ -316,13 +326,17 @@ def _fault_items(rule: EventRule, ctx: RuleContext, sign: int) -> list[Item]:
         if not matches(fault_fields(outcome), rule.where):
             continue
         if rule.tiers is not None:
+            # a measured time is charged in the period in which it ends (still running: not yet)
             seconds, final = outcome.measure(rule.tiers.measure, ctx.now)
+            ended = fault.opened + seconds
+            if not final or not ctx.period.start <= ended < ctx.period.end:
+                continue
             points = tier_points(rule.tiers, seconds)
             if points == 0:
                 continue
             reason = t("fault_tier", id=fault.id, level=fault.level, what=t(rule.tiers.measure),
-                       measured=t.duration(seconds)) + ("" if final else t("fault_open"))
-            failed = [(rule.tiers.measure, points, reason)]
+                       measured=t.duration(seconds))
+            failed = [(rule.tiers.measure, points, reason, ended)]
         else:
             failed = []
             for what in rule.checks:
@@ -335,16 +349,21 @@ def _fault_items(rule: EventRule, ctx: RuleContext, sign: int) -> list[Item]:
                 points = _fault_points(rule, outcome)
                 reason = t("fault_over", id=fault.id, level=fault.level, what=t(what), measured=t.duration(seconds),
                            limit=t.duration(limit)) + ("" if final else t("fault_open"))
-                failed.append((what, points, reason))
+                failed.append((what, points, reason, outcome.deadline(what, limit)))
             if rule.once_per_fault and failed:
-                failed = failed[:1]
+                failed = [min(failed, key=lambda f: f[3])]
+            # a missed deadline is charged in the period in which it passed
+            failed = [f for f in failed if ctx.period.start <= f[3] < ctx.period.end]
+            if outcome.carried:
+                failed = [(w, p, r + t("carried_deadline", deadline=minute(d, ctx.contract.timezone)), d)
+                          for w, p, r, d in failed]
         if not failed:
             continue
         if outcome.waived and rule.honour_waivers:
             items.append(Item(_rule_id(rule), ZERO, t("fault_waived", id=fault.id, waiver=t.waiver(fault.waived or "")),
                               outcome.fault.uid, fault.opened, ctx.unit, outcome.system))
             continue
-        for _what, points, reason in failed:
+        for _what, points, reason, _deadline in failed:
             items.append(Item(_rule_id(rule), sign * points, reason, fault.uid, fault.opened, ctx.unit, outcome.system))
     return items
 
@@ -370,7 +389,7 @@ def _vuln_items(rule: EventRule, ctx: RuleContext, sign: int) -> list[Item]:
     for outcome in ctx.vulns:
         vuln = outcome.vuln
         fields = {**vuln.body, "severity": vuln.severity, "unit": vuln.unit, "system": vuln.system}
-        if not outcome.overdue or not matches(fields, rule.where):
+        if not outcome.charged_in(ctx.period) or not matches(fields, rule.where):
             continue
         if rule.points is not None:
             points = frac(rule.points)
@@ -380,96 +399,117 @@ def _vuln_items(rule: EventRule, ctx: RuleContext, sign: int) -> list[Item]:
         else:
             points = frac(rule.points_from.default or 0) if rule.points_from else ZERO
         elapsed = (outcome.closed_at if outcome.closed_at is not None else ctx.now) - vuln.found
-        items.append(Item(_rule_id(rule), sign * points,
-                          t("vuln_over", id=vuln.id, severity=t.severity(vuln.severity), elapsed=t.duration(elapsed),
-                            limit=t.duration(outcome.limit)), vuln.uid, vuln.found, ctx.unit, vuln.system))
+        reason = t("vuln_over", id=vuln.id, severity=t.severity(vuln.severity), elapsed=t.duration(elapsed),
+                   limit=t.duration(outcome.limit))
+        if outcome.carried:
+            reason += t("carried_deadline", deadline=minute(outcome.deadline, ctx.contract.timezone))
+        items.append(Item(_rule_id(rule), sign * points, reason, vuln.uid, vuln.found, ctx.unit, vuln.system))
     return items
 
 
 # -- documents ----------------------------------------------------------------------------------
 
 
-def documents(rule: DocumentsRule, ctx: RuleContext) -> RuleResult:
+def _doc_windows(doc: RequiredDocument, ctx: RuleContext) -> list[tuple[float, float, str | None, str]]:
+    """(start, end, fault id, label) of each copy of ``doc`` due in the period, for one holder."""
     t = ctx.texts
     tz = ctx.contract.timezone
     period = ctx.period
     term = ctx.contract.term
-    by_name: dict[str, list[float]] = {}
+    windows: list[tuple[float, float, str | None, str]] = []
+    if doc.frequency == "once":
+        windows.append((day_start(term.start, tz) if term else float("-inf"), period.end, None, ""))
+    elif doc.frequency == "monthly":
+        if period.kind == "year":  # a year's report needs every month's
+            for month in range(12):
+                first = add_months(period.first, month)
+                windows.append((day_start(first, tz), day_start(add_months(first, 1), tz), None,
+                                f"（{first.year}-{first.month:02d}）"))
+        else:
+            windows.append((period.start, period.end, None, ""))
+    elif doc.frequency == "weekly":
+        # a week is judged when it ends: the week straddling the period's start is this period's
+        for first, last in weeks_ending_in(period):
+            if day_start(last + timedelta(days=1), tz) <= ctx.now:
+                windows.append((day_start(first, tz), day_start(last + timedelta(days=1), tz), None,
+                                t("doc_week", first=first.isoformat(), last=last.isoformat())))
+    elif doc.frequency == "quarterly":
+        if period.kind == "year":
+            for quarter in range(4):
+                first = add_months(period.first, 3 * quarter)
+                windows.append((day_start(first, tz), day_start(add_months(first, 3), tz), None,
+                                f"（{first.year}-{first.month:02d} 起）"))
+        else:
+            quarter_start, ends_quarter = quarter_of(period, term)
+            if ends_quarter:
+                windows.append((day_start(quarter_start, tz), period.end, None, ""))
+    elif doc.frequency == "yearly":
+        # looked for in the contract year, judged in the period that ends it
+        year_start, ends_year = contract_year_of(period, term)
+        if ends_year:
+            windows.append((day_start(year_start, tz), period.end, None, ""))
+    else:  # per_fault: the faults opened in this period
+        for outcome in ctx.faults:
+            if not outcome.carried and (doc.levels is None or outcome.fault.level in doc.levels):
+                windows.append((outcome.fault.opened, period.end, outcome.fault.id,
+                                t("doc_for_fault", id=outcome.fault.id)))
+    return windows
+
+
+def documents(rule: DocumentsRule, ctx: RuleContext) -> RuleResult:
+    """「缺失1份按相应比例扣分」: each required document is a share of the points, and within it each
+    required copy (per week, per fault, per system) its own fraction (``count: per_copy``)."""
+    t = ctx.texts
+    by_name: dict[tuple[str, str | None], list[float]] = {}
     by_fault: dict[tuple[str, str], list[float]] = {}
     for r in ctx.records:
-        if r.kind == rule.record and r.at < period.end:
+        if r.kind == rule.record and r.at < ctx.period.end:
             name = str(r.get("document"))
-            by_name.setdefault(name, []).append(r.at)
+            by_name.setdefault((name, None), []).append(r.at)
+            if r.system is not None:
+                by_name.setdefault((name, r.system), []).append(r.at)
             if r.get("fault") is not None:
                 by_fault.setdefault((name, str(r.get("fault"))), []).append(r.at)
-    missing: list[tuple[str, str]] = []  # (document, which instance)
-    applicable = present = 0
+    share_sum = ZERO
+    applicable = 0
+    missing: list[tuple[str, str, Fraction]] = []  # document, which copy, its share of the document
     for doc in rule.required:
         names = {doc.name, *doc.aliases}
-        instances: list[tuple[float, float, str | None, str]] = []  # start, end, fault id, label
-        if doc.frequency == "once":
-            instances.append((day_start(term.start, tz) if term else float("-inf"), period.end, None, ""))
-        elif doc.frequency == "monthly":
-            if period.kind == "year":  # a year's report needs every month's
-                for month in range(12):
-                    first = add_months(period.first, month)
-                    instances.append((day_start(first, tz), day_start(add_months(first, 1), tz), None,
-                                      f"（{first.year}-{first.month:02d}）"))
-            else:
-                instances.append((period.start, period.end, None, ""))
-        elif doc.frequency == "weekly":
-            for first, last in weeks(period):
-                instances.append((day_start(first, tz), day_start(last + timedelta(days=1), tz), None,
-                                  t("doc_week", first=first.isoformat(), last=last.isoformat())))
-        elif doc.frequency == "quarterly":
-            if period.kind == "year":
-                for quarter in range(4):
-                    first = add_months(period.first, 3 * quarter)
-                    instances.append((day_start(first, tz), day_start(add_months(first, 3), tz), None,
-                                      f"（{first.year}-{first.month:02d} 起）"))
-            else:
-                quarter_start, ends_quarter = quarter_of(period, term)
-                if ends_quarter:
-                    instances.append((day_start(quarter_start, tz), period.end, None, ""))
-        elif doc.frequency == "yearly":
-            instances.append((period.end - 365 * 86400, period.end, None, ""))
-        else:  # per_fault
-            for outcome in ctx.faults:
-                if doc.levels is None or outcome.fault.level in doc.levels:
-                    instances.append((outcome.fault.opened, period.end, outcome.fault.id,
-                                      t("doc_for_fault", id=outcome.fault.id)))
-        if not instances:
+        holders: list[tuple[str | None, str]] = [(None, "")]
+        if doc.per == "system":
+            holders = [(s.id, s.name or s.id) for s in ctx.systems if s.category not in rule.skip_categories
+                       and (s.documents is None or doc.name in s.documents)]
+        copies = [(system, label, window) for system, label in holders for window in _doc_windows(doc, ctx)]
+        if not copies:
             if rule.not_applicable == "present":
                 applicable += 1
-                present += 1
+                share_sum += 1
             continue
         applicable += 1
         absent = []
-        for start, end, fault_id, label in instances:
-            times = [t for name in names for t in (by_name.get(name, []) if fault_id is None
-                                                   else by_fault.get((name, fault_id), []))]
-            if not any(start <= t < end for t in times):
-                absent.append(label)
-        if absent:
-            missing.extend((doc.name, label) for label in absent)
+        for system, label, (start, end, fault_id, which) in copies:
+            times = [at for name in names for at in (by_fault.get((name, fault_id), []) if fault_id is not None
+                                                     else by_name.get((name, system), []))]
+            if not any(start <= at < end for at in times):
+                absent.append((f"（{label}）" if label else "") + which)
+        if rule.count == "per_document":
+            share_sum += 0 if absent else 1
+            missing.extend((doc.name, which, Fraction(1) if i == 0 else ZERO) for i, which in enumerate(absent))
         else:
-            present += 1
+            share_sum += Fraction(len(copies) - len(absent), len(copies))
+            missing.extend((doc.name, which, Fraction(1, len(copies))) for which in absent)
     if rule.mode == "per_missing":
         each = frac(rule.points_each or 0)
         items = [Item(_rule_id(rule), -each, t("doc_missing", name=name, which=which), unit=ctx.unit)
-                 for name, which in missing]
+                 for name, which, _share in missing]
         return RuleResult(-each * len(missing), ZERO, items)
     full = frac(rule.points if rule.points is not None else ctx.part.points)
     if applicable == 0:
         return RuleResult(full, full)
-    value = full * present / applicable
     per_doc = full / applicable
-    missing_docs: dict[str, list[str]] = {}
-    for name, which in missing:
-        missing_docs.setdefault(name, []).append(which)
-    items = [Item(_rule_id(rule), -per_doc, t("doc_missing", name=name, which="".join(w for w in which if w)),
-                  unit=ctx.unit) for name, which in missing_docs.items()]
-    return RuleResult(value, full, items)
+    items = [Item(_rule_id(rule), -per_doc * share, t("doc_missing", name=name, which=which), unit=ctx.unit)
+             for name, which, share in missing]
+    return RuleResult(full * share_sum / applicable, full, items)
 
 
 # -- a system left alone two periods running --------------------------------------------------

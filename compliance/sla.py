@@ -14,11 +14,17 @@ fault does not recur either. ``recurring_after: resolution`` counts any resoluti
 
 A vulnerability must be fixed (or, where the contract accepts it, mitigated) within its
 severity's deadline; found again after a fix, it is a recurrence.
+
+A report never depends on the day it is run: everything is judged at the report's cut-off
+(the period's end, or the report's clock if the period is still running) and anything recorded
+later is ignored. A missed deadline is charged in the period in which the deadline passes, so
+a fault or vulnerability of November whose deadline falls in December is December's (its
+outcome is ``carried`` into December's report) and never charged twice or lost.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 
 from compliance.contract import Contract
@@ -37,6 +43,12 @@ class FaultOutcome:
     resolution_limit: float
     waived: bool
     recurrence_of: str | None = None
+    carried: bool = False  # opened in an earlier period; here only for a deadline that falls in this one
+
+    def deadline(self, what: str, limit: float | None = None) -> float:
+        if limit is None:
+            limit = self.response_limit if what == "response" else self.resolution_limit
+        return self.fault.opened + limit
 
     @property
     def responded_at(self) -> float | None:
@@ -65,6 +77,15 @@ class VulnOutcome:
     closed_at: float | None
     overdue: bool
     recurrence_of: str | None = None
+    carried: bool = False  # found in an earlier period, its deadline passes in this one
+
+    @property
+    def deadline(self) -> float:
+        return self.vuln.found + self.limit
+
+    def charged_in(self, period: Period) -> bool:
+        """Overdue, and this is the period in which the deadline passed."""
+        return self.overdue and period.start <= self.deadline < period.end
 
     @property
     def open(self) -> bool:
@@ -113,18 +134,40 @@ def was_fixed(fault: Fault, waivers: list[str]) -> bool:
             and not (fault.waived is not None and fault.waived in waivers))
 
 
-def fault_outcomes(contract: Contract, scope: Scope, faults: list[Fault], period: Period) -> list[FaultOutcome]:
-    """Outcomes of the faults opened in ``period`` (earlier ones only tell recurrences)."""
+def as_of(fault: Fault, cutoff: float) -> Fault:
+    """The fault as the ledger knew it at ``cutoff``: later acknowledgements and resolutions ignored."""
+    acknowledged = fault.acknowledged if fault.acknowledged is not None and fault.acknowledged <= cutoff else None
+    resolved = fault.resolved if fault.resolved is not None and fault.resolved <= cutoff else None
+    if acknowledged == fault.acknowledged and resolved == fault.resolved:
+        return fault
+    return replace(fault, acknowledged=acknowledged, resolved=resolved)
+
+
+def fault_outcomes(contract: Contract, scope: Scope, faults: list[Fault], period: Period,
+                   cutoff: float | None = None) -> list[FaultOutcome]:
+    """Outcomes of the faults opened in ``period``, then (``carried``) those opened earlier and
+    still unanswered or unresolved when it began. Earlier ones also tell recurrences."""
     settings = contract.faults
+    cutoff = period.end if cutoff is None else min(cutoff, period.end)
     window = settings.recurring_window_days * 86400
     after_fix = settings.recurring_after == "fix"
     by_id = {f.id: f for f in faults}
     last_by_target: dict[str, list[Fault]] = {}
-    outcomes = []
-    for fault in sorted(faults, key=lambda f: (f.opened, f.id)):
+    outcomes, carried = [], []
+    for original in sorted(faults, key=lambda f: (f.opened, f.id)):
+        if original.opened >= cutoff:
+            continue
+        fault = as_of(original, cutoff)
         target = fault.device or fault.system or fault.unit or ""
-        if period.start <= fault.opened < period.end:
-            level = settings.levels[fault.level]
+        level = settings.levels[fault.level]
+        if fault.opened < period.start:
+            responded = min((t for t in (fault.acknowledged, fault.resolved) if t is not None), default=None)
+            if (responded is None or responded > period.start) or (fault.resolved is None or fault.resolved > period.start):
+                carried.append(FaultOutcome(fault, scope.fault_unit(fault), scope.fault_system(fault),
+                                            level.respond_minutes * 60, _resolution_limit(contract, fault),
+                                            fault.waived is not None and fault.waived in settings.waivers,
+                                            carried=True))
+        elif fault.opened < period.end:
             outcome = FaultOutcome(
                 fault=fault,
                 unit=scope.fault_unit(fault),
@@ -137,7 +180,7 @@ def fault_outcomes(contract: Contract, scope: Scope, faults: list[Fault], period
             if not isinstance(explicit, str | int) or isinstance(explicit, bool):
                 explicit = None
             elif after_fix and (named := by_id.get(str(explicit))) is not None \
-                    and not was_fixed(named, settings.waivers):
+                    and not was_fixed(as_of(named, cutoff), settings.waivers):
                 explicit = None  # named after a fault nobody fixed: look for one that was
             if after_fix and outcome.waived:
                 pass  # force majeure (or maintenance) again is not an incomplete fix
@@ -157,10 +200,12 @@ def fault_outcomes(contract: Contract, scope: Scope, faults: list[Fault], period
                     break
             outcomes.append(outcome)
         last_by_target.setdefault(target, []).append(fault)
-    return outcomes
+    return outcomes + carried
 
 
 def summarize_faults(contract: Contract, outcomes: list[FaultOutcome], now: float) -> FaultSummary:
+    """The period's own faults (not the ``carried`` ones), judged at ``now`` (the cut-off)."""
+    outcomes = [o for o in outcomes if not o.carried]
     summary = FaultSummary(total=len(outcomes))
     responses, resolutions = [], []
     for outcome in outcomes:
@@ -204,22 +249,32 @@ def summarize_faults(contract: Contract, outcomes: list[FaultOutcome], now: floa
 
 
 def vuln_outcomes(contract: Contract, vulns: list[Vuln], period: Period, now: float) -> list[VulnOutcome]:
-    """Outcomes of the vulnerabilities found in ``period``."""
+    """Outcomes of the vulnerabilities found in ``period``, then (``carried``) those found earlier
+    whose deadline passes in it. Fixes and mitigations after ``now`` (the cut-off) are ignored."""
+    cutoff = min(now, period.end)
     fixed_before: dict[str, Vuln] = {}
-    outcomes = []
+    outcomes, carried = [], []
     for vuln in sorted(vulns, key=lambda v: (v.found, v.id)):
+        if vuln.found >= cutoff:
+            continue
+        fixed = vuln.fixed if vuln.fixed is not None and vuln.fixed <= cutoff else None
+        mitigated = vuln.mitigated if vuln.mitigated is not None and vuln.mitigated <= cutoff else None
+        if (fixed, mitigated) != (vuln.fixed, vuln.mitigated):
+            vuln = replace(vuln, fixed=fixed, mitigated=mitigated)
         deadline = contract.vulns.deadlines[vuln.severity]
         closes = [vuln.fixed] + ([vuln.mitigated] if deadline.mitigation_counts else [])
         closed = min((t for t in closes if t is not None), default=None)
-        if period.start <= vuln.found < period.end:
-            limit = deadline.fix_hours * 3600
-            elapsed = (closed if closed is not None else now) - vuln.found
+        limit = deadline.fix_hours * 3600
+        elapsed = (closed if closed is not None else cutoff) - vuln.found
+        if period.start <= vuln.found:
             outcome = VulnOutcome(vuln, limit, closed, elapsed > limit)
             previous = fixed_before.get(vuln.key)
             if (contract.vulns.recurring and previous is not None and previous.id != vuln.id
                     and previous.fixed is not None and previous.fixed <= vuln.found):
                 outcome.recurrence_of = previous.id
             outcomes.append(outcome)
+        elif vuln.found + limit >= period.start and (closed is None or closed > period.start):
+            carried.append(VulnOutcome(vuln, limit, closed, elapsed > limit, carried=True))
         if vuln.fixed is not None:
             fixed_before[vuln.key] = vuln
-    return outcomes
+    return outcomes + carried

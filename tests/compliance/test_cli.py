@@ -89,7 +89,7 @@ def test_report_from_the_store_equals_the_report_from_the_file(tmp_path: Path, c
                  "-o", str(from_store)]) == 0
     err = capsys.readouterr().err
     assert "loading the ledger from" in err and "online rates: 3 groups, 70 devices" in err
-    assert "municipal 2026-09: score 89.5, 良好, cut 5% = ¥48,437.50, penalties ¥110,000.00" in err
+    assert "municipal 2026-09: score 89.50, 良好, cut 5% = ¥48,437.50, penalties ¥70,000.00" in err
     assert main(["report", "-q", "-c", str(config), "--contract", str(CONTRACTS / "municipal.yaml"), "--period",
                  "2026-09", "--now", MUNICIPAL_NOW, "--ledger", str(ledger), "-o", str(from_file)]) == 0
     assert json.loads(from_store.read_text(encoding="utf-8")) == json.loads(from_file.read_text(encoding="utf-8"))

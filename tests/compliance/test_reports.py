@@ -54,7 +54,7 @@ def test_progress_is_shown_on_stderr(tmp_path: Path, capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err
     steps = re.findall(r"yunwei report: \[\s*[\d.]+s\] (\w+)", err)
     assert steps[:3] == ["contract", "reading", "online"] and "rendering" in steps and "wrote" in steps
-    assert "vc_medical 2025-04: score 64, 不合格（没收 50% 履约保证金）, cut 50% = ¥59,575.00" in err
+    assert "vc_medical 2025-04: score 64.00, 不合格（没收 50% 履约保证金）, cut 50% = ¥59,575.00" in err
 
 
 def test_xlsx_opens_with_its_sheets_and_numbers(reports: dict[str, Path]) -> None:
@@ -62,11 +62,11 @@ def test_xlsx_opens_with_its_sheets_and_numbers(reports: dict[str, Path]) -> Non
     assert book.sheetnames == ["汇总", "在线率", "故障", "漏洞", "日常工作", "扣分明细"]
     summary = {row[0]: row[1] for row in book["汇总"].iter_rows(values_only=True) if row and row[0]}
     assert summary["考核得分"] == 89.5 and summary["考核等级"] == "良好"
-    assert summary["扣减金额（元）"] == 48437.5 and summary["处罚金额（元）"] == 110000
+    assert summary["扣减金额（元）"] == 48437.5 and summary["处罚金额（元）"] == 70000
     assert summary["扣减比例"] == 0.05
     online = list(book["在线率"].iter_rows(values_only=True))
     lantian = next(r for r in online if r[0] == "lantian")
-    assert lantian[1:6] == ("蓝天卫士", 50, 0.999526, 0.95, "是")
+    assert lantian[1:6] == ("蓝天卫士", 50, 0.9995, 0.95, "是")
     tianyan = next(r for r in online if r[0] == "tianyan")
     assert tianyan[5] == "否" and tianyan[7] == 1
     assert sum(1 for r in online if r[0] and str(r[0]).startswith(("lantian-", "tianyan-"))) == 70  # every device
@@ -115,7 +115,7 @@ def test_html_renders_in_chromium_with_its_charts(reports: dict[str, Path], tmp_
     assert tianyan_chart.count('<circle cx') == 30 and tianyan_chart.count('r="3.2" fill="rgb(220,38,38)"') == 3
     levels_chart = dom[dom.index('id="chart-levels"'):]
     assert levels_chart[:levels_chart.index("</svg>")].count("<rect") == 1 + 8  # background + 2 bars x 4 levels
-    assert "89.5" in dom and "48,437.50" in dom and "110,000.00" in dom
+    assert "89.5" in dom and "48,437.50" in dom and "70,000.00" in dom
     assert "计划维护时间不计入考核时长" in dom and "<td>摄像机固件升级</td>" in dom
 
 
@@ -123,7 +123,7 @@ def test_docx_is_a_monthly_report_with_tables_and_charts(reports: dict[str, Path
     document = docx.Document(str(reports["docx"]))
     texts = [p.text for p in document.paragraphs]
     assert texts[0] == "运维工作月报"
-    assert "2026-09 考核得分 89.5 分，等级“良好”，扣减 5%（48,437.50 元），处罚 110,000.00 元。" in texts
+    assert "2026-09 考核得分 89.5 分，等级“良好”，扣减 5%（48,437.50 元），处罚 70,000.00 元。" in texts
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert headings[:3] == ["一、汇总", "二、考核分项", "各使用单位得分"]
     assert texts[-1].startswith("编制：")
