@@ -198,12 +198,14 @@ def _result(contract: Contract, scope: Scope, period: Period, now: float, langua
              "evidence": p.evidence, "ref": p.ref, "at": to_iso(p.at, tz) if p.at is not None else None}
             for p in card.penalties
         ],
+        "names": {"units": {u: n or u for u, n in scope.units.items()},
+                  "systems": {k: v.name or k for k, v in scope.systems.items()}},
         "online_rates": _online(online, scope, tz),
         "maintenance": _maintenance(ledger, contract, period, tz),
         "devices": _devices(online, scope, contract),
-        "faults": _faults(faults, summary, min(now, period.end), tz),
+        "faults": _faults(faults, summary, min(now, period.end), tz, scope),
         "vulns": _vulns(vulns, min(now, period.end), tz),
-        "records": _records(ledger, period, tz),
+        "records": _records(ledger, period, tz, scope),
         "warnings": warnings,
     }
     return result
@@ -301,7 +303,7 @@ def _minutes(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 60, 2)
 
 
-def _faults(outcomes: list[FaultOutcome], summary: FaultSummary, now: float, tz: str) -> dict[str, Any]:
+def _faults(outcomes: list[FaultOutcome], summary: FaultSummary, now: float, tz: str, scope: Scope) -> dict[str, Any]:
     items = []
     for o in outcomes:
         if o.carried:
@@ -315,6 +317,7 @@ def _faults(outcomes: list[FaultOutcome], summary: FaultSummary, now: float, tz:
             "unit": o.unit,
             "system": o.system,
             "device": f.device,
+            "device_name": scope.device_names.get(f.device, f.device) if f.device else None,
             "cause": f.cause,
             "opened": to_iso(f.opened, tz),
             "acknowledged": to_iso(f.acknowledged, tz) if f.acknowledged is not None else None,
@@ -387,7 +390,7 @@ def _vulns(outcomes: list[VulnOutcome], now: float, tz: str) -> dict[str, Any]:
     }
 
 
-def _records(ledger: Ledger, period: Period, tz: str) -> dict[str, Any]:
+def _records(ledger: Ledger, period: Period, tz: str, scope: Scope) -> dict[str, Any]:
     records = [r for r in ledger.records if period.contains(r.at)]
     counts = Counter(r.kind for r in records)
     by_unit: dict[str, Counter[str]] = {}
@@ -398,7 +401,8 @@ def _records(ledger: Ledger, period: Period, tz: str) -> dict[str, Any]:
         "counts": dict(sorted(counts.items())),
         "by_unit": {u: dict(sorted(c.items())) for u, c in sorted(by_unit.items())},
         "items": [
-            {"kind": r.kind, "unit": r.unit, "system": r.system, "device": r.device, "at": to_iso(r.at, tz),
+            {"kind": r.kind, "unit": r.unit, "system": r.system, "device": r.device,
+             "device_name": scope.device_names.get(r.device, r.device) if r.device else None, "at": to_iso(r.at, tz),
              "detail": "; ".join(f"{k}={r.body[k]}" for k in summary_keys if r.body.get(k) is not None),
              "ref": r.uid}
             for r in records

@@ -223,21 +223,28 @@ def penalties(contract: Contract, period: Period, online: OnlineResult, evidence
         elif rule.kind == "recurring":
             if "faults" in rule.sources:
                 for outcome in evidence.faults:
-                    if outcome.recurrence_of:
+                    if outcome.recurrence_of and not outcome.carried:
+                        fault = outcome.fault
+                        proof = texts("recurring_evidence", at=minute(fault.opened, period.tz),
+                                      target=fault.device or outcome.system or outcome.unit or "-",
+                                      cause=fault.cause or "-")
                         items.append(PenaltyItem(rule.id, name, amount,
-                                                 texts("recurring_fault", id=outcome.fault.id, previous=outcome.recurrence_of),
-                                                 outcome.fault.uid, outcome.fault.opened))
+                                                 texts("recurring_fault", id=fault.id, previous=outcome.recurrence_of),
+                                                 fault.uid, fault.opened, proof))
             if "vulns" in rule.sources:
                 for vuln in evidence.vulns:
-                    if vuln.recurrence_of:
+                    if vuln.recurrence_of and not vuln.carried:
+                        proof = texts("recurring_evidence", at=minute(vuln.vuln.found, period.tz),
+                                      target=vuln.vuln.system or vuln.vuln.unit or "-", cause=vuln.vuln.key.split("|")[-1])
                         items.append(PenaltyItem(rule.id, name, amount,
                                                  texts("recurring_vuln", id=vuln.vuln.id, previous=vuln.recurrence_of),
-                                                 vuln.vuln.uid, vuln.vuln.found))
+                                                 vuln.vuln.uid, vuln.vuln.found, proof))
         elif rule.kind == "fault_targets":
             if summary.resolution_rate_met is False:
                 items.append(PenaltyItem(rule.id, name, amount,
                                          texts("resolution_rate", rate=pct(summary.resolution_rate),
-                                               target=pct(summary.resolution_rate_target)), None, period.start))
+                                               target=pct(summary.resolution_rate_target)), None, period.start,
+                                         texts("resolution_evidence", resolved=summary.resolved, total=summary.total)))
         else:
             for record in evidence.records:
                 if record.kind != rule.record or not period.contains(record.at):
@@ -257,8 +264,10 @@ def penalties(contract: Contract, period: Period, online: OnlineResult, evidence
                 else:
                     value = rule.amount
                     reason = texts("record", kind=texts.kind(record.kind), reason=reason)
+                proof = texts("record_evidence", kind=texts.kind(record.kind), at=minute(record.at, period.tz),
+                              unit=record.unit or "-")
                 items.append(PenaltyItem(rule.id, name, money(value * times), reason + (f" ×{times}" if times != 1 else ""),
-                                         record.uid, record.at))
+                                         record.uid, record.at, proof))
     return items
 
 
