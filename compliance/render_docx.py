@@ -131,7 +131,11 @@ def _table(document: Any, headers: list[str], rows: list[list[Any]], widths: lis
     for index, text in enumerate(headers):
         _cell_text(header.cells[index], text, size, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
     for r, values in enumerate(rows):
-        cells = table.add_row().cells
+        row = table.add_row()
+        keep = OxmlElement("w:cantSplit")  # a row is never broken across pages
+        keep.set(qn("w:val"), "true")
+        row._tr.get_or_add_trPr().append(keep)
+        cells = row.cells
         for c, value in enumerate(values):
             late = bool(bad and (r, c) in bad)
             _cell_text(cells[c], value, size, bold=late, color=RED if late else None,
@@ -257,11 +261,13 @@ def render_docx(result: dict[str, Any]) -> bytes:
                                   {"faults": w["legend_faults"], "overdue": w["legend_overdue"]}), w["chart_levels"], 11)
     faults, total = listed(notable_faults(result), FAULT_ROWS)
     if faults:
-        rows = fault_rows(result, faults, w)
-        _table(document, [w["id"], w["level"], w["unit"], w["system"], w["device"], w["cause"], w["opened"],
-                          w["response_min"], w["resolution_min"], w["overdue"]],
-               rows, [1.1, 0.7, 1.7, 1.9, 1.9, 2.0, 1.9, 1.6, 1.6, 0.8],
-               {(r, 9) for r, row in enumerate(rows) if row[9] == w["yes"]}, size=SMALL_FIVE, numeric={1, 7, 8})
+        # unit over system and response over resolution share a cell: room for the device's name
+        rows = [[r[0], r[1], f"{r[2]}\n{r[3]}", r[4], r[5], r[6], f"{r[7]}\n{r[8]}", r[9]]
+                for r in fault_rows(result, faults, w)]
+        _table(document, [w["id"], w["level"], f"{w['unit']}\n{w['system']}", w["device"], w["cause"], w["opened"],
+                          w["response_resolution"], w["overdue"]],
+               rows, [1.3, 0.6, 2.6, 3.2, 2.0, 2.9, 2.0, 0.8],
+               {(r, 7) for r, row in enumerate(rows) if row[7] == w["yes"]}, size=SMALL_FIVE, numeric={1, 6})
         _truncated(document, w, len(faults), total)
 
     document.add_heading(sections[4] + w["vulns"], level=1)

@@ -137,7 +137,7 @@ def _summary(s: Sheet, result: dict[str, Any], w: Words) -> None:
         s.append([label, number if number is not None else text], formats={1: fmt})
     s.blank()
     s.header([w["table"], w["part"], w["points"], w["value"], w["lost"]])
-    tables = {t["id"]: t["name"] or t["id"] for t in result["tables"]}
+    tables = {t["id"]: t["name"] or ("" if len(result["tables"]) == 1 else t["id"]) for t in result["tables"]}
     for part in result["parts"]:
         s.append([tables.get(part["table"], part["table"]), part["name"], part["points"], part["value"], part["lost"]],
                  formats={2: SCORE, 3: SCORE, 4: SCORE}, bad={4} if part["lost"] and part["lost"] > 0 else None)
@@ -148,6 +148,7 @@ def _summary(s: Sheet, result: dict[str, Any], w: Words) -> None:
         for unit in result["units"]:
             s.append([unit["name"] or unit["id"], unit["score"], *[unit["parts"].get(p) for p in part_ids]],
                      formats={i: SCORE for i in range(1, len(part_ids) + 2)})
+    _fault_summary(s, result, w)
     if result["warnings"]:
         s.blank()
         s.header([w["warnings"]])
@@ -242,8 +243,22 @@ def _devices(s: Sheet, result: dict[str, Any], w: Words) -> None:
                  formats={3: PERCENT, 4: SCORE, 5: SCORE, 6: SCORE, 8: SCORE})
 
 
-def _faults(s: Sheet, result: dict[str, Any], w: Words, n: Names) -> None:
+def _fault_summary(s: Sheet, result: dict[str, Any], w: Words) -> None:
+    """Faults per level and the period's response and resolution figures (on the summary sheet,
+    where its columns are wide enough)."""
     summary = result["faults"]["summary"]
+    s.blank()
+    s.header([w["fault_summary"], w["total"], w["overdue"]])
+    for level, count, overdue in level_rows(result):
+        s.append([w["level_label"].format(level=level), count, overdue], bad={2} if overdue else None)
+    s.append([w["resolution_rate"], summary["resolution_rate"]], formats={1: PERCENT},
+             bad={1} if summary["resolution_rate_met"] is False else None)
+    for key, label in (("mean_response_minutes", "mean_response"), ("worst_response_minutes", "worst_response"),
+                       ("mean_resolution_minutes", "mean_resolution"), ("worst_resolution_minutes", "worst_resolution")):
+        s.append([w[label], summary[key]], formats={1: SCORE})
+
+
+def _faults(s: Sheet, result: dict[str, Any], w: Words, n: Names) -> None:
     s.title(w["faults"])
     s.header([w["id"], w["level"], w["unit"], w["system"], w["device"], w["cause"], w["raw_cause"], w["opened"],
               w["resolved"], w["response_min"], w["response_limit"], w["resolution_min"], w["resolution_limit"],
@@ -257,15 +272,6 @@ def _faults(s: Sheet, result: dict[str, Any], w: Words, n: Names) -> None:
                   f["response_minutes"], f["response_limit_minutes"], f["resolution_minutes"],
                   f["resolution_limit_minutes"], w.flag(overdue), f["waived"] or "", f["recurrence_of"] or ""],
                  formats={9: SCORE, 10: SCORE, 11: SCORE, 12: SCORE}, bad={13} if overdue and not f["waived"] else None)
-    s.blank()
-    s.header([w["fault_summary"], w["total"], w["overdue"]])
-    for level, count, overdue in level_rows(result):
-        s.append([w["level_label"].format(level=level), count, overdue], bad={2} if overdue else None)
-    s.append([w["resolution_rate"], summary["resolution_rate"]], formats={1: PERCENT},
-             bad={1} if summary["resolution_rate_met"] is False else None)
-    for key, label in (("mean_response_minutes", "mean_response"), ("worst_response_minutes", "worst_response"),
-                       ("mean_resolution_minutes", "mean_resolution"), ("worst_resolution_minutes", "worst_resolution")):
-        s.append([w[label], summary[key]], formats={1: SCORE})
 
 
 def _vulns(s: Sheet, result: dict[str, Any], w: Words, n: Names) -> None:

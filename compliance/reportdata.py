@@ -86,6 +86,7 @@ HEADINGS: dict[str, tuple[str, str]] = {
     "response_min": ("响应用时（分钟）", "Response (min)"),
     "resolution_min": ("处置用时（分钟）", "Resolution (min)"),
     "response_limit": ("响应时限（分钟）", "Response limit (min)"),
+    "response_resolution": ("响应/处置用时（分钟）", "Response / resolution (min)"),
     "resolution_limit": ("处置时限（分钟）", "Resolution limit (min)"),
     "overdue": ("超时", "Overdue"),
     "waived": ("豁免", "Waived"),

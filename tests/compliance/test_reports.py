@@ -152,10 +152,9 @@ def test_docx_is_a_monthly_report_with_tables_and_charts(reports: dict[str, Path
                                                       "2026-09-25 06:00", "6.00", "1"]
     online = next(table for table in document.tables if table.rows[0].cells[0].text == "分组")
     assert [c.text for c in online.rows[0].cells][-1] == "未知时长（设备·小时）"
-    faults = next(table for table in document.tables if len(table.columns) == 10
-                  and table.rows[0].cells[4].text == "设备")
-    assert [c.text for c in faults.rows[1].cells][:7] == ["F1", "2", "市大数据局", "政务云平台", "cloud-node-1",
-                                                          "存储链路中断", "2026-09-15 10:00"]
+    faults = next(t for t in document.tables if len(t.columns) == 8 and t.rows[0].cells[3].text == "设备")
+    assert [c.text for c in faults.rows[1].cells] == ["F1", "2", "市大数据局\n政务云平台", "cloud-node-1", "存储链路中断",
+                                                      "2026-09-15 10:00", "8.00\n330.00", "是"]
     penalties = next(table for table in document.tables if table.rows[0].cells[0].text == "处罚")
     assert [c.text for c in penalties.rows[0].cells] == ["处罚", "金额（元）", "原因", "依据"]
     assert "97.86%" in penalties.rows[1].cells[2].text and "3288" in penalties.rows[1].cells[3].text
@@ -188,9 +187,8 @@ def test_fault_causes_are_in_chinese_with_the_raw_text_in_an_appendix(tmp_path: 
     assert main(["report", "-q", "-c", str(tmp_path / "none.yaml"), "--contract", str(CONTRACTS / "municipal.yaml"),
                  "--period", "2026-09", "--ledger", str(ledger), "--now", MUNICIPAL_NOW, "-o", str(out)]) == 0
     document = docx.Document(str(out))
-    faults = next(table for table in document.tables if len(table.columns) == 10
-                  and table.rows[0].cells[4].text == "设备")
-    assert next(r for r in faults.rows if r.cells[0].text == "E1").cells[5].text == "连接被拒绝"
+    faults = next(t for t in document.tables if len(t.columns) == 8 and t.rows[0].cells[3].text == "设备")
+    assert next(r for r in faults.rows if r.cells[0].text == "E1").cells[4].text == "连接被拒绝"
     appendix = document.tables[-1]
     assert [c.text for c in appendix.rows[0].cells] == ["编号", "设备", "报告所列原因", "原文"]
     assert [c.text for c in appendix.rows[1].cells] == ["E1", "tianyan-09", "连接被拒绝", "connection refused"]
