@@ -116,7 +116,7 @@ _rate = rate_value    # rates: 0.9520 is 95.20 %
 
 
 def _hours(seconds: float) -> float:
-    return round(seconds / 3600, 3)
+    return round(seconds / 3600, 2)
 
 
 def _item(item: Item, tz: str) -> dict[str, Any]:

@@ -75,5 +75,7 @@ def minute(value: float | str | None, tz: str) -> str:
     """2026-11-12 09:12 (no seconds, no T, no offset) from epoch seconds or an ISO time."""
     if value is None or value == "":
         return ""
+    if isinstance(value, str) and len(value) >= 16 and value[10] == "T":
+        return f"{value[:10]} {value[11:16]}"  # the results' times are already in the contract's zone
     epoch = parse_iso(value) if isinstance(value, str) else value
     return datetime.fromtimestamp(epoch, zone(tz)).strftime("%Y-%m-%d %H:%M")

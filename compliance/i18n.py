@@ -47,6 +47,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "vuln_over": ("漏洞 {id}（{severity}）{elapsed}未修复，时限 {limit}", "vulnerability {id} ({severity}) not fixed in {elapsed}, limit {limit}"),
     "record": ("{kind}：{reason}", "{kind}: {reason}"),
     "doc_missing": ("缺少{name}{which}", "missing {name}{which}"),
+    "doc_missing_copies": ("缺少{name} {missing}/{due} 份{which}", "missing {name}: {missing} of {due}{which}"),
+    "doc_more": ("等（另 {more} 份）", " and {more} more"),
     "doc_for_fault": ("（故障 {id}）", " (fault {id})"),
     "doc_week": ("（{first}~{last} 周）", " (week {first}..{last})"),
     "consecutive": ("{system} 连续两期无{kind}", "{system}: no {kind} two periods running"),

@@ -48,6 +48,7 @@ RED = RGBColor(0xC0, 0x00, 0x00)
 TEXT_WIDTH = 15.6  # cm: A4 21 cm less margins 2.8 + 2.6
 FAULT_ROWS = 100   # a Word table of thousands of rows helps nobody; the xlsx has them all
 ITEM_ROWS = 200
+CHARTS = 8         # daily-rate charts in the Word report; the xlsx has one per group
 FIVE, SMALL_FIVE = 10.5, 9.0  # 五号, 小五
 
 
@@ -143,9 +144,10 @@ def _table(document: Any, headers: list[str], rows: list[list[Any]], widths: lis
     # Word reads the cells' widths, LibreOffice the grid's: set both
     for grid_column, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths, strict=True):
         grid_column.set(qn("w:w"), str(int(Cm(width * scale).twips)))
-    for column, width in zip(table.columns, widths, strict=True):
-        for cell in column.cells:
-            cell.width = Cm(width * scale)
+    cell_widths = [Cm(width * scale) for width in widths]
+    for row in table.rows:
+        for cell, width in zip(row.cells, cell_widths, strict=True):
+            cell.width = width
     return table
 
 
@@ -200,7 +202,7 @@ def render_docx(result: dict[str, Any]) -> bytes:
     _paragraph(document, summary_sentence(result, w))
     for reason in period.get("provisional_reasons", []):
         _paragraph(document, f"{w['provisional']}：{reason}", bold=True)
-    _table(document, [w["name"], w["value"]], [[label, text] for label, text, _n in summary_rows(result, w)], [5, 10.6])
+    _table(document, [w["item"], w["content"]], [[label, text] for label, text, _n in summary_rows(result, w)], [5, 10.6])
 
     document.add_heading(sections[1] + w["parts"], level=1)
     parts = result["parts"]
@@ -241,11 +243,14 @@ def render_docx(result: dict[str, Any]) -> bytes:
                 for g, p in periods], [3.2, 2.4, 2.2, 2.2, 1.8, 2.0, 1.2],
                {(r, 6) for r, (_g, p) in enumerate(periods) if p["met"] is False}, numeric={4, 5})
     labels = {"rate": w["legend_rate"], "threshold": w["legend_threshold"]}
-    for group in groups:
-        if any(d["rate"] is not None for d in group["daily"]):
-            title_text = w["chart_rate"].format(name=group["name"])
-            _picture(document, rate_png(title_text, group["daily"], {**labels, "title_en": f"{group['group']}: daily"
-                                                                      " online rate against the target"}), title_text)
+    charted = sorted((g for g in groups if any(d["rate"] is not None for d in g["daily"])),
+                     key=lambda g: (g["met"] is not False, g["threshold"] is None, g["rate"] or 0))
+    if len(charted) > CHARTS:  # the groups that missed first, then the judged ones, lowest rate first
+        _paragraph(document, w["charts_more"].format(shown=CHARTS, total=len(charted)), SMALL_FIVE)
+    for group in sorted(charted[:CHARTS], key=groups.index):
+        title_text = w["chart_rate"].format(name=group["name"])
+        _picture(document, rate_png(title_text, group["daily"], {**labels, "title_en": f"{group['group']}: daily"
+                                                                  " online rate against the target"}), title_text)
 
     document.add_heading(sections[3] + w["faults"], level=1)
     summary = result["faults"]["summary"]
@@ -316,7 +321,7 @@ def render_docx(result: dict[str, Any]) -> bytes:
         notes.append("未找到中文字体，图表标签以英文显示（Debian/Ubuntu：apt-get install fonts-noto-cjk）")
     for note in notes or [w["no_data"]]:
         document.add_paragraph(note, style="List Bullet")
-    causes = raw_causes(result)
+    causes = raw_causes(result, faults)  # the raw text of the causes listed above
     if causes:
         document.add_heading(sections[8] + w["appendix"], level=1)
         _table(document, [w["id"], w["device"], w["shown_cause"], w["raw_cause"]], causes, [1.6, 3.0, 3.4, 7.6],

@@ -93,7 +93,7 @@ def render_html(result: dict[str, Any]) -> str:
     out.append(f"<p>{escape(summary_sentence(result, w))}</p>")
     for reason in result["period"].get("provisional_reasons", []):
         out.append(f'<p class="note">{escape(w["provisional"])}：{escape(reason)}</p>')
-    out.append(_table([w["name"], w["value"]], [f"<tr>{_cell(label)}{_cell(text)}</tr>"
+    out.append(_table([w["item"], w["content"]], [f"<tr>{_cell(label)}{_cell(text)}</tr>"
                                                for label, text, _n in summary_rows(result, w)]))
     out.append("</section>")
 
@@ -217,7 +217,7 @@ def render_html(result: dict[str, Any]) -> str:
             for name, amount, reason, evidence, at in penalties]))
         out.append(_truncated(w, len(penalties), total_penalties))
     out.append("</section>")
-    causes = raw_causes(result)
+    causes = raw_causes(result, faults)
     if causes:
         out.append(f'<section id="appendix"><h2>{escape(w["appendix"])}</h2>')
         out.append(_table([w["id"], w["device"], w["shown_cause"], w["raw_cause"]],

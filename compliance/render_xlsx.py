@@ -130,7 +130,7 @@ def render_xlsx(result: dict[str, Any]) -> bytes:
 
 def _summary(s: Sheet, result: dict[str, Any], w: Words) -> None:
     s.title(f"{w['title']}：{result['contract']['name'] or result['contract']['id']} {result['period']['label']}")
-    s.header([w["name"], w["value"]])
+    s.header([w["item"], w["content"]])
     money = {w["cut_base_fee"], w["cut_base_bond"], w["cut_amount"], w["penalty_amount"], w["total_amount"]}
     for label, text, number in summary_rows(result, w):
         fmt = MONEY if label in money else "0%" if label == w["cut"] else SCORE
@@ -240,7 +240,7 @@ def _devices(s: Sheet, result: dict[str, Any], w: Words) -> None:
     for d in result["devices"]:
         s.append([d["name"], d["id"], "、".join(groups.get(g, g) for g in d["groups"]), d["rate"], d["up_hours"],
                   d["down_hours"], d["unknown_hours"], d["outages"], d["maintenance_hours"]],
-                 formats={3: PERCENT, 4: SCORE, 5: SCORE, 6: SCORE, 8: SCORE})
+                 formats={3: PERCENT})  # hours are rounded in the result: no per-cell format (10,000 rows)
 
 
 def _fault_summary(s: Sheet, result: dict[str, Any], w: Words) -> None:
@@ -271,7 +271,7 @@ def _faults(s: Sheet, result: dict[str, Any], w: Words, n: Names) -> None:
                   cause, f["cause"] if translated else "", n.time(f["opened"]), n.time(f["resolved"]),
                   f["response_minutes"], f["response_limit_minutes"], f["resolution_minutes"],
                   f["resolution_limit_minutes"], w.flag(overdue), f["waived"] or "", f["recurrence_of"] or ""],
-                 formats={9: SCORE, 10: SCORE, 11: SCORE, 12: SCORE}, bad={13} if overdue and not f["waived"] else None)
+                 bad={13} if overdue and not f["waived"] else None)
 
 
 def _vulns(s: Sheet, result: dict[str, Any], w: Words, n: Names) -> None:

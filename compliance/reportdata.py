@@ -31,6 +31,8 @@ HEADINGS: dict[str, tuple[str, str]] = {
     "total_amount": ("合计扣减（元）", "Total (yuan)"),
     "provisional": ("暂定结果", "Provisional"),
     "evidence": ("依据", "Evidence"),
+    "item": ("项目", "Item"),
+    "content": ("内容", "Value"),
     "appendix": ("附录：故障原因原文", "Appendix: causes as recorded"),
     "raw_cause": ("原文", "As recorded"),
     "shown_cause": ("报告所列原因", "Shown as"),
@@ -119,6 +121,8 @@ HEADINGS: dict[str, tuple[str, str]] = {
     "no": ("否", "no"),
     "na": ("—", "—"),
     "chart_rate": ("{name}：每日在线率与考核指标", "{name}: daily online rate against the target"),
+    "charts_more": ("以下为 {shown} 个分组的每日在线率图（共 {total} 个分组；未达标的分组在前，全部分组见 Excel 报表）。",
+                    "Daily-rate charts of {shown} of {total} groups (those that missed first; the Excel report has all)."),
     "chart_levels": ("各等级故障数与超时数", "Faults and overdue faults per level"),
     "legend_rate": ("日在线率", "daily rate"),
     "legend_threshold": ("考核指标", "target"),
@@ -214,10 +218,11 @@ def fault_rows(result: dict[str, Any], faults: list[dict[str, Any]], w: Words) -
     return rows
 
 
-def raw_causes(result: dict[str, Any]) -> list[list[str]]:
-    """(fault id, device, the cause as shown, the raw text) for every cause translated for the report."""
+def raw_causes(result: dict[str, Any], faults: list[dict[str, Any]] | None = None) -> list[list[str]]:
+    """(fault id, device, the cause as shown, the raw text) for each fault listed (default: all) whose
+    cause was translated for the report."""
     rows = []
-    for f in result["faults"]["items"]:
+    for f in result["faults"]["items"] if faults is None else faults:
         cause, translated = cause_text(f["cause"], result.get("language", "zh"))
         if translated:
             rows.append([f["id"], f.get("device_name") or f["device"] or "", cause, f["cause"]])

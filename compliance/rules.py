@@ -48,6 +48,7 @@ from compliance.sla import FaultOutcome, VulnOutcome
 from core.timefmt import day_start, local_date
 
 ZERO = Fraction(0)
+DOC_LABELS = 10  # missing copies named in a documents item (the rest counted)
 
 
 def frac(value: float | int | str | Fraction) -> Fraction:
@@ -472,7 +473,7 @@ def documents(rule: DocumentsRule, ctx: RuleContext) -> RuleResult:
                 by_fault.setdefault((name, str(r.get("fault"))), []).append(r.at)
     share_sum = ZERO
     applicable = 0
-    missing: list[tuple[str, str, Fraction]] = []  # document, which copy, its share of the document
+    missing: list[tuple[str, list[str], int, Fraction]] = []  # document, absent copies, copies due, share lost
     for doc in rule.required:
         names = {doc.name, *doc.aliases}
         holders: list[tuple[str | None, str]] = [(None, "")]
@@ -492,23 +493,28 @@ def documents(rule: DocumentsRule, ctx: RuleContext) -> RuleResult:
                                                      else by_name.get((name, system), []))]
             if not any(start <= at < end for at in times):
                 absent.append((f"（{label}）" if label else "") + which)
+        present = Fraction(len(copies) - len(absent), len(copies))
         if rule.count == "per_document":
-            share_sum += 0 if absent else 1
-            missing.extend((doc.name, which, Fraction(1) if i == 0 else ZERO) for i, which in enumerate(absent))
-        else:
-            share_sum += Fraction(len(copies) - len(absent), len(copies))
-            missing.extend((doc.name, which, Fraction(1, len(copies))) for which in absent)
+            present = Fraction(0) if absent else Fraction(1)
+        share_sum += present
+        if absent:
+            missing.append((doc.name, absent, len(copies), 1 - present))
     if rule.mode == "per_missing":
         each = frac(rule.points_each or 0)
         items = [Item(_rule_id(rule), -each, t("doc_missing", name=name, which=which), unit=ctx.unit)
-                 for name, which, _share in missing]
-        return RuleResult(-each * len(missing), ZERO, items)
+                 for name, absent, _due, _lost in missing for which in absent]
+        return RuleResult(-each * len(items), ZERO, items)
     full = frac(rule.points if rule.points is not None else ctx.part.points)
     if applicable == 0:
         return RuleResult(full, full)
     per_doc = full / applicable
-    items = [Item(_rule_id(rule), -per_doc * share, t("doc_missing", name=name, which=which), unit=ctx.unit)
-             for name, which, share in missing]
+    items = []
+    for name, absent, due, lost in missing:  # one item per document, however many copies are missing
+        which = "".join(absent[:DOC_LABELS]) + (t("doc_more", more=len(absent) - DOC_LABELS) if len(absent) > DOC_LABELS
+                                                else "")
+        reason = t("doc_missing", name=name, which=which) if due == 1 else t(
+            "doc_missing_copies", name=name, missing=len(absent), due=due, which=which)
+        items.append(Item(_rule_id(rule), -per_doc * lost, reason, unit=ctx.unit))
     return RuleResult(full * share_sum / applicable, full, items)
 
 

@@ -194,7 +194,7 @@ def test_municipal_missing_document_is_a_proportional_cut(tmp_path: Path) -> Non
     dsjj = next(u for u in r["units"] if u["id"] == "dsjj")
     assert dsjj["parts"]["documents"] == 9.66  # shown truncated to two decimals, never rounded up
     assert r["score"] == 89.46 and r["grade"] == "良好"
-    assert [(i["reason"], i["points"]) for i in part(r, "documents")["items"]] == [("缺少故障分析报告（故障 F3）", -0.33)]
+    assert [(i["reason"], i["points"]) for i in part(r, "documents")["items"]] == [("缺少故障分析报告 1/3 份（故障 F3）", -0.33)]
 
 
 # -- B. service hall: March 2024 ------------------------------------------------------------------
