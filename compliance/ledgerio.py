@@ -34,6 +34,7 @@ from compliance.events import (
     canonical_json,
     canonical_line,
     derived_uid,
+    maintenance_span,
     parse_event,
 )
 from compliance.ledger import Ledger, build_ledger, merge_intervals
@@ -350,41 +351,53 @@ def load_ledger(
     ``lookback`` seconds before ``start`` (recurrences, consecutive months, yearly documents)."""
     say = progress or (lambda _m: None)
     db = store.db
-    with store._lock:
-        carry = list(db.execute(
-            "SELECT device, MAX(at), state, agent FROM transitions WHERE at < ? GROUP BY device", (start,)
-        ))
-        rows = list(db.execute(
-            "SELECT device, at, state, agent FROM transitions WHERE at >= ? AND at < ? ORDER BY at, id", (start, end)
-        ))
-        runs = list(db.execute("SELECT agent, started, COALESCE(stopped, last_seen) FROM agent_runs"))
-        events = list(db.execute(
-            "SELECT uid, type, at, agent, body FROM ledger WHERE at >= ? AND at < ? AND type IN ('fault','vuln','record')"
-            " ORDER BY at, uid", (start - lookback, end)
-        ))
-    say(f"ledger: {len(carry) + len(rows)} state changes, {len(runs)} agent runs, {len(events)} events")
     ledger = Ledger(source=str(store.path))
     agents: dict[str, set[str]] = {}
-    for device, at, state, agent in [*carry, *rows]:
-        ledger.states.setdefault(device, []).append((at, state))
-        agents.setdefault(device, set()).add(agent)
+    changes = events = 0
+    # rows go straight from the cursor into the ledger: holding the period's rows as a list first
+    # (and the events' JSON texts) doubled the peak memory of a 50,000-device month
+    with store._lock:
+        for query, args in (
+            ("SELECT device, MAX(at), state, agent FROM transitions WHERE at < ? GROUP BY device", (start,)),
+            ("SELECT device, at, state, agent FROM transitions WHERE at >= ? AND at < ? ORDER BY at, id", (start, end)),
+        ):
+            for device, at, state, agent in db.execute(query, args):
+                ledger.states.setdefault(device, []).append((at, state))
+                known = agents.get(device)
+                if known is None:
+                    agents[device] = {agent}
+                elif agent not in known:
+                    known.add(agent)
+                changes += 1
+        runs = list(db.execute("SELECT agent, started, COALESCE(stopped, last_seen) FROM agent_runs"))
+        for uid, _type, _at, agent, text in db.execute(
+            "SELECT uid, type, at, agent, body FROM ledger WHERE at >= ? AND at < ? AND type IN ('fault','vuln','record')"
+            " ORDER BY at, uid", (start - lookback, end)
+        ):
+            events += 1
+            try:
+                event = parse_event({**json.loads(text), "uid": uid}, agent)
+            except (EventError, json.JSONDecodeError) as exc:
+                field_name = getattr(exc, "field", "")
+                ledger.warnings.append(f"ledger event {uid} skipped: {field_name}: {exc}")
+                continue
+            if isinstance(event, Fault):
+                ledger.faults.append(event)
+            elif isinstance(event, Vuln):
+                ledger.vulns.append(event)
+            elif isinstance(event, Record):
+                ledger.records.append(event)
+                if event.kind == "maintenance":  # planned work: the listed devices' time counts apart
+                    window_start, window_end, devices = maintenance_span(event.body)
+                    for device in devices:
+                        ledger.maintenance.setdefault(device, []).append((window_start, window_end))
+    say(f"ledger: {changes} state changes, {len(runs)} agent runs, {events} events")
+    interned: dict[frozenset[str], frozenset[str]] = {}
     for device, values in agents.items():
-        ledger.device_agents[device] = frozenset(values)
+        key = frozenset(values)
+        ledger.device_agents[device] = interned.setdefault(key, key)
     by_agent: dict[str, list[tuple[float, float]]] = {}
     for agent, started, ended in runs:
         by_agent.setdefault(agent, []).append((started, ended))
     ledger.runs = {agent: merge_intervals(v) for agent, v in by_agent.items()}
-    for uid, _type, _at, agent, text in events:
-        try:
-            event = parse_event({**json.loads(text), "uid": uid}, agent)
-        except (EventError, json.JSONDecodeError) as exc:
-            field_name = getattr(exc, "field", "")
-            ledger.warnings.append(f"ledger event {uid} skipped: {field_name}: {exc}")
-            continue
-        if isinstance(event, Fault):
-            ledger.faults.append(event)
-        elif isinstance(event, Vuln):
-            ledger.vulns.append(event)
-        elif isinstance(event, Record):
-            ledger.records.append(event)
     return ledger

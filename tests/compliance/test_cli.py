@@ -12,7 +12,7 @@ import pytest
 from agent.cli import main
 from agent.store import Store
 from tests.compliance.conftest import CONTRACTS, REPO, write_config
-from tests.compliance.ledgers import MUNICIPAL_NOW, municipal_month
+from tests.compliance.ledgers import MUNICIPAL_NOW, municipal_month, rec, t
 
 CONTRACTS_SECTION = f"""units: [{{id: gaj, name: 市公安局}}]
 contracts:
@@ -81,7 +81,10 @@ def test_record_errors_name_the_option(tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_report_from_the_store_equals_the_report_from_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = write_config(tmp_path, extra=CONTRACTS_SECTION)
-    ledger = write_jsonl(tmp_path / "month.jsonl", municipal_month())
+    # a planned-maintenance window filed as a record (as alerting files it): read from the store as well
+    window = rec("maintenance", "sthjj", "2026-09-26T00:00", "lantian", name="固件升级", start=t("2026-09-26T00:00"),
+                 end=t("2026-09-26T03:00"), devices=["lantian-010"])
+    ledger = write_jsonl(tmp_path / "month.jsonl", [*municipal_month(), window])
     assert main(["ledger", "import", "-c", str(config), "--agent", "", str(ledger)]) == 0
     from_store = tmp_path / "store.json"
     from_file = tmp_path / "file.json"
@@ -92,7 +95,9 @@ def test_report_from_the_store_equals_the_report_from_the_file(tmp_path: Path, c
     assert "municipal 2026-09: score 89.50, 良好, cut 5% = ¥48,437.50, penalties ¥70,000.00" in err
     assert main(["report", "-q", "-c", str(config), "--contract", str(CONTRACTS / "municipal.yaml"), "--period",
                  "2026-09", "--now", MUNICIPAL_NOW, "--ledger", str(ledger), "-o", str(from_file)]) == 0
-    assert json.loads(from_store.read_text(encoding="utf-8")) == json.loads(from_file.read_text(encoding="utf-8"))
+    stored = json.loads(from_store.read_text(encoding="utf-8"))
+    assert stored == json.loads(from_file.read_text(encoding="utf-8"))
+    assert next(g for g in stored["online_rates"] if g["group"] == "lantian")["maintenance_hours"] == 9.0  # 6 + 3
 
 
 def test_report_json_goes_to_stdout_and_contract_names_resolve(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
