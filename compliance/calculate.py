@@ -54,13 +54,13 @@ def compute(
     if contract.period.assessment == "month" and period.kind == "year":
         raise InputError.single("command line", f"contract {contract.id} is assessed monthly: give a month such as"
                                 f" {period.first.year}-{period.first.month:02d}", field="--period")
-    scope = build_scope(contract, inventory, ledger.states.keys())
+    scope = build_scope(contract, inventory, ledger.states.keys(), texts)
     warnings.extend(scope.warnings)
     _require_data(contract, ledger, scope, period, now)
     if contract.term is not None and (period.last < contract.term.start or period.first > contract.term.end):
-        warnings.append(f"period {period.label} is outside the contract term {contract.term.start}..{contract.term.end}")
+        warnings.append(texts("warn_outside_term", period=period.label, start=contract.term.start, end=contract.term.end))
     if not ledger.has_runs:
-        warnings.append("the ledger holds no agent run records: state intervals are taken as observed")
+        warnings.append(texts("warn_no_runs"))
 
     # the cut-off: a closed period is judged at its end, whatever day the report is run
     cutoff = min(now, period.end)

@@ -227,8 +227,7 @@ def per_day(rule: PerDayRule, ctx: RuleContext) -> RuleResult:
     if rule.days == "working":
         days, assumed = working_days(days)
         if assumed:
-            ctx.warnings.append(f"working days of {assumed[0].year} are not in the chinesecalendar package:"
-                                " Monday-Friday assumed")
+            ctx.warnings.append(t("warn_working_days", year=assumed[0].year))
     seen = {local_date(r.at, tz) for r in ctx.in_period(rule.record, rule.where)}
     items = [
         Item(_rule_id(rule), -frac(rule.points_each),
@@ -303,7 +302,7 @@ def _record_items(rule: EventRule, ctx: RuleContext, sign: int) -> list[Item]:
             continue
         points = _record_points(rule, record)
         if points is None:
-            ctx.warnings.append(f"record {record.uid}: no points for rule {_rule_id(rule)} of part {ctx.part.id}")
+            ctx.warnings.append(t("warn_no_points", uid=record.uid, rule=_rule_id(rule), part=ctx.part.id))
             continue
         times = record.get(rule.multiply_by, 1) if rule.multiply_by else 1
         times = times if isinstance(times, int) and not isinstance(times, bool) else 1

@@ -159,7 +159,7 @@ def score_units(contract: Contract, scope: Scope, period: Period, previous: Peri
     averaging = contract.scoring.average_over == "units"
     units: list[tuple[str | None, str]] = [(u, name) for u, name in scope.units.items()] if averaging else [(None, "")]
     if averaging and not units:
-        warnings.append("the contract averages units but lists none: scored as one")
+        warnings.append(texts("warn_no_units"))
         units = [(None, "")]
     results = []
     for unit, name in units:

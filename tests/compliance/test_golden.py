@@ -222,7 +222,7 @@ def test_service_hall_month(tmp_path: Path) -> None:
     # cameras: cam-03 down 3 h of 10 x 744 h -> 7,437 / 7,440 = 99.96 %; no target in this contract
     cameras = next(g for g in r["online_rates"] if g["group"] == "cameras")
     assert cameras["rate"] == 0.9996 and cameras["met"] is None
-    assert "no agent run records" in " ".join(r["warnings"])
+    assert "台账中没有采集代理的运行记录" in " ".join(r["warnings"])
 
 
 def test_service_hall_staffing_per_engineer_setting(tmp_path: Path) -> None:
