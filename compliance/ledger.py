@@ -63,6 +63,14 @@ def merge_intervals(intervals: Iterable[Interval]) -> list[Interval]:
     return [(a, b) for a, b in merged]
 
 
+def set_runs(ledger: Ledger, runs: Iterable[tuple[str, float, float]]) -> None:
+    """The agents' run periods, ``(agent, start, end)``, merged per agent."""
+    by_agent: dict[str, list[Interval]] = {}
+    for agent, start, end in runs:
+        by_agent.setdefault(agent, []).append((start, end))
+    ledger.runs = {agent: merge_intervals(intervals) for agent, intervals in by_agent.items()}
+
+
 def build_ledger(events: Iterable[LedgerEvent], runs: Iterable[tuple[str, float, float]] = (), source: str = "") -> Ledger:
     """A Ledger from typed events; agent runs are given as ``(agent, start, end)``."""
     ledger = Ledger(source=source)
@@ -86,10 +94,7 @@ def build_ledger(events: Iterable[LedgerEvent], runs: Iterable[tuple[str, float,
     for device, transitions in ledger.states.items():
         transitions.sort(key=lambda item: item[0])
         ledger.device_agents[device] = frozenset(agents.get(device, ()))
-    by_agent: dict[str, list[Interval]] = {}
-    for agent, start, end in runs:
-        by_agent.setdefault(agent, []).append((start, end))
-    ledger.runs = {agent: merge_intervals(intervals) for agent, intervals in by_agent.items()}
+    set_runs(ledger, runs)
     ledger.faults.sort(key=lambda f: (f.opened, f.id))
     ledger.vulns.sort(key=lambda v: (v.found, v.id))
     ledger.records.sort(key=lambda r: (r.at, r.uid))

@@ -37,7 +37,7 @@ from compliance.events import (
     maintenance_span,
     parse_event,
 )
-from compliance.ledger import Ledger, build_ledger, merge_intervals
+from compliance.ledger import Ledger, build_ledger, merge_intervals, set_runs
 from core.errors import InputError, InputProblem
 from core.timefmt import DEFAULT_TZ, to_iso
 
@@ -90,30 +90,37 @@ class ImportSummary:
 # -- reading a file -------------------------------------------------------------------------
 
 
+def _parse_line(number: int, raw: str, file: str, default_agent: str,
+                keep_body: bool) -> ParsedLine | InputProblem | None:
+    """One line: its event (and body, for import), a problem, or None for a blank or comment line."""
+    text = raw.strip()
+    if not text or text.startswith("#"):
+        return None
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return InputProblem(file, f"not valid JSON: {exc.msg} (column {exc.colno})", number)
+    try:
+        event = parse_event(obj, default_agent)
+    except EventError as exc:
+        return InputProblem(file, exc.message, number, exc.field)
+    body = {k: v for k, v in obj.items() if k not in ("agent", "uid")} if keep_body else {}
+    return ParsedLine(number, event, body)
+
+
 def parse_lines(lines: Iterable[str], file: str, default_agent: str = "") -> ParsedLedger:
     """Validate every line; raises InputError listing each bad line (file:line: field: message)."""
     parsed = ParsedLedger(file=file)
     problems: list[InputProblem] = []
     extra = 0
     for number, raw in enumerate(lines, start=1):
-        text = raw.strip()
-        if not text or text.startswith("#"):
+        line = _parse_line(number, raw, file, default_agent, keep_body=True)
+        if line is None:
             continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            problem = InputProblem(file, f"not valid JSON: {exc.msg} (column {exc.colno})", number)
-        else:
-            try:
-                event = parse_event(obj, default_agent)
-            except EventError as exc:
-                problem = InputProblem(file, exc.message, number, exc.field)
-            else:
-                body = {k: v for k, v in obj.items() if k not in ("agent", "uid")}
-                parsed.lines.append(ParsedLine(number, event, body))
-                continue
-        if len(problems) < MAX_PROBLEMS:
-            problems.append(problem)
+        if isinstance(line, ParsedLine):
+            parsed.lines.append(line)
+        elif len(problems) < MAX_PROBLEMS:
+            problems.append(line)
         else:
             extra += 1
     if not problems:
@@ -171,9 +178,47 @@ def _pair_runs(lines: list[ParsedLine], file: str, problems: list[InputProblem])
 
 
 def ledger_from_file(path: str | Path, default_agent: str = "") -> Ledger:
-    """The calculator's Ledger straight from a JSON-Lines file (no store)."""
-    parsed = read_ledger_file(path, default_agent)
-    return build_ledger(parsed.events(), [(r.agent, r.started, r.ended) for r in parsed.runs], source=str(path))
+    """The calculator's Ledger straight from a JSON-Lines file (no store). Each line goes into the
+    ledger as it is read (no line objects kept but the agents' run lines), so a 50,000-device month
+    does not hold every line twice; a bad line still fails the whole file, listing each."""
+    file = str(path)
+    problems: list[InputProblem] = []
+    agent_lines: list[ParsedLine] = []
+    extra = 0
+
+    def events(handle: Iterable[str]) -> Iterator[LedgerEvent]:
+        nonlocal extra
+        for number, raw in enumerate(handle, start=1):
+            line = _parse_line(number, raw, file, default_agent, keep_body=False)
+            if line is None:
+                continue
+            if isinstance(line, InputProblem):
+                if len(problems) < MAX_PROBLEMS:
+                    problems.append(line)
+                else:
+                    extra += 1
+                continue
+            if isinstance(line.event, AgentEvent):
+                agent_lines.append(line)
+            yield line.event
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            ledger = build_ledger(events(handle), [], source=file)
+    except FileNotFoundError:
+        raise InputError.single(file, "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise InputError.single(file, f"not UTF-8 text: {exc.reason}") from None
+    except IsADirectoryError:
+        raise InputError.single(file, "is a directory, not a JSON-Lines file") from None
+    if not problems:
+        runs = _pair_runs(agent_lines, file, problems)
+        set_runs(ledger, [(r.agent, r.started, r.ended) for r in runs])
+    if extra:
+        problems.append(InputProblem(file, f"... and {extra} more bad lines"))
+    if problems:
+        raise InputError(problems)
+    return ledger
 
 
 # -- import ---------------------------------------------------------------------------------
