@@ -223,8 +223,7 @@ def _time(point: tuple[float, int]) -> float:
 def device_rate(device: str, changes: Changes, end: float) -> DeviceRate:
     totals = [0.0, 0.0, 0.0, 0.0]
     outages = 0
-    for index, (t, code) in enumerate(changes):
-        following = changes[index + 1][0] if index + 1 < len(changes) else end
+    for (t, code), (following, _next) in zip(changes, [*changes[1:], (end, UNKNOWN)], strict=True):
         totals[code] += following - t
         if code == DOWN:
             outages += 1

@@ -150,6 +150,13 @@ def fault_outcomes(contract: Contract, scope: Scope, faults: list[Fault], period
     still unanswered or unresolved when it began. Earlier ones also tell recurrences."""
     settings = contract.faults
     cutoff = period.end if cutoff is None else min(cutoff, period.end)
+    fixed_limits = {n: level.resolve_hours * 3600 for n, level in settings.levels.items()
+                    if level.resolve_hours is not None and not level.resolve_same_day}
+
+    def resolution_limit(fault: Fault) -> float:
+        found = fixed_limits.get(fault.level)
+        return found if found is not None else _resolution_limit(contract, fault)
+
     window = settings.recurring_window_days * 86400
     after_fix = settings.recurring_after == "fix"
     by_id = {f.id: f for f in faults}
@@ -165,7 +172,7 @@ def fault_outcomes(contract: Contract, scope: Scope, faults: list[Fault], period
             responded = min((t for t in (fault.acknowledged, fault.resolved) if t is not None), default=None)
             if (responded is None or responded > period.start) or (fault.resolved is None or fault.resolved > period.start):
                 carried.append(FaultOutcome(fault, scope.fault_unit(fault), scope.fault_system(fault),
-                                            level.respond_minutes * 60, _resolution_limit(contract, fault),
+                                            level.respond_minutes * 60, resolution_limit(fault),
                                             fault.waived is not None and fault.waived in settings.waivers,
                                             carried=True))
         elif fault.opened < period.end:
@@ -174,7 +181,7 @@ def fault_outcomes(contract: Contract, scope: Scope, faults: list[Fault], period
                 unit=scope.fault_unit(fault),
                 system=scope.fault_system(fault),
                 response_limit=level.respond_minutes * 60,
-                resolution_limit=_resolution_limit(contract, fault),
+                resolution_limit=resolution_limit(fault),
                 waived=fault.waived is not None and fault.waived in settings.waivers,
             )
             explicit = fault.body.get("recurrence_of")
