@@ -9,13 +9,15 @@ raw text in an appendix, page numbers in the footer. Charts are PNG drawn by mat
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
+from xml.sax.saxutils import escape
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table
 
@@ -50,6 +52,7 @@ FAULT_ROWS = 100   # a Word table of thousands of rows helps nobody; the xlsx ha
 ITEM_ROWS = 200
 CHARTS = 8         # daily-rate charts in the Word report; the xlsx has one per group
 FIVE, SMALL_FIVE = 10.5, 9.0  # 五号, 小五
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f]")  # not allowed in XML (a device's raw error text may hold them)
 
 
 def _fonts(rpr_owner: Any, east_asia: str) -> None:
@@ -100,54 +103,51 @@ def _page(document: Any) -> None:
     footer.add_run(" —")
 
 
-def _cell_text(cell: Any, value: Any, size: float, bold: bool = False, color: RGBColor | None = None,
-               align: Any = None) -> None:
-    paragraph = cell.paragraphs[0]
-    paragraph.paragraph_format.space_after = Pt(0)
-    if align is not None:
-        paragraph.alignment = align
-    run = paragraph.add_run("—" if value is None or value == "" else str(value))
-    run.font.size = Pt(size)
-    run.bold = bold
-    if color is not None:
-        run.font.color.rgb = color
+def _cell_xml(value: Any, width: int, size: float, bold: bool = False, red: bool = False, align: str = "") -> str:
+    """One table cell as WordprocessingML: its width, one paragraph without spacing after, one run
+    (``\n`` a line break). Rows are parsed from this text whole: python-docx's object calls per
+    cell cost ~1 ms each, a month's tables have thousands of cells."""
+    text = CONTROL.sub("", "—" if value is None or value == "" else str(value))
+    pieces = "<w:br/>".join(f'<w:t xml:space="preserve">{escape(part)}</w:t>' for part in text.split("\n"))
+    half_points = int(size * 2)
+    run_pr = (("<w:b/>" if bold else "") + ('<w:color w:val="C00000"/>' if red else "")
+              + f'<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/>')
+    justify = f'<w:jc w:val="{align}"/>' if align else ""
+    return (f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr><w:p><w:pPr><w:spacing w:after="0"/>{justify}'
+            f"</w:pPr><w:r><w:rPr>{run_pr}</w:rPr>{pieces}</w:r></w:p></w:tc>")
+
+
+def _row_xml(cells: list[str], header: bool = False) -> Any:
+    # a row is never broken across pages; the header row is repeated on each page
+    row_pr = '<w:cantSplit w:val="true"/>' + ('<w:tblHeader w:val="true"/>' if header else "")
+    return parse_xml(f"<w:tr {nsdecls('w')}><w:trPr>{row_pr}</w:trPr>{''.join(cells)}</w:tr>")
 
 
 def _table(document: Any, headers: list[str], rows: list[list[Any]], widths: list[float],
            bad: set[tuple[int, int]] | None = None, size: float = FIVE, numeric: set[int] | None = None) -> Table:
     """A table that fits the text width (``widths`` in cm, scaled to it), header row repeated on each page."""
     scale = min(1.0, TEXT_WIDTH / sum(widths))
-    table = document.add_table(rows=1, cols=len(headers))
+    twips = [int(Cm(width * scale).twips) for width in widths]
+    table = document.add_table(rows=0, cols=len(headers))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
     layout = OxmlElement("w:tblLayout")
     layout.set(qn("w:type"), "fixed")
     table._tbl.tblPr.append(layout)
-    header = table.rows[0]
-    header_pr = header._tr.get_or_add_trPr()
-    repeat = OxmlElement("w:tblHeader")
-    repeat.set(qn("w:val"), "true")
-    header_pr.append(repeat)
-    for index, text in enumerate(headers):
-        _cell_text(header.cells[index], text, size, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    for r, values in enumerate(rows):
-        row = table.add_row()
-        keep = OxmlElement("w:cantSplit")  # a row is never broken across pages
-        keep.set(qn("w:val"), "true")
-        row._tr.get_or_add_trPr().append(keep)
-        cells = row.cells
-        for c, value in enumerate(values):
-            late = bool(bad and (r, c) in bad)
-            _cell_text(cells[c], value, size, bold=late, color=RED if late else None,
-                       align=WD_ALIGN_PARAGRAPH.RIGHT if numeric and c in numeric else None)
     # Word reads the cells' widths, LibreOffice the grid's: set both
-    for grid_column, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths, strict=True):
-        grid_column.set(qn("w:w"), str(int(Cm(width * scale).twips)))
-    cell_widths = [Cm(width * scale) for width in widths]
-    for row in table.rows:
-        for cell, width in zip(row.cells, cell_widths, strict=True):
-            cell.width = width
+    for grid_column, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), twips, strict=True):
+        grid_column.set(qn("w:w"), str(width))
+    tbl = table._tbl
+    tbl.append(_row_xml([_cell_xml(text, width, size, bold=True, align="center")
+                         for text, width in zip(headers, twips, strict=True)], header=True))
+    numeric = numeric or set()
+    for r, values in enumerate(rows):
+        cells = []
+        for c, (value, width) in enumerate(zip(values, twips, strict=True)):
+            late = bool(bad and (r, c) in bad)
+            cells.append(_cell_xml(value, width, size, bold=late, red=late, align="right" if c in numeric else ""))
+        tbl.append(_row_xml(cells))
     return table
 
 
