@@ -99,7 +99,8 @@ def render_html(result: dict[str, Any]) -> str:
 
     # parts and units
     out.append(f'<section id="parts"><h2>{escape(w["parts"])}</h2>')
-    rows = [f"<tr>{_cell(p['name'])}{_num(p['points'])}{_num(p['value'])}{_num(p['lost'], bool(p['lost'] and p['lost'] > 0))}</tr>"
+    rows = [f"<tr>{_cell(p['name'])}{_num(score_text(p['points']))}{_num(score_text(p['value']))}"
+            f"{_num(score_text(p['lost']), bool(p['lost'] and p['lost'] > 0))}</tr>"
             for p in result["parts"]]
     out.append(_table([w["part"], w["points"], w["value"], w["lost"]], rows))
     if result["units"]:
@@ -150,11 +151,12 @@ def render_html(result: dict[str, Any]) -> str:
         out.append(_table([w["group"], w["start"], w["end"], w["minutes"], w["threshold"], w["worst"]], [
             f"<tr>{_cell(g['name'])}{_cell(n.time(e['start']))}{_cell(n.time(e['end']))}{_num(minutes_text(e['minutes']))}{_num(pct(e['threshold']))}"
             f"{_num(pct(e['worst_rate']))}</tr>" for g, e in episodes]))
+    group_names = {g["group"]: g["name"] for g in result["online_rates"]}
     worst_devices = [d for d in result["devices"] if d["rate"] is not None and d["rate"] < 1][:WORST_DEVICES]
     if worst_devices:
         out.append(f"<h3>{escape(w['device_list'])}</h3>")
         out.append(_table([w["device"], w["group"], w["rate"], w["down_hours"], w["outages"], w["unknown_hours"]], [
-            f"<tr>{_cell(d['name'])}{_cell(','.join(d['groups']))}{_num(pct(d['rate']))}{_num(hours_text(d['down_hours']))}"
+            f"<tr>{_cell(d['name'])}{_cell('、'.join(group_names.get(g, g) for g in d['groups']))}{_num(pct(d['rate']))}{_num(hours_text(d['down_hours']))}"
             f"{_num(d['outages'])}{_num(hours_text(d['unknown_hours']))}</tr>" for d in worst_devices]))
     out.append("</section>")
 

@@ -265,7 +265,7 @@ def penalties(contract: Contract, period: Period, online: OnlineResult, evidence
                     value = rule.amount
                     reason = texts("record", kind=texts.kind(record.kind), reason=reason)
                 proof = texts("record_evidence", kind=texts.kind(record.kind), at=minute(record.at, period.tz),
-                              unit=record.unit or "-")
+                              unit=contract.unit_name(record.unit) if record.unit and record.unit != "*" else "-")
                 items.append(PenaltyItem(rule.id, name, money(value * times), reason + (f" ×{times}" if times != 1 else ""),
                                          record.uid, record.at, proof))
     return items
