@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compliance.calculate import compute
 from compliance.contract import contract_from_data, load_contract
@@ -381,3 +383,72 @@ def test_the_shipped_contracts_quote_the_text_next_to_each_reading() -> None:
 def test_examples_validate() -> None:
     for name in ("municipal", "service_hall", "vc_medical"):
         assert load_contract(Path(CONTRACTS / f"{name}.yaml")).id
+
+
+# -- 6, for all inputs: charged once, in the period its deadline passed; the same whenever run ------------
+
+PERIODS = ("2026-10", "2026-11", "2026-12", "2027-01")
+OCT_1 = parse_iso("2026-10-01T00:00:00+08:00")
+LIMITS = {1: (10, 120), 2: (10, 240), 3: (20, 1440), 4: (30, 1440)}  # minutes: respond, resolve (test_rules)
+DEADLINE_RULES = [{"kind": "deduction", "source": "faults", "points": 1},
+                  {"kind": "deduction", "source": "vulns", "points": 1}]
+minutes_after = st.one_of(st.none(), st.integers(min_value=0, max_value=3 * 1440))
+
+
+@st.composite
+def deadline_ledgers(draw: st.DrawFn) -> list[Line]:
+    lines: list[Line] = []
+    for n in range(draw(st.integers(min_value=1, max_value=6))):
+        opened = OCT_1 + draw(st.integers(min_value=0, max_value=91 * 1440 - 1)) * 60  # October to December
+        ack, fixed = draw(minutes_after), draw(minutes_after)
+        lines.append({"type": "fault", "id": f"F{n}", "level": draw(st.integers(min_value=1, max_value=4)), "unit": "u1",
+                      "opened": _at(opened), "acknowledged": None if ack is None else _at(opened + ack * 60),
+                      "resolved": None if fixed is None else _at(opened + fixed * 60), "waived": None, "cause": ""})
+    for n in range(draw(st.integers(min_value=0, max_value=3))):
+        found = OCT_1 + draw(st.integers(min_value=0, max_value=91 * 1440 - 1)) * 60
+        fixed = draw(st.one_of(st.none(), st.integers(min_value=0, max_value=20 * 1440)))
+        lines.append(vuln(f"V{n}", "u1", "s1", draw(st.sampled_from(["critical", "high", "medium"])), _at(found)[:16],
+                          fixed=None if fixed is None else _at(found + fixed * 60)[:16]))
+    return lines
+
+
+def _missed(lines: list[Line]) -> list[tuple[str, str]]:
+    """Every deadline missed, worked out directly from the lines: (ref, month of the deadline) for each."""
+    def month(epoch: float) -> str:
+        return _at(epoch)[:7]
+
+    missed = []
+    for line in lines:
+        if line["type"] == "fault":
+            opened = parse_iso(line["opened"])
+            ends = [parse_iso(x) for x in (line["acknowledged"], line["resolved"]) if x]
+            answered = min(ends) if ends else None
+            resolved = parse_iso(line["resolved"]) if line["resolved"] else None
+            respond, resolve = LIMITS[line["level"]]
+            for end, limit in ((answered, respond), (resolved, resolve)):
+                if end is None or end > opened + limit * 60:
+                    missed.append((f"fault:{line['id']}", month(opened + limit * 60)))
+        else:
+            found = parse_iso(line["found"])
+            limit = {"critical": 24, "high": 168, "medium": 360}[line["severity"]] * 3600
+            fixed = parse_iso(line["fixed"]) if line["fixed"] else None
+            if fixed is None or fixed > found + limit:
+                missed.append((f"vuln:{line['id']}", month(found + limit)))
+    return missed
+
+
+@settings(max_examples=40, deadline=None)
+@given(deadline_ledgers(), st.integers(min_value=0, max_value=60 * 86400))
+def test_every_missed_deadline_is_charged_once_in_the_period_it_passed(lines: list[Line], later: int) -> None:
+    charged: list[tuple[str, str]] = []
+    for label in PERIODS:
+        first_day = f"{label}-01"
+        end = parse_iso(_at(parse_iso(f"{first_day}T00:00:00+08:00") + 40 * 86400)[:8] + "01T00:00:00+08:00")
+        month = [*RUN, *lines, rec("visit", "u1", f"{label}-02T10:00")]  # the period holds data
+        closed = score(None, month, {"rules": DEADLINE_RULES, "floor": None}, period=label, now=_at(end)[:16])
+        again = score(None, month, {"rules": DEADLINE_RULES, "floor": None}, period=label, now=_at(end + later)[:16])
+        assert figures(again) == figures(closed)  # the same whatever later day it is run
+        items = next(p for p in closed["parts"] if p["id"] == "p")["items"]
+        charged += [(i["ref"], label) for i in items if i["points"]]
+    # each missed deadline exactly once, in the month it passed (a fault missing both twice): never lost or doubled
+    assert sorted(charged) == sorted(_missed(lines))
