@@ -4,12 +4,12 @@ Every rule gets a ``RuleContext`` (the part, the unit being scored or None, the 
 records, fault and vulnerability outcomes already narrowed to that unit and table) and returns
 a ``RuleResult``: the points it adds to the part (negative for deductions), the most it could
 add, and the items that explain it (each with its own points). Arithmetic is exact
-(``Fraction``): a boundary score such as 89.5 is never 89.49999.
+(``Fraction``): a boundary score such as 89.5 is never 89.49999. The ``documents`` rule lives in
+``compliance.documents``; ``compliance.scoring`` maps each kind to its function.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from fractions import Fraction
@@ -22,12 +22,10 @@ from compliance.contract import (
     ContractSystem,
     CountRule,
     DeductionRule,
-    DocumentsRule,
     EventRule,
     ManualRule,
     Part,
     PerDayRule,
-    RequiredDocument,
     Table,
     Tiers,
 )
@@ -36,11 +34,7 @@ from compliance.events import ANSWERS, Record
 from compliance.i18n import Texts
 from compliance.periods import (
     Period,
-    add_months,
-    contract_year_of,
-    quarter_of,
     week_key,
-    weeks_ending_in,
     working_days,
 )
 from compliance.scope import Scope
@@ -48,7 +42,6 @@ from compliance.sla import FaultOutcome, VulnOutcome
 from core.timefmt import day_start, local_date
 
 ZERO = Fraction(0)
-DOC_LABELS = 10  # missing copies named in a documents item (the rest counted)
 
 
 def frac(value: float | int | str | Fraction) -> Fraction:
@@ -131,7 +124,7 @@ def matches(values: dict[str, Any], where: dict[str, list[Any]] | None) -> bool:
     return True
 
 
-def _rule_id(rule: Any) -> str:
+def rule_id(rule: Any) -> str:
     return rule.id or rule.name or rule.kind
 
 
@@ -144,7 +137,7 @@ def manual(rule: ManualRule, ctx: RuleContext) -> RuleResult:
     records = ctx.in_period(rule.record)
     if not records:
         value = full if rule.default is None else frac(rule.default)
-        item = Item(_rule_id(rule), value - full, t("manual_default", kind=t.kind(rule.record), points=show(value)),
+        item = Item(rule_id(rule), value - full, t("manual_default", kind=t.kind(rule.record), points=show(value)),
                     unit=ctx.unit)
         return RuleResult(value, full, [item])
     record = max(records, key=lambda r: (r.at, r.uid))
@@ -160,7 +153,7 @@ def manual(rule: ManualRule, ctx: RuleContext) -> RuleResult:
     if record.get("accident") is True and rule.accident_points is not None:
         value = min(value, frac(rule.accident_points))
         reason = t("manual_accident", kind=t.kind(rule.record), points=show(value))
-    return RuleResult(value, full, [Item(_rule_id(rule), value - full, reason, record.uid, record.at, ctx.unit,
+    return RuleResult(value, full, [Item(rule_id(rule), value - full, reason, record.uid, record.at, ctx.unit,
                                          record.system)])
 
 
@@ -198,7 +191,7 @@ def count(rule: CountRule, ctx: RuleContext) -> RuleResult:
         got = ladder_points(rule, n)
         items = []
         if got != top:
-            items.append(Item(_rule_id(rule), got - top, t("count_unit", kind=kind, count=n, got=show(got), max=show(top))
+            items.append(Item(rule_id(rule), got - top, t("count_unit", kind=kind, count=n, got=show(got), max=show(top))
                               + how, unit=ctx.unit))
         return RuleResult(got, top, items)
     systems = ctx.systems
@@ -212,7 +205,7 @@ def count(rule: CountRule, ctx: RuleContext) -> RuleResult:
         got = ladder_points(rule, n)
         total += got
         if got != top:
-            items.append(Item(_rule_id(rule), (got - top) * share,
+            items.append(Item(rule_id(rule), (got - top) * share,
                               t("count_system", system=system.name or system.id, kind=kind, count=n, got=show(got),
                                 max=show(top)) + how, unit=ctx.unit, system=system.id))
     if rule.combine == "average":
@@ -230,7 +223,7 @@ def per_day(rule: PerDayRule, ctx: RuleContext) -> RuleResult:
             ctx.warnings.append(t("warn_working_days", year=assumed[0].year))
     seen = {local_date(r.at, tz) for r in ctx.in_period(rule.record, rule.where)}
     items = [
-        Item(_rule_id(rule), -frac(rule.points_each),
+        Item(rule_id(rule), -frac(rule.points_each),
              t("per_day_missed" if rule.days == "working" else "per_day_missed_all", day=d.isoformat(),
                kind=t.kind(rule.record)), at=day_start(d, tz), unit=ctx.unit)
         for d in days if d not in seen
@@ -302,12 +295,12 @@ def _record_items(rule: EventRule, ctx: RuleContext, sign: int) -> list[Item]:
             continue
         points = _record_points(rule, record)
         if points is None:
-            ctx.warnings.append(t("warn_no_points", uid=record.uid, rule=_rule_id(rule), part=ctx.part.id))
+            ctx.warnings.append(t("warn_no_points", uid=record.uid, rule=rule_id(rule), part=ctx.part.id))
             continue
         times = record.get(rule.multiply_by, 1) if rule.multiply_by else 1
         times = times if isinstance(times, int) and not isinstance(times, bool) else 1
         reason = record.get("reason") or record.get("note") or record.get("level") or ""
-        items.append(Item(_rule_id(rule), sign * points * times, t("record", kind=t.kind(record.kind), reason=reason)
+        items.append(Item(rule_id(rule), sign * points * times, t("record", kind=t.kind(record.kind), reason=reason)
                           + (f" ×{times}" if times != 1 else ""), record.uid, record.at, ctx.unit, record.system))
     return items
 
@@ -360,11 +353,11 @@ def _fault_items(rule: EventRule, ctx: RuleContext, sign: int) -> list[Item]:
         if not failed:
             continue
         if outcome.waived and rule.honour_waivers:
-            items.append(Item(_rule_id(rule), ZERO, t("fault_waived", id=fault.id, waiver=t.waiver(fault.waived or "")),
+            items.append(Item(rule_id(rule), ZERO, t("fault_waived", id=fault.id, waiver=t.waiver(fault.waived or "")),
                               outcome.fault.uid, fault.opened, ctx.unit, outcome.system))
             continue
         for _what, points, reason, _deadline in failed:
-            items.append(Item(_rule_id(rule), sign * points, reason, fault.uid, fault.opened, ctx.unit, outcome.system))
+            items.append(Item(rule_id(rule), sign * points, reason, fault.uid, fault.opened, ctx.unit, outcome.system))
     return items
 
 
@@ -403,118 +396,8 @@ def _vuln_items(rule: EventRule, ctx: RuleContext, sign: int) -> list[Item]:
                    limit=t.duration(outcome.limit))
         if outcome.carried:
             reason += t("carried_deadline", deadline=minute(outcome.deadline, ctx.contract.timezone))
-        items.append(Item(_rule_id(rule), sign * points, reason, vuln.uid, vuln.found, ctx.unit, vuln.system))
+        items.append(Item(rule_id(rule), sign * points, reason, vuln.uid, vuln.found, ctx.unit, vuln.system))
     return items
-
-
-# -- documents ----------------------------------------------------------------------------------
-
-
-def _doc_windows(doc: RequiredDocument, ctx: RuleContext) -> list[tuple[float, float, str | None, str]]:
-    """(start, end, fault id, label) of each copy of ``doc`` due in the period, for one holder."""
-    t = ctx.texts
-    tz = ctx.contract.timezone
-    period = ctx.period
-    term = ctx.contract.term
-    windows: list[tuple[float, float, str | None, str]] = []
-    if doc.frequency == "once":
-        windows.append((day_start(term.start, tz) if term else float("-inf"), period.end, None, ""))
-    elif doc.frequency == "monthly":
-        if period.kind == "year":  # a year's report needs every month's
-            for month in range(12):
-                first = add_months(period.first, month)
-                windows.append((day_start(first, tz), day_start(add_months(first, 1), tz), None,
-                                f"（{first.year}-{first.month:02d}）"))
-        else:
-            windows.append((period.start, period.end, None, ""))
-    elif doc.frequency == "weekly":
-        # a week is judged when it ends: the week straddling the period's start is this period's
-        for first, last in weeks_ending_in(period):
-            if day_start(last + timedelta(days=1), tz) <= ctx.now:
-                windows.append((day_start(first, tz), day_start(last + timedelta(days=1), tz), None,
-                                t("doc_week", first=first.isoformat(), last=last.isoformat())))
-    elif doc.frequency == "quarterly":
-        if period.kind == "year":
-            for quarter in range(4):
-                first = add_months(period.first, 3 * quarter)
-                windows.append((day_start(first, tz), day_start(add_months(first, 3), tz), None,
-                                f"（{first.year}-{first.month:02d} 起）"))
-        else:
-            quarter_start, ends_quarter = quarter_of(period, term)
-            if ends_quarter:
-                windows.append((day_start(quarter_start, tz), period.end, None, ""))
-    elif doc.frequency == "yearly":
-        # looked for in the contract year, judged in the period that ends it
-        year_start, ends_year = contract_year_of(period, term)
-        if ends_year:
-            windows.append((day_start(year_start, tz), period.end, None, ""))
-    else:  # per_fault: the faults opened in this period
-        for outcome in ctx.faults:
-            if not outcome.carried and (doc.levels is None or outcome.fault.level in doc.levels):
-                windows.append((outcome.fault.opened, period.end, outcome.fault.id,
-                                t("doc_for_fault", id=outcome.fault.id)))
-    return windows
-
-
-def documents(rule: DocumentsRule, ctx: RuleContext) -> RuleResult:
-    """「缺失1份按相应比例扣分」: each required document is a share of the points, and within it each
-    required copy (per week, per fault, per system) its own fraction (``count: per_copy``)."""
-    t = ctx.texts
-    by_name: dict[tuple[str, str | None], list[float]] = {}
-    by_fault: dict[tuple[str, str], list[float]] = {}
-    for r in ctx.records:
-        if r.kind == rule.record and r.at < ctx.period.end:
-            name = str(r.get("document"))
-            by_name.setdefault((name, None), []).append(r.at)
-            if r.system is not None:
-                by_name.setdefault((name, r.system), []).append(r.at)
-            if r.get("fault") is not None:
-                by_fault.setdefault((name, str(r.get("fault"))), []).append(r.at)
-    share_sum = ZERO
-    applicable = 0
-    missing: list[tuple[str, list[str], int, Fraction]] = []  # document, absent copies, copies due, share lost
-    for doc in rule.required:
-        names = {doc.name, *doc.aliases}
-        holders: list[tuple[str | None, str]] = [(None, "")]
-        if doc.per == "system":
-            holders = [(s.id, s.name or s.id) for s in ctx.systems if s.category not in rule.skip_categories
-                       and (s.documents is None or doc.name in s.documents)]
-        copies = [(system, label, window) for system, label in holders for window in _doc_windows(doc, ctx)]
-        if not copies:
-            if rule.not_applicable == "present":
-                applicable += 1
-                share_sum += 1
-            continue
-        applicable += 1
-        absent = []
-        for system, label, (start, end, fault_id, which) in copies:
-            times = [at for name in names for at in (by_fault.get((name, fault_id), []) if fault_id is not None
-                                                     else by_name.get((name, system), []))]
-            if not any(start <= at < end for at in times):
-                absent.append((f"（{label}）" if label else "") + which)
-        present = Fraction(len(copies) - len(absent), len(copies))
-        if rule.count == "per_document":
-            present = Fraction(0) if absent else Fraction(1)
-        share_sum += present
-        if absent:
-            missing.append((doc.name, absent, len(copies), 1 - present))
-    if rule.mode == "per_missing":
-        each = frac(rule.points_each or 0)
-        items = [Item(_rule_id(rule), -each, t("doc_missing", name=name, which=which), unit=ctx.unit)
-                 for name, absent, _due, _lost in missing for which in absent]
-        return RuleResult(-each * len(items), ZERO, items)
-    full = frac(rule.points if rule.points is not None else ctx.part.points)
-    if applicable == 0:
-        return RuleResult(full, full)
-    per_doc = full / applicable
-    items = []
-    for name, absent, due, lost in missing:  # one item per document, however many copies are missing
-        which = "".join(absent[:DOC_LABELS]) + (t("doc_more", more=len(absent) - DOC_LABELS) if len(absent) > DOC_LABELS
-                                                else "")
-        reason = t("doc_missing", name=name, which=which) if due == 1 else t(
-            "doc_missing_copies", name=name, missing=len(absent), due=due, which=which)
-        items.append(Item(_rule_id(rule), -per_doc * lost, reason, unit=ctx.unit))
-    return RuleResult(full * share_sum / applicable, full, items)
 
 
 # -- a system left alone two periods running --------------------------------------------------
@@ -543,26 +426,10 @@ def consecutive_missing(rule: ConsecutiveRule, ctx: RuleContext) -> RuleResult:
                 missed.append(kind)
         name = system.name or system.id
         if rule.count == "per_kind":
-            items.extend(Item(_rule_id(rule), -frac(rule.points), t("consecutive", system=name, kind=t.kind(k)),
+            items.extend(Item(rule_id(rule), -frac(rule.points), t("consecutive", system=name, kind=t.kind(k)),
                               unit=ctx.unit, system=system.id) for k in missed)
         elif missed:
-            items.append(Item(_rule_id(rule), -frac(rule.points),
+            items.append(Item(rule_id(rule), -frac(rule.points),
                               t("consecutive_any", system=name, kinds="/".join(t.kind(k) for k in missed)),
                               unit=ctx.unit, system=system.id))
     return RuleResult(sum((i.points for i in items), ZERO), ZERO, items)
-
-
-RULES: dict[str, Callable[[Any, RuleContext], RuleResult]] = {
-    "manual": manual,
-    "count": count,
-    "per_day": per_day,
-    "deduction": events,
-    "bonus": events,
-    "documents": documents,
-    "consecutive_missing": consecutive_missing,
-}
-
-
-def run_rule(rule: Any, ctx: RuleContext) -> RuleResult:
-    """Evaluate one rule of a part."""
-    return RULES[rule.kind](rule, ctx)

@@ -10,19 +10,49 @@ bond); money penalties are added per event.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import Any
 
 from compliance.contract import Contract, GradeBand, Part, Table
 from compliance.display import minute, pct
+from compliance.documents import documents
 from compliance.events import Record
 from compliance.i18n import Texts
 from compliance.online import OnlineResult
 from compliance.periods import Period
-from compliance.rules import ZERO, Item, RuleContext, frac, run_rule, show
+from compliance.rules import (
+    ZERO,
+    Item,
+    RuleContext,
+    RuleResult,
+    consecutive_missing,
+    count,
+    events,
+    frac,
+    manual,
+    per_day,
+    show,
+)
 from compliance.scope import Scope
 from compliance.sla import FaultOutcome, FaultSummary, VulnOutcome
+
+RULES: dict[str, Callable[[Any, RuleContext], RuleResult]] = {
+    "manual": manual,
+    "count": count,
+    "per_day": per_day,
+    "deduction": events,
+    "bonus": events,
+    "documents": documents,
+    "consecutive_missing": consecutive_missing,
+}
+
+
+def run_rule(rule: Any, ctx: RuleContext) -> RuleResult:
+    """Evaluate one rule of a part."""
+    return RULES[rule.kind](rule, ctx)
 
 
 @dataclass
