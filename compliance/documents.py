@@ -10,7 +10,7 @@ from fractions import Fraction
 
 from compliance.contract import DocumentsRule, RequiredDocument
 from compliance.periods import add_months, contract_year_of, quarter_of, weeks_ending_in
-from compliance.rules import ZERO, Item, RuleContext, RuleResult, rule_id, frac
+from compliance.rules import ZERO, Item, RuleContext, RuleResult, frac, rule_id
 from core.timefmt import day_start
 
 DOC_LABELS = 10  # missing copies named in a documents item (the rest counted)
