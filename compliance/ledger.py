@@ -46,6 +46,19 @@ class Ledger:
             return self.runs.get(named[0], [])
         return merge_intervals(i for a in named for i in self.runs.get(a, []))
 
+    def add(self, event: Fault | Vuln | Record) -> None:
+        """A fault, vulnerability or record; a ``maintenance`` record also marks its devices' window."""
+        if isinstance(event, Fault):
+            self.faults.append(event)
+        elif isinstance(event, Vuln):
+            self.vulns.append(event)
+        else:
+            self.records.append(event)
+            if event.kind == "maintenance":
+                start, end, devices = maintenance_span(event.body)
+                for device in devices:
+                    self.maintenance.setdefault(device, []).append((start, end))
+
     def is_empty(self) -> bool:
         return not (self.states or self.has_runs or self.faults or self.vulns or self.records)
 
@@ -79,16 +92,8 @@ def build_ledger(events: Iterable[LedgerEvent], runs: Iterable[tuple[str, float,
         if isinstance(event, StateEvent):
             ledger.states.setdefault(event.device, []).append((event.at, event.state))
             agents.setdefault(event.device, set()).add(event.agent)
-        elif isinstance(event, Fault):
-            ledger.faults.append(event)
-        elif isinstance(event, Vuln):
-            ledger.vulns.append(event)
-        elif isinstance(event, Record):
-            ledger.records.append(event)
-            if event.kind == "maintenance":
-                start, end, devices = maintenance_span(event.body)
-                for device in devices:
-                    ledger.maintenance.setdefault(device, []).append((start, end))
+        elif isinstance(event, Fault | Vuln | Record):
+            ledger.add(event)
         elif isinstance(event, AgentEvent):  # pairs are turned into runs by the caller
             continue
     for device, transitions in ledger.states.items():

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from agent.store import Store
 from compliance.events import (
@@ -34,7 +35,6 @@ from compliance.events import (
     canonical_json,
     canonical_line,
     derived_uid,
-    maintenance_span,
     parse_event,
 )
 from compliance.ledger import Ledger, build_ledger, merge_intervals, set_runs
@@ -134,10 +134,17 @@ def parse_lines(lines: Iterable[str], file: str, default_agent: str = "") -> Par
 
 def read_ledger_file(path: str | Path, default_agent: str = "") -> ParsedLedger:
     """Read and validate a JSON-Lines ledger file."""
+    with _ledger_file(path) as handle:
+        return parse_lines(handle, str(path), default_agent)
+
+
+@contextmanager
+def _ledger_file(path: str | Path) -> Iterator[TextIO]:
+    """The file's lines; a missing, binary or directory path is one clear input error."""
     file = str(path)
     try:
         with open(path, encoding="utf-8") as handle:
-            return parse_lines(handle, file, default_agent)
+            yield handle
     except FileNotFoundError:
         raise InputError.single(file, "file not found") from None
     except UnicodeDecodeError as exc:
@@ -202,15 +209,8 @@ def ledger_from_file(path: str | Path, default_agent: str = "") -> Ledger:
                 agent_lines.append(line)
             yield line.event
 
-    try:
-        with open(path, encoding="utf-8") as handle:
-            ledger = build_ledger(events(handle), [], source=file)
-    except FileNotFoundError:
-        raise InputError.single(file, "file not found") from None
-    except UnicodeDecodeError as exc:
-        raise InputError.single(file, f"not UTF-8 text: {exc.reason}") from None
-    except IsADirectoryError:
-        raise InputError.single(file, "is a directory, not a JSON-Lines file") from None
+    with _ledger_file(path) as handle:
+        ledger = build_ledger(events(handle), [], source=file)
     if not problems:
         runs = _pair_runs(agent_lines, file, problems)
         set_runs(ledger, [(r.agent, r.started, r.ended) for r in runs])
@@ -426,16 +426,8 @@ def load_ledger(
                 field_name = getattr(exc, "field", "")
                 ledger.warnings.append(f"ledger event {uid} skipped: {field_name}: {exc}")
                 continue
-            if isinstance(event, Fault):
-                ledger.faults.append(event)
-            elif isinstance(event, Vuln):
-                ledger.vulns.append(event)
-            elif isinstance(event, Record):
-                ledger.records.append(event)
-                if event.kind == "maintenance":  # planned work: the listed devices' time counts apart
-                    window_start, window_end, devices = maintenance_span(event.body)
-                    for device in devices:
-                        ledger.maintenance.setdefault(device, []).append((window_start, window_end))
+            if isinstance(event, Fault | Vuln | Record):
+                ledger.add(event)
     say(f"ledger: {changes} state changes, {len(runs)} agent runs, {events} events")
     interned: dict[frozenset[str], frozenset[str]] = {}
     for device, values in agents.items():
