@@ -27,6 +27,7 @@ from compliance.sla import (
     FaultSummary,
     VulnOutcome,
     fault_outcomes,
+    pending,
     summarize_faults,
     vuln_outcomes,
 )
@@ -69,19 +70,22 @@ def compute(
     online = compute_online(ledger, scope.groups, period, cutoff, contract.online_rate)
     say(f"faults: {sum(1 for f in ledger.faults if period.contains(f.opened))}, vulnerabilities:"
         f" {sum(1 for v in ledger.vulns if period.contains(v.found))}")
-    faults = fault_outcomes(contract, scope, ledger.faults, period, cutoff)
+    faults = fault_outcomes(contract, scope, ledger.faults, period, cutoff, now)
     summary = summarize_faults(contract, faults, cutoff)
-    vulns = vuln_outcomes(contract, ledger.vulns, period, cutoff)
+    vulns = vuln_outcomes(contract, ledger.vulns, period, cutoff, now)
+    undecided = pending(faults, vulns)
     evidence = Events([r for r in ledger.records if r.at < cutoff], faults, vulns)
     say("score: " + ", ".join(p.id for _, p in contract.scoring.all_parts()))
     card = scorecard(contract, scope, period, shift(period, -1), cutoff, evidence, online, summary, texts, warnings)
     return _result(contract, scope, period, now, language, online, faults, summary, vulns, ledger, card,
-                   list(dict.fromkeys(warnings)))
+                   list(dict.fromkeys(warnings)), undecided)
 
 
-def provisional_reasons(contract: Contract, period: Period, now: float, texts: Texts) -> list[str]:
+def provisional_reasons(contract: Contract, period: Period, now: float, texts: Texts, undecided: int = 0) -> list[str]:
     """Why a report's figures may still change (none: the period is closed and final)."""
     reasons = []
+    if undecided:
+        reasons.append(texts("provisional_pending", count=undecided))
     if now < period.end:
         reasons.append(texts("provisional_open", until=minute(now, contract.timezone),
                              end=minute(period.end, contract.timezone)))
@@ -133,11 +137,11 @@ def _item(item: Item, tz: str) -> dict[str, Any]:
 
 def _result(contract: Contract, scope: Scope, period: Period, now: float, language: str, online: OnlineResult,
             faults: list[FaultOutcome], summary: FaultSummary, vulns: list[VulnOutcome], ledger: Ledger,
-            card: Scorecard, warnings: list[str]) -> dict[str, Any]:
+            card: Scorecard, warnings: list[str], undecided: int = 0) -> dict[str, Any]:
     tz = contract.timezone
     english = language == "en"
     texts = Texts(language)
-    reasons = provisional_reasons(contract, period, now, texts)
+    reasons = provisional_reasons(contract, period, now, texts, undecided)
     averaging = contract.scoring.average_over == "units"
     n_units = len(card.units)
     parts = []
@@ -203,8 +207,8 @@ def _result(contract: Contract, scope: Scope, period: Period, now: float, langua
         "online_rates": _online(online, scope, tz),
         "maintenance": _maintenance(ledger, contract, period, tz),
         "devices": _devices(online, scope, contract),
-        "faults": _faults(faults, summary, min(now, period.end), tz, scope),
-        "vulns": _vulns(vulns, min(now, period.end), tz),
+        "faults": _faults(faults, summary, tz, scope),
+        "vulns": _vulns(vulns, tz),
         "records": _records(ledger, period, tz, scope),
         "warnings": warnings,
     }
@@ -303,14 +307,14 @@ def _minutes(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 60, 2)
 
 
-def _faults(outcomes: list[FaultOutcome], summary: FaultSummary, now: float, tz: str, scope: Scope) -> dict[str, Any]:
+def _faults(outcomes: list[FaultOutcome], summary: FaultSummary, tz: str, scope: Scope) -> dict[str, Any]:
     items = []
     for o in outcomes:
         if o.carried:
             continue
         f = o.fault
-        response, response_final = o.measure("response", now)
-        resolution, resolution_final = o.measure("resolution", now)
+        response, response_final = o.measure("response", o.cutoff)
+        resolution, resolution_final = o.measure("resolution", o.cutoff)
         items.append({
             "id": f.id,
             "level": f.level,
@@ -326,8 +330,8 @@ def _faults(outcomes: list[FaultOutcome], summary: FaultSummary, now: float, tz:
             "resolution_minutes": _minutes(resolution) if resolution_final else None,
             "response_limit_minutes": _minutes(o.response_limit),
             "resolution_limit_minutes": _minutes(o.resolution_limit),
-            "response_overdue": o.overdue("response", now),
-            "resolution_overdue": o.overdue("resolution", now),
+            "response_overdue": o.overdue("response", o.cutoff),
+            "resolution_overdue": o.overdue("resolution", o.cutoff),
             "waived": f.waived if o.waived else None,
             "open": f.resolved is None,
             "recurrence_of": o.recurrence_of,
@@ -355,7 +359,7 @@ def _faults(outcomes: list[FaultOutcome], summary: FaultSummary, now: float, tz:
     }
 
 
-def _vulns(outcomes: list[VulnOutcome], now: float, tz: str) -> dict[str, Any]:
+def _vulns(outcomes: list[VulnOutcome], tz: str) -> dict[str, Any]:
     carried = [o.vuln.id for o in outcomes if o.carried]
     outcomes = [o for o in outcomes if not o.carried]
     by_severity = Counter(o.vuln.severity for o in outcomes)
@@ -379,7 +383,7 @@ def _vulns(outcomes: list[VulnOutcome], now: float, tz: str) -> dict[str, Any]:
                 "fixed": to_iso(o.vuln.fixed, tz) if o.vuln.fixed is not None else None,
                 "mitigated": to_iso(o.vuln.mitigated, tz) if o.vuln.mitigated is not None else None,
                 "limit_hours": round(o.limit / 3600, 2),
-                "hours_open": round(((o.closed_at if o.closed_at is not None else now) - o.vuln.found) / 3600, 2),
+                "hours_open": round(((o.closed_at if o.closed_at is not None else o.cutoff) - o.vuln.found) / 3600, 2),
                 "overdue": o.overdue,
                 "open": o.open,
                 "recurrence_of": o.recurrence_of,

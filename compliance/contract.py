@@ -54,6 +54,10 @@ class PeriodSpec(Strict):
     assessment: Literal["month", "year"] = Field(
         "month", description="year: the grade and money apply to the annual assessment; monthly reports are provisional"
     )
+    overdue_in: Literal["deadline", "opened"] = Field(
+        "deadline", description="deadline: a missed deadline is charged in the period in which it passed; opened: in"
+        " the period the fault was opened (vulnerability found), that period's report provisional until it passed"
+    )
 
     @model_validator(mode="after")
     def _day(self) -> PeriodSpec:

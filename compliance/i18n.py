@@ -39,6 +39,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "per_day_missed_all": ("{day} 无{kind}记录", "{day}: no {kind}"),
     "fault_over": ("故障 {id}（{level} 级）{what}超时：用时 {measured}，时限 {limit}",
                    "fault {id} (level {level}) {what} late: {measured}, limit {limit}"),
+    "fault_not_by": ("故障 {id}（{level} 级）{what}超时：时限 {limit} 届满时仍未完成",
+                     "fault {id} (level {level}) {what} late: not done when its {limit} ran out"),
     "fault_open": ("（至今未完成）", " (still open)"),
     "fault_tier": ("故障 {id}（{level} 级）{what}用时 {measured}", "fault {id} (level {level}) {what} took {measured}"),
     "fault_waived": ("故障 {id} 超时已豁免（{waiver}）", "fault {id}: overdue waived ({waiver})"),
@@ -71,6 +73,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "carried_deadline": ("（上期发生，时限 {deadline} 在本期届满）", " (from an earlier period; its deadline {deadline} passed in this one)"),
     "provisional_open": ("考核期尚未结束：数据截至 {until}，考核期至 {end}，结果为暂定",
                          "the period is not over: data until {until}, the period ends {end}; figures are provisional"),
+    "provisional_pending": ("{count} 项故障/漏洞的时限尚未届满（合同按发生期计扣），结果为暂定",
+                            "{count} faults/vulnerabilities have a deadline not yet passed (charged in the period"
+                            " they were opened): figures are provisional"),
     "provisional_annual": ("本合同按年度考核：月度结果为暂定，以年度考核为准",
                            "the contract is assessed yearly: a month's result is provisional"),
     "recurring_evidence": ("{at} 再次发生于 {target}（{cause}）", "again at {at} on {target} ({cause})"),

@@ -320,9 +320,10 @@ def _fault_items(rule: EventRule, ctx: RuleContext, sign: int) -> list[Item]:
             continue
         if rule.tiers is not None:
             # a measured time is charged in the period in which it ends (still running: not yet)
-            seconds, final = outcome.measure(rule.tiers.measure, ctx.now)
+            seconds, final = outcome.measure(rule.tiers.measure, outcome.cutoff)
             ended = fault.opened + seconds
-            if not final or not ctx.period.start <= ended < ctx.period.end:
+            if not final or (outcome.carried if outcome.charged_when_opened
+                             else not ctx.period.start <= ended < ctx.period.end):
                 continue
             points = tier_points(rule.tiers, seconds)
             if points == 0:
@@ -336,17 +337,21 @@ def _fault_items(rule: EventRule, ctx: RuleContext, sign: int) -> list[Item]:
                 limit_minutes = rule.response_over_minutes if what == "response" else rule.resolution_over_minutes
                 limit = limit_minutes * 60 if limit_minutes is not None else (
                     outcome.response_limit if what == "response" else outcome.resolution_limit)
-                if not outcome.over(what, limit, ctx.now):
+                if not outcome.over(what, limit, outcome.cutoff):
                     continue
-                seconds, final = outcome.measure(what, ctx.now)
+                seconds, final = outcome.measure(what, outcome.cutoff)
                 points = _fault_points(rule, outcome)
-                reason = t("fault_over", id=fault.id, level=fault.level, what=t(what), measured=t.duration(seconds),
-                           limit=t.duration(limit)) + ("" if final else t("fault_open"))
+                if final or not outcome.charged_when_opened:
+                    reason = t("fault_over", id=fault.id, level=fault.level, what=t(what), measured=t.duration(seconds),
+                               limit=t.duration(limit)) + ("" if final else t("fault_open"))
+                else:  # judged at its deadline: not done by then
+                    reason = t("fault_not_by", id=fault.id, level=fault.level, what=t(what), limit=t.duration(limit))
                 failed.append((what, points, reason, outcome.deadline(what, limit)))
             if rule.once_per_fault and failed:
                 failed = [min(failed, key=lambda f: f[3])]
-            # a missed deadline is charged in the period in which it passed
-            failed = [f for f in failed if ctx.period.start <= f[3] < ctx.period.end]
+            # a missed deadline is charged in the period in which it passed (overdue_in: opened: the fault's)
+            if not outcome.charged_when_opened:
+                failed = [f for f in failed if ctx.period.start <= f[3] < ctx.period.end]
             if outcome.carried:
                 failed = [(w, p, r + t("carried_deadline", deadline=minute(d, ctx.contract.timezone)), d)
                           for w, p, r, d in failed]
@@ -391,7 +396,7 @@ def _vuln_items(rule: EventRule, ctx: RuleContext, sign: int) -> list[Item]:
             points = frac(found if found is not None else (rule.points_by.default or 0))
         else:
             points = frac(rule.points_from.default or 0) if rule.points_from else ZERO
-        elapsed = (outcome.closed_at if outcome.closed_at is not None else ctx.now) - vuln.found
+        elapsed = (outcome.closed_at if outcome.closed_at is not None else outcome.cutoff) - vuln.found
         reason = t("vuln_over", id=vuln.id, severity=t.severity(vuln.severity), elapsed=t.duration(elapsed),
                    limit=t.duration(outcome.limit))
         if outcome.carried:

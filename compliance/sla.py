@@ -44,6 +44,8 @@ class FaultOutcome:
     waived: bool
     recurrence_of: str | None = None
     carried: bool = False  # opened in an earlier period; here only for a deadline that falls in this one
+    cutoff: float = 0.0  # what the fault is judged at: the period's cut-off, or (overdue_in: opened) the report's clock
+    charged_when_opened: bool = False  # overdue_in: opened
 
     def deadline(self, what: str, limit: float | None = None) -> float:
         if limit is None:
@@ -79,13 +81,18 @@ class VulnOutcome:
     overdue: bool
     recurrence_of: str | None = None
     carried: bool = False  # found in an earlier period, its deadline passes in this one
+    cutoff: float = 0.0
+    charged_when_opened: bool = False
 
     @property
     def deadline(self) -> float:
         return self.vuln.found + self.limit
 
     def charged_in(self, period: Period) -> bool:
-        """Overdue, and this is the period in which the deadline passed."""
+        """Overdue, and this is the period it is charged in: the one in which the deadline passed
+        (or, ``overdue_in: opened``, the one it was found in)."""
+        if self.charged_when_opened:
+            return self.overdue and not self.carried
         return self.overdue and period.start <= self.deadline < period.end
 
     @property
@@ -145,11 +152,14 @@ def as_of(fault: Fault, cutoff: float) -> Fault:
 
 
 def fault_outcomes(contract: Contract, scope: Scope, faults: list[Fault], period: Period,
-                   cutoff: float | None = None) -> list[FaultOutcome]:
+                   cutoff: float | None = None, now: float | None = None) -> list[FaultOutcome]:
     """Outcomes of the faults opened in ``period``, then (``carried``) those opened earlier and
-    still unanswered or unresolved when it began. Earlier ones also tell recurrences."""
+    still unanswered or unresolved when it began. Earlier ones also tell recurrences. With
+    ``overdue_in: opened`` nothing is carried and the period's own faults are judged at ``now``."""
     settings = contract.faults
     cutoff = period.end if cutoff is None else min(cutoff, period.end)
+    when_opened = contract.period.overdue_in == "opened"
+    clock = max(cutoff, now if now is not None else cutoff)
     fixed_limits = {n: level.resolve_hours * 3600 for n, level in settings.levels.items()
                     if level.resolve_hours is not None and not level.resolve_same_day}
 
@@ -165,17 +175,22 @@ def fault_outcomes(contract: Contract, scope: Scope, faults: list[Fault], period
     for original in sorted(faults, key=lambda f: (f.opened, f.id)):
         if original.opened >= cutoff:
             continue
-        fault = as_of(original, cutoff)
+        level = settings.levels[original.level]
+        judged_at = cutoff
+        if when_opened and original.opened >= period.start:
+            # judged when its last deadline has passed: what happened later changes nothing
+            last_deadline = original.opened + max(level.respond_minutes * 60, resolution_limit(original))
+            judged_at = max(cutoff, min(clock, last_deadline + 1))
+        fault = as_of(original, judged_at)
         target = fault.device or fault.system or fault.unit or ""
-        level = settings.levels[fault.level]
-        if fault.opened < period.start:
+        if fault.opened < period.start and not when_opened:
             responded = min((t for t in (fault.acknowledged, fault.resolved) if t is not None), default=None)
             if (responded is None or responded > period.start) or (fault.resolved is None or fault.resolved > period.start):
                 carried.append(FaultOutcome(fault, scope.fault_unit(fault), scope.fault_system(fault),
                                             level.respond_minutes * 60, resolution_limit(fault),
                                             fault.waived is not None and fault.waived in settings.waivers,
-                                            carried=True))
-        elif fault.opened < period.end:
+                                            carried=True, cutoff=cutoff))
+        elif period.start <= fault.opened < period.end:
             outcome = FaultOutcome(
                 fault=fault,
                 unit=scope.fault_unit(fault),
@@ -183,6 +198,8 @@ def fault_outcomes(contract: Contract, scope: Scope, faults: list[Fault], period
                 response_limit=level.respond_minutes * 60,
                 resolution_limit=resolution_limit(fault),
                 waived=fault.waived is not None and fault.waived in settings.waivers,
+                cutoff=judged_at,
+                charged_when_opened=when_opened,
             )
             explicit = fault.body.get("recurrence_of")
             if not isinstance(explicit, str | int) or isinstance(explicit, bool):
@@ -222,9 +239,9 @@ def summarize_faults(contract: Contract, outcomes: list[FaultOutcome], now: floa
         if outcome.waived:
             summary.waived += 1
         else:
-            if outcome.overdue("response", now):
+            if outcome.overdue("response", outcome.cutoff):
                 summary.response_overdue[level] += 1
-            if outcome.overdue("resolution", now):
+            if outcome.overdue("resolution", outcome.cutoff):
                 summary.resolution_overdue[level] += 1
         if outcome.fault.resolved is not None:
             summary.resolved += 1
@@ -232,10 +249,10 @@ def summarize_faults(contract: Contract, outcomes: list[FaultOutcome], now: floa
             summary.open += 1
         if outcome.recurrence_of:
             summary.recurring += 1
-        response, final = outcome.measure("response", now)
+        response, final = outcome.measure("response", outcome.cutoff)
         if final:
             responses.append(response)
-        resolution, final = outcome.measure("resolution", now)
+        resolution, final = outcome.measure("resolution", outcome.cutoff)
         if final:
             resolutions.append(resolution)
     if responses:
@@ -256,33 +273,52 @@ def summarize_faults(contract: Contract, outcomes: list[FaultOutcome], now: floa
     return summary
 
 
-def vuln_outcomes(contract: Contract, vulns: list[Vuln], period: Period, now: float) -> list[VulnOutcome]:
+def pending(faults: list[FaultOutcome], vulns: list[VulnOutcome]) -> int:
+    """With ``overdue_in: opened``: the period's faults and vulnerabilities with a deadline not yet
+    passed and not yet met (the report stays provisional until they are decided)."""
+    count = 0
+    for o in faults:
+        if o.charged_when_opened and not o.carried:
+            undecided = [(o.responded_at, o.response_limit), (o.fault.resolved, o.resolution_limit)]
+            count += any(end is None and o.cutoff <= o.fault.opened + limit for end, limit in undecided)
+    count += sum(1 for v in vulns if v.charged_when_opened and not v.carried and v.closed_at is None
+                 and v.cutoff <= v.deadline)
+    return count
+
+
+def vuln_outcomes(contract: Contract, vulns: list[Vuln], period: Period, now: float,
+                  clock: float | None = None) -> list[VulnOutcome]:
     """Outcomes of the vulnerabilities found in ``period``, then (``carried``) those found earlier
-    whose deadline passes in it. Fixes and mitigations after ``now`` (the cut-off) are ignored."""
+    whose deadline passes in it. Fixes and mitigations after ``now`` (the cut-off) are ignored.
+    With ``overdue_in: opened`` nothing is carried and the period's own are judged at ``clock``."""
     cutoff = min(now, period.end)
+    when_opened = contract.period.overdue_in == "opened"
     fixed_before: dict[str, Vuln] = {}
     outcomes, carried = [], []
     for vuln in sorted(vulns, key=lambda v: (v.found, v.id)):
         if vuln.found >= cutoff:
             continue
-        fixed = vuln.fixed if vuln.fixed is not None and vuln.fixed <= cutoff else None
-        mitigated = vuln.mitigated if vuln.mitigated is not None and vuln.mitigated <= cutoff else None
+        deadline = contract.vulns.deadlines[vuln.severity]
+        limit = deadline.fix_hours * 3600
+        judged_at = cutoff
+        if when_opened and vuln.found >= period.start:
+            judged_at = max(cutoff, min(clock if clock is not None else cutoff, vuln.found + limit + 1))
+        fixed = vuln.fixed if vuln.fixed is not None and vuln.fixed <= judged_at else None
+        mitigated = vuln.mitigated if vuln.mitigated is not None and vuln.mitigated <= judged_at else None
         if (fixed, mitigated) != (vuln.fixed, vuln.mitigated):
             vuln = replace(vuln, fixed=fixed, mitigated=mitigated)
-        deadline = contract.vulns.deadlines[vuln.severity]
         closes = [vuln.fixed] + ([vuln.mitigated] if deadline.mitigation_counts else [])
         closed = min((t for t in closes if t is not None), default=None)
-        limit = deadline.fix_hours * 3600
-        elapsed = (closed if closed is not None else cutoff) - vuln.found
+        elapsed = (closed if closed is not None else judged_at) - vuln.found
         if period.start <= vuln.found:
-            outcome = VulnOutcome(vuln, limit, closed, elapsed > limit)
+            outcome = VulnOutcome(vuln, limit, closed, elapsed > limit, cutoff=judged_at, charged_when_opened=when_opened)
             previous = fixed_before.get(vuln.key)
             if (contract.vulns.recurring and previous is not None and previous.id != vuln.id
                     and previous.fixed is not None and previous.fixed <= vuln.found):
                 outcome.recurrence_of = previous.id
             outcomes.append(outcome)
-        elif vuln.found + limit >= period.start and (closed is None or closed > period.start):
-            carried.append(VulnOutcome(vuln, limit, closed, elapsed > limit, carried=True))
+        elif not when_opened and vuln.found + limit >= period.start and (closed is None or closed > period.start):
+            carried.append(VulnOutcome(vuln, limit, closed, elapsed > limit, carried=True, cutoff=cutoff))
         if vuln.fixed is not None:
             fixed_before[vuln.key] = vuln
     return outcomes + carried

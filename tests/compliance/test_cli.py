@@ -150,7 +150,7 @@ def test_errors_are_one_clear_line_with_exit_2(tmp_path: Path, capsys: pytest.Ca
          "        - {kind: count, id: visit, record: visit, per: unit, ladder: [{at_least: 1, points: 8}], cap: 8}",
          ": scoring.parts.1.rules.0: give either points_each (with cap) or ladder"),
         ("  - {id: lantian, name: 蓝天卫士视频监控系统（329 路）, unit: sthjj,",
-         "  - {id: lantian, name: 蓝天卫士视频监控系统（329 路）, unit: hbj,", ":46: systems.2.unit: unknown unit 'hbj'"),
+         "  - {id: lantian, name: 蓝天卫士视频监控系统（329 路）, unit: hbj,", ":51: systems.2.unit: unknown unit 'hbj'"),
         ("    - {min: 80, grade: 良好", "    - {min: 95, grade: 良好", ": grades: band minimums must strictly decrease"),
         ("  fee_per_year: 11625000\n", "  fee_per_year: 11625000\n  fee_per_month: 1\n", ": money.fee_per_month: unknown key"),
     ],

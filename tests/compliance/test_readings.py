@@ -298,6 +298,27 @@ def test_an_item_due_after_the_period_end_is_charged_once_in_the_period_its_dead
     assert december["faults"]["items"] == [] and december["vulns"]["items"] == []
 
 
+OPENED = {"period": {"kind": "calendar_month", "overdue_in": "opened"}}
+
+
+@pytest.mark.parametrize(
+    ("period", "now", "charged", "provisional"),
+    [
+        # the other reading: charged in the period the item was opened, judged when its deadline passed
+        ("2026-11", "2026-12-10T00:00", ["fault:F", "fault:F", "vuln:V"], False),  # answer and fix late, V late
+        ("2026-11", "2027-01-20T00:00", ["fault:F", "fault:F", "vuln:V"], False),  # the same later
+        ("2026-11", "2026-12-01T00:00", ["fault:F"], True),   # F's resolution and V's fix not yet due: pending
+        ("2026-12", "2027-01-05T00:00", [], False),           # nothing of November is December's
+    ],
+)
+def test_overdue_in_opened_setting(period: str, now: str, charged: list[str], provisional: bool) -> None:
+    result = score(None, DETERMINISM, {"rules": RULES[:2], "floor": None}, contract=OPENED, period=period, now=now)
+    assert [i["ref"] for i in part_of(result, "p")["items"] if i["points"]] == charged
+    assert result["period"]["provisional"] is provisional
+    if provisional:
+        assert result["period"]["provisional_reasons"][0].startswith("2 项故障/漏洞的时限尚未届满")
+
+
 def test_a_running_period_is_provisional_and_says_why() -> None:
     result = score(None, DETERMINISM, {"rules": RULES, "floor": None}, now="2026-11-20T12:00")
     assert result["period"]["provisional"] is True
@@ -412,8 +433,9 @@ def deadline_ledgers(draw: st.DrawFn) -> list[Line]:
     return lines
 
 
-def _missed(lines: list[Line]) -> list[tuple[str, str]]:
-    """Every deadline missed, worked out directly from the lines: (ref, month of the deadline) for each."""
+def _missed(lines: list[Line], by_deadline: bool = True) -> list[tuple[str, str]]:
+    """Every deadline missed, worked out directly from the lines: (ref, month of the deadline, or of the
+    item's opening) for each."""
     def month(epoch: float) -> str:
         return _at(epoch)[:7]
 
@@ -427,28 +449,34 @@ def _missed(lines: list[Line]) -> list[tuple[str, str]]:
             respond, resolve = LIMITS[line["level"]]
             for end, limit in ((answered, respond), (resolved, resolve)):
                 if end is None or end > opened + limit * 60:
-                    missed.append((f"fault:{line['id']}", month(opened + limit * 60)))
+                    missed.append((f"fault:{line['id']}", month(opened + limit * 60 if by_deadline else opened)))
         else:
             found = parse_iso(line["found"])
             limit = {"critical": 24, "high": 168, "medium": 360}[line["severity"]] * 3600
             fixed = parse_iso(line["fixed"]) if line["fixed"] else None
             if fixed is None or fixed > found + limit:
-                missed.append((f"vuln:{line['id']}", month(found + limit)))
+                missed.append((f"vuln:{line['id']}", month(found + limit if by_deadline else found)))
     return missed
 
 
 @settings(max_examples=40, deadline=None)
-@given(deadline_ledgers(), st.integers(min_value=0, max_value=60 * 86400))
-def test_every_missed_deadline_is_charged_once_in_the_period_it_passed(lines: list[Line], later: int) -> None:
+@given(deadline_ledgers(), st.integers(min_value=0, max_value=60 * 86400), st.sampled_from(["deadline", "opened"]))
+def test_every_missed_deadline_is_charged_once_in_the_period_it_passed(lines: list[Line], later: int,
+                                                                       rule: str) -> None:
     charged: list[tuple[str, str]] = []
+    setting = {"period": {"kind": "calendar_month", "overdue_in": rule}}
     for label in PERIODS:
         first_day = f"{label}-01"
         end = parse_iso(_at(parse_iso(f"{first_day}T00:00:00+08:00") + 40 * 86400)[:8] + "01T00:00:00+08:00")
+        # every deadline of the items (opened by 31 December, 15 days at most) has passed by 1 March 2027
+        settled = max(end, parse_iso("2027-03-01T00:00:00+08:00")) if rule == "opened" else end
         month = [*RUN, *lines, rec("visit", "u1", f"{label}-02T10:00")]  # the period holds data
-        closed = score(None, month, {"rules": DEADLINE_RULES, "floor": None}, period=label, now=_at(end)[:16])
-        again = score(None, month, {"rules": DEADLINE_RULES, "floor": None}, period=label, now=_at(end + later)[:16])
+        closed = score(None, month, {"rules": DEADLINE_RULES, "floor": None}, setting, label, _at(settled)[:16])
+        again = score(None, month, {"rules": DEADLINE_RULES, "floor": None}, setting, label,
+                      _at(settled + later)[:16])
         assert figures(again) == figures(closed)  # the same whatever later day it is run
         items = next(p for p in closed["parts"] if p["id"] == "p")["items"]
         charged += [(i["ref"], label) for i in items if i["points"]]
-    # each missed deadline exactly once, in the month it passed (a fault missing both twice): never lost or doubled
-    assert sorted(charged) == sorted(_missed(lines))
+    # each missed deadline exactly once (a fault missing both twice): in the month it passed (default) or the
+    # month the item was opened (overdue_in: opened); never lost or doubled
+    assert sorted(charged) == sorted(_missed(lines, by_deadline=rule == "deadline"))
