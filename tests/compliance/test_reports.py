@@ -245,3 +245,24 @@ def test_json_lists_the_maintenance_windows_and_how_they_count(reports: dict[str
                                                                                           ["lantian-007"])
     lantian = next(g for g in result["online_rates"] if g["group"] == "lantian")
     assert lantian["maintenance_hours"] == 6.0
+
+
+def test_without_a_cjk_font_the_charts_say_so(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+                                              tmp_path: Path) -> None:
+    import compliance.plots as plots
+
+    monkeypatch.setattr(plots, "CJK_FONTS", ())
+    plots.cjk_font.cache_clear()
+    try:
+        with caplog.at_level("WARNING", logger="yunwei.compliance"):
+            ledger = tmp_path / "m.jsonl"
+            ledger.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in vc_month()), encoding="utf-8")
+            out = tmp_path / "r.docx"
+            assert main(["report", "-q", "-c", str(tmp_path / "none.yaml"), "--contract",
+                         str(CONTRACTS / "vc_medical.yaml"), "--period", "2025-04", "--ledger", str(ledger), "--now",
+                         VC_NOW, "-o", str(out)]) == 0
+        assert "no CJK font found" in caplog.text and "fonts-noto-cjk" in caplog.text
+        texts = [p.text for p in docx.Document(str(out)).paragraphs]
+        assert any("未找到中文字体" in text and "fonts-noto-cjk" in text for text in texts)
+    finally:
+        plots.cjk_font.cache_clear()
