@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from compliance.contract import Contract
+from compliance.display import minute, money_value, points_value, rate_value, score_value
 from compliance.events import maintenance_span
 from compliance.i18n import Texts
 from compliance.ledger import Ledger
@@ -26,6 +27,7 @@ from compliance.sla import (
     FaultSummary,
     VulnOutcome,
     fault_outcomes,
+    pending,
     summarize_faults,
     vuln_outcomes,
 )
@@ -53,27 +55,43 @@ def compute(
     if contract.period.assessment == "month" and period.kind == "year":
         raise InputError.single("command line", f"contract {contract.id} is assessed monthly: give a month such as"
                                 f" {period.first.year}-{period.first.month:02d}", field="--period")
-    scope = build_scope(contract, inventory, ledger.states.keys())
+    scope = build_scope(contract, inventory, ledger.states.keys(), texts)
     warnings.extend(scope.warnings)
     _require_data(contract, ledger, scope, period, now)
     if contract.term is not None and (period.last < contract.term.start or period.first > contract.term.end):
-        warnings.append(f"period {period.label} is outside the contract term {contract.term.start}..{contract.term.end}")
+        warnings.append(texts("warn_outside_term", period=period.label, start=contract.term.start, end=contract.term.end))
     if not ledger.has_runs:
-        warnings.append("the ledger holds no agent run records: state intervals are taken as observed")
+        warnings.append(texts("warn_no_runs"))
 
+    # the cut-off: a closed period is judged at its end, whatever day the report is run
+    cutoff = min(now, period.end)
     members = sum(len(g.members) for g in scope.groups)
     say(f"online rates: {len(scope.groups)} groups, {members} devices")
-    online = compute_online(ledger, scope.groups, period, now, contract.online_rate)
+    online = compute_online(ledger, scope.groups, period, cutoff, contract.online_rate)
     say(f"faults: {sum(1 for f in ledger.faults if period.contains(f.opened))}, vulnerabilities:"
         f" {sum(1 for v in ledger.vulns if period.contains(v.found))}")
-    faults = fault_outcomes(contract, scope, ledger.faults, period)
-    summary = summarize_faults(contract, faults, now)
-    vulns = vuln_outcomes(contract, ledger.vulns, period, now)
-    evidence = Events(ledger.records, faults, vulns)
+    faults = fault_outcomes(contract, scope, ledger.faults, period, cutoff, now)
+    summary = summarize_faults(contract, faults, cutoff)
+    vulns = vuln_outcomes(contract, ledger.vulns, period, cutoff, now)
+    undecided = pending(faults, vulns)
+    evidence = Events([r for r in ledger.records if r.at < cutoff], faults, vulns)
     say("score: " + ", ".join(p.id for _, p in contract.scoring.all_parts()))
-    card = scorecard(contract, scope, period, shift(period, -1), now, evidence, online, summary, texts, warnings)
+    card = scorecard(contract, scope, period, shift(period, -1), cutoff, evidence, online, summary, texts, warnings)
     return _result(contract, scope, period, now, language, online, faults, summary, vulns, ledger, card,
-                   list(dict.fromkeys(warnings)))
+                   list(dict.fromkeys(warnings)), undecided)
+
+
+def provisional_reasons(contract: Contract, period: Period, now: float, texts: Texts, undecided: int = 0) -> list[str]:
+    """Why a report's figures may still change (none: the period is closed and final)."""
+    reasons = []
+    if undecided:
+        reasons.append(texts("provisional_pending", count=undecided))
+    if now < period.end:
+        reasons.append(texts("provisional_open", until=minute(now, contract.timezone),
+                             end=minute(period.end, contract.timezone)))
+    if contract.period.assessment == "year" and period.kind == "month":
+        reasons.append(texts("provisional_annual"))
+    return reasons
 
 
 def _require_data(contract: Contract, ledger: Ledger, scope: Scope, period: Period, now: float) -> None:
@@ -97,28 +115,18 @@ def _require_data(contract: Contract, ledger: Ledger, scope: Scope, period: Peri
 # -- the JSON-ready result ----------------------------------------------------------------------
 
 
-def number(value: Fraction | float | None, places: int = 4) -> float | None:
-    """A score for output: truncated (never rounded up across a grade boundary)."""
-    if value is None:
-        return None
-    if isinstance(value, float):
-        return round(value, places)
-    exact = Decimal(value.numerator) / Decimal(value.denominator)
-    return float(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_FLOOR))
-
-
-def _rate(value: float | None) -> float | None:
-    return None if value is None else round(value, 6)
+number = score_value  # scores and points: two decimals, truncated
+_rate = rate_value    # rates: 0.9520 is 95.20 %
 
 
 def _hours(seconds: float) -> float:
-    return round(seconds / 3600, 3)
+    return round(seconds / 3600, 2)
 
 
 def _item(item: Item, tz: str) -> dict[str, Any]:
     return {
         "rule": item.rule,
-        "points": number(item.points),
+        "points": points_value(item.points),
         "reason": item.reason,
         "ref": item.ref,
         "at": to_iso(item.at, tz) if item.at is not None else None,
@@ -129,9 +137,11 @@ def _item(item: Item, tz: str) -> dict[str, Any]:
 
 def _result(contract: Contract, scope: Scope, period: Period, now: float, language: str, online: OnlineResult,
             faults: list[FaultOutcome], summary: FaultSummary, vulns: list[VulnOutcome], ledger: Ledger,
-            card: Scorecard, warnings: list[str]) -> dict[str, Any]:
+            card: Scorecard, warnings: list[str], undecided: int = 0) -> dict[str, Any]:
     tz = contract.timezone
     english = language == "en"
+    texts = Texts(language)
+    reasons = provisional_reasons(contract, period, now, texts, undecided)
     averaging = contract.scoring.average_over == "units"
     n_units = len(card.units)
     parts = []
@@ -159,7 +169,9 @@ def _result(contract: Contract, scope: Scope, period: Period, now: float, langua
             "start": to_iso(period.start, tz),
             "end": to_iso(period.end, tz),
             "assessment": contract.period.assessment,
-            "provisional": card.provisional,
+            "provisional": bool(reasons),
+            "provisional_reasons": reasons,
+            "cutoff": to_iso(min(now, period.end), tz),
         },
         "language": language,
         "generated_at": to_iso(now, tz),
@@ -169,10 +181,10 @@ def _result(contract: Contract, scope: Scope, period: Period, now: float, langua
         "graded_score": number(card.graded),
         "grade": (card.band.grade_en or card.band.grade) if english else card.band.grade,
         "cut_percent": card.band.cut_percent,
-        "cut_base": {"kind": card.cut_base_kind, "amount": float(card.cut_base) if card.cut_base is not None else None},
-        "cut_amount": float(card.cut_amount) if card.cut_amount is not None else None,
-        "penalty_amount": float(card.penalty_amount),
-        "total_amount": float((card.cut_amount or Decimal(0)) + card.penalty_amount),
+        "cut_base": {"kind": card.cut_base_kind, "amount": money_value(card.cut_base)},
+        "cut_amount": money_value(card.cut_amount),
+        "penalty_amount": money_value(card.penalty_amount),
+        "total_amount": money_value((card.cut_amount or Decimal(0)) + card.penalty_amount),
         "tables": [{"id": t.id, "name": t.name, "score": number(card.tables[t.id])} for t in contract.scoring.tables or []],
         "parts": parts,
         "units": [
@@ -186,16 +198,18 @@ def _result(contract: Contract, scope: Scope, period: Period, now: float, langua
             for u in card.units
         ] if averaging else [],
         "penalties": [
-            {"rule": p.rule, "name": p.name, "amount": float(p.amount), "reason": p.reason, "ref": p.ref,
-             "at": to_iso(p.at, tz) if p.at is not None else None}
+            {"rule": p.rule, "name": p.name, "amount": money_value(p.amount), "reason": p.reason,
+             "evidence": p.evidence, "ref": p.ref, "at": to_iso(p.at, tz) if p.at is not None else None}
             for p in card.penalties
         ],
+        "names": {"units": {u: n or u for u, n in scope.units.items()},
+                  "systems": {k: v.name or k for k, v in scope.systems.items()}},
         "online_rates": _online(online, scope, tz),
         "maintenance": _maintenance(ledger, contract, period, tz),
         "devices": _devices(online, scope, contract),
-        "faults": _faults(faults, summary, now, tz),
-        "vulns": _vulns(vulns, now, tz),
-        "records": _records(ledger, period, tz),
+        "faults": _faults(faults, summary, tz, scope),
+        "vulns": _vulns(vulns, tz),
+        "records": _records(ledger, period, tz, scope),
         "warnings": warnings,
     }
     return result
@@ -293,18 +307,21 @@ def _minutes(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 60, 2)
 
 
-def _faults(outcomes: list[FaultOutcome], summary: FaultSummary, now: float, tz: str) -> dict[str, Any]:
+def _faults(outcomes: list[FaultOutcome], summary: FaultSummary, tz: str, scope: Scope) -> dict[str, Any]:
     items = []
     for o in outcomes:
+        if o.carried:
+            continue
         f = o.fault
-        response, response_final = o.measure("response", now)
-        resolution, resolution_final = o.measure("resolution", now)
+        response, response_final = o.measure("response", o.cutoff)
+        resolution, resolution_final = o.measure("resolution", o.cutoff)
         items.append({
             "id": f.id,
             "level": f.level,
             "unit": o.unit,
             "system": o.system,
             "device": f.device,
+            "device_name": scope.device_names.get(f.device, f.device) if f.device else None,
             "cause": f.cause,
             "opened": to_iso(f.opened, tz),
             "acknowledged": to_iso(f.acknowledged, tz) if f.acknowledged is not None else None,
@@ -313,8 +330,8 @@ def _faults(outcomes: list[FaultOutcome], summary: FaultSummary, now: float, tz:
             "resolution_minutes": _minutes(resolution) if resolution_final else None,
             "response_limit_minutes": _minutes(o.response_limit),
             "resolution_limit_minutes": _minutes(o.resolution_limit),
-            "response_overdue": o.overdue("response", now),
-            "resolution_overdue": o.overdue("resolution", now),
+            "response_overdue": o.overdue("response", o.cutoff),
+            "resolution_overdue": o.overdue("resolution", o.cutoff),
             "waived": f.waived if o.waived else None,
             "open": f.resolved is None,
             "recurrence_of": o.recurrence_of,
@@ -338,10 +355,13 @@ def _faults(outcomes: list[FaultOutcome], summary: FaultSummary, now: float, tz:
             "worst_resolution_minutes": _minutes(summary.worst_resolution),
         },
         "items": items,
+        "carried": [o.fault.id for o in outcomes if o.carried],
     }
 
 
-def _vulns(outcomes: list[VulnOutcome], now: float, tz: str) -> dict[str, Any]:
+def _vulns(outcomes: list[VulnOutcome], tz: str) -> dict[str, Any]:
+    carried = [o.vuln.id for o in outcomes if o.carried]
+    outcomes = [o for o in outcomes if not o.carried]
     by_severity = Counter(o.vuln.severity for o in outcomes)
     overdue = Counter(o.vuln.severity for o in outcomes if o.overdue)
     return {
@@ -363,17 +383,18 @@ def _vulns(outcomes: list[VulnOutcome], now: float, tz: str) -> dict[str, Any]:
                 "fixed": to_iso(o.vuln.fixed, tz) if o.vuln.fixed is not None else None,
                 "mitigated": to_iso(o.vuln.mitigated, tz) if o.vuln.mitigated is not None else None,
                 "limit_hours": round(o.limit / 3600, 2),
-                "hours_open": round(((o.closed_at if o.closed_at is not None else now) - o.vuln.found) / 3600, 2),
+                "hours_open": round(((o.closed_at if o.closed_at is not None else o.cutoff) - o.vuln.found) / 3600, 2),
                 "overdue": o.overdue,
                 "open": o.open,
                 "recurrence_of": o.recurrence_of,
             }
             for o in outcomes
         ],
+        "carried": carried,
     }
 
 
-def _records(ledger: Ledger, period: Period, tz: str) -> dict[str, Any]:
+def _records(ledger: Ledger, period: Period, tz: str, scope: Scope) -> dict[str, Any]:
     records = [r for r in ledger.records if period.contains(r.at)]
     counts = Counter(r.kind for r in records)
     by_unit: dict[str, Counter[str]] = {}
@@ -384,7 +405,8 @@ def _records(ledger: Ledger, period: Period, tz: str) -> dict[str, Any]:
         "counts": dict(sorted(counts.items())),
         "by_unit": {u: dict(sorted(c.items())) for u, c in sorted(by_unit.items())},
         "items": [
-            {"kind": r.kind, "unit": r.unit, "system": r.system, "device": r.device, "at": to_iso(r.at, tz),
+            {"kind": r.kind, "unit": r.unit, "system": r.system, "device": r.device,
+             "device_name": scope.device_names.get(r.device, r.device) if r.device else None, "at": to_iso(r.at, tz),
              "detail": "; ".join(f"{k}={r.body[k]}" for k in summary_keys if r.body.get(k) is not None),
              "ref": r.uid}
             for r in records

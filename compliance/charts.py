@@ -1,5 +1,6 @@
-"""Charts drawn by our own code: a figure is a list of shapes in pixel coordinates, rendered as
-inline SVG (HTML report) or as PNG (Word report, ``compliance.png``). No plotting library.
+"""Charts for the HTML report: a figure is a list of shapes in pixel coordinates, rendered as
+inline SVG (text in the browser's own fonts, so Chinese titles need nothing installed). The Word
+report's charts are PNG drawn by matplotlib (``compliance.plots``).
 
 - ``rate_chart``: a group's daily online rate against its threshold (a step line: important
   days have their own);
@@ -55,7 +56,6 @@ class Text:
     size: float = 11.0
     anchor: str = "middle"  # start | middle | end
     color: Color = DARK
-    ascii: str | None = None  # what the PNG font can draw (no CJK glyphs there)
 
 
 @dataclass
@@ -93,7 +93,7 @@ def rate_chart(title: str, days: list[dict[str, Any]], width: int = 720, height:
     def py(value: float) -> float:
         return y0 - (y0 - y1) * (value - y_min) / (y_max - y_min or 1)
 
-    fig.shapes.append(Text(width / 2, 20, title, 13, "middle", DARK, ascii=""))
+    fig.shapes.append(Text(width / 2, 20, title, 13, "middle", DARK))
     count = int(round((y_max - y_min) / step))
     stride = max(1, math.ceil(count / 6))
     for i in range(0, count + 1, stride):
@@ -140,14 +140,14 @@ def rate_chart(title: str, days: list[dict[str, Any]], width: int = 720, height:
     return fig
 
 
-def level_chart(title: str, levels: list[tuple[str, str, int, int]], width: int = 480, height: int = 240) -> Figure:
-    """Bars per fault level: ``(label, ascii label, faults, overdue)``."""
+def level_chart(title: str, levels: list[tuple[str, int, int]], width: int = 480, height: int = 240) -> Figure:
+    """Bars per fault level: ``(label, faults, overdue)``."""
     fig = Figure(width, height, title=title, kind="levels")
-    top = max([1, *(count for _, _, count, _ in levels)])
+    top = max([1, *(count for _, count, _ in levels)])
     top = int(math.ceil(top / 4.0) * 4) if top > 4 else top
     x0, x1 = LEFT, width - RIGHT
     y0, y1 = height - BOTTOM, TOP
-    fig.shapes.append(Text(width / 2, 20, title, 13, "middle", DARK, ascii=""))
+    fig.shapes.append(Text(width / 2, 20, title, 13, "middle", DARK))
     ticks = min(top, 4)
     for i in range(ticks + 1):
         value = top * i / ticks
@@ -157,14 +157,14 @@ def level_chart(title: str, levels: list[tuple[str, str, int, int]], width: int 
     fig.shapes.append(Line([(x0, y0), (x1, y0)], GREY, 1))
     slot = (x1 - x0) / max(len(levels), 1)
     bar = slot * 0.3
-    for index, (label, ascii_label, count, overdue) in enumerate(levels):
+    for index, (label, count, overdue) in enumerate(levels):
         centre = x0 + slot * (index + 0.5)
         for offset, value, color in ((-bar / 2 - 2, count, BLUE), (bar / 2 + 2, overdue, ORANGE)):
             h = (y0 - y1) * value / top
             fig.shapes.append(Rect(centre + offset - bar / 2, y0 - h, bar, h, color))
             if value:
                 fig.shapes.append(Text(centre + offset, y0 - h - 4, str(value), 10, "middle", DARK))
-        fig.shapes.append(Text(centre, y0 + 16, label, 11, "middle", DARK, ascii=ascii_label))
+        fig.shapes.append(Text(centre, y0 + 16, label, 11, "middle", DARK))
     return fig
 
 

@@ -19,6 +19,7 @@ scores may be averaged. Grade bands map the score to a cut percent of the fee (o
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -52,6 +53,10 @@ class PeriodSpec(Strict):
     start_day: int = Field(1, ge=1, le=28, description="first day of a contract month (1 for calendar months)")
     assessment: Literal["month", "year"] = Field(
         "month", description="year: the grade and money apply to the annual assessment; monthly reports are provisional"
+    )
+    overdue_in: Literal["deadline", "opened"] = Field(
+        "deadline", description="deadline: a missed deadline is charged in the period in which it passed; opened: in"
+        " the period the fault was opened (vulnerability found), that period's report provisional until it passed"
     )
 
     @model_validator(mode="after")
@@ -91,6 +96,9 @@ class ContractSystem(Strict):
     name: str = ""
     unit: str | None = None
     category: str | None = Field(None, description="e.g. line_lease, purchased_service, platform, hardware")
+    documents: list[str] | None = Field(
+        None, description="this system's own catalogue of per-system documents (names of required documents with"
+        " per: system); absent: every per-system document of the rule")
 
 
 class Members(Strict):
@@ -219,18 +227,23 @@ class Tier(Strict):
 
 
 class ThenEvery(Strict):
-    """From ``after_minutes`` on: ``points`` more per ``minutes`` (started, or full ones)."""
+    """Beyond ``after_minutes``: ``points`` more per ``minutes`` (each started block, or full ones).
+
+    "each further hour" after the first: 60:00 is the first hour itself, 60:01 has started the
+    second (started: 1 block), 120:00 has used it up and 120:01 starts the third (2 blocks)."""
 
     after_minutes: float = Field(ge=0)
     minutes: float = Field(gt=0)
     points: float
-    rounding: Literal["started", "full"] = Field("started", description="started (stricter): a begun hour counts")
+    rounding: Literal["started", "full"] = Field("started", description="started: a begun block counts; full: only"
+                                                 " whole blocks")
 
     def count(self, seconds: float) -> int:
-        if seconds < self.after_minutes * 60:
+        beyond = seconds - self.after_minutes * 60
+        if beyond <= 0:
             return 0
-        blocks = int((seconds - self.after_minutes * 60) // (self.minutes * 60))
-        return blocks + 1 if self.rounding == "started" else blocks
+        block = self.minutes * 60
+        return math.ceil(beyond / block) if self.rounding == "started" else int(beyond // block)
 
 
 class Tiers(Strict):
@@ -255,6 +268,7 @@ class PointsFrom(Strict):
 class RuleBase(Strict):
     id: str | None = None
     name: str = ""
+    subitem: str | None = Field(None, description="the part's sub-item whose points cap this rule's deductions")
 
 
 class ManualRule(RuleBase):
@@ -344,6 +358,7 @@ class RequiredDocument(Strict):
     name: str
     frequency: Literal["once", "weekly", "monthly", "quarterly", "yearly", "per_fault"] = "monthly"
     levels: list[int] | None = Field(None, description="per_fault: only faults of these levels need one")
+    per: Literal["unit", "system"] = Field("unit", description="system: one copy per system (the record names it)")
     aliases: list[str] = Field(default_factory=list)
 
 
@@ -356,6 +371,11 @@ class DocumentsRule(RuleBase):
     not_applicable: Literal["excluded", "present"] = Field(
         "excluded", description="a document not due this period: left out of the ratio (stricter) or counted present"
     )
+    count: Literal["per_copy", "per_document"] = Field(
+        "per_copy", description="ratio: a document's share is its present copies / required copies (1 of 4 fault"
+        " reports missing costs a quarter of its share); per_document: any missing copy loses the whole share")
+    skip_categories: list[str] = Field(default_factory=list, description="per-system documents: systems of these"
+                                       " categories need none")
     record: str = "document"
     required: list[RequiredDocument] = Field(min_length=1)
 
@@ -382,6 +402,14 @@ Rule = Annotated[
 ]
 
 
+class SubItem(Strict):
+    """A part's sub-item with its own points: its rules' deductions never exceed them."""
+
+    id: str
+    name: str = ""
+    points: float = Field(ge=0)
+
+
 class Part(Strict):
     id: str
     name: str = ""
@@ -391,8 +419,10 @@ class Part(Strict):
     floor: float | None = Field(0, description="lowest value (null: may go negative, e.g. a 0-point 扣分项 part)")
     cap: bool = Field(True, description="cap at points (bonuses may still exceed, see bonus_order)")
     bonus_order: Literal["before_floor", "after_floor"] = Field(
-        "before_floor", description="before_floor (stricter): bonuses offset deductions first, then the floor applies"
+        "after_floor", description="after_floor: deductions floor at the floor first, then bonuses are added"
+        " (「单项扣分不超过默认分值，加分可超限」); before_floor: bonuses offset deductions, then the floor"
     )
+    subitems: list[SubItem] = Field(default_factory=list, description="sub-items with their own points")
     exempt_categories: list[str] = Field(default_factory=list, description="system categories that get full marks")
     rules: list[Rule] = Field(default_factory=list)
 
@@ -458,8 +488,9 @@ class PenaltyRule(Strict):
     name: str = ""
     kind: Literal["online_rate", "recurring", "record", "fault_targets"]
     amount: Decimal | None = Field(None, ge=0, description="yuan per occurrence (records may carry their own)")
-    per: Literal["episode", "period"] = Field("episode", description="online_rate: per breach episode (stricter) or"
-                                              " once per group and window that misses")
+    per: Literal["episode", "period"] = Field("period", description="online_rate: once per group and window (the"
+                                              " period, each important period) whose rate misses its threshold;"
+                                              " episode: per breach episode")
     record: str | None = None
     sources: list[Literal["faults", "vulns"]] = Field(default_factory=lambda: ["faults", "vulns"])
     multiply_by: str | None = None
@@ -555,7 +586,11 @@ def cross_problems(contract: Contract, located: Located, data: dict[str, Any],
                 if total != part.points:
                     problem((*part_path, "rules"), f"the counting rules give at most {total:g} points but the part has"
                             f" {part.points:g}")
+            subitems = unique(part.subitems, (*part_path, "subitems"), "sub-item")
             for r_index, rule in enumerate(part.rules):
+                if rule.subitem is not None and rule.subitem not in subitems:
+                    problem((*part_path, "rules", r_index, "subitem"),
+                            f"unknown sub-item {rule.subitem!r} (declare it under the part's subitems:)")
                 if isinstance(rule, DocumentsRule):
                     for d_index, doc in enumerate(rule.required):
                         if doc.levels and any(level not in (1, 2, 3, 4) for level in doc.levels):

@@ -46,6 +46,19 @@ class Ledger:
             return self.runs.get(named[0], [])
         return merge_intervals(i for a in named for i in self.runs.get(a, []))
 
+    def add(self, event: Fault | Vuln | Record) -> None:
+        """A fault, vulnerability or record; a ``maintenance`` record also marks its devices' window."""
+        if isinstance(event, Fault):
+            self.faults.append(event)
+        elif isinstance(event, Vuln):
+            self.vulns.append(event)
+        else:
+            self.records.append(event)
+            if event.kind == "maintenance":
+                start, end, devices = maintenance_span(event.body)
+                for device in devices:
+                    self.maintenance.setdefault(device, []).append((start, end))
+
     def is_empty(self) -> bool:
         return not (self.states or self.has_runs or self.faults or self.vulns or self.records)
 
@@ -63,14 +76,12 @@ def merge_intervals(intervals: Iterable[Interval]) -> list[Interval]:
     return [(a, b) for a, b in merged]
 
 
-def add_record(ledger: Ledger, record: Record) -> None:
-    """A record into the ledger; a ``maintenance`` record also marks its devices' window (the
-    online rate counts that time as the contract says: ``online_rate.maintenance``)."""
-    ledger.records.append(record)
-    if record.kind == "maintenance":
-        start, end, devices = maintenance_span(record.body)
-        for device in devices:
-            ledger.maintenance.setdefault(device, []).append((start, end))
+def set_runs(ledger: Ledger, runs: Iterable[tuple[str, float, float]]) -> None:
+    """The agents' run periods, ``(agent, start, end)``, merged per agent."""
+    by_agent: dict[str, list[Interval]] = {}
+    for agent, start, end in runs:
+        by_agent.setdefault(agent, []).append((start, end))
+    ledger.runs = {agent: merge_intervals(intervals) for agent, intervals in by_agent.items()}
 
 
 def build_ledger(events: Iterable[LedgerEvent], runs: Iterable[tuple[str, float, float]] = (), source: str = "") -> Ledger:
@@ -81,21 +92,14 @@ def build_ledger(events: Iterable[LedgerEvent], runs: Iterable[tuple[str, float,
         if isinstance(event, StateEvent):
             ledger.states.setdefault(event.device, []).append((event.at, event.state))
             agents.setdefault(event.device, set()).add(event.agent)
-        elif isinstance(event, Fault):
-            ledger.faults.append(event)
-        elif isinstance(event, Vuln):
-            ledger.vulns.append(event)
-        elif isinstance(event, Record):
-            add_record(ledger, event)
+        elif isinstance(event, Fault | Vuln | Record):
+            ledger.add(event)
         elif isinstance(event, AgentEvent):  # pairs are turned into runs by the caller
             continue
     for device, transitions in ledger.states.items():
         transitions.sort(key=lambda item: item[0])
         ledger.device_agents[device] = frozenset(agents.get(device, ()))
-    by_agent: dict[str, list[Interval]] = {}
-    for agent, start, end in runs:
-        by_agent.setdefault(agent, []).append((start, end))
-    ledger.runs = {agent: merge_intervals(intervals) for agent, intervals in by_agent.items()}
+    set_runs(ledger, runs)
     ledger.faults.sort(key=lambda f: (f.opened, f.id))
     ledger.vulns.sort(key=lambda v: (v.found, v.id))
     ledger.records.sort(key=lambda r: (r.at, r.uid))

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from compliance.events import (
     AgentEvent,
@@ -35,7 +36,7 @@ from compliance.events import (
     derived_uid,
     parse_event,
 )
-from compliance.ledger import Ledger, add_record, build_ledger, merge_intervals
+from compliance.ledger import Ledger, build_ledger, merge_intervals, set_runs
 from core.errors import InputError, InputProblem
 from core.timefmt import DEFAULT_TZ, parse_iso, to_iso
 from store.db import Store
@@ -89,32 +90,39 @@ class ImportSummary:
 # -- reading a file -------------------------------------------------------------------------
 
 
+def _parse_line(number: int, raw: str, file: str, default_agent: str,
+                keep_body: bool) -> ParsedLine | InputProblem | None:
+    """One line: its event (and body, for import), a problem, or None for a blank or comment line."""
+    text = raw.strip()
+    if not text or text.startswith("#"):
+        return None
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return InputProblem(file, f"not valid JSON: {exc.msg} (column {exc.colno})", number)
+    except RecursionError:  # [[[[... a hundred thousand deep: no ledger event nests like that
+        return InputProblem(file, "not a ledger event: JSON nested too deeply", number)
+    try:
+        event = parse_event(obj, default_agent)
+    except EventError as exc:
+        return InputProblem(file, exc.message, number, exc.field)
+    body = {k: v for k, v in obj.items() if k not in ("agent", "uid")} if keep_body else {}
+    return ParsedLine(number, event, body)
+
+
 def parse_lines(lines: Iterable[str], file: str, default_agent: str = "") -> ParsedLedger:
     """Validate every line; raises InputError listing each bad line (file:line: field: message)."""
     parsed = ParsedLedger(file=file)
     problems: list[InputProblem] = []
     extra = 0
     for number, raw in enumerate(lines, start=1):
-        text = raw.strip()
-        if not text or text.startswith("#"):
+        line = _parse_line(number, raw, file, default_agent, keep_body=True)
+        if line is None:
             continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            problem = InputProblem(file, f"not valid JSON: {exc.msg} (column {exc.colno})", number)
-        except RecursionError:  # [[[[... a hundred thousand deep: no ledger event nests like that
-            problem = InputProblem(file, "not a ledger event: JSON nested too deeply", number)
-        else:
-            try:
-                event = parse_event(obj, default_agent)
-            except EventError as exc:
-                problem = InputProblem(file, exc.message, number, exc.field)
-            else:
-                body = {k: v for k, v in obj.items() if k not in ("agent", "uid")}
-                parsed.lines.append(ParsedLine(number, event, body))
-                continue
-        if len(problems) < MAX_PROBLEMS:
-            problems.append(problem)
+        if isinstance(line, ParsedLine):
+            parsed.lines.append(line)
+        elif len(problems) < MAX_PROBLEMS:
+            problems.append(line)
         else:
             extra += 1
     if not problems:
@@ -128,10 +136,17 @@ def parse_lines(lines: Iterable[str], file: str, default_agent: str = "") -> Par
 
 def read_ledger_file(path: str | Path, default_agent: str = "") -> ParsedLedger:
     """Read and validate a JSON-Lines ledger file."""
+    with _ledger_file(path) as handle:
+        return parse_lines(handle, str(path), default_agent)
+
+
+@contextmanager
+def _ledger_file(path: str | Path) -> Iterator[TextIO]:
+    """The file's lines; a missing, binary or directory path is one clear input error."""
     file = str(path)
     try:
         with open(path, encoding="utf-8") as handle:
-            return parse_lines(handle, file, default_agent)
+            yield handle
     except FileNotFoundError:
         raise InputError.single(file, "file not found") from None
     except UnicodeDecodeError as exc:
@@ -172,9 +187,40 @@ def _pair_runs(lines: list[ParsedLine], file: str, problems: list[InputProblem])
 
 
 def ledger_from_file(path: str | Path, default_agent: str = "") -> Ledger:
-    """The calculator's Ledger straight from a JSON-Lines file (no store)."""
-    parsed = read_ledger_file(path, default_agent)
-    return build_ledger(parsed.events(), [(r.agent, r.started, r.ended) for r in parsed.runs], source=str(path))
+    """The calculator's Ledger straight from a JSON-Lines file (no store). Each line goes into the
+    ledger as it is read (no line objects kept but the agents' run lines), so a 50,000-device month
+    does not hold every line twice; a bad line still fails the whole file, listing each."""
+    file = str(path)
+    problems: list[InputProblem] = []
+    agent_lines: list[ParsedLine] = []
+    extra = 0
+
+    def events(handle: Iterable[str]) -> Iterator[LedgerEvent]:
+        nonlocal extra
+        for number, raw in enumerate(handle, start=1):
+            line = _parse_line(number, raw, file, default_agent, keep_body=False)
+            if line is None:
+                continue
+            if isinstance(line, InputProblem):
+                if len(problems) < MAX_PROBLEMS:
+                    problems.append(line)
+                else:
+                    extra += 1
+                continue
+            if isinstance(line.event, AgentEvent):
+                agent_lines.append(line)
+            yield line.event
+
+    with _ledger_file(path) as handle:
+        ledger = build_ledger(events(handle), [], source=file)
+    if not problems:
+        runs = _pair_runs(agent_lines, file, problems)
+        set_runs(ledger, [(r.agent, r.started, r.ended) for r in runs])
+    if extra:
+        problems.append(InputProblem(file, f"... and {extra} more bad lines"))
+    if problems:
+        raise InputError(problems)
+    return ledger
 
 
 # -- import ---------------------------------------------------------------------------------
@@ -351,41 +397,45 @@ def load_ledger(
     ``lookback`` seconds before ``start`` (recurrences, consecutive months, yearly documents)."""
     say = progress or (lambda _m: None)
     db = store.db
-    with store._lock:
-        carry = list(db.execute(
-            "SELECT device, MAX(at), state, agent FROM transitions WHERE at < ? GROUP BY device", (start,)
-        ))
-        rows = list(db.execute(
-            "SELECT device, at, state, agent FROM transitions WHERE at >= ? AND at < ? ORDER BY at, id", (start, end)
-        ))
-        runs = list(db.execute("SELECT agent, started, COALESCE(stopped, last_seen) FROM agent_runs"))
-        events = list(db.execute(
-            "SELECT uid, type, at, agent, body FROM ledger WHERE at >= ? AND at < ? AND type IN ('fault','vuln','record')"
-            " ORDER BY at, uid", (start - lookback, end)
-        ))
-    say(f"ledger: {len(carry) + len(rows)} state changes, {len(runs)} agent runs, {len(events)} events")
     ledger = Ledger(source=str(store.path))
     agents: dict[str, set[str]] = {}
-    for device, at, state, agent in [*carry, *rows]:
-        ledger.states.setdefault(device, []).append((at, state))
-        agents.setdefault(device, set()).add(agent)
+    changes = events = 0
+    # rows go straight from the cursor into the ledger: holding the period's rows as a list first
+    # (and the events' JSON texts) doubled the peak memory of a 50,000-device month
+    with store._lock:
+        for query, args in (
+            ("SELECT device, MAX(at), state, agent FROM transitions WHERE at < ? GROUP BY device", (start,)),
+            ("SELECT device, at, state, agent FROM transitions WHERE at >= ? AND at < ? ORDER BY at, id", (start, end)),
+        ):
+            for device, at, state, agent in db.execute(query, args):
+                ledger.states.setdefault(device, []).append((at, state))
+                known = agents.get(device)
+                if known is None:
+                    agents[device] = {agent}
+                elif agent not in known:
+                    known.add(agent)
+                changes += 1
+        runs = list(db.execute("SELECT agent, started, COALESCE(stopped, last_seen) FROM agent_runs"))
+        for uid, _type, _at, agent, text in db.execute(
+            "SELECT uid, type, at, agent, body FROM ledger WHERE at >= ? AND at < ? AND type IN ('fault','vuln','record')"
+            " ORDER BY at, uid", (start - lookback, end)
+        ):
+            events += 1
+            try:
+                event = parse_event({**json.loads(text), "uid": uid}, agent)
+            except (EventError, json.JSONDecodeError) as exc:
+                field_name = getattr(exc, "field", "")
+                ledger.warnings.append(f"ledger event {uid} skipped: {field_name}: {exc}")
+                continue
+            if isinstance(event, Fault | Vuln | Record):
+                ledger.add(event)
+    say(f"ledger: {changes} state changes, {len(runs)} agent runs, {events} events")
+    interned: dict[frozenset[str], frozenset[str]] = {}
     for device, values in agents.items():
-        ledger.device_agents[device] = frozenset(values)
+        key = frozenset(values)
+        ledger.device_agents[device] = interned.setdefault(key, key)
     by_agent: dict[str, list[tuple[float, float]]] = {}
     for agent, started, ended in runs:
         by_agent.setdefault(agent, []).append((started, ended))
     ledger.runs = {agent: merge_intervals(v) for agent, v in by_agent.items()}
-    for uid, _type, _at, agent, text in events:
-        try:
-            event = parse_event({**json.loads(text), "uid": uid}, agent)
-        except (EventError, json.JSONDecodeError) as exc:
-            field_name = getattr(exc, "field", "")
-            ledger.warnings.append(f"ledger event {uid} skipped: {field_name}: {exc}")
-            continue
-        if isinstance(event, Fault):
-            ledger.faults.append(event)
-        elif isinstance(event, Vuln):
-            ledger.vulns.append(event)
-        elif isinstance(event, Record):
-            add_record(ledger, event)
     return ledger

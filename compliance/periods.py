@@ -74,14 +74,14 @@ def shift(period: Period, months: int) -> Period:
     return _make(label, period.kind, first, add_months(first, length), period.tz, period.start_day)
 
 
-def weeks(period: Period) -> list[tuple[date, date]]:
-    """Monday-Sunday weeks touching the period, each clipped to it: ``(first, last)`` inclusive."""
+def weeks_ending_in(period: Period) -> list[tuple[date, date]]:
+    """Whole Monday-Sunday weeks whose Sunday falls in the period (the first may begin before it):
+    a week is judged in the period in which it ends."""
     result = []
-    day = period.first
-    while day <= period.last:
-        end = min(day + timedelta(days=6 - day.weekday()), period.last)
-        result.append((day, end))
-        day = end + timedelta(days=1)
+    sunday = period.first + timedelta(days=6 - period.first.weekday())
+    while sunday <= period.last:
+        result.append((sunday - timedelta(days=6), sunday))
+        sunday += timedelta(days=7)
     return result
 
 
@@ -114,6 +114,17 @@ def quarter_of(period: Period, term: Term | None) -> tuple[date, bool]:
     months = (period.first.year - anchor.year) * 12 + period.first.month - anchor.month
     quarter_start = add_months(anchor, (months // 3) * 3)
     return quarter_start, months % 3 == 2
+
+
+def contract_year_of(period: Period, term: Term | None) -> tuple[date, bool]:
+    """(first day of the contract year holding the period, whether the period ends that year).
+
+    Contract years count from the term's start, else from January; a year period is its own."""
+    if period.kind == "year":
+        return period.first, True
+    anchor = date(period.first.year, 1, period.start_day) if term is None else term.start
+    months = (period.first.year - anchor.year) * 12 + period.first.month - anchor.month
+    return add_months(anchor, (months // 12) * 12), months % 12 == 11
 
 
 def contract_period(contract: Contract, text: str) -> Period:

@@ -8,16 +8,23 @@ from typing import Any
 
 from compliance.charts import BLUE, ORANGE, RED, to_svg
 from compliance.reportdata import (
+    Names,
     Words,
     all_items,
+    fault_rows,
+    hours_text,
     level_rows,
     levels_figure,
     listed,
     maintenance_note,
     maintenance_rows,
+    minutes_text,
     notable_faults,
     pct,
+    penalty_rows,
+    points_text,
     rate_figures,
+    raw_causes,
     score_text,
     summary_rows,
     summary_sentence,
@@ -67,6 +74,7 @@ def _truncated(w: Words, shown: int, total: int) -> str:
 
 def render_html(result: dict[str, Any]) -> str:
     w = Words(result)
+    n = Names(result)
     names = unit_names(result)
     contract = result["contract"]
     title = f"{w['title']} · {contract['name'] or contract['id']} · {result['period']['label']}"
@@ -83,15 +91,16 @@ def render_html(result: dict[str, Any]) -> str:
     out.append('<div class="cards">' + "".join(f"<div class=\"card\"><b>{escape(v)}</b><span>{escape(k)}</span></div>"
                                                for k, v in cards) + "</div>")
     out.append(f"<p>{escape(summary_sentence(result, w))}</p>")
-    if result["period"]["provisional"]:
-        out.append(f'<p class="note">{escape(w["provisional"])}</p>')
-    out.append(_table([w["name"], w["value"]], [f"<tr>{_cell(label)}{_cell(text)}</tr>"
+    for reason in result["period"].get("provisional_reasons", []):
+        out.append(f'<p class="note">{escape(w["provisional"])}：{escape(reason)}</p>')
+    out.append(_table([w["item"], w["content"]], [f"<tr>{_cell(label)}{_cell(text)}</tr>"
                                                for label, text, _n in summary_rows(result, w)]))
     out.append("</section>")
 
     # parts and units
     out.append(f'<section id="parts"><h2>{escape(w["parts"])}</h2>')
-    rows = [f"<tr>{_cell(p['name'])}{_num(p['points'])}{_num(p['value'])}{_num(p['lost'], bool(p['lost'] and p['lost'] > 0))}</tr>"
+    rows = [f"<tr>{_cell(p['name'])}{_num(score_text(p['points']))}{_num(score_text(p['value']))}"
+            f"{_num(score_text(p['lost']), bool(p['lost'] and p['lost'] > 0))}</tr>"
             for p in result["parts"]]
     out.append(_table([w["part"], w["points"], w["value"], w["lost"]], rows))
     if result["units"]:
@@ -107,11 +116,11 @@ def render_html(result: dict[str, Any]) -> str:
     rows = []
     for g in result["online_rates"]:
         worst = g["worst_instant"]
-        rows.append(f"<tr>{_cell(g['name'])}{_num(g['devices'])}{_num(pct(g['rate'], 3))}{_num(pct(g['threshold'], 1))}"
+        rows.append(f"<tr>{_cell(g['name'])}{_num(g['devices'])}{_num(pct(g['rate']))}{_num(pct(g['threshold']))}"
                     f"{_cell(w.flag(g['met']), 'bad' if g['met'] is False else 'ok' if g['met'] else '')}"
-                    f"{_num(pct(worst['rate']) if worst else None)}{_cell(worst['at'] if worst else None)}"
-                    f"{_num(g['breach_episodes'], g['breach_episodes'] > 0)}{_num(g['minutes_below'])}"
-                    f"{_num(g['maintenance_hours'])}{_num(g['unknown_hours'])}</tr>")
+                    f"{_num(pct(worst['rate']) if worst else None)}{_cell(n.time(worst['at']) if worst else None)}"
+                    f"{_num(g['breach_episodes'], g['breach_episodes'] > 0)}{_num(minutes_text(g['minutes_below']))}"
+                    f"{_num(hours_text(g['maintenance_hours']))}{_num(hours_text(g['unknown_hours']))}</tr>")
     out.append(_table([w["group"], w["devices"], w["rate"], w["threshold"], w["met"], w["worst"], w["worst_at"],
                        w["episodes"], w["minutes_below"], w["maintenance_hours"], w["unknown_hours"]], rows))
     out.append(f'<p class="note" id="maintenance-note">{escape(maintenance_note(result, w))}</p>')
@@ -119,7 +128,7 @@ def render_html(result: dict[str, Any]) -> str:
     if windows:
         out.append(f"<h3>{escape(w['maintenance_list'])}</h3>")
         out.append(_table([w["maintenance_list"], w["unit"], w["start"], w["end"], w["hours"], w["devices"]], [
-            f"<tr>{_cell(name)}{_cell(unit)}{_cell(start)}{_cell(end)}{_num(hours)}{_num(devices)}</tr>"
+            f"<tr>{_cell(name)}{_cell(unit)}{_cell(start)}{_cell(end)}{_num(hours_text(hours))}{_num(devices)}</tr>"
             for name, unit, start, end, hours, devices in windows]))
     figures = rate_figures(result, w)
     if figures:
@@ -133,21 +142,22 @@ def render_html(result: dict[str, Any]) -> str:
     if periods:
         out.append(f"<h3>{escape(w['important'])}</h3>")
         out.append(_table([w["group"], w["important"], w["start"], w["end"], w["threshold"], w["rate"], w["met"]], [
-            f"<tr>{_cell(g['name'])}{_cell(p['name'])}{_cell(p['first'])}{_cell(p['last'])}{_num(pct(p['threshold'], 1))}"
-            f"{_num(pct(p['rate'], 3))}{_cell(w.flag(p['met']), 'bad' if p['met'] is False else 'ok')}</tr>"
+            f"<tr>{_cell(g['name'])}{_cell(p['name'])}{_cell(p['first'])}{_cell(p['last'])}{_num(pct(p['threshold']))}"
+            f"{_num(pct(p['rate']))}{_cell(w.flag(p['met']), 'bad' if p['met'] is False else 'ok')}</tr>"
             for g, p in periods]))
     episodes = [(g, e) for g in result["online_rates"] for e in g["episodes"]]
     if episodes:
         out.append(f"<h3>{escape(w['episode_list'])}</h3>")
         out.append(_table([w["group"], w["start"], w["end"], w["minutes"], w["threshold"], w["worst"]], [
-            f"<tr>{_cell(g['name'])}{_cell(e['start'])}{_cell(e['end'])}{_num(e['minutes'])}{_num(pct(e['threshold'], 1))}"
+            f"<tr>{_cell(g['name'])}{_cell(n.time(e['start']))}{_cell(n.time(e['end']))}{_num(minutes_text(e['minutes']))}{_num(pct(e['threshold']))}"
             f"{_num(pct(e['worst_rate']))}</tr>" for g, e in episodes]))
+    group_names = {g["group"]: g["name"] for g in result["online_rates"]}
     worst_devices = [d for d in result["devices"] if d["rate"] is not None and d["rate"] < 1][:WORST_DEVICES]
     if worst_devices:
         out.append(f"<h3>{escape(w['device_list'])}</h3>")
         out.append(_table([w["device"], w["group"], w["rate"], w["down_hours"], w["outages"], w["unknown_hours"]], [
-            f"<tr>{_cell(d['name'])}{_cell(','.join(d['groups']))}{_num(pct(d['rate'], 3))}{_num(d['down_hours'])}"
-            f"{_num(d['outages'])}{_num(d['unknown_hours'])}</tr>" for d in worst_devices]))
+            f"<tr>{_cell(d['name'])}{_cell('、'.join(group_names.get(g, g) for g in d['groups']))}{_num(pct(d['rate']))}{_num(hours_text(d['down_hours']))}"
+            f"{_num(d['outages'])}{_num(hours_text(d['unknown_hours']))}</tr>" for d in worst_devices]))
     out.append("</section>")
 
     # faults
@@ -161,19 +171,18 @@ def render_html(result: dict[str, Any]) -> str:
         for level, count, overdue in level_rows(result)]))
     out.append(_table([w["resolution_rate"], w["mean_response"], w["worst_response"], w["mean_resolution"],
                        w["worst_resolution"]], [
-        f"<tr>{_num(pct(summary['resolution_rate'], 1), summary['resolution_rate_met'] is False)}"
-        f"{_num(summary['mean_response_minutes'])}{_num(summary['worst_response_minutes'])}"
-        f"{_num(summary['mean_resolution_minutes'])}{_num(summary['worst_resolution_minutes'])}</tr>"]))
-    rows = []
+        f"<tr>{_num(pct(summary['resolution_rate']), summary['resolution_rate_met'] is False)}"
+        f"{_num(minutes_text(summary['mean_response_minutes']))}{_num(minutes_text(summary['worst_response_minutes']))}"
+        f"{_num(minutes_text(summary['mean_resolution_minutes']))}{_num(minutes_text(summary['worst_resolution_minutes']))}</tr>"]))
     faults, total_faults = listed(notable_faults(result), MAX_ROWS)
-    for f in faults:
-        late = (f["response_overdue"] or f["resolution_overdue"]) and not f["waived"]
-        rows.append(f"<tr>{_cell(f['id'])}{_num(f['level'])}{_cell(names.get(f['unit'] or '', f['unit']))}{_cell(f['system'])}"
-                    f"{_cell(f['cause'])}{_cell(f['opened'])}{_num(f['response_minutes'], f['response_overdue'])}"
-                    f"{_num(f['resolution_minutes'], f['resolution_overdue'])}{_cell(w.flag(late), 'bad' if late else '')}"
-                    f"{_cell(f['waived'])}{_cell(f['recurrence_of'])}</tr>")
-    out.append(_table([w["id"], w["level"], w["unit"], w["system"], w["cause"], w["opened"], w["response_min"],
-                       w["resolution_min"], w["overdue"], w["waived"], w["recurrence"]], rows))
+    rows = []
+    for f, row in zip(faults, fault_rows(result, faults, w), strict=True):
+        late = row[9] == w["yes"]
+        rows.append("<tr>" + "".join(_cell(v) for v in row[:7]) + _num(row[7], f["response_overdue"])
+                    + _num(row[8], f["resolution_overdue"]) + _cell(row[9], "bad" if late else "")
+                    + _cell(w.waiver(f["waived"]) if f["waived"] else None) + _cell(f["recurrence_of"]) + "</tr>")
+    out.append(_table([w["id"], w["level"], w["unit"], w["system"], w["device"], w["cause"], w["opened"],
+                       w["response_min"], w["resolution_min"], w["overdue"], w["waived"], w["recurrence"]], rows))
     out.append(_truncated(w, len(faults), total_faults))
     out.append("</section>")
 
@@ -181,8 +190,8 @@ def render_html(result: dict[str, Any]) -> str:
     out.append(f'<section id="vulns"><h2>{escape(w["vulns"])}</h2>')
     out.append(_table([w["id"], w["severity"], w["unit"], w["system"], w["name"], w["found"], w["hours_open"],
                        w["limit_hours"], w["overdue"]], [
-        f"<tr>{_cell(v['id'])}{_cell(v['severity'])}{_cell(names.get(v['unit'] or '', v['unit']))}{_cell(v['system'])}"
-        f"{_cell(v['name'])}{_cell(v['found'])}{_num(v['hours_open'])}{_num(v['limit_hours'])}"
+        f"<tr>{_cell(v['id'])}{_cell(w.severity(v['severity']))}{_cell(n.unit(v['unit']))}{_cell(n.system(v['system']))}"
+        f"{_cell(v['name'])}{_cell(n.time(v['found']))}{_num(hours_text(v['hours_open']))}{_num(hours_text(v['limit_hours']))}"
         f"{_cell(w.flag(v['overdue']), 'bad' if v['overdue'] else 'ok')}</tr>" for v in result["vulns"]["items"]]))
     out.append("</section>")
 
@@ -199,17 +208,23 @@ def render_html(result: dict[str, Any]) -> str:
     out.append(f'<section id="details"><h2>{escape(w["details"])}</h2>')
     items, total_items = listed([i for i in all_items(result) if i["points"]], MAX_ROWS)
     out.append(_table([w["part"], w["unit"], w["points"], w["reason"], w["at"]], [
-        f"<tr>{_cell(i['part'])}{_cell(names.get(i['unit'] or '', i['unit']))}{_num(score_text(i['points']), i['points'] < 0)}"
-        f"{_cell(i['reason'])}{_cell(i['at'])}</tr>" for i in items]))
+        f"<tr>{_cell(i['part'])}{_cell(n.unit(i['unit']))}{_num(points_text(i['points']), i['points'] < 0)}"
+        f"{_cell(i['reason'])}{_cell(n.time(i['at']))}</tr>" for i in items]))
     out.append(_truncated(w, len(items), total_items))
     if result["penalties"]:
-        penalties, total_penalties = listed(result["penalties"], MAX_ROWS)
+        penalties, total_penalties = listed(penalty_rows(result), MAX_ROWS)
         out.append(f"<h3>{escape(w['penalties'])}</h3>")
-        out.append(_table([w["penalties"], w["amount"], w["reason"], w["at"]], [
-            f"<tr>{_cell(p['name'])}{_num(yuan(p['amount']))}{_cell(p['reason'])}{_cell(p['at'])}</tr>"
-            for p in penalties]))
+        out.append(_table([w["penalties"], w["amount"], w["reason"], w["evidence"], w["at"]], [
+            f"<tr>{_cell(name)}{_num(amount)}{_cell(reason)}{_cell(evidence)}{_cell(at)}</tr>"
+            for name, amount, reason, evidence, at in penalties]))
         out.append(_truncated(w, len(penalties), total_penalties))
     out.append("</section>")
+    causes = raw_causes(result, faults)
+    if causes:
+        out.append(f'<section id="appendix"><h2>{escape(w["appendix"])}</h2>')
+        out.append(_table([w["id"], w["device"], w["shown_cause"], w["raw_cause"]],
+                          ["<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in causes]))
+        out.append("</section>")
     if result["warnings"]:
         out.append(f'<section id="notes"><h2>{escape(w["warnings"])}</h2><ul>'
                    + "".join(f"<li>{escape(x)}</li>" for x in result["warnings"]) + "</ul></section>")

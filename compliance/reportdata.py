@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from compliance import display
+from compliance.causes import cause_text
 from compliance.charts import Figure, level_chart, rate_chart
-from compliance.i18n import KINDS
+from compliance.i18n import KINDS, SEVERITY, WAIVER
 
 HEADINGS: dict[str, tuple[str, str]] = {
     "title": ("运维工作月报", "Monthly O&M report"),
@@ -27,7 +29,13 @@ HEADINGS: dict[str, tuple[str, str]] = {
     "cut_base_bond": ("履约保证金（元）", "Performance bond (yuan)"),
     "penalty_amount": ("处罚金额（元）", "Penalties (yuan)"),
     "total_amount": ("合计扣减（元）", "Total (yuan)"),
-    "provisional": ("年度考核，本月结果为预估", "annual assessment: this month's result is provisional"),
+    "provisional": ("暂定结果", "Provisional"),
+    "evidence": ("依据", "Evidence"),
+    "item": ("项目", "Item"),
+    "content": ("内容", "Value"),
+    "appendix": ("附录：故障原因原文", "Appendix: causes as recorded"),
+    "raw_cause": ("原文", "As recorded"),
+    "shown_cause": ("报告所列原因", "Shown as"),
     "generated": ("生成时间", "Generated"),
     "data_until": ("数据截至", "Data until"),
     "parts": ("考核分项", "Score parts"),
@@ -80,6 +88,7 @@ HEADINGS: dict[str, tuple[str, str]] = {
     "response_min": ("响应用时（分钟）", "Response (min)"),
     "resolution_min": ("处置用时（分钟）", "Resolution (min)"),
     "response_limit": ("响应时限（分钟）", "Response limit (min)"),
+    "response_resolution": ("响应/处置用时（分钟）", "Response / resolution (min)"),
     "resolution_limit": ("处置时限（分钟）", "Resolution limit (min)"),
     "overdue": ("超时", "Overdue"),
     "waived": ("豁免", "Waived"),
@@ -112,6 +121,8 @@ HEADINGS: dict[str, tuple[str, str]] = {
     "no": ("否", "no"),
     "na": ("—", "—"),
     "chart_rate": ("{name}：每日在线率与考核指标", "{name}: daily online rate against the target"),
+    "charts_more": ("以下为 {shown} 个分组的每日在线率图（共 {total} 个分组；未达标的分组在前，全部分组见 Excel 报表）。",
+                    "Daily-rate charts of {shown} of {total} groups (those that missed first; the Excel report has all)."),
     "chart_levels": ("各等级故障数与超时数", "Faults and overdue faults per level"),
     "legend_rate": ("日在线率", "daily rate"),
     "legend_threshold": ("考核指标", "target"),
@@ -145,19 +156,84 @@ class Words:
     def flag(self, value: bool | None) -> str:
         return self["na"] if value is None else self["yes"] if value else self["no"]
 
+    def waiver(self, waiver: str) -> str:
+        return WAIVER.get(waiver, (waiver, waiver))[self.index]
 
-def pct(value: float | None, places: int = 2) -> str:
-    return "—" if value is None else f"{value * 100:.{places}f}%"
+    def severity(self, severity: str) -> str:
+        return SEVERITY.get(severity, (severity, severity))[self.index]
+
+
+pct = display.pct             # 95.20%
+score_text = display.score_text  # 89.50
 
 
 def yuan(value: float | None) -> str:
+    """48,437.50 (the headings say 元)."""
+    return "—" if value is None else f"{display.money_value(value):,.2f}"
+
+
+def points_text(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def hours_text(value: float | None) -> str:
     return "—" if value is None else f"{value:,.2f}"
 
 
-def score_text(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:.0f}"
+def minutes_text(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+class Names:
+    """Unit, system and device names instead of ids, and times to the minute in the contract's zone."""
+
+    def __init__(self, result: dict[str, Any]) -> None:
+        names = result.get("names", {})
+        self.units: dict[str, str] = {**names.get("units", {}), **{u["id"]: u["name"] or u["id"] for u in result["units"]}}
+        self.units.setdefault("*", "全部单位" if result.get("language") != "en" else "all units")
+        self.systems: dict[str, str] = names.get("systems", {})
+        self.tz = result["contract"]["timezone"]
+
+    def unit(self, unit: str | None) -> str:
+        return "" if not unit else self.units.get(unit, unit)
+
+    def system(self, system: str | None) -> str:
+        return "" if not system else self.systems.get(system, system)
+
+    def time(self, value: str | None) -> str:
+        return display.minute(value, self.tz) if value else ""
+
+
+def fault_rows(result: dict[str, Any], faults: list[dict[str, Any]], w: Words) -> list[list[Any]]:
+    """Level, unit, system, device, cause (in the report's language), opened, response and resolution
+    minutes, overdue: what a customer reads in a fault table."""
+    n = Names(result)
+    rows = []
+    for f in faults:
+        cause, _raw = cause_text(f["cause"], result.get("language", "zh"))
+        late = (f["response_overdue"] or f["resolution_overdue"]) and not f["waived"]
+        rows.append([f["id"], f["level"], n.unit(f["unit"]), n.system(f["system"]), f.get("device_name") or f["device"] or "",
+                     cause, n.time(f["opened"]), minutes_text(f["response_minutes"]),
+                     minutes_text(f["resolution_minutes"]), w.flag(late)])
+    return rows
+
+
+def raw_causes(result: dict[str, Any], faults: list[dict[str, Any]] | None = None) -> list[list[str]]:
+    """(fault id, device, the cause as shown, the raw text) for each fault listed (default: all) whose
+    cause was translated for the report."""
+    rows = []
+    for f in result["faults"]["items"] if faults is None else faults:
+        cause, translated = cause_text(f["cause"], result.get("language", "zh"))
+        if translated:
+            rows.append([f["id"], f.get("device_name") or f["device"] or "", cause, f["cause"]])
+    return rows
+
+
+def penalty_rows(result: dict[str, Any]) -> list[list[Any]]:
+    """(name, amount, reason, evidence, time) of each penalty."""
+    n = Names(result)
+    return [[p["name"], yuan(p["amount"]), p["reason"], p.get("evidence") or "", n.time(p["at"])]
+            for p in result["penalties"]]
 
 
 def summary_rows(result: dict[str, Any], w: Words) -> list[tuple[str, str, float | None]]:
@@ -178,9 +254,10 @@ def summary_rows(result: dict[str, Any], w: Words) -> list[tuple[str, str, float
     ]
     for table in result["tables"] if len(result["tables"]) > 1 else []:
         rows.append((f"{w['table']}：{table['name'] or table['id']}", score_text(table["score"]), table["score"]))
-    if period["provisional"]:
-        rows.append((w["warnings"], w["provisional"], None))
-    rows += [(w["generated"], result["generated_at"], None), (w["data_until"], result["data_until"], None)]
+    for reason in period.get("provisional_reasons", []):
+        rows.append((w["provisional"], reason, None))
+    n = Names(result)
+    rows += [(w["generated"], n.time(result["generated_at"]), None), (w["data_until"], n.time(result["data_until"]), None)]
     return rows
 
 
@@ -193,13 +270,13 @@ def summary_sentence(result: dict[str, Any], w: Words) -> str:
 def maintenance_note(result: dict[str, Any], w: Words) -> str:
     """How the contract counts planned maintenance and how much there was (device-hours of the devices)."""
     hours = sum(d["maintenance_hours"] for d in result["devices"])
-    return w[f"maintenance_{result['maintenance']['mode']}"].format(hours=score_text(round(hours, 2)))
+    return w[f"maintenance_{result['maintenance']['mode']}"].format(hours=hours_text(hours))
 
 
 def maintenance_rows(result: dict[str, Any]) -> list[list[Any]]:
     """(name, unit, start, end, hours, devices) per maintenance window of the period."""
-    names = unit_names(result)
-    return [[m["name"] or "—", names.get(m["unit"], m["unit"] or "—"), m["start"], m["end"], m["hours"], m["devices"]]
+    n = Names(result)
+    return [[m["name"] or "—", n.unit(m["unit"]) or "—", n.time(m["start"]), n.time(m["end"]), m["hours"], m["devices"]]
             for m in result["maintenance"]["windows"]]
 
 
@@ -223,8 +300,7 @@ def rate_figures(result: dict[str, Any], w: Words) -> list[tuple[dict[str, Any],
 
 
 def levels_figure(result: dict[str, Any], w: Words) -> Figure:
-    rows = [(w["level_label"].format(level=level), f"L{level}", count, overdue) for level, count, overdue in
-            level_rows(result)]
+    rows = [(w["level_label"].format(level=level), count, overdue) for level, count, overdue in level_rows(result)]
     return level_chart(w["chart_levels"], rows)
 
 
@@ -238,7 +314,7 @@ def all_items(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def unit_names(result: dict[str, Any]) -> dict[str, str]:
-    return {u["id"]: u["name"] or u["id"] for u in result["units"]}
+    return Names(result).units
 
 
 def listed(rows: list[Any], limit: int) -> tuple[list[Any], int]:

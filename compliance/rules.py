@@ -4,12 +4,12 @@ Every rule gets a ``RuleContext`` (the part, the unit being scored or None, the 
 records, fault and vulnerability outcomes already narrowed to that unit and table) and returns
 a ``RuleResult``: the points it adds to the part (negative for deductions), the most it could
 add, and the items that explain it (each with its own points). Arithmetic is exact
-(``Fraction``): a boundary score such as 89.5 is never 89.49999.
+(``Fraction``): a boundary score such as 89.5 is never 89.49999. The ``documents`` rule lives in
+``compliance.documents``; ``compliance.scoring`` maps each kind to its function.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from fractions import Fraction
@@ -22,7 +22,6 @@ from compliance.contract import (
     ContractSystem,
     CountRule,
     DeductionRule,
-    DocumentsRule,
     EventRule,
     ManualRule,
     Part,
@@ -30,9 +29,14 @@ from compliance.contract import (
     Table,
     Tiers,
 )
+from compliance.display import minute
 from compliance.events import ANSWERS, Record
 from compliance.i18n import Texts
-from compliance.periods import Period, add_months, quarter_of, week_key, weeks, working_days
+from compliance.periods import (
+    Period,
+    week_key,
+    working_days,
+)
 from compliance.scope import Scope
 from compliance.sla import FaultOutcome, VulnOutcome
 from core.timefmt import day_start, local_date
@@ -120,7 +124,7 @@ def matches(values: dict[str, Any], where: dict[str, list[Any]] | None) -> bool:
     return True
 
 
-def _rule_id(rule: Any) -> str:
+def rule_id(rule: Any) -> str:
     return rule.id or rule.name or rule.kind
 
 
@@ -133,7 +137,7 @@ def manual(rule: ManualRule, ctx: RuleContext) -> RuleResult:
     records = ctx.in_period(rule.record)
     if not records:
         value = full if rule.default is None else frac(rule.default)
-        item = Item(_rule_id(rule), value - full, t("manual_default", kind=t.kind(rule.record), points=show(value)),
+        item = Item(rule_id(rule), value - full, t("manual_default", kind=t.kind(rule.record), points=show(value)),
                     unit=ctx.unit)
         return RuleResult(value, full, [item])
     record = max(records, key=lambda r: (r.at, r.uid))
@@ -149,7 +153,7 @@ def manual(rule: ManualRule, ctx: RuleContext) -> RuleResult:
     if record.get("accident") is True and rule.accident_points is not None:
         value = min(value, frac(rule.accident_points))
         reason = t("manual_accident", kind=t.kind(rule.record), points=show(value))
-    return RuleResult(value, full, [Item(_rule_id(rule), value - full, reason, record.uid, record.at, ctx.unit,
+    return RuleResult(value, full, [Item(rule_id(rule), value - full, reason, record.uid, record.at, ctx.unit,
                                          record.system)])
 
 
@@ -187,7 +191,7 @@ def count(rule: CountRule, ctx: RuleContext) -> RuleResult:
         got = ladder_points(rule, n)
         items = []
         if got != top:
-            items.append(Item(_rule_id(rule), got - top, t("count_unit", kind=kind, count=n, got=show(got), max=show(top))
+            items.append(Item(rule_id(rule), got - top, t("count_unit", kind=kind, count=n, got=show(got), max=show(top))
                               + how, unit=ctx.unit))
         return RuleResult(got, top, items)
     systems = ctx.systems
@@ -201,7 +205,7 @@ def count(rule: CountRule, ctx: RuleContext) -> RuleResult:
         got = ladder_points(rule, n)
         total += got
         if got != top:
-            items.append(Item(_rule_id(rule), (got - top) * share,
+            items.append(Item(rule_id(rule), (got - top) * share,
                               t("count_system", system=system.name or system.id, kind=kind, count=n, got=show(got),
                                 max=show(top)) + how, unit=ctx.unit, system=system.id))
     if rule.combine == "average":
@@ -216,11 +220,10 @@ def per_day(rule: PerDayRule, ctx: RuleContext) -> RuleResult:
     if rule.days == "working":
         days, assumed = working_days(days)
         if assumed:
-            ctx.warnings.append(f"working days of {assumed[0].year} are not in the chinesecalendar package:"
-                                " Monday-Friday assumed")
+            ctx.warnings.append(t("warn_working_days", year=assumed[0].year))
     seen = {local_date(r.at, tz) for r in ctx.in_period(rule.record, rule.where)}
     items = [
-        Item(_rule_id(rule), -frac(rule.points_each),
+        Item(rule_id(rule), -frac(rule.points_each),
              t("per_day_missed" if rule.days == "working" else "per_day_missed_all", day=d.isoformat(),
                kind=t.kind(rule.record)), at=day_start(d, tz), unit=ctx.unit)
         for d in days if d not in seen
@@ -292,12 +295,12 @@ def _record_items(rule: EventRule, ctx: RuleContext, sign: int) -> list[Item]:
             continue
         points = _record_points(rule, record)
         if points is None:
-            ctx.warnings.append(f"record {record.uid}: no points for rule {_rule_id(rule)} of part {ctx.part.id}")
+            ctx.warnings.append(t("warn_no_points", uid=record.uid, rule=rule_id(rule), part=ctx.part.id))
             continue
         times = record.get(rule.multiply_by, 1) if rule.multiply_by else 1
         times = times if isinstance(times, int) and not isinstance(times, bool) else 1
         reason = record.get("reason") or record.get("note") or record.get("level") or ""
-        items.append(Item(_rule_id(rule), sign * points * times, t("record", kind=t.kind(record.kind), reason=reason)
+        items.append(Item(rule_id(rule), sign * points * times, t("record", kind=t.kind(record.kind), reason=reason)
                           + (f" ×{times}" if times != 1 else ""), record.uid, record.at, ctx.unit, record.system))
     return items
 
@@ -316,36 +319,50 @@ def _fault_items(rule: EventRule, ctx: RuleContext, sign: int) -> list[Item]:
         if not matches(fault_fields(outcome), rule.where):
             continue
         if rule.tiers is not None:
-            seconds, final = outcome.measure(rule.tiers.measure, ctx.now)
+            # a measured time is charged in the period in which it ends (still running: not yet)
+            seconds, final = outcome.measure(rule.tiers.measure, outcome.cutoff)
+            ended = fault.opened + seconds
+            if not final or (outcome.carried if outcome.charged_when_opened
+                             else not ctx.period.start <= ended < ctx.period.end):
+                continue
             points = tier_points(rule.tiers, seconds)
             if points == 0:
                 continue
             reason = t("fault_tier", id=fault.id, level=fault.level, what=t(rule.tiers.measure),
-                       measured=t.duration(seconds)) + ("" if final else t("fault_open"))
-            failed = [(rule.tiers.measure, points, reason)]
+                       measured=t.duration(seconds))
+            failed = [(rule.tiers.measure, points, reason, ended)]
         else:
             failed = []
             for what in rule.checks:
                 limit_minutes = rule.response_over_minutes if what == "response" else rule.resolution_over_minutes
                 limit = limit_minutes * 60 if limit_minutes is not None else (
                     outcome.response_limit if what == "response" else outcome.resolution_limit)
-                if not outcome.over(what, limit, ctx.now):
+                if not outcome.over(what, limit, outcome.cutoff):
                     continue
-                seconds, final = outcome.measure(what, ctx.now)
+                seconds, final = outcome.measure(what, outcome.cutoff)
                 points = _fault_points(rule, outcome)
-                reason = t("fault_over", id=fault.id, level=fault.level, what=t(what), measured=t.duration(seconds),
-                           limit=t.duration(limit)) + ("" if final else t("fault_open"))
-                failed.append((what, points, reason))
+                if final or not outcome.charged_when_opened:
+                    reason = t("fault_over", id=fault.id, level=fault.level, what=t(what), measured=t.duration(seconds),
+                               limit=t.duration(limit)) + ("" if final else t("fault_open"))
+                else:  # judged at its deadline: not done by then
+                    reason = t("fault_not_by", id=fault.id, level=fault.level, what=t(what), limit=t.duration(limit))
+                failed.append((what, points, reason, outcome.deadline(what, limit)))
             if rule.once_per_fault and failed:
-                failed = failed[:1]
+                failed = [min(failed, key=lambda f: f[3])]
+            # a missed deadline is charged in the period in which it passed (overdue_in: opened: the fault's)
+            if not outcome.charged_when_opened:
+                failed = [f for f in failed if ctx.period.start <= f[3] < ctx.period.end]
+            if outcome.carried:
+                failed = [(w, p, r + t("carried_deadline", deadline=minute(d, ctx.contract.timezone)), d)
+                          for w, p, r, d in failed]
         if not failed:
             continue
         if outcome.waived and rule.honour_waivers:
-            items.append(Item(_rule_id(rule), ZERO, t("fault_waived", id=fault.id, waiver=t.waiver(fault.waived or "")),
+            items.append(Item(rule_id(rule), ZERO, t("fault_waived", id=fault.id, waiver=t.waiver(fault.waived or "")),
                               outcome.fault.uid, fault.opened, ctx.unit, outcome.system))
             continue
-        for _what, points, reason in failed:
-            items.append(Item(_rule_id(rule), sign * points, reason, fault.uid, fault.opened, ctx.unit, outcome.system))
+        for _what, points, reason, _deadline in failed:
+            items.append(Item(rule_id(rule), sign * points, reason, fault.uid, fault.opened, ctx.unit, outcome.system))
     return items
 
 
@@ -370,7 +387,7 @@ def _vuln_items(rule: EventRule, ctx: RuleContext, sign: int) -> list[Item]:
     for outcome in ctx.vulns:
         vuln = outcome.vuln
         fields = {**vuln.body, "severity": vuln.severity, "unit": vuln.unit, "system": vuln.system}
-        if not outcome.overdue or not matches(fields, rule.where):
+        if not outcome.charged_in(ctx.period) or not matches(fields, rule.where):
             continue
         if rule.points is not None:
             points = frac(rule.points)
@@ -379,97 +396,13 @@ def _vuln_items(rule: EventRule, ctx: RuleContext, sign: int) -> list[Item]:
             points = frac(found if found is not None else (rule.points_by.default or 0))
         else:
             points = frac(rule.points_from.default or 0) if rule.points_from else ZERO
-        elapsed = (outcome.closed_at if outcome.closed_at is not None else ctx.now) - vuln.found
-        items.append(Item(_rule_id(rule), sign * points,
-                          t("vuln_over", id=vuln.id, severity=t.severity(vuln.severity), elapsed=t.duration(elapsed),
-                            limit=t.duration(outcome.limit)), vuln.uid, vuln.found, ctx.unit, vuln.system))
+        elapsed = (outcome.closed_at if outcome.closed_at is not None else outcome.cutoff) - vuln.found
+        reason = t("vuln_over", id=vuln.id, severity=t.severity(vuln.severity), elapsed=t.duration(elapsed),
+                   limit=t.duration(outcome.limit))
+        if outcome.carried:
+            reason += t("carried_deadline", deadline=minute(outcome.deadline, ctx.contract.timezone))
+        items.append(Item(rule_id(rule), sign * points, reason, vuln.uid, vuln.found, ctx.unit, vuln.system))
     return items
-
-
-# -- documents ----------------------------------------------------------------------------------
-
-
-def documents(rule: DocumentsRule, ctx: RuleContext) -> RuleResult:
-    t = ctx.texts
-    tz = ctx.contract.timezone
-    period = ctx.period
-    term = ctx.contract.term
-    by_name: dict[str, list[float]] = {}
-    by_fault: dict[tuple[str, str], list[float]] = {}
-    for r in ctx.records:
-        if r.kind == rule.record and r.at < period.end:
-            name = str(r.get("document"))
-            by_name.setdefault(name, []).append(r.at)
-            if r.get("fault") is not None:
-                by_fault.setdefault((name, str(r.get("fault"))), []).append(r.at)
-    missing: list[tuple[str, str]] = []  # (document, which instance)
-    applicable = present = 0
-    for doc in rule.required:
-        names = {doc.name, *doc.aliases}
-        instances: list[tuple[float, float, str | None, str]] = []  # start, end, fault id, label
-        if doc.frequency == "once":
-            instances.append((day_start(term.start, tz) if term else float("-inf"), period.end, None, ""))
-        elif doc.frequency == "monthly":
-            if period.kind == "year":  # a year's report needs every month's
-                for month in range(12):
-                    first = add_months(period.first, month)
-                    instances.append((day_start(first, tz), day_start(add_months(first, 1), tz), None,
-                                      f"（{first.year}-{first.month:02d}）"))
-            else:
-                instances.append((period.start, period.end, None, ""))
-        elif doc.frequency == "weekly":
-            for first, last in weeks(period):
-                instances.append((day_start(first, tz), day_start(last + timedelta(days=1), tz), None,
-                                  t("doc_week", first=first.isoformat(), last=last.isoformat())))
-        elif doc.frequency == "quarterly":
-            if period.kind == "year":
-                for quarter in range(4):
-                    first = add_months(period.first, 3 * quarter)
-                    instances.append((day_start(first, tz), day_start(add_months(first, 3), tz), None,
-                                      f"（{first.year}-{first.month:02d} 起）"))
-            else:
-                quarter_start, ends_quarter = quarter_of(period, term)
-                if ends_quarter:
-                    instances.append((day_start(quarter_start, tz), period.end, None, ""))
-        elif doc.frequency == "yearly":
-            instances.append((period.end - 365 * 86400, period.end, None, ""))
-        else:  # per_fault
-            for outcome in ctx.faults:
-                if doc.levels is None or outcome.fault.level in doc.levels:
-                    instances.append((outcome.fault.opened, period.end, outcome.fault.id,
-                                      t("doc_for_fault", id=outcome.fault.id)))
-        if not instances:
-            if rule.not_applicable == "present":
-                applicable += 1
-                present += 1
-            continue
-        applicable += 1
-        absent = []
-        for start, end, fault_id, label in instances:
-            times = [t for name in names for t in (by_name.get(name, []) if fault_id is None
-                                                   else by_fault.get((name, fault_id), []))]
-            if not any(start <= t < end for t in times):
-                absent.append(label)
-        if absent:
-            missing.extend((doc.name, label) for label in absent)
-        else:
-            present += 1
-    if rule.mode == "per_missing":
-        each = frac(rule.points_each or 0)
-        items = [Item(_rule_id(rule), -each, t("doc_missing", name=name, which=which), unit=ctx.unit)
-                 for name, which in missing]
-        return RuleResult(-each * len(missing), ZERO, items)
-    full = frac(rule.points if rule.points is not None else ctx.part.points)
-    if applicable == 0:
-        return RuleResult(full, full)
-    value = full * present / applicable
-    per_doc = full / applicable
-    missing_docs: dict[str, list[str]] = {}
-    for name, which in missing:
-        missing_docs.setdefault(name, []).append(which)
-    items = [Item(_rule_id(rule), -per_doc, t("doc_missing", name=name, which="".join(w for w in which if w)),
-                  unit=ctx.unit) for name, which in missing_docs.items()]
-    return RuleResult(value, full, items)
 
 
 # -- a system left alone two periods running --------------------------------------------------
@@ -498,26 +431,10 @@ def consecutive_missing(rule: ConsecutiveRule, ctx: RuleContext) -> RuleResult:
                 missed.append(kind)
         name = system.name or system.id
         if rule.count == "per_kind":
-            items.extend(Item(_rule_id(rule), -frac(rule.points), t("consecutive", system=name, kind=t.kind(k)),
+            items.extend(Item(rule_id(rule), -frac(rule.points), t("consecutive", system=name, kind=t.kind(k)),
                               unit=ctx.unit, system=system.id) for k in missed)
         elif missed:
-            items.append(Item(_rule_id(rule), -frac(rule.points),
+            items.append(Item(rule_id(rule), -frac(rule.points),
                               t("consecutive_any", system=name, kinds="/".join(t.kind(k) for k in missed)),
                               unit=ctx.unit, system=system.id))
     return RuleResult(sum((i.points for i in items), ZERO), ZERO, items)
-
-
-RULES: dict[str, Callable[[Any, RuleContext], RuleResult]] = {
-    "manual": manual,
-    "count": count,
-    "per_day": per_day,
-    "deduction": events,
-    "bonus": events,
-    "documents": documents,
-    "consecutive_missing": consecutive_missing,
-}
-
-
-def run_rule(rule: Any, ctx: RuleContext) -> RuleResult:
-    """Evaluate one rule of a part."""
-    return RULES[rule.kind](rule, ctx)

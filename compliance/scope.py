@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from compliance.contract import Contract, ContractSystem, OnlineGroup
 from compliance.events import Fault
+from compliance.i18n import Texts
 from inventory.models import ImportantPeriod
 
 
@@ -60,7 +61,8 @@ def _patterns(patterns: list[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
 
 
-def build_scope(contract: Contract, inventory: object | None, ledger_devices: Iterable[str]) -> Scope:
+def build_scope(contract: Contract, inventory: object | None, ledger_devices: Iterable[str],
+                texts: Texts | None = None) -> Scope:
     """Resolve the contract's scope. ``inventory`` is an ``inventory.config.Inventory`` or None
     (then group members come from the device patterns matched against the ledger)."""
     scope = Scope(contract=contract)
@@ -79,12 +81,12 @@ def build_scope(contract: Contract, inventory: object | None, ledger_devices: It
         scope.device_names[device_id] = device.label
     ledger_only = [d for d in ledger_devices if d not in inv_devices]
     for group in contract.online_rate.groups:
-        scope.groups.append(_group_scope(group, inv_groups, inv_devices, ledger_only, scope.warnings))
+        scope.groups.append(_group_scope(group, inv_groups, inv_devices, ledger_only, scope.warnings, texts or Texts()))
     return scope
 
 
 def _group_scope(group: OnlineGroup, inv_groups: dict[str, object], inv_devices: dict[str, object],
-                 ledger_only: list[str], warnings: list[str]) -> GroupScope:
+                 ledger_only: list[str], warnings: list[str], texts: Texts) -> GroupScope:
     members_spec = group.members
     pattern = _patterns(members_spec.devices)
     groups, systems, units, kinds = (set(members_spec.groups), set(members_spec.systems), set(members_spec.units),
@@ -106,6 +108,6 @@ def _group_scope(group: OnlineGroup, inv_groups: dict[str, object], inv_devices:
             threshold = target.threshold if threshold is None else threshold
             important = list(target.important_periods) if important is None else important
     if not members:
-        warnings.append(f"online-rate group {group.id}: no devices (inventory groups {sorted(groups) or '-'},"
-                        f" patterns {members_spec.devices or '-'})")
+        warnings.append(texts("warn_group_empty", group=group.id, groups="、".join(sorted(groups)) or "-",
+                              patterns="、".join(members_spec.devices) or "-"))
     return GroupScope(group.id, group.name or group.id, members, threshold, list(important or []))

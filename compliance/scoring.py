@@ -10,19 +10,49 @@ bond); money penalties are added per event.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import Any
 
 from compliance.contract import Contract, GradeBand, Part, Table
+from compliance.display import minute, pct
+from compliance.documents import documents
 from compliance.events import Record
 from compliance.i18n import Texts
 from compliance.online import OnlineResult
 from compliance.periods import Period
-from compliance.rules import ZERO, Item, RuleContext, frac, run_rule, show
+from compliance.rules import (
+    ZERO,
+    Item,
+    RuleContext,
+    RuleResult,
+    consecutive_missing,
+    count,
+    events,
+    frac,
+    manual,
+    per_day,
+    show,
+)
 from compliance.scope import Scope
 from compliance.sla import FaultOutcome, FaultSummary, VulnOutcome
-from core.timefmt import to_iso
+
+RULES: dict[str, Callable[[Any, RuleContext], RuleResult]] = {
+    "manual": manual,
+    "count": count,
+    "per_day": per_day,
+    "deduction": events,
+    "bonus": events,
+    "documents": documents,
+    "consecutive_missing": consecutive_missing,
+}
+
+
+def run_rule(rule: Any, ctx: RuleContext) -> RuleResult:
+    """Evaluate one rule of a part."""
+    return RULES[rule.kind](rule, ctx)
 
 
 @dataclass
@@ -50,6 +80,7 @@ class PenaltyItem:
     reason: str
     ref: str | None = None
     at: float | None = None
+    evidence: str = ""
 
 
 @dataclass
@@ -121,13 +152,25 @@ def score_part(part: Part, table: Table, unit: str | None, contract: Contract, s
     core = full if part.start == "full" else ZERO
     bonus = ZERO
     items: list[Item] = []
+    lost_in: dict[str, Fraction] = {}
     for rule in part.rules:
         result = run_rule(rule, ctx)
         items.extend(result.items)
         if result.bonus:
             bonus += result.earned
+        elif rule.subitem is not None and result.earned < 0:
+            lost_in[rule.subitem] = lost_in.get(rule.subitem, ZERO) + result.earned
         else:
             core += result.earned
+    for sub in part.subitems:
+        lost = lost_in.get(sub.id, ZERO)
+        most = frac(sub.points)
+        if -lost > most:  # a sub-item's deductions never exceed its points
+            items.append(Item(f"subitem:{sub.id}", -lost - most,
+                              texts("subitem_cap", name=sub.name or sub.id, points=show(most), excess=show(-lost - most)),
+                              unit=unit))
+            lost = -most
+        core += lost
     if part.cap:
         core = min(core, full)
     floor = frac(part.floor) if part.floor is not None else None
@@ -146,7 +189,7 @@ def score_units(contract: Contract, scope: Scope, period: Period, previous: Peri
     averaging = contract.scoring.average_over == "units"
     units: list[tuple[str | None, str]] = [(u, name) for u, name in scope.units.items()] if averaging else [(None, "")]
     if averaging and not units:
-        warnings.append("the contract averages units but lists none: scored as one")
+        warnings.append(texts("warn_no_units"))
         units = [(None, "")]
     results = []
     for unit, name in units:
@@ -200,48 +243,38 @@ def period_fee(contract: Contract, period: Period) -> Decimal | None:
 
 def penalties(contract: Contract, period: Period, online: OnlineResult, evidence: Events, summary: FaultSummary,
               texts: Texts) -> list[PenaltyItem]:
-    tz = contract.timezone
     fee = period_fee(contract, period)
     items: list[PenaltyItem] = []
     for rule in contract.penalties:
         name = rule.name or rule.id
         amount = rule.amount if rule.amount is not None else Decimal(0)
         if rule.kind == "online_rate":
-            for group in online.groups:
-                if group.threshold is None:
-                    continue
-                if rule.per == "episode":
-                    for episode in group.episodes:
-                        reason = texts("online_episode", group=group.name, threshold=_pct(episode.threshold),
-                                       start=to_iso(episode.start, tz), minutes=show((episode.end - episode.start) / 60),
-                                       worst=_pct(episode.worst_rate))
-                        items.append(PenaltyItem(rule.id, name, amount, reason, group.id, episode.start))
-                else:
-                    windows = [("", group.base_met, group.rate, group.threshold)]
-                    windows += [(w.name + " ", w.met, w.rate, w.threshold) for w in group.windows]
-                    for label, met, rate, threshold in windows:
-                        if met is False:
-                            reason = texts("online_period", group=group.name, window=label, rate=_pct(rate),
-                                           threshold=_pct(threshold))
-                            items.append(PenaltyItem(rule.id, name, amount, reason, group.id, period.start))
+            items.extend(_online_penalties(rule.id, name, amount, rule.per, online, period, texts))
         elif rule.kind == "recurring":
             if "faults" in rule.sources:
                 for outcome in evidence.faults:
-                    if outcome.recurrence_of:
+                    if outcome.recurrence_of and not outcome.carried:
+                        fault = outcome.fault
+                        proof = texts("recurring_evidence", at=minute(fault.opened, period.tz),
+                                      target=fault.device or outcome.system or outcome.unit or "-",
+                                      cause=fault.cause or "-")
                         items.append(PenaltyItem(rule.id, name, amount,
-                                                 texts("recurring_fault", id=outcome.fault.id, previous=outcome.recurrence_of),
-                                                 outcome.fault.uid, outcome.fault.opened))
+                                                 texts("recurring_fault", id=fault.id, previous=outcome.recurrence_of),
+                                                 fault.uid, fault.opened, proof))
             if "vulns" in rule.sources:
                 for vuln in evidence.vulns:
-                    if vuln.recurrence_of:
+                    if vuln.recurrence_of and not vuln.carried:
+                        proof = texts("recurring_evidence", at=minute(vuln.vuln.found, period.tz),
+                                      target=vuln.vuln.system or vuln.vuln.unit or "-", cause=vuln.vuln.key.split("|")[-1])
                         items.append(PenaltyItem(rule.id, name, amount,
                                                  texts("recurring_vuln", id=vuln.vuln.id, previous=vuln.recurrence_of),
-                                                 vuln.vuln.uid, vuln.vuln.found))
+                                                 vuln.vuln.uid, vuln.vuln.found, proof))
         elif rule.kind == "fault_targets":
             if summary.resolution_rate_met is False:
                 items.append(PenaltyItem(rule.id, name, amount,
-                                         texts("resolution_rate", rate=_pct(summary.resolution_rate),
-                                               target=_pct(summary.resolution_rate_target)), None, period.start))
+                                         texts("resolution_rate", rate=pct(summary.resolution_rate),
+                                               target=pct(summary.resolution_rate_target)), None, period.start,
+                                         texts("resolution_evidence", resolved=summary.resolved, total=summary.total)))
         else:
             for record in evidence.records:
                 if record.kind != rule.record or not period.contains(record.at):
@@ -261,15 +294,45 @@ def penalties(contract: Contract, period: Period, online: OnlineResult, evidence
                 else:
                     value = rule.amount
                     reason = texts("record", kind=texts.kind(record.kind), reason=reason)
+                proof = texts("record_evidence", kind=texts.kind(record.kind), at=minute(record.at, period.tz),
+                              unit=contract.unit_name(record.unit) if record.unit and record.unit != "*" else "-")
                 items.append(PenaltyItem(rule.id, name, money(value * times), reason + (f" ×{times}" if times != 1 else ""),
-                                         record.uid, record.at))
+                                         record.uid, record.at, proof))
     return items
 
 
-def _pct(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value * 100:.2f}".rstrip("0").rstrip(".") + "%"
+def _online_penalties(rule_id: str, name: str, amount: Decimal, per: str, online: OnlineResult, period: Period,
+                      texts: Texts) -> list[PenaltyItem]:
+    """「在线率要求95%以上，重要时间节点要求在线率98%以上」: by default one penalty per group and window
+    (the period, each important period) whose rate over that window misses its threshold."""
+    tz = period.tz
+    items: list[PenaltyItem] = []
+    for group in online.groups:
+        if group.threshold is None:
+            continue
+        if per == "episode":
+            for episode in group.episodes:
+                reason = texts("online_episode", group=group.name, threshold=pct(episode.threshold),
+                               start=minute(episode.start, tz), minutes=show((episode.end - episode.start) / 60),
+                               worst=pct(episode.worst_rate))
+                evidence = texts("online_evidence", online=show(group.online / 3600), observed=show(group.observed / 3600),
+                                 rate=pct(group.rate))
+                items.append(PenaltyItem(rule_id, name, amount, reason, group.id, episode.start, evidence))
+            continue
+        windows = [(texts("window_period", first=period.first.isoformat(), last=period.last.isoformat()),
+                    group.base_met, group.rate, group.threshold, group.online, group.observed)]
+        windows += [(texts("window_important", name=w.name, first=w.first.isoformat(), last=w.last.isoformat()),
+                     w.met, w.rate, w.threshold, w.online, w.observed) for w in group.windows]
+        for label, met, rate, threshold, on, observed in windows:
+            if met is not False:
+                continue
+            reason = texts("online_period", group=group.name, window=label, rate=pct(rate), threshold=pct(threshold))
+            evidence = texts("online_evidence", online=show(on / 3600), observed=show(observed / 3600), rate=pct(rate))
+            episodes = len(group.episodes)
+            if episodes:
+                evidence += texts("online_episodes", episodes=episodes, minutes=show(group.seconds_below / 60))
+            items.append(PenaltyItem(rule_id, name, amount, reason, group.id, period.start, evidence))
+    return items
 
 
 def scorecard(contract: Contract, scope: Scope, period: Period, previous: Period, now: float, evidence: Events,

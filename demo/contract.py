@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from compliance.display import pct, score_text
 from compliance.report import generate
 from demo.fleet import DemoContext, DemoFleet
 from inventory.config import load_config
@@ -39,12 +40,13 @@ class ContractDemoPart:
         print(f"\nContract (demo contract, {month} so far): {summary}")
         for part in result["parts"]:
             reasons = "; ".join(item["reason"] for item in part["items"][:3])
-            print(f"  {part['name']:<8} {part['value']:g}/{part['points']:g}" + (f"  ({reasons})" if reasons else ""))
+            print(f"  {part['name']:<8} {score_text(part['value'])}/{score_text(part['points'])}"
+                  + (f"  ({reasons})" if reasons else ""))
         for rate in result["online_rates"]:
             if rate["rate"] is not None and rate["threshold"] is not None:
                 print(
-                    f"  在线率 {rate['name']}: {rate['rate']:.1%} (threshold {rate['threshold']:.0%}), "
-                    f"worst {rate['worst_instant']['rate']:.1%}, {rate['breach_episodes']} breach episode(s)"
+                    f"  在线率 {rate['name']}: {pct(rate['rate'])} (threshold {pct(rate['threshold'])}), "
+                    f"worst {pct(rate['worst_instant']['rate'])}, {rate['breach_episodes']} breach episode(s)"
                 )
         html, _ = generate("demo", month, "html", inventory)
         report = self.ctx.data_dir / f"demo-report-{month}.html"

@@ -27,7 +27,7 @@ def test_demo_shows_outages_recoveries_and_the_status_table(tmp_path: Path) -> N
     assert "服务器 08 up → down" not in log  # it flaps faster than the debounce: never an outage
     # the demo ends with the month's score from what the agent recorded, and keeps what it made
     assert re.search(r"Contract \(demo contract, \d{4}-\d{2} so far\): demo \d{4}-\d{2}: score [\d.]+", table)
-    assert "日常工作     0/30" in table  # no visit or inspection was recorded in the demo
+    assert "日常工作     0.00/30.00" in table  # no visit or inspection was recorded in the demo
     assert list(tmp_path.glob("demo-report-*.html"))
     status = subprocess.run(
         [sys.executable, "-m", "cli.main", "status", "-c", str(tmp_path / "demo-config.yaml")],

@@ -75,8 +75,12 @@ def municipal_month() -> list[Line]:
     lines += outage("tianyan-01", "2026-10-02T00:00", "2026-10-05T00:00")  # typhoon: 72 h in National Day
 
     # package-wide documents (unit "*")
-    for name in ("运维实施方案", "应急处置预案", "保密协议", "技术留底", "安全运维管理制度", "资产台账"):
+    for name in ("运维实施方案", "应急处置预案", "保密协议", "安全运维管理制度", "资产台账"):
         lines.append(doc("*", "2026-06-15T10:00", name))
+    # each system's own technical archive (per system; line leases and purchased services need none)
+    for unit, system in (("sthjj", "lantian"), ("gaj", "tianyan"), ("zfw", "xueliang"), ("dsjj", "dsjj-room"),
+                         ("dsjj", "dsjj-cloud"), ("dsjj", "dsjj-portal"), ("zfb", "zfb-vc"), ("fgw", "fgw-site")):
+        lines.append(rec("document", unit, "2026-06-20T10:00", system, document="技术留底"))
     for name in ("应急演练资料", "技术培训资料"):
         lines.append(doc("*", "2026-07-20T10:00", name))
     for name in ("巡检留痕记录", "运维工作月报"):

@@ -12,7 +12,7 @@ import pytest
 from cli.main import main
 from store.db import Store
 from tests.compliance.conftest import CONTRACTS, REPO, write_config
-from tests.compliance.ledgers import MUNICIPAL_NOW, municipal_month
+from tests.compliance.ledgers import MUNICIPAL_NOW, municipal_month, rec, t
 
 CONTRACTS_SECTION = f"""units: [{{id: gaj, name: 市公安局}}]
 contracts:
@@ -81,7 +81,10 @@ def test_record_errors_name_the_option(tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_report_from_the_store_equals_the_report_from_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = write_config(tmp_path, extra=CONTRACTS_SECTION)
-    ledger = write_jsonl(tmp_path / "month.jsonl", municipal_month())
+    # a planned-maintenance window filed as a record (as alerting files it): read from the store as well
+    window = rec("maintenance", "sthjj", "2026-09-26T00:00", "lantian", name="固件升级", start=t("2026-09-26T00:00"),
+                 end=t("2026-09-26T03:00"), devices=["lantian-010"])
+    ledger = write_jsonl(tmp_path / "month.jsonl", [*municipal_month(), window])
     assert main(["ledger", "import", "-c", str(config), "--agent", "", str(ledger)]) == 0
     from_store = tmp_path / "store.json"
     from_file = tmp_path / "file.json"
@@ -89,10 +92,12 @@ def test_report_from_the_store_equals_the_report_from_the_file(tmp_path: Path, c
                  "-o", str(from_store)]) == 0
     err = capsys.readouterr().err
     assert "loading the ledger from" in err and "online rates: 3 groups, 70 devices" in err
-    assert "municipal 2026-09: score 89.5, 良好, cut 5% = ¥48,437.50, penalties ¥110,000.00" in err
+    assert "municipal 2026-09: score 89.50, 良好, cut 5% = ¥48,437.50, penalties ¥70,000.00" in err
     assert main(["report", "-q", "-c", str(config), "--contract", str(CONTRACTS / "municipal.yaml"), "--period",
                  "2026-09", "--now", MUNICIPAL_NOW, "--ledger", str(ledger), "-o", str(from_file)]) == 0
-    assert json.loads(from_store.read_text(encoding="utf-8")) == json.loads(from_file.read_text(encoding="utf-8"))
+    stored = json.loads(from_store.read_text(encoding="utf-8"))
+    assert stored == json.loads(from_file.read_text(encoding="utf-8"))
+    assert next(g for g in stored["online_rates"] if g["group"] == "lantian")["maintenance_hours"] == 9.0  # 6 + 3
 
 
 def test_report_json_goes_to_stdout_and_contract_names_resolve(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -145,7 +150,7 @@ def test_errors_are_one_clear_line_with_exit_2(tmp_path: Path, capsys: pytest.Ca
          "        - {kind: count, id: visit, record: visit, per: unit, ladder: [{at_least: 1, points: 8}], cap: 8}",
          ": scoring.parts.1.rules.0: give either points_each (with cap) or ladder"),
         ("  - {id: lantian, name: 蓝天卫士视频监控系统（329 路）, unit: sthjj,",
-         "  - {id: lantian, name: 蓝天卫士视频监控系统（329 路）, unit: hbj,", ":46: systems.2.unit: unknown unit 'hbj'"),
+         "  - {id: lantian, name: 蓝天卫士视频监控系统（329 路）, unit: hbj,", ":51: systems.2.unit: unknown unit 'hbj'"),
         ("    - {min: 80, grade: 良好", "    - {min: 95, grade: 良好", ": grades: band minimums must strictly decrease"),
         ("  fee_per_year: 11625000\n", "  fee_per_year: 11625000\n  fee_per_month: 1\n", ": money.fee_per_month: unknown key"),
     ],
@@ -256,7 +261,7 @@ def test_check_warns_when_the_config_and_the_contract_disagree_on_a_groups_thres
     assert main(["check", "-c", str(config)]) == 0  # a warning, not an error
     assert capsys.readouterr().err.strip() == (
         f"yunwei: warning: {config}:40: groups.0.online_rate.threshold: group 'lantian-cameras' threshold 0.9 here but 0.95"
-        f" in {tmp_path / 'examples/contracts/municipal.yaml'}:72: online_rate.groups.0.threshold (contract group 'lantian'):"
+        f" in {tmp_path / 'examples/contracts/municipal.yaml'}:77: online_rate.groups.0.threshold (contract group 'lantian'):"
         " the live status and alerts use 90%, the monthly report 95%"
     )
     config.write_text(text, encoding="utf-8")

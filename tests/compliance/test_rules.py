@@ -230,8 +230,10 @@ FAULTS = {"kind": "deduction", "source": "faults"}
         ({"points": 5, "where": {"party": ["vendor"]}}, [f("a", 2, 60, 600), f("b", 2, 60, 600, party="vendor")], 0.0),
         ({"points_from": {"field": "points", "default": 10}, "checks": ["response"]},
          [f("a", 2, 60, 70, points=6)], 4.0),
-        # faults of another month are not this month's
-        ({"points": 5}, [fault("old", 2, "2026-10-31T23:00", None, "2026-11-01T10:00", unit="u1")], 10.0),
+        # a fault of October: its response deadline (10-31 23:10) passed in October, not charged here; its
+        # resolution deadline (11-01 03:00) passed in November: charged in November (issue 13, reading 6)
+        ({"points": 5}, [fault("old", 2, "2026-10-31T23:00", None, "2026-11-01T10:00", unit="u1")], 5.0),
+        ({"points": 5}, [fault("old", 2, "2026-10-31T19:00", None, "2026-11-01T10:00", unit="u1")], 10.0),  # both in October
     ],
 )
 def test_fault_deductions(rule: dict[str, Any], lines: list[Line], expected: float) -> None:
@@ -256,9 +258,11 @@ OUTAGE_TIERS = {"measure": "resolution", "steps": [{"over_minutes": 0, "points":
         (OUTAGE_TIERS, 1, 9, 5),          # < 10 min
         (OUTAGE_TIERS, 1, 10, 10),        # at 10 min the "< 30 min" step applies
         (OUTAGE_TIERS, 1, 59, 20),
-        (OUTAGE_TIERS, 1, 60, 30),        # from 1 h each started hour: +10
+        (OUTAGE_TIERS, 1, 60, 20),        # exactly 1 h: no further hour has started
+        (OUTAGE_TIERS, 1, 61, 30),        # each started hour after the first: +10
         (OUTAGE_TIERS, 1, 119, 30),
-        (OUTAGE_TIERS, 1, 120, 40),
+        (OUTAGE_TIERS, 1, 120, 30),
+        (OUTAGE_TIERS, 1, 121, 40),
         ({**OUTAGE_TIERS, "then_every": {"after_minutes": 60, "minutes": 60, "points": 10, "rounding": "full"}},
          1, 119, 20),
         ({**OUTAGE_TIERS, "then_every": {"after_minutes": 60, "minutes": 60, "points": 10, "rounding": "full"}},
@@ -302,8 +306,8 @@ COMPLAINTS = {"kind": "deduction", "source": "records", "record": "complaint", "
     [
         ({"points": 30}, 0, 1, 40.0),                                  # a bonus may exceed the points
         ({"points": 30}, 1, 1, 20.0),
-        ({"points": 30}, 2, 1, 0.0),                                   # 30 - 40 + 10 = 0 (bonus offsets first)
-        ({"points": 30, "bonus_order": "after_floor"}, 2, 1, 10.0),    # max(0, -10) + 10
+        ({"points": 30}, 2, 1, 10.0),                                  # max(0, 30 - 40) + 10: floor first
+        ({"points": 30, "bonus_order": "before_floor"}, 2, 1, 0.0),    # 30 - 40 + 10 = 0 (bonus offsets first)
         ({"points": 30}, 3, 0, 0.0),                                   # floor 0
         ({"points": 30, "floor": None}, 3, 0, -30.0),                  # no floor
         ({"points": 30, "floor": 5}, 3, 0, 5.0),
@@ -345,24 +349,25 @@ def doc(at: str, name: str, **extra: Any) -> Line:
         # November 2026 (term from June: months 5 = Nov -> Sep-Nov quarter ends): 4 due, no faults
         (DOCS, [doc("2026-06-02T10:00", "实施方案"), doc("2026-11-30T10:00", "月报"), doc("2026-09-15T10:00", "季报"),
                 doc("2026-01-15T10:00", "演练")], "2026-11", 10.0),
-        # no quarterly report: 3 of 4 -> 7.5
+        # no quarterly report: 2 of 3 (the yearly drill is judged in the contract year's last month) -> 6.67
         (DOCS, [doc("2026-06-02T10:00", "实施方案"), doc("2026-11-30T10:00", "月报"), doc("2025-12-15T10:00", "演练")],
-         "2026-11", 7.5),
-        # same, counting the two per-fault documents (not due) as present: 5 of 6 -> 8.3333
+         "2026-11", 6.66),
+        # same, counting the documents not due (yearly, the two per-fault ones) as present: 5 of 6 -> 8.33
         ({**DOCS, "not_applicable": "present"},
          [doc("2026-06-02T10:00", "实施方案"), doc("2026-11-30T10:00", "月报"), doc("2026-01-15T10:00", "演练")],
-         "2026-11", 8.3333),
-        # October does not end a quarter; last year's drill (older than 365 days) does not count: 2 of 3
+         "2026-11", 8.33),
+        # October ends neither a quarter nor the contract year: 2 of 2
         (DOCS, [doc("2026-06-02T10:00", "实施方案"), doc("2026-10-30T10:00", "月报"), doc("2025-10-15T10:00", "演练")],
-         "2026-10", 6.6666),
-        # a level-2 fault needs both fault documents; only the analysis report is there: 5 of 6
+         "2026-10", 10.0),
+        # a level-2 fault needs both fault documents; only the analysis report is there: 4 of 5
         (DOCS, [doc("2026-06-02T10:00", "实施方案"), doc("2026-11-30T10:00", "月报"), doc("2026-09-15T10:00", "季报"),
                 doc("2026-01-15T10:00", "演练"), f("F9", 2, 5, 30), doc("2026-11-11T10:00", "故障分析报告", fault="F9")],
-         "2026-11", 8.3333),
-        # per missing: weekly reports of November 2026 (Mon-Sun weeks clipped: 1, 2-8, 9-15, 16-22, 23-29, 30)
+         "2026-11", 8.0),
+        # per missing: weekly reports of the weeks ending in November 2026 (10-26..11-01, 11-02..08, 09..15,
+        # 16..22, 23..29; 11-30..12-06 is December's): 09..15 and 23..29 missing
         ({"kind": "documents", "mode": "per_missing", "points_each": 1,
           "required": [{"name": "周报", "frequency": "weekly"}]},
-         [doc("2026-11-01T10:00", "周报"), doc("2026-11-06T10:00", "周报"), doc("2026-11-20T10:00", "周报")], "2026-11", 7.0),
+         [doc("2026-11-01T10:00", "周报"), doc("2026-11-06T10:00", "周报"), doc("2026-11-20T10:00", "周报")], "2026-11", 8.0),
         ({"kind": "documents", "required": [{"name": "季度报告", "frequency": "quarterly", "aliases": ["季报"]}]},
          [doc("2026-10-15T10:00", "季报")], "2026-11", 10.0),
     ],
