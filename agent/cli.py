@@ -26,6 +26,8 @@ COMMAND_MODULES = (
     "agent.commands.ledger",
     "agent.commands.report",
     "agent.commands.record",
+    "agent.commands.user",
+    "agent.commands.audit",
 )
 
 DEFAULT_CONFIG = "config.yaml"

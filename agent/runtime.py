@@ -35,7 +35,7 @@ T = TypeVar("T")
 
 # Modules that may attach components to a running agent. Each defines
 # ``attach(agent) -> list[Component]``; a module that does not exist is skipped.
-HOOK_MODULES = ("exporters.hooks", "alerting.hooks", "collectors.hooks", "compliance.hooks")
+HOOK_MODULES = ("exporters.hooks", "alerting.hooks", "collectors.hooks", "compliance.hooks", "web.hooks")
 
 
 @dataclass

@@ -35,6 +35,7 @@ from inventory.models import (
 from inventory.online import parse_rule
 from inventory.schedule import Meeting
 from inventory.yamlsource import Located, load_yaml
+from web.config import WebConfig
 
 
 class Config(Strict):
@@ -48,6 +49,7 @@ class Config(Strict):
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
     exporters: ExportersConfig = Field(default_factory=ExportersConfig)
     contracts: ContractsSection = Field(default_factory=list)
+    web: WebConfig = Field(default_factory=WebConfig)
 
 
 @dataclass

@@ -1,0 +1,217 @@
+"""The console's one window on the fleet: every figure and every action goes through here.
+
+Reads call the functions the CLI uses (store.current_states/latest_samples, agent.status's
+device_rows and group_rates, alerting's FaultStore, compliance.report.generate); actions call
+alerting.lifecycle and alerting.windows, so they land in the ledger exactly as the CLI's do.
+The console defines no figure of its own. A snapshot of the fleet is cached until the next
+round (or for a few seconds without an agent), so a page at 10,000 devices costs no re-read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from agent.status import DeviceRow, GroupRate, device_rows, group_rates
+from agent.store import Store
+from alerting import lifecycle, windows
+from alerting.faults import Fault, FaultStore
+from alerting.levels import LevelPolicy
+from alerting.maintenance import MaintenanceCalendar
+from alerting.messages import Composer
+from compliance.report import generate
+from core.errors import InputError
+from core.model import Sample, State
+from inventory.config import Inventory
+
+log = logging.getLogger("yunwei.web")
+
+SNAPSHOT_SECONDS = 5.0
+SCORE_SECONDS = 300.0
+
+
+@dataclass
+class Snapshot:
+    """The fleet as of one moment: states, device rows, group rates, who is in a maintenance window."""
+
+    at: float
+    generation: int
+    states: dict[str, tuple[State, float]]
+    rows: list[DeviceRow]
+    by_id: dict[str, DeviceRow]
+    rates: list[GroupRate]
+    in_maintenance: dict[str, str]  # device -> window name
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def urgency(fault: Fault) -> tuple[float, int]:
+    """The next deadline the fault still has to meet (respond, then resolve), then its level."""
+    deadline = fault.respond_by if fault.acknowledged is None else fault.resolve_by
+    return deadline, fault.level
+
+
+class FleetData:
+    def __init__(self, store: Store, inventory: Inventory) -> None:
+        self.store = windows.prepare(store)
+        self.inventory = inventory
+        self.generation = 0
+        self._snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+        self._scores: dict[str, tuple[float, dict | None, str | None]] = {}  # type: ignore[type-arg]
+        self._score_running: set[str] = set()
+        self.reload(inventory)
+
+    def reload(self, inventory: Inventory) -> None:
+        self.inventory = inventory
+        self.faults = FaultStore(self.store, inventory.agent.id, inventory.agent.timezone)
+        self.policy = LevelPolicy(inventory.config.alerting, inventory)
+        self.composer = Composer(inventory, self.policy)
+        self.zone = ZoneInfo(inventory.agent.timezone)
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        """A round finished or an action changed something: the next read takes a new snapshot."""
+        self.generation += 1
+
+    # -- the fleet ----------------------------------------------------------------------
+
+    def snapshot(self, now: float | None = None) -> Snapshot:
+        now = time.time() if now is None else now
+        with self._lock:
+            current = self._snapshot
+            if current is not None and current.generation == self.generation and now - current.at < SNAPSHOT_SECONDS:
+                return current
+            generation = self.generation
+            states = self.store.current_states()
+            rows = device_rows(self.inventory, states, self.store.latest_samples())
+            today = datetime.fromtimestamp(now, self.zone).date()
+            rates = group_rates(self.inventory, states, today)
+            calendar = MaintenanceCalendar(
+                windows.active_windows(self.store, self.inventory.config.alerting.maintenance, now), self.inventory
+            )
+            covering = {device: occurrence.name for device, occurrence in calendar.covering(now).items()}
+            counts = {str(state): 0 for state in State}
+            for row in rows:
+                counts[str(row.state)] += 1
+            self._snapshot = Snapshot(now, generation, states, rows, {r.device: r for r in rows}, rates, covering, counts)
+            return self._snapshot
+
+    def samples(self, device: str, since: float) -> list[Sample]:
+        return self.store.samples_for(device, since)
+
+    def transitions(self, device: str, since: float):  # type: ignore[no-untyped-def]
+        return self.store.transitions(since, device=device)
+
+    # -- faults -------------------------------------------------------------------------
+
+    def active_faults(self) -> list[Fault]:
+        return sorted(self.faults.active(), key=urgency)
+
+    def recent_faults(self, days: float = 7.0, limit: int = 200) -> list[Fault]:
+        return self.faults.listing(["resolved", "closed"], since=time.time() - days * 86400, limit=limit)
+
+    def device_faults(self, device: str, limit: int = 50) -> list[Fault]:
+        return [f for f in self.faults.listing(None, since=0, limit=5000) if f.device == device][:limit]
+
+    def fault(self, ref: str) -> Fault | None:
+        return self.faults.get(ref)
+
+    def fault_history(self, fault_id: str) -> list[tuple[float, str, str, dict]]:  # type: ignore[type-arg]
+        return self.faults.history(fault_id)
+
+    def fault_messages(self, fault_id: str) -> list[tuple[str, str, str, float]]:
+        """(channel, kind, state, created) of the chat messages queued for a fault."""
+        with self.store._lock:
+            rows = self.store.db.execute(
+                "SELECT channel, kind, state, created FROM alert_outbox"
+                " WHERE thread = ? OR instr(thread, ?) > 0 OR instr(msgkey, ?) > 0 ORDER BY id",
+                (fault_id, fault_id, fault_id),
+            ).fetchall()
+        return [(c, k, s, t) for c, k, s, t in rows]
+
+    # -- the month's score ----------------------------------------------------------------
+
+    def month_scores(self, now: float | None = None) -> list[tuple[str, dict | None, str | None]]:  # type: ignore[type-arg]
+        """(contract, report result or None, error) for every configured contract, this month so far.
+
+        Computed by compliance.report.generate (the same as ``yunwei report``); cached for
+        five minutes and refreshed in the background, so a page never waits for it twice."""
+        now = time.time() if now is None else now
+        found = []
+        for ref in self.inventory.config.contracts:
+            name = ref.id or (ref.contract.id if ref.contract else None) or ref.file or "?"
+            cached = self._scores.get(name)
+            if cached is None:
+                self._compute_score(name, now)
+                cached = self._scores.get(name)
+            elif now - cached[0] > SCORE_SECONDS and name not in self._score_running:
+                self._score_running.add(name)
+                threading.Thread(target=self._compute_score, args=(name, now), daemon=True).start()
+            if cached is not None:
+                found.append((name, cached[1], cached[2]))
+        return found
+
+    def _compute_score(self, name: str, now: float) -> None:
+        period = datetime.fromtimestamp(now, self.zone).strftime("%Y-%m")
+        try:
+            data, _ = generate(name, period, "json", self.inventory, language=self.inventory.agent.language)
+            self._scores[name] = (now, json.loads(data), None)
+        except InputError as exc:
+            self._scores[name] = (now, None, "; ".join(str(p) for p in exc.problems))
+        except Exception as exc:  # a report bug must not take the overview down
+            log.exception("month score of %s failed", name)
+            self._scores[name] = (now, None, f"{type(exc).__name__}: {exc}")
+        finally:
+            self._score_running.discard(name)
+
+    # -- actions (the CLI's own functions) ----------------------------------------------------
+
+    def acknowledge(self, ref: str, by: str, note: str | None = None) -> Fault:
+        return self._changed(lifecycle.acknowledge(self.faults, ref, by, time.time(), note or None))
+
+    def resolve(self, ref: str, by: str, note: str | None = None) -> Fault:
+        return self._changed(lifecycle.resolve(self.faults, ref, by, time.time(), note or None))
+
+    def add_note(self, ref: str, text: str, by: str, close: bool = False) -> Fault:
+        return self._changed(lifecycle.add_note(self.faults, ref, text, by, time.time(), close=close))
+
+    def open_work_order(self, level: int, cause: str, by: str, **scope: str | None) -> Fault:
+        return self._changed(lifecycle.open_manual(self.faults, self.inventory, level, cause, by, time.time(), **scope))
+
+    def bulk_acknowledge(self, refs: list[str], by: str) -> tuple[list[Fault], list[str]]:
+        """(acknowledged, one problem line per fault that could not be)."""
+        done, problems = [], []
+        for ref in refs:
+            try:
+                done.append(lifecycle.acknowledge(self.faults, ref, by, time.time()))
+            except InputError as exc:
+                problems.extend(p.message for p in exc.problems)
+        self.invalidate()
+        return done, problems
+
+    def maintenance_windows(self, now: float | None = None) -> list[windows.StoredWindow]:
+        now = time.time() if now is None else now
+        return windows.stored_windows(self.store, since=now - 7 * 86400)
+
+    def add_maintenance(self, name: str, start: float, end: float, by: str, **targets: list[str]) -> windows.StoredWindow:
+        for key, known in (("devices", self.inventory.devices), ("groups", self.inventory.groups),
+                           ("systems", self.inventory.systems), ("units", self.inventory.units)):
+            unknown = [v for v in targets.get(key, []) if v not in known]
+            if unknown:
+                raise InputError.single("maintenance window", f"unknown {key[:-1]} {', '.join(unknown)}")
+        window = windows.add_window(self.store, name, start, end, self.inventory.agent.timezone, by, **targets)
+        self.invalidate()
+        return window
+
+    def end_maintenance(self, window_id: int, by: str) -> None:
+        windows.end_window(self.store, window_id, by)
+        self.invalidate()
+
+    def _changed(self, fault: Fault) -> Fault:
+        self.invalidate()
+        return fault
