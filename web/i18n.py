@@ -103,6 +103,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "live": ("实时", "live"),
     "groups_rate": ("分组在线率（当前）", "Group online rates (now)"),
     "contract": ("合同", "Contract"),
+    "state_open": ("待响应", "open"),
+    "state_acknowledged": ("已确认", "acknowledged"),
+    "state_resolved": ("已恢复", "resolved"),
+    "state_closed": ("已关闭", "closed"),
+    "down_devices": ("离线设备", "Devices down"),
 }
 
 
