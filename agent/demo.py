@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import signal
 import sys
 import tempfile
 import time
@@ -26,7 +27,9 @@ from agent.status import render_status
 from inventory.config import load_config
 
 # Parts stop in reverse order: the contract part, first here, computes the month's report last.
-DEMO_PARTS = ("compliance.demo_part", "agent.demo_basic", "agent.demo_network", "alerting.demo_sink", "agent.demo_video")
+DEMO_PARTS = (
+    "compliance.demo_part", "agent.demo_basic", "agent.demo_network", "alerting.demo_sink", "agent.demo_video", "web.demo_part",
+)
 
 
 @dataclass
@@ -147,6 +150,8 @@ async def _demo(seconds: float, data_dir: Path) -> int:
                     f"demo: {min(time.monotonic() - began, seconds):4.0f}/{seconds:g} s  {up} up, {down} down",
                     file=sys.stderr,
                 )
+            if sys.stdin.isatty() and sys.stderr.isatty():
+                await _serve_until_interrupted(agent)
         finally:
             await agent.drain(10)
         log.debug("demo finished")
@@ -158,6 +163,20 @@ async def _demo(seconds: float, data_dir: Path) -> int:
         for part in reversed(started_parts):
             await part.stop()
     return 0
+
+
+async def _serve_until_interrupted(agent: Agent) -> None:
+    """In a terminal the demo goes on (rounds, alerts, the console) until Ctrl-C."""
+    consoles = [url for c in agent.components if (url := getattr(c, "url", None))]
+    where = f" (web console: {consoles[0]}/)" if consoles else ""
+    print(f"demo: the fleet keeps running{where}; press Ctrl-C to stop and see the status table", file=sys.stderr)
+    interrupted = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, interrupted.set)
+    try:
+        await interrupted.wait()
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
 
 
 def _merge(into: Any, value: Any) -> None:

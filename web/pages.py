@@ -31,6 +31,8 @@ class RateView:
 
     @property
     def css(self) -> str:
+        if self.rate.threshold is None:
+            return "none"
         return "nodata" if self.rate.rate is None else self.rate.level
 
 
