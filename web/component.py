@@ -8,6 +8,7 @@ delay a round) and is told of each round directly, which it passes on to the pag
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 from typing import TYPE_CHECKING
@@ -41,6 +42,7 @@ class WebComponent:
         self.console: Console | None = None
         self.runner: web.AppRunner | None = None
         self.url: str | None = None
+        self.refreshing: set[asyncio.Task[None]] = set()
 
     async def start(self, agent: Agent) -> None:
         settings = agent.inventory.config.web
@@ -69,10 +71,21 @@ class WebComponent:
         log.info("web console at %s", self.url)
 
     async def on_round(self, result: RoundResult) -> None:
+        """Take the new snapshot once, off the round's path, then tell the pages (they re-fetch a warm cache)."""
         if self.console is not None:
             self.console.data.invalidate()
-            self.console.broker.publish("round", {"collector": result.collector, "at": result.finished,
-                                                  "transitions": len(result.transitions)})
+            task = asyncio.create_task(self._refresh(result))
+            self.refreshing.add(task)
+            task.add_done_callback(self.refreshing.discard)
+
+    async def _refresh(self, result: RoundResult) -> None:
+        assert self.console is not None
+        try:
+            await self.console.run(self.console.data.snapshot)
+        except Exception:
+            log.exception("web console: the fleet snapshot failed")
+        self.console.broker.publish("round", {"collector": result.collector, "at": result.finished,
+                                              "transitions": len(result.transitions)})
 
     async def on_reload(self, inventory: Inventory) -> None:
         if self.console is not None:

@@ -73,6 +73,10 @@ async def bigscreen(request: web.Request) -> web.StreamResponse:
 
 async def _overview(request: web.Request, template: str) -> web.StreamResponse:
     app = console(request)
+    return await app.live_part(request, lambda: _render_overview(request, app, template))
+
+
+async def _render_overview(request: web.Request, app: Console, template: str) -> web.Response:
     snap = await app.run(app.data.snapshot)
     active = await app.run(app.data.active_faults)
     by_level = {level: [f for f in active if f.level == level and f.waived is None] for level in (1, 2, 3, 4)}
@@ -83,6 +87,10 @@ async def _overview(request: web.Request, template: str) -> web.StreamResponse:
 
 async def faults(request: web.Request) -> web.StreamResponse:
     app = console(request)
+    return await app.live_part(request, lambda: _render_faults(request, app))
+
+
+async def _render_faults(request: web.Request, app: Console) -> web.Response:
     active = await app.run(app.data.active_faults)
     recent = await app.run(app.data.recent_faults)
     return app.render(request, "faults.html", faults=[fault_view(app, f) for f in active],
@@ -146,6 +154,11 @@ async def device(request: web.Request) -> web.StreamResponse:
     found = app.inventory.devices.get(device_id)
     if found is None:
         raise web.HTTPNotFound(text="no such device")
+    return await app.live_part(request, lambda: _render_device(request, app, device_id))
+
+
+async def _render_device(request: web.Request, app: Console, device_id: str) -> web.Response:
+    found = app.inventory.devices[device_id]
     snap = await app.run(app.data.snapshot)
     since = time.time() - 86400
     samples = await app.run(app.data.samples, device_id, since)
