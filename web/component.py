@@ -74,6 +74,8 @@ class WebComponent:
         """Take the new snapshot once, off the round's path, then tell the pages (they re-fetch a warm cache)."""
         if self.console is not None:
             self.console.data.invalidate()
+            if not self.console.broker.clients:  # nobody is watching: the next page view takes the snapshot
+                return
             task = asyncio.create_task(self._refresh(result))
             self.refreshing.add(task)
             task.add_done_callback(self.refreshing.discard)

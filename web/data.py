@@ -31,7 +31,7 @@ from inventory.config import Inventory
 
 log = logging.getLogger("yunwei.web")
 
-SNAPSHOT_SECONDS = 5.0
+SNAPSHOT_SECONDS = 30.0  # rounds and the console's own actions invalidate it sooner
 SCORE_SECONDS = 300.0
 
 

@@ -165,11 +165,14 @@ async def _render_device(request: web.Request, app: Console, device_id: str) -> 
     transitions = await app.run(app.data.transitions, device_id, time.time() - 31 * 86400)
     own_faults = await app.run(app.data.device_faults, device_id)
     chart_range = request.query.get("range", "24h") if request.query.get("range") in CHART_RANGES else "24h"
+    group = app.inventory.groups.get(found.group or "")
+    unit = app.inventory.units.get(found.unit or "")
     return app.render(request, "device.html", d=found, row=snap.by_id[device_id], state=_state_of(snap.by_id[device_id], snap),
                       window=snap.in_maintenance.get(device_id), samples=list(reversed(samples[-30:])),
                       transitions=list(reversed(transitions[-30:])), chain=[app.inventory.devices[p] for p in parent_chain(app, device_id)],
                       children=app.inventory.children(device_id), faults=[fault_view(app, f) for f in own_faults],
-                      ranges=list(CHART_RANGES), chart_range=chart_range, snap=snap)
+                      ranges=list(CHART_RANGES), chart_range=chart_range, snap=snap,
+                      group_name=(group.name or group.id) if group else "-", unit_name=(unit.name or unit.id) if unit else "-")
 
 
 async def rtt_chart(request: web.Request) -> web.StreamResponse:

@@ -6,7 +6,9 @@ from datetime import datetime
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
-WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 720, 200, 56, 24, 10
+WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 720, 200, 70, 24, 10
+# presentation attributes, not CSS: an SVG shown through <img> does not see the page's style sheet
+TEXT = 'font-size="11" fill="#636c76" font-family="sans-serif"'
 
 
 def series_chart(points: list[tuple[float, float | None]], start: float, end: float, unit: str, zone: ZoneInfo,
@@ -27,33 +29,33 @@ def series_chart(points: list[tuple[float, float | None]], start: float, end: fl
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img"'
         f' aria-label="{escape(title)}">',
-        f'<rect x="{PAD_LEFT}" y="{PAD_TOP}" width="{plot_w}" height="{plot_h}" class="plot"/>',
+        f'<rect x="{PAD_LEFT}" y="{PAD_TOP}" width="{plot_w}" height="{plot_h}" fill="#fafbfc" stroke="#d8dee4"/>',
     ]
     for fraction in (0.0, 0.5, 1.0):
         value = top * fraction
-        parts.append(f'<line x1="{PAD_LEFT}" x2="{PAD_LEFT + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" class="grid"/>')
-        parts.append(f'<text x="{PAD_LEFT - 4}" y="{y(value) + 4:.1f}" text-anchor="end">{value:.1f} {escape(unit)}</text>')
+        parts.append(f'<line x1="{PAD_LEFT}" x2="{PAD_LEFT + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#e1e4e8"/>')
+        parts.append(f'<text x="{PAD_LEFT - 4}" y="{y(value) + 4:.1f}" text-anchor="end" {TEXT}>{value:.1f} {escape(unit)}</text>')
     for fraction in (0.0, 0.5, 1.0):
         moment = start + span * fraction
         label = datetime.fromtimestamp(moment, zone).strftime("%m-%d %H:%M")
         anchor = "start" if fraction == 0 else ("end" if fraction == 1 else "middle")
-        parts.append(f'<text x="{x(moment):.1f}" y="{HEIGHT - 6}" text-anchor="{anchor}">{label}</text>')
+        parts.append(f'<text x="{x(moment):.1f}" y="{HEIGHT - 6}" text-anchor="{anchor}" {TEXT}>{label}</text>')
     run: list[str] = []
     for t, v in points:
         if v is None:
             if len(run) > 1:
-                parts.append(f'<polyline points="{" ".join(run)}" class="line"/>')
+                parts.append(f'<polyline points="{" ".join(run)}" fill="none" stroke="#0b5cad" stroke-width="1.5"/>')
             run = []
-            parts.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{PAD_TOP + plot_h}" y2="{PAD_TOP + plot_h - 8}" class="fail"/>')
+            parts.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{PAD_TOP + plot_h}" y2="{PAD_TOP + plot_h - 8}" stroke="#c62828" stroke-width="2"/>')
         else:
             run.append(f"{x(t):.1f},{y(v):.1f}")
     if len(run) > 1:
-        parts.append(f'<polyline points="{" ".join(run)}" class="line"/>')
+        parts.append(f'<polyline points="{" ".join(run)}" fill="none" stroke="#0b5cad" stroke-width="1.5"/>')
     elif len(run) == 1:
         cx, cy = run[0].split(",")
-        parts.append(f'<circle cx="{cx}" cy="{cy}" r="2" class="dot"/>')
+        parts.append(f'<circle cx="{cx}" cy="{cy}" r="2" fill="#0b5cad"/>')
     if not points:
-        parts.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">—</text>')
+        parts.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" {TEXT}>—</text>')
     parts.append("</svg>")
     return "".join(parts)
 

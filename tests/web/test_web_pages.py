@@ -16,7 +16,7 @@ from agent.store import open_store
 from alerting import lifecycle
 from alerting.engine import FaultEngine
 from alerting.faults import FaultStore, ledger_body
-from core.model import State, Transition
+from core.model import Sample, State, Transition
 from inventory.config import load_config
 
 DEMO_CONTRACT = Path(__file__).resolve().parents[2] / "compliance" / "demo_contract.yaml"
@@ -206,5 +206,26 @@ async def test_the_overview_shows_the_month_score_from_compliance(tmp_path):
         assert "本月考核得分" in text
         (name, result, problem), = console.data.month_scores()
         assert problem is None and f">{result['score']:g} <small>" in text and result["grade"] in text
+    finally:
+        await client.close()
+
+
+async def test_the_rtt_chart_is_drawn_from_stored_samples(config_path):
+    inventory = load_config(config_path)
+    now = time.time()
+    with open_store(inventory.data_dir) as store:
+        store.write_samples([Sample("sw-1", "tcp", True, now - 600 + 60 * i, {"rtt_seconds": 0.002 + i / 1000}) for i in range(5)])
+        store.write_samples([Sample("sw-1", "tcp", False, now - 30, {}, "connection refused")])
+    client, _ = await console_client(config_path)
+    try:
+        await login(client, "viewer1")
+        response = await client.get("/devices/sw-1/rtt.svg?range=1h")
+        body = await response.text()
+        assert response.headers["Content-Type"].startswith("image/svg+xml")
+        assert body.count(",") >= 5 and "<polyline" in body  # five points joined
+        assert 'stroke="#c62828"' in body  # the failed sample, as a red tick
+        assert "6.0 ms" in body or "6.9 ms" in body  # the axis reaches the largest RTT (6 ms, +15 %)
+        page = await (await client.get("/devices/sw-1")).text()
+        assert "connection refused" in page
     finally:
         await client.close()
