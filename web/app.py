@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from web import accounts, actions, pages
+from web import accounts, actions, pages, records
 from web.context import CONSOLE, LANG, LOGIN_CSRF, ROLES, SESSION, SET_LANG, USER, Console, console
 from web.i18n import LANGUAGES, translate
 
@@ -206,6 +206,10 @@ def routes() -> list[Route]:
         Route("GET", "/topology", pages.topology, "viewer"),
         Route("GET", "/maintenance", pages.maintenance, "viewer"),
         Route("GET", "/audit", pages.audit_page, "admin"),
+        Route("GET", "/records", records.records_page, "viewer"),
+        Route("GET", "/evidence/{sha}", records.evidence, "viewer"),
+        Route("GET", "/reports", records.report, "viewer"),
+        Route("POST", "/records", records.add_record, "engineer"),
         Route("POST", "/faults/{id}/ack", actions.acknowledge, "engineer"),
         Route("POST", "/faults/{id}/note", actions.note, "engineer"),
         Route("POST", "/faults/{id}/resolve", actions.resolve, "engineer"),
@@ -217,7 +221,7 @@ def routes() -> list[Route]:
 
 
 def create_app(app_console: Console) -> web.Application:
-    app = web.Application(middlewares=[headers_middleware, auth_middleware], client_max_size=1024 * 1024)
+    app = web.Application(middlewares=[headers_middleware, auth_middleware], client_max_size=records.MAX_EVIDENCE + 1024 * 1024)
     app[CONSOLE] = app_console
     roles: dict[int, str] = {}
     for route in routes():

@@ -9,12 +9,14 @@ round (or for a few seconds without an agent), so a page at 10,000 devices costs
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from agent.status import DeviceRow, GroupRate, device_rows, group_rates
@@ -24,6 +26,7 @@ from alerting.faults import Fault, FaultStore
 from alerting.levels import LevelPolicy
 from alerting.maintenance import MaintenanceCalendar
 from alerting.messages import Composer
+from compliance.records import event_from_fields, record_body, store_event
 from compliance.report import generate
 from core.errors import InputError
 from core.model import Sample, State
@@ -211,6 +214,52 @@ class FleetData:
     def end_maintenance(self, window_id: int, by: str) -> None:
         windows.end_window(self.store, window_id, by)
         self.invalidate()
+
+    # -- records and reports (compliance's own functions, as ``yunwei record`` and ``yunwei report``) --------
+
+    def contract_names(self) -> list[str]:
+        return [ref.id or (ref.contract.id if ref.contract else None) or ref.file or "?" for ref in self.inventory.config.contracts]
+
+    def recent_records(self, days: float = 31.0, limit: int = 200) -> list[tuple[str, float, dict]]:  # type: ignore[type-arg]
+        found = [(uid, at, body) for uid, _, at, _, body in self.store.events(["record"], start=time.time() - days * 86400)]
+        return list(reversed(found))[:limit]
+
+    def add_record(self, kind: str, unit: str, by: str, system: str | None = None, device: str | None = None,
+                   fields: dict | None = None, at: float | None = None) -> tuple[str, bool]:  # type: ignore[type-arg]
+        """(uid, changed): the record as ``yunwei record KIND`` files it, with who filed it."""
+        for value, known, what in ((unit, self.inventory.units, "unit"), (system, self.inventory.systems, "system"),
+                                   (device, self.inventory.devices, "device")):
+            if value and value not in known:
+                raise InputError.single("record", f"unknown {what} {value!r}")
+        when = float(int(time.time() if at is None else at))
+        body = record_body(kind, unit, when, self.inventory.agent.timezone, system or None, device or None,
+                           {**(fields or {}), "by": by})
+        event = event_from_fields(body, self.inventory.agent.id, where="record")
+        return event.uid, store_event(self.store, event, body)
+
+    def keep_evidence(self, name: str, data: bytes) -> tuple[str, str]:
+        """(path, sha256) of an uploaded file, kept under the data directory by its hash."""
+        digest = hashlib.sha256(data).hexdigest()
+        safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in Path(name).name)[-80:] or "evidence"
+        folder = self.inventory.data_dir / "evidence" / "web" / digest
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / safe
+        if not target.exists():
+            partial = target.with_suffix(target.suffix + ".part")
+            partial.write_bytes(data)
+            partial.replace(target)
+        return str(target), digest
+
+    def evidence_file(self, digest: str) -> Path | None:
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            return None
+        folder = self.inventory.data_dir / "evidence" / "web" / digest
+        files = sorted(p for p in folder.glob("*") if p.is_file() and not p.name.endswith(".part")) if folder.is_dir() else []
+        return files[0] if files else None
+
+    def report(self, contract: str, period: str, fmt: str) -> tuple[bytes, str]:
+        """The report's bytes and summary, exactly as ``yunwei report`` makes them."""
+        return generate(contract, period, fmt, self.inventory, language=self.inventory.agent.language)
 
     def _changed(self, fault: Fault) -> Fault:
         self.invalidate()

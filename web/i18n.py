@@ -107,6 +107,17 @@ WORDS: dict[str, tuple[str, str]] = {
     "state_acknowledged": ("已确认", "acknowledged"),
     "state_resolved": ("已恢复", "resolved"),
     "state_closed": ("已关闭", "closed"),
+    "records": ("记录与报表", "Records and reports"),
+    "record_visit": ("上门回访", "visit"),
+    "record_inspection": ("巡检", "inspection"),
+    "record_backup": ("数据备份", "backup"),
+    "record_scan": ("漏洞扫描", "scan"),
+    "record_document": ("运维资料", "document"),
+    "document": ("资料名称", "Document"),
+    "evidence": ("佐证材料", "Evidence"),
+    "period": ("考核期", "Period"),
+    "format": ("格式", "Format"),
+    "download": ("生成并下载报表", "Generate and download"),
     "down_devices": ("离线设备", "Devices down"),
 }
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import re
 import time
 from pathlib import Path
 
+import aiohttp
 import pytest
 import yaml
 from web_support import CONFIG, add_users, console_client, csrf_of, login, write_config
@@ -229,3 +232,60 @@ async def test_the_rtt_chart_is_drawn_from_stored_samples(config_path):
         assert "connection refused" in page
     finally:
         await client.close()
+
+
+async def test_a_record_with_evidence_is_filed_and_the_evidence_only_downloads(config_path):
+    inventory = load_config(config_path)
+    upload = b"<html><script>alert(1)</script></html>"
+    client, console = await console_client(config_path)
+    try:
+        await login(client, "eng1")
+        token = await csrf_of(client, "/records")
+        form = aiohttp.FormData()
+        for key, value in (("csrf", token), ("kind", "inspection"), ("unit", "psb"), ("device", "sw-1"),
+                           ("result", "ok"), ("note", "月度巡检")):
+            form.add_field(key, value)
+        form.add_field("evidence", upload, filename="report.html", content_type="text/html")
+        response = await client.post("/records", data=form)
+        page = await response.text()
+        assert "月度巡检" in page and "eng1" in page
+        digest = hashlib.sha256(upload).hexdigest()
+        with open_store(inventory.data_dir) as store:
+            (uid, _, _, _, body), = list(store.events(["record"]))
+        assert (body["kind"], body["device"], body["evidence_sha256"], body["by"]) == ("inspection", "sw-1", digest, "eng1")
+        download = await client.get(f"/evidence/{digest}")
+        assert download.headers["Content-Type"] == "application/octet-stream"
+        assert download.headers["Content-Disposition"].startswith("attachment")
+        assert await download.read() == upload
+        assert (await client.get("/evidence/../../etc/passwd")).status == 404
+    finally:
+        await client.close()
+
+
+async def test_the_month_s_report_downloads_as_yunwei_report_makes_it(tmp_path, capsys):
+    contract = yaml.safe_load(DEMO_CONTRACT.read_text(encoding="utf-8"))
+    config = {**CONFIG, "units": [{"id": "demo-unit", "name": "示范使用单位"}], "systems": [], "groups": [],
+              "devices": [{k: v for k, v in {**d, "unit": "demo-unit", "system": None, "group": None}.items() if v is not None}
+                          for d in CONFIG["devices"]],
+              "contracts": [{"id": "demo", "contract": contract}]}
+    path = write_config(tmp_path, config)
+    add_users(path)
+    now = time.time()
+    with open_store(load_config(path).data_dir) as store:
+        store.stop_run(store.start_run("web-test", now - 3600), now - 60)
+    period = time.strftime("%Y-%m", time.localtime(now))
+    client, _ = await console_client(path)
+    try:
+        await login(client, "viewer1")
+        response = await client.get(f"/reports?contract=demo&period={period}&format=json")
+        assert response.headers["Content-Disposition"].startswith("attachment")
+        web_result = json.loads(await response.read())
+        response = await client.get(f"/reports?contract=demo&period={period}&format=xlsx")
+        assert (await response.read())[:2] == b"PK"
+    finally:
+        await client.close()
+    out = tmp_path / "cli.json"
+    assert main(["report", "-c", str(path), "--contract", "demo", "--period", period, "--format", "json", "-o", str(out)]) == 0
+    cli_result = json.loads(out.read_text(encoding="utf-8"))
+    for key in ("score", "grade", "cut_percent", "parts"):
+        assert web_result[key] == cli_result[key]
