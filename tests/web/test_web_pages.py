@@ -19,6 +19,8 @@ from agent.store import open_store
 from alerting import lifecycle
 from alerting.engine import FaultEngine
 from alerting.faults import FaultStore, ledger_body
+from alerting.levels import LevelPolicy
+from alerting.messages import Composer
 from core.model import Sample, State, Transition
 from inventory.config import load_config
 
@@ -289,3 +291,14 @@ async def test_the_month_s_report_downloads_as_yunwei_report_makes_it(tmp_path, 
     cli_result = json.loads(out.read_text(encoding="utf-8"))
     for key in ("score", "grade", "cut_percent", "parts"):
         assert web_result[key] == cli_result[key]
+
+
+def test_fault_messages_link_the_console_when_public_url_is_set(tmp_path):
+    inventory = load_config(write_config(tmp_path, {**CONFIG, "web": {"public_url": "https://jump.example.gov.cn:8470/"}}))
+    faults = FaultStore(open_store(inventory.data_dir), inventory.agent.id, inventory.agent.timezone)
+    fault = lifecycle.open_manual(faults, inventory, 1, "平台中断", "cli", time.time(), device="sw-1")
+    composer = Composer(inventory, LevelPolicy(inventory.config.alerting, inventory))
+    text = composer.opened(fault, time.time(), 30)
+    assert text.lines[-1] == f"- **处理**: https://jump.example.gov.cn:8470/faults/{fault.id}"
+    plain = load_config(write_config(tmp_path, CONFIG))
+    assert not any("/faults/" in line for line in Composer(plain, LevelPolicy(plain.config.alerting, plain)).opened(fault, time.time(), 30).lines)
