@@ -93,20 +93,20 @@ def run_passwd(args: argparse.Namespace) -> int:
 
 
 def run_disable(args: argparse.Namespace) -> int:
-    store, _ = _store(args)
-    with store:
-        accounts.set_disabled(store, args.name, True)
-        audit.record(store, _operator(), "user.disable", args.name, "local")
-    print(f"user {args.name} disabled")
-    return 0
+    return _set_disabled(args, True)
 
 
 def run_enable(args: argparse.Namespace) -> int:
+    return _set_disabled(args, False)
+
+
+def _set_disabled(args: argparse.Namespace, disabled: bool) -> int:
+    action = "disable" if disabled else "enable"
     store, _ = _store(args)
     with store:
-        accounts.set_disabled(store, args.name, False)
-        audit.record(store, _operator(), "user.enable", args.name, "local")
-    print(f"user {args.name} enabled")
+        accounts.set_disabled(store, args.name, disabled)
+        audit.record(store, _operator(), f"user.{action}", args.name, "local")
+    print(f"user {args.name} {action}d")
     return 0
 
 

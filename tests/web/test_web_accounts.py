@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import time
+from pathlib import Path
 
+import aiohttp
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from web_support import CONFIG, CSRF, PASSWORD, add_users, console_client, csrf_of, login, write_config
 
 from agent.cli import main
@@ -257,3 +264,39 @@ async def test_console_without_users_does_not_start(tmp_path):
     assert component.url is None
     await component.stop()
     agent.writer.shutdown()
+
+
+def _self_signed(directory: Path) -> tuple[str, str]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30)).sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "web.crt", directory / "web.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+async def test_the_console_serves_https_with_the_configured_certificate(tmp_path):
+    cert, key = _self_signed(tmp_path)
+    path = write_config(tmp_path, {**CONFIG, "web": {"listen": "127.0.0.1:0", "tls": {"cert": cert, "key": key}}})
+    add_users(path)
+    agent = Agent(load_config(path), attach_hooks=False)
+    component = WebComponent()
+    await component.start(agent)
+    try:
+        assert component.url is not None and component.url.startswith("https://127.0.0.1:")
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{component.url}/login", ssl=False) as response:
+                assert response.status == 200
+                assert "Secure" in response.headers["Set-Cookie"]
+                assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+            with pytest.raises(aiohttp.ClientError):
+                async with session.get(component.url.replace("https", "http") + "/login"):
+                    pass
+    finally:
+        await component.stop()
+        agent.writer.shutdown()
