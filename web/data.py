@@ -40,16 +40,28 @@ SCORE_SECONDS = 300.0
 
 @dataclass
 class Snapshot:
-    """The fleet as of one moment: states, device rows, group rates, who is in a maintenance window."""
+    """The fleet as of one moment: states, group rates, who is in a maintenance window.
+
+    Cheap enough to take after every round while pages watch (no latest samples: the device
+    list's RTT and last-error columns come from ``FleetData.rows``, taken only when asked for)."""
 
     at: float
     generation: int
     states: dict[str, tuple[State, float]]
-    rows: list[DeviceRow]
-    by_id: dict[str, DeviceRow]
     rates: list[GroupRate]
     in_maintenance: dict[str, str]  # device -> window name
     counts: dict[str, int] = field(default_factory=dict)
+    total: int = 0
+
+    def state(self, device: str) -> tuple[State, float | None]:
+        return self.states.get(device, (State.UNKNOWN, None))
+
+    def shown_state(self, device: str) -> str:
+        """The state as the pages show it: a device not up inside a maintenance window is "maintenance"."""
+        state = self.state(device)[0]
+        if device in self.in_maintenance and state != State.UP:
+            return "maintenance"
+        return str(state)
 
 
 def urgency(fault: Fault) -> tuple[float, int]:
@@ -64,7 +76,9 @@ class FleetData:
         self.inventory = inventory
         self.generation = 0
         self._snapshot: Snapshot | None = None
+        self._rows: tuple[int, float, list[DeviceRow]] | None = None
         self._lock = threading.Lock()
+        self._rows_lock = threading.Lock()
         self._scores: dict[str, tuple[float, dict | None, str | None]] = {}  # type: ignore[type-arg]
         self._score_running: set[str] = set()
         self.reload(inventory)
@@ -91,7 +105,6 @@ class FleetData:
                 return current
             generation = self.generation
             states = self.store.current_states()
-            rows = device_rows(self.inventory, states, self.store.latest_samples())
             today = datetime.fromtimestamp(now, self.zone).date()
             rates = group_rates(self.inventory, states, today)
             calendar = MaintenanceCalendar(
@@ -99,10 +112,22 @@ class FleetData:
             )
             covering = {device: occurrence.name for device, occurrence in calendar.covering(now).items()}
             counts = {str(state): 0 for state in State}
-            for row in rows:
-                counts[str(row.state)] += 1
-            self._snapshot = Snapshot(now, generation, states, rows, {r.device: r for r in rows}, rates, covering, counts)
+            for device in self.inventory.devices:
+                counts[str(states.get(device, (State.UNKNOWN, 0.0))[0])] += 1
+            self._snapshot = Snapshot(now, generation, states, rates, covering, counts, len(self.inventory.devices))
             return self._snapshot
+
+    def rows(self, now: float | None = None) -> list[DeviceRow]:
+        """``agent.status.device_rows`` (state, since, RTT, last error of every device), cached like the snapshot."""
+        now = time.time() if now is None else now
+        with self._rows_lock:
+            cached = self._rows
+            if cached is not None and cached[0] == self.generation and now - cached[1] < SNAPSHOT_SECONDS:
+                return cached[2]
+            generation = self.generation
+            rows = device_rows(self.inventory, self.store.current_states(), self.store.latest_samples())
+            self._rows = (generation, now, rows)
+            return rows
 
     def samples(self, device: str, since: float) -> list[Sample]:
         return self.store.samples_for(device, since)

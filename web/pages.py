@@ -57,12 +57,6 @@ def fault_view(app: Console, fault: Fault) -> dict[str, Any]:
             "level_name": composer.level_name(fault)}
 
 
-def _state_of(row: DeviceRow, snap: Snapshot) -> str:
-    if row.device in snap.in_maintenance and row.state != State.UP:
-        return "maintenance"
-    return str(row.state)
-
-
 async def overview(request: web.Request) -> web.StreamResponse:
     return await _overview(request, "overview.html")
 
@@ -81,8 +75,10 @@ async def _render_overview(request: web.Request, app: Console, template: str) ->
     active = await app.run(app.data.active_faults)
     by_level = {level: [f for f in active if f.level == level and f.waived is None] for level in (1, 2, 3, 4)}
     scores = await app.run(app.data.month_scores) if app.inventory.config.contracts else []
+    devices = app.inventory.devices
+    down = sorted((since, devices[d]) for d, (state, since) in snap.states.items() if state == State.DOWN and d in devices)
     return app.render(request, template, units=rate_views(app, snap), snap=snap, faults=[fault_view(app, f) for f in active],
-                      by_level=by_level, scores=scores)
+                      by_level=by_level, scores=scores, down=[(d, since) for since, d in down])
 
 
 async def faults(request: web.Request) -> web.StreamResponse:
@@ -113,7 +109,7 @@ def _matches(row: DeviceRow, device: Any, state: str, query: dict[str, str], sna
     for key, value in (("unit", device.unit), ("system", device.system), ("group", device.group), ("kind", device.kind)):
         if query.get(key) and query[key] != (value or ""):
             return False
-    if state and _state_of(row, snap) != state:
+    if state and snap.shown_state(row.device) != state:
         return False
     text = query.get("q", "").strip().lower()
     return not text or text in row.device.lower() or text in row.name.lower() or text in (device.address or "").lower()
@@ -122,16 +118,17 @@ def _matches(row: DeviceRow, device: Any, state: str, query: dict[str, str], sna
 async def devices(request: web.Request) -> web.StreamResponse:
     app = console(request)
     snap = await app.run(app.data.snapshot)
+    rows = await app.run(app.data.rows)
     inventory = app.inventory
     query = {k: request.query.get(k, "") for k in ("unit", "system", "group", "kind", "state", "q")}
-    matched = [r for r in snap.rows if _matches(r, inventory.devices[r.device], query["state"], query, snap)]
+    matched = [r for r in rows if _matches(r, inventory.devices[r.device], query["state"], query, snap)]
     size = app.settings.page_size
     pages = max(1, math.ceil(len(matched) / size))
     try:
         page = min(max(1, int(request.query.get("page", "1"))), pages)
     except ValueError:
         page = 1
-    shown = [(r, inventory.devices[r.device], _state_of(r, snap)) for r in matched[(page - 1) * size: page * size]]
+    shown = [(r, inventory.devices[r.device], snap.shown_state(r.device)) for r in matched[(page - 1) * size: page * size]]
     kinds = sorted({d.kind for d in inventory.devices.values()})
     keep = "&".join(f"{k}={v}" for k, v in query.items() if v)
     return app.render(request, "devices.html", rows=shown, total=len(matched), page=page, pages=pages, q=query,
@@ -167,7 +164,7 @@ async def _render_device(request: web.Request, app: Console, device_id: str) -> 
     chart_range = request.query.get("range", "24h") if request.query.get("range") in CHART_RANGES else "24h"
     group = app.inventory.groups.get(found.group or "")
     unit = app.inventory.units.get(found.unit or "")
-    return app.render(request, "device.html", d=found, row=snap.by_id[device_id], state=_state_of(snap.by_id[device_id], snap),
+    return app.render(request, "device.html", d=found, since=snap.state(device_id)[1], state=snap.shown_state(device_id),
                       window=snap.in_maintenance.get(device_id), samples=list(reversed(samples[-30:])),
                       transitions=list(reversed(transitions[-30:])), chain=[app.inventory.devices[p] for p in parent_chain(app, device_id)],
                       children=app.inventory.children(device_id), faults=[fault_view(app, f) for f in own_faults],
@@ -203,9 +200,8 @@ async def topology(request: web.Request) -> web.StreamResponse:
     def build(device_id: str, depth: int, budget: list[int]) -> dict[str, Any]:
         budget[0] -= 1
         kids = [build(c, depth + 1, budget) for c in sorted(children.get(device_id, [])) if budget[0] > 0]
-        row = snap.by_id[device_id]
         cause = affected_by.get(device_id)
-        return {"id": device_id, "name": row.name, "state": _state_of(row, snap), "children": kids,
+        return {"id": device_id, "name": app.inventory.devices[device_id].label, "state": snap.shown_state(device_id), "children": kids,
                 "suppressed_by": cause.id if cause is not None and cause.device != device_id else None}
 
     budget = [limit]
