@@ -78,6 +78,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     session = await app.run(accounts.find_session, app.store, token) if token else None
     if session is not None:
         request[SESSION], request[USER] = session, session.user
+        if request.get(SET_LANG):  # ?lang= while logged in is also the user's setting on every device
+            await app.run(accounts.set_language, app.store, session.user.name, request[LANG])
         if "lang" not in request.query and LANG_COOKIE not in request.cookies:
             preferred = await app.run(accounts.user_language, app.store, session.user.name)
             request[LANG] = preferred or request[LANG]

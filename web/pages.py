@@ -76,9 +76,9 @@ async def _render_overview(request: web.Request, app: Console, template: str) ->
     by_level = {level: [f for f in active if f.level == level and f.waived is None] for level in (1, 2, 3, 4)}
     scores = await app.run(app.data.month_scores) if app.inventory.config.contracts else []
     devices = app.inventory.devices
-    down = sorted((since, devices[d]) for d, (state, since) in snap.states.items() if state == State.DOWN and d in devices)
+    down = sorted((since, d) for d, (state, since) in snap.states.items() if state == State.DOWN and d in devices)
     return app.render(request, template, units=rate_views(app, snap), snap=snap, faults=[fault_view(app, f) for f in active],
-                      by_level=by_level, scores=scores, down=[(d, since) for since, d in down])
+                      by_level=by_level, scores=scores, down=[(devices[d], since) for since, d in down])
 
 
 async def faults(request: web.Request) -> web.StreamResponse:

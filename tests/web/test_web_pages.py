@@ -186,6 +186,9 @@ async def test_english_is_asked_once_and_remembered(config_path):
         await login(client, "viewer1")
         assert "<h1>Faults</h1>" in await (await client.get("/faults?lang=en")).text()
         assert "<h1>Devices" in await (await client.get("/devices")).text()
+        client.session.cookie_jar.clear_domain("127.0.0.1")  # another browser: the user's setting follows
+        await login(client, "viewer1")
+        assert "<h1>Devices" in await (await client.get("/devices")).text()
         assert "<h1>设备" in await (await client.get("/devices?lang=zh")).text()
     finally:
         await client.close()
@@ -302,3 +305,17 @@ def test_fault_messages_link_the_console_when_public_url_is_set(tmp_path):
     assert text.lines[-1] == f"- **处理**: https://jump.example.gov.cn:8470/faults/{fault.id}"
     plain = load_config(write_config(tmp_path, CONFIG))
     assert not any("/faults/" in line for line in Composer(plain, LevelPolicy(plain.config.alerting, plain)).opened(fault, time.time(), 30).lines)
+
+
+async def test_the_overview_lists_devices_down_at_the_same_moment(config_path):
+    inventory = load_config(config_path)
+    now = time.time()
+    with open_store(inventory.data_dir) as store:
+        store.add_transitions([Transition(d, now - 60, State.DOWN, State.UP, "timeout") for d in ("sw-1", "cam-x")])
+    client, _ = await console_client(config_path)
+    try:
+        await login(client, "viewer1")
+        text = await (await client.get("/")).text()
+        assert "离线设备 (2)" in text and "汇聚交换机" in text and "&lt;script&gt;" in text
+    finally:
+        await client.close()
