@@ -118,6 +118,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "period": ("考核期", "Period"),
     "format": ("格式", "Format"),
     "download": ("生成并下载报表", "Generate and download"),
+    "timeline": ("本月状态", "This month's states"),
+    "metrics": ("最新指标", "Latest metrics"),
+    "contracted": ("合同参数", "Contracted"),
     "down_devices": ("离线设备", "Devices down"),
 }
 

@@ -6,6 +6,7 @@ import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -18,7 +19,7 @@ from web.context import Console, console
 from web.data import Snapshot
 
 CHART_RANGES = {"1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400}
-STATES = ("up", "down", "degraded", "maintenance", "unknown")
+STATES = tuple(str(state) for state in State)  # degraded joins when the fleet state has it
 
 
 @dataclass
@@ -159,7 +160,12 @@ async def _render_device(request: web.Request, app: Console, device_id: str) -> 
     snap = await app.run(app.data.snapshot)
     since = time.time() - 86400
     samples = await app.run(app.data.samples, device_id, since)
-    transitions = await app.run(app.data.transitions, device_id, time.time() - 31 * 86400)
+    month_start = datetime.fromtimestamp(time.time(), app.data.zone).replace(day=1, hour=0, minute=0, second=0,
+                                                                              microsecond=0).timestamp()
+    transitions = await app.run(app.data.transitions, device_id, month_start)
+    latest: dict[str, Any] = {}
+    for sample in samples:
+        latest[sample.probe] = sample
     own_faults = await app.run(app.data.device_faults, device_id)
     chart_range = request.query.get("range", "24h") if request.query.get("range") in CHART_RANGES else "24h"
     group = app.inventory.groups.get(found.group or "")
@@ -169,7 +175,19 @@ async def _render_device(request: web.Request, app: Console, device_id: str) -> 
                       transitions=list(reversed(transitions[-30:])), chain=[app.inventory.devices[p] for p in parent_chain(app, device_id)],
                       children=app.inventory.children(device_id), faults=[fault_view(app, f) for f in own_faults],
                       ranges=list(CHART_RANGES), chart_range=chart_range, snap=snap,
-                      group_name=(group.name or group.id) if group else "-", unit_name=(unit.name or unit.id) if unit else "-")
+                      group_name=(group.name or group.id) if group else "-", unit_name=(unit.name or unit.id) if unit else "-",
+                      latest=latest, timeline=svg.timeline(_segments(transitions, month_start, snap.state(device_id)[0]),
+                                                           month_start, time.time(), app.data.zone, "timeline"))
+
+
+def _segments(transitions: list[Any], start: float, now_state: State) -> list[tuple[float, float, str]]:
+    """(from, to, state) spans of the month from its transitions (presentation of the ledger, no figure)."""
+    spans, state, since = [], str(transitions[0].previous) if transitions else str(now_state), start
+    for transition in transitions:
+        spans.append((since, transition.at, state))
+        state, since = str(transition.state), transition.at
+    spans.append((since, time.time(), state))
+    return spans
 
 
 async def rtt_chart(request: web.Request) -> web.StreamResponse:

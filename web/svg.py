@@ -73,3 +73,29 @@ def downsample(points: list[tuple[float, float | None]], buckets: int = 360) -> 
         if current is None or v is None or (current[1] is not None and v > current[1]):
             chosen[key] = (t, v)
     return [chosen[k] for k in sorted(chosen)]
+
+
+STATE_COLOURS = {"up": "#2e9e4f", "down": "#c62828", "unknown": "#b0b7bf", "maintenance": "#5c6bc0"}
+
+
+def timeline(segments: list[tuple[float, float, str]], start: float, end: float, zone: ZoneInfo, title: str = "") -> str:
+    """A state bar from ``start`` to ``end``: one coloured span per (from, to, state)."""
+    width, height, left = WIDTH, 46, 8
+    plot_w = width - 2 * left
+    span = max(end - start, 1.0)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart timeline" viewBox="0 0 {width} {height}" role="img"'
+             f' aria-label="{escape(title)}">',
+             f'<rect x="{left}" y="4" width="{plot_w}" height="22" fill="{STATE_COLOURS["unknown"]}"/>']
+    for begin, finish, state in segments:
+        x0 = left + (max(begin, start) - start) / span * plot_w
+        x1 = left + (min(finish, end) - start) / span * plot_w
+        if x1 > x0:
+            parts.append(f'<rect x="{x0:.2f}" y="4" width="{max(x1 - x0, 0.5):.2f}" height="22" '
+                         f'fill="{STATE_COLOURS.get(state, STATE_COLOURS["unknown"])}"><title>{escape(state)}</title></rect>')
+    for fraction in (0.0, 0.5, 1.0):
+        moment = start + span * fraction
+        anchor = "start" if fraction == 0 else ("end" if fraction == 1 else "middle")
+        label = datetime.fromtimestamp(moment, zone).strftime("%m-%d %H:%M")
+        parts.append(f'<text x="{left + plot_w * fraction:.1f}" y="{height - 4}" text-anchor="{anchor}" {TEXT}>{label}</text>')
+    parts.append("</svg>")
+    return "".join(parts)

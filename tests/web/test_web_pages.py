@@ -235,6 +235,7 @@ async def test_the_rtt_chart_is_drawn_from_stored_samples(config_path):
         assert "6.0 ms" in body or "6.9 ms" in body  # the axis reaches the largest RTT (6 ms, +15 %)
         page = await (await client.get("/devices/sw-1")).text()
         assert "connection refused" in page
+        assert 'class="chart timeline"' in page and "本月状态" in page  # the month's state bar, drawn inline
     finally:
         await client.close()
 
