@@ -320,3 +320,26 @@ async def test_the_overview_lists_devices_down_at_the_same_moment(config_path):
         assert "离线设备 (2)" in text and "汇聚交换机" in text and "&lt;script&gt;" in text
     finally:
         await client.close()
+
+
+async def test_the_tree_shows_a_suppressed_child_under_its_cause(tmp_path):
+    path = write_config(tmp_path, {**CONFIG, "alerting": {"hold_seconds": 0, "dependency_grace_seconds": 0}})
+    add_users(path)
+    inventory = load_config(path)
+    now = time.time()
+    with open_store(inventory.data_dir) as store:
+        engine = FaultEngine(store, inventory)
+        down = [Transition(d, now - 5, State.DOWN, State.UP, "timeout") for d in ("sw-1", "cam-x")]
+        store.add_transitions(down)
+        engine.on_round([], down, now)
+        cause = next(f for f in engine.faults.active() if f.device == "sw-1")
+        assert cause.affected == ["cam-x"]
+    client, _ = await console_client(path)
+    try:
+        await login(client, "viewer1")
+        text = await (await client.get("/topology")).text()
+        switch, child = text.index("汇聚交换机"), text.index("&lt;script&gt;alert(1)&lt;/script&gt;")
+        assert switch < child and f'href="/faults/{cause.id}"' in text[child:]
+        assert 'class="st down">汇聚交换机' in text
+    finally:
+        await client.close()
