@@ -184,6 +184,7 @@ class FleetState:
     def reload(self, inventory: Inventory) -> None:
         self.inventory = inventory
         self.tracker.reload(inventory)
+        # the config's windows; the agent adds those made at run time (agent.windows.calendar)
         self.calendar = MaintenanceCalendar(inventory.config.maintenance, inventory)
         self.latest = {k: v for k, v in self.latest.items() if k[0] in inventory.devices and k[1] in inventory.devices[k[0]].probes}
 

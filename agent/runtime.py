@@ -23,6 +23,7 @@ from typing import Any, Protocol, TypeVar
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from agent import windows
 from agent.builtin import FactsRecorder, UpsMemory
 from agent.fleet import FleetState, maintenance_records
 from agent.inspections import InspectionScheduler
@@ -96,6 +97,7 @@ class Agent:
         self.fleet = FleetState(self.inventory, initial=self.store.current_states(), initial_probes=self.store.probe_states())
         self.fleet.observe_latest(self.store.latest_samples())
         self.logged_windows: dict[str, float] = {}  # maintenance occurrences filed in the ledger (uid → end)
+        self.windows_seen: tuple[int, int] | None = None  # stored windows as last read (agent.windows.signature)
         self.stats: dict[tuple[str, float], RoundStats] = defaultdict(RoundStats)
         self.scheduler: AsyncIOScheduler | None = None
         self.run_id: int | None = None
@@ -201,9 +203,18 @@ class Agent:
         store.write_samples(samples)
         store.add_transitions(transitions, agent=self.agent_id)
         store.set_probe_states(self.fleet.tracker.take_probe_changes())
-        self._file_maintenance(time.time())
+        now = time.time()
+        self._refresh_windows(now)
+        self._file_maintenance(now)
         if self.run_id is not None:
             store.heartbeat(self.run_id)
+
+    def _refresh_windows(self, now: float) -> None:
+        """Take up maintenance windows made at run time (the console) when they change."""
+        seen = windows.signature(self.db)
+        if seen != self.windows_seen:
+            self.windows_seen = seen
+            self.fleet.calendar = windows.calendar(self.db, self.inventory, now)
 
     def _file_maintenance(self, now: float) -> None:
         """File each maintenance window occurrence in the ledger when it begins (and again if its
@@ -288,6 +299,7 @@ class Agent:
             else:
                 self.collectors[name] = collector  # keep its sockets and counter state
         self.fleet.reload(inventory)
+        self.windows_seen = None  # the calendar is rebuilt from the new config and the stored windows
         if self.scheduler is not None:
             for job in self.scheduler.get_jobs():
                 if job.id.startswith("round:"):

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from agent import windows
 from agent.fleet import degraded_probes, group_rates, states_now
 from agent.status_text import freshness, state_label, text
 from collectors.texts import localise_error
 from core.model import Sample, State
 from inventory.config import Inventory
 from inventory.kinds import KIND_LABELS
-from inventory.maintenance import MaintenanceCalendar
 from store.db import Store
 
 
@@ -95,8 +95,7 @@ def render_status(
     now_dt = datetime.fromtimestamp(now, zone)
     language = inventory.agent.language
     banner, stale = freshness(inventory, store, now)
-    calendar = MaintenanceCalendar(inventory.config.maintenance, inventory)
-    states = states_now(store.current_states(), calendar.covering(now))
+    states = states_now(store.current_states(), windows.calendar(store, inventory, now).covering(now))
     rows = device_rows(inventory, states, store.latest_samples(), store.probe_states())
     headers = [text(key, language) for key in ("unit", "group", "device", "name", "kind", "state", "since", "rtt", "last error")]
     table = []

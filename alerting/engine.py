@@ -33,6 +33,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from agent import windows
 from agent.fleet import group_rate, states_now
 from alerting.config import AlertingConfig
 from alerting.faults import Change, Fault, FaultStore, Notice
@@ -40,7 +41,7 @@ from alerting.levels import LevelPolicy
 from alerting.thresholds import Crossing, ThresholdWatch
 from core.model import Sample, State, Transition
 from inventory.config import Inventory
-from inventory.maintenance import MaintenanceCalendar, Occurrence
+from inventory.maintenance import Occurrence
 from store.db import Store
 
 log = logging.getLogger("yunwei.alerting")
@@ -76,7 +77,8 @@ class FaultEngine:
         self.language = inventory.agent.language
         self.zone = ZoneInfo(inventory.agent.timezone)
         self.policy = LevelPolicy(self.config, inventory)
-        self.calendar = MaintenanceCalendar(inventory.config.maintenance, inventory)
+        self.windows_seen: tuple[int, int] | None = None
+        self._refresh_calendar(self.clock())
         self.members: dict[str, list[str]] = defaultdict(list)
         for device in inventory.devices.values():
             if device.group:
@@ -86,6 +88,13 @@ class FaultEngine:
         if old is not None:
             self.thresholds.streaks = {k: v for k, v in old.streaks.items() if k[0] in {r.name for r in self.config.thresholds}}
             self.thresholds.active = {k for k in old.active if k[0] in {r.name for r in self.config.thresholds}}
+
+    def _refresh_calendar(self, now: float) -> None:
+        """The config's windows plus those made at run time (agent.windows), re-read when they change."""
+        seen = windows.signature(self.store)
+        if seen != self.windows_seen:
+            self.windows_seen = seen
+            self.calendar = windows.calendar(self.store, self.inventory, now)
 
     def _seed(self, now: float) -> None:
         """Recent outages (for flap counting) and breaches already open (so they can clear)."""
@@ -119,6 +128,7 @@ class FaultEngine:
             if transition.state == State.DOWN:
                 self.causes[transition.device] = transition.cause
                 self.flaps[transition.device].append(transition.at)
+        self._refresh_calendar(now)
         maintenance = self.calendar.covering(now)
         crossings: list[Crossing] = []
         for sample in samples:
@@ -183,6 +193,7 @@ class FaultEngine:
         """Bring the faults in the store in line with the devices' states now."""
         now = self.clock() if now is None else now
         devices = self.inventory.devices
+        self._refresh_calendar(now)
         maintenance = self.calendar.covering(now)
         down = {d for d, (state, _) in self.states.items() if state == State.DOWN and d in devices}
 

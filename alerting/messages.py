@@ -36,6 +36,7 @@ KIND_NAMES: dict[str, tuple[str, str, str]] = {  # kind: (zh measure+noun, en si
 
 T: dict[str, tuple[str, str]] = {  # key: (zh, en)
     "fault_id": ("故障单", "Fault"),
+    "console": ("处理", "Open"),
     "object": ("对象", "Object"),
     "cause": ("原因", "Cause"),
     "impact": ("影响", "Impact"),
@@ -260,6 +261,11 @@ class Composer:
     def bold(self, key: str, value: str) -> str:
         return f"- **{self.t(key)}**: {value}"
 
+    def console_link(self, fault: Fault) -> list[str]:
+        """The fault's page on the web console, when ``web.public_url`` says where engineers reach it."""
+        base = self.inventory.config.web.public_url
+        return [self.bold("console", f"{base}/faults/{fault.id}")] if base else []
+
     # -- one fault -----------------------------------------------------------------------
 
     def deadlines_line(self, fault: Fault, now: float) -> str:
@@ -290,6 +296,7 @@ class Composer:
         lines.append(self.deadlines_line(fault, now))
         if fault.recurring_of:
             lines.append(f"- ⚠ **{self.t('recurring')}**: {self.t('recurring_text', days=recurring_days, previous=fault.recurring_of)}")
+        lines.extend(self.console_link(fault))
         return Text(title, lines, SEVERITY_OF_LEVEL.get(fault.level, "minor"))
 
     def resolved(self, fault: Fault, now: float) -> Text:
@@ -359,6 +366,7 @@ class Composer:
             self.bold("fault_id", f"{fault.id} ({self.level_name(fault)})"),
             f"- **{window}**: {self.when(deadline, now)}",
             self.bold("cause", self.cause(fault)),
+            *self.console_link(fault),
         ]
         return Text(title, lines, "warning")
 
@@ -370,6 +378,7 @@ class Composer:
             self.bold("fault_id", f"{fault.id} ({self.level_name(fault)})"),
             f"- **{window}**: {self.when(deadline, now)} (+{duration(now - deadline, self.language)})",
             self.bold("cause", self.cause(fault)),
+            *self.console_link(fault),
         ]
         return Text(title, lines, "critical")
 
@@ -381,6 +390,7 @@ class Composer:
         if fault.affected:
             lines.append(self.bold("impact", f"{self.impact(fault)}: {self.names(fault.affected)}"))
         lines.append(self.deadlines_line(fault, now))
+        lines.extend(self.console_link(fault))
         return Text(title, lines, SEVERITY_OF_LEVEL.get(fault.level, "minor"))
 
     # -- several faults in one message (storms) -------------------------------------------

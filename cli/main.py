@@ -28,6 +28,8 @@ COMMAND_MODULES = (
     "cli.commands.ledger",
     "cli.commands.report",
     "cli.commands.record",
+    "cli.commands.user",
+    "cli.commands.audit",
 )
 
 

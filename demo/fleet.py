@@ -12,6 +12,7 @@ import asyncio
 import importlib
 import logging
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -28,7 +29,7 @@ from store.db import open_store
 from store.lock import agent_lock
 
 # Parts stop in reverse order: the contract part, first here, computes the month's report last.
-DEMO_PARTS = ("demo.contract", "demo.basic", "demo.network", "demo.chat_sink", "demo.video")
+DEMO_PARTS = ("demo.contract", "demo.basic", "demo.network", "demo.chat_sink", "demo.video", "demo.web")
 
 
 @dataclass
@@ -102,7 +103,7 @@ def yunwei_command() -> str:
     if on_path and Path(on_path).resolve() == script.resolve():
         return "yunwei"
     if not script.exists():
-        return f"{sys.executable} -m agent.cli"
+        return f"{sys.executable} -m cli.main"
     try:
         return str(script.relative_to(Path.cwd()))
     except ValueError:
@@ -173,6 +174,8 @@ async def _demo(seconds: float, data_dir: Path) -> int:
                     f"demo: {min(time.monotonic() - began, seconds):4.0f}/{seconds:g} s  {up} up, {down} down",
                     file=sys.stderr,
                 )
+            if sys.stdin.isatty() and sys.stderr.isatty():
+                await _serve_until_interrupted(agent)
         finally:
             await agent.drain(10)
         log.debug("demo finished")
@@ -183,6 +186,20 @@ async def _demo(seconds: float, data_dir: Path) -> int:
         for part in reversed(started_parts):
             await part.stop()
     return 0
+
+
+async def _serve_until_interrupted(agent: Agent) -> None:
+    """In a terminal the demo goes on (rounds, alerts, the console) until Ctrl-C."""
+    consoles = [url for c in agent.components if (url := getattr(c, "url", None))]
+    where = f" (web console: {consoles[0]}/)" if consoles else ""
+    print(f"demo: the fleet keeps running{where}; press Ctrl-C to stop and see the status table", file=sys.stderr)
+    interrupted = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, interrupted.set)
+    try:
+        await interrupted.wait()
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
 
 
 def _merge(into: Any, value: Any) -> None:

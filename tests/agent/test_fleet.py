@@ -245,3 +245,25 @@ async def test_a_device_that_goes_down_is_confirmed_by_re_probes_within_seconds(
     assert (down.state, down.since) == (State.DOWN, first_failure)  # dated from the first failure
     [stats] = agent.stats.values()
     assert stats.rounds == 2 and stats.retries >= 2  # confirmed by re-probes, not by later rounds
+
+
+async def test_a_window_made_at_run_time_is_taken_up_by_the_fleet_state(tmp_path, listeners) -> None:
+    """A one-off window stored by the console (agent.windows) acts as a config window: MAINTENANCE
+    in the fleet state and in ``status``, and filed in the ledger, with alerting disabled."""
+    from agent import windows
+
+    inventory = config_from_data(fleet_config(tmp_path, listeners, alerting={"enabled": False}))
+    agent = Agent(inventory)
+    await agent.start(schedule=False)
+    try:
+        now = time.time()
+        windows.add_window(agent.db, "今晚割接", now - 60, now + 3600, inventory.agent.timezone, "张工", devices=["cam-2"])
+        await agent.run_all_once()
+        shown = agent.fleet.device("cam-2").state
+        table = render_status(inventory, agent.db)
+        records = [body for _, _, _, _, body in agent.db.events(["record"]) if body["kind"] == "maintenance"]
+    finally:
+        await agent.drain()
+    assert shown == State.MAINTENANCE
+    assert re.search(r"cam-2\s+东门 2\s+\S+\s+维护", table), table
+    assert [(r["name"], r["devices"]) for r in records] == [("今晚割接", ["cam-2"])]

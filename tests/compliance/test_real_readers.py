@@ -11,8 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli.main import main
 
+from cli.main import main
 from tests.compliance.conftest import CONTRACTS, REPO
 from tests.compliance.ledgers import MUNICIPAL_NOW, fault, municipal_month
 from tests.peers import need_binary
