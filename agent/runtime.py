@@ -27,6 +27,7 @@ from agent.builtin import FactsRecorder, UpsMemory
 from agent.fleet import FleetState, maintenance_records
 from agent.inspections import InspectionScheduler
 from agent.meetings import MeetingScheduler
+from agent.metriccheck import UndeclaredMetrics
 from agent.transitions import StatusTracker
 from collectors import registry
 from collectors.base import Collector, CollectorContext, Target
@@ -99,6 +100,7 @@ class Agent:
         self._running: set[asyncio.Task[Any]] = set()
         self._round_lock: dict[tuple[str, float], asyncio.Lock] = defaultdict(asyncio.Lock)
         self._round_keys: dict[str, tuple[str, float]] = {}
+        self.undeclared = UndeclaredMetrics()
         self._build_groups()
 
     @property
@@ -160,6 +162,7 @@ class Agent:
             return None
         started = time.time()
         samples = await collector.collect(targets)
+        self.undeclared.check(type(collector), targets, samples)
         missing = {(t.device.id, t.probe.name) for t in targets} - {(s.device, s.probe) for s in samples}
         for device_id, probe_name in sorted(missing):  # a collector bug must not look like an online device
             samples.append(Sample(device=device_id, probe=probe_name, ok=False, ts=started, error="no result from collector"))

@@ -16,8 +16,9 @@ from alerting.notifiers.email import EmailChannel
 from alerting.notifiers.feishu import FeishuChannel
 from alerting.notifiers.webhook import WebhookChannel
 from alerting.notifiers.wecom import WeComChannel
+from collectors import registry
 from inventory.maintenance import WeeklyWindow
-from inventory.models import Strict
+from inventory.models import ResolvedDevice, Strict
 
 
 def _listify(value: Any) -> Any:
@@ -155,6 +156,36 @@ class ThresholdRule(Strict):
     systems: StrList = Field(default_factory=list)
     units: StrList = Field(default_factory=list)
     probes: StrList = Field(default_factory=list)
+
+    def selects(self, device: ResolvedDevice, probe: str) -> bool:
+        """True when the rule's filters take this device's probe (an empty filter takes all)."""
+        checks = (
+            (self.devices, device.id),
+            (self.kinds, device.kind),
+            (self.roles, device.role),
+            (self.groups, device.group),
+            (self.systems, device.system),
+            (self.units, device.unit),
+            (self.probes, probe),
+        )
+        return not any(wanted and value not in wanted for wanted, value in checks)
+
+    def metric_problem(self, inventory: Any) -> str | None:
+        """Why ``metric`` can never match: no collector of the probes the rule selects (all
+        probes when it selects none) declares it. None when some does."""
+        every = [(p.collector, p.options) for d in inventory.devices.values() for p in d.probes.values()]
+        selected = [
+            (p.collector, p.options) for d in inventory.devices.values() for n, p in d.probes.items() if self.selects(d, n)
+        ]
+        probes = selected or every
+        kinds = sorted({kind for kind, _ in probes}) if selected else None
+        table = registry.metric_table(kinds, probes)
+        if table.find(self.metric) is not None:
+            return None
+        emitting = sorted(k for k in registry.names() if registry.get(k).metric_table().find(self.metric) is not None)
+        where = f"the probes it selects ({', '.join(kinds)})" if kinds else "any collector"
+        hint = f"; {', '.join(emitting)} emit it, which this rule does not select" if emitting and kinds else ""
+        return f"{self.metric!r} is not a metric of {where}{hint}; valid: {', '.join(table.names())}"
 
     @model_validator(mode="after")
     def _one_value(self) -> ThresholdRule:
@@ -329,5 +360,9 @@ class AlertingConfig(Strict):
                     for value in getattr(item, field_name, []) or []:
                         if value not in names:
                             problems.append(([section, index, field_name], f"{value!r} is not in the inventory"))
+        for index, rule in enumerate(self.thresholds):
+            problem = rule.metric_problem(inventory)
+            if problem is not None:
+                problems.append((["thresholds", index, "metric"], problem))
         return problems
 

@@ -55,16 +55,7 @@ class Crossing:
 
 
 def applies(rule: ThresholdRule, device: ResolvedDevice, probe: str) -> bool:
-    checks = (
-        (rule.devices, device.id),
-        (rule.kinds, device.kind),
-        (rule.roles, device.role),
-        (rule.groups, device.group),
-        (rule.systems, device.system),
-        (rule.units, device.unit),
-        (rule.probes, probe),
-    )
-    return not any(wanted and value not in wanted for wanted, value in checks)
+    return rule.selects(device, probe)
 
 
 def limit_for(rule: ThresholdRule, device: ResolvedDevice) -> float | None:

@@ -21,8 +21,24 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from core.metrics import MetricSpec, MetricTable
 from core.model import Sample
 from inventory.models import Target
+
+# Metrics several collectors emit, declared once so that their exported family agrees.
+RTT = MetricSpec(
+    "rtt_seconds", "seconds", help="Round-trip time of the probe (ICMP echo, TCP connect, HTTP request ...)", family="rtt"
+)
+REFUSED = MetricSpec("refused", help="1 when the port refused the connection")
+STATUS = MetricSpec("status", help="The protocol's status code of the answer (HTTP, RTSP, SIP)")
+AUTH_FAILED = MetricSpec("auth_failed", help="1 when the device refused the configured credentials")
+CONNECT = MetricSpec("connect_seconds", "seconds", help="Time to open the TCP connection")
+LOSS = MetricSpec("loss_percent", "percent", help="Echoes lost in the probe's burst", family="loss")
+RTT_MIN = MetricSpec("rtt_min_seconds", "seconds", help="Fastest echo of the burst")
+RTT_MAX = MetricSpec("rtt_max_seconds", "seconds", help="Slowest echo of the burst")
+JITTER = MetricSpec("jitter_seconds", "seconds", help="Mean difference between consecutive echoes' RTT")
+UPTIME = MetricSpec("uptime_seconds", "seconds", help="Time since the device last started")
+INTERFACES_DOWN = MetricSpec("interfaces_down", help="Interfaces administratively up but not operating")
 
 
 class NoOptions(BaseModel):
@@ -50,6 +66,9 @@ class Collector(ABC):
     # Shown by ``yunwei probe --help`` and checked by the conformance test: a YAML snippet of
     # a device's ``probes:`` entry that validates against Options.
     sample_config: ClassVar[str] = ""
+    # Every metric the collector may put in Sample.metrics (core.metrics); threshold rules are
+    # checked against it and the exporters map families from it.
+    metrics: ClassVar[tuple[MetricSpec, ...]] = ()
 
     def __init__(self, context: CollectorContext | None = None) -> None:
         self.context = context or CollectorContext()
@@ -69,6 +88,17 @@ class Collector(ABC):
     def cli_options(cls, args: argparse.Namespace) -> dict[str, Any]:
         """Options taken from the flags added by ``add_cli_arguments``."""
         return {}
+
+    @classmethod
+    def option_metrics(cls, options: BaseModel) -> tuple[MetricSpec, ...]:
+        """Metrics named by a probe's own options (the SNMP collector's user OIDs)."""
+        return ()
+
+    @classmethod
+    def metric_table(cls, options: BaseModel | None = None) -> MetricTable:
+        """The declared metrics, plus those the given options add."""
+        extra = cls.option_metrics(options) if options is not None else ()
+        return MetricTable((*cls.metrics, *extra))
 
     @classmethod
     def check_target(cls, target: Target, inventory: Any) -> list[tuple[str, str]]:

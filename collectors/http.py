@@ -27,8 +27,9 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from collectors.base import PerTargetCollector, Target, describe_exception
+from collectors.base import RTT, STATUS, PerTargetCollector, Target, describe_exception
 from collectors.registry import register
+from core.metrics import MetricSpec
 from core.model import Sample
 
 MAX_BODY = 2 * 1024 * 1024
@@ -57,6 +58,12 @@ class HttpOptions(BaseModel):
 @register
 class HttpCollector(PerTargetCollector):
     name = "http"
+    metrics = (
+        STATUS,
+        RTT,
+        MetricSpec("cert_days_left", "days", help="Days until the server's TLS certificate expires"),
+        MetricSpec("keyword_found", help="1 when the page contains the expected keyword"),
+    )
     Options = HttpOptions
     sample_config = "http:\n  url: https://127.0.0.1:8443/\n  keyword: ok\n  timeout: 5\n"
 
