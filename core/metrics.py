@@ -34,6 +34,16 @@ BASE_UNITS: dict[str, tuple[str, float]] = {
     "": ("", 1.0),  # a count, a flag (1/0) or a code (HTTP status)
 }
 
+# how a name says its unit, and how the base unit is said: loss_percent → loss_ratio
+NAME_SUFFIXES = {
+    "percent": "_percent",
+    "bits_per_second": "_bps",
+    "minutes": "_minutes",
+    "milliseconds": "_ms",
+    "days": "_days",
+    "bits": "_bits",
+}
+
 # metric name prefixes that carry an instance: "if.<name>.<metric>"
 INSTANCE_PREFIXES = ("if",)
 
@@ -74,6 +84,21 @@ class MetricSpec:
     def factor(self) -> float:
         """Multiply a value in ``unit`` by this to get it in the base unit."""
         return BASE_UNITS[self.unit][1]
+
+    @property
+    def base_name(self) -> str:
+        """The name with the value in its base unit (``loss_percent`` → ``loss_ratio``,
+        ``in_bps`` → ``in_bytes_per_second``); the name itself when it is already in a base unit
+        or does not say its unit (then the value is not converted either: see ``base_factor``)."""
+        suffix = NAME_SUFFIXES.get(self.unit)
+        if suffix and self.name.endswith(suffix):
+            return f"{self.name.removesuffix(suffix)}_{self.base_unit}"
+        return self.name
+
+    @property
+    def base_factor(self) -> float:
+        """The factor from the value to the value under ``base_name``."""
+        return self.factor if self.base_name != self.name else 1.0
 
     @property
     def family_name(self) -> str | None:
