@@ -11,14 +11,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from alerting.notifiers.dingtalk import DingTalkChannel
-from alerting.notifiers.email import EmailChannel
-from alerting.notifiers.feishu import FeishuChannel
-from alerting.notifiers.webhook import WebhookChannel
-from alerting.notifiers.wecom import WeComChannel
+from alerting.notifiers import load_all as load_notifiers
+from alerting.notifiers.base import NOTIFIERS
 from collectors import registry
 from inventory.maintenance import WeeklyWindow
 from inventory.models import ResolvedDevice, Strict
+from inventory.plugins import rebind_field
 
 
 def _listify(value: Any) -> Any:
@@ -194,19 +192,19 @@ class ThresholdRule(Strict):
         return self
 
 
-CHANNEL_TYPES = ("dingtalk", "wecom", "feishu", "webhook", "email")
-
-
 def _needs_type(value: Any) -> Any:
     if isinstance(value, dict) and "type" not in value:
-        raise ValueError(f"a channel needs type: ({', '.join(CHANNEL_TYPES)})")
+        raise ValueError(f"a channel needs type: ({', '.join(NOTIFIERS.names())})")
     return value
 
 
-Channel = Annotated[
-    Annotated[DingTalkChannel | WeComChannel | FeishuChannel | WebhookChannel | EmailChannel, Field(discriminator="type")],
-    BeforeValidator(_needs_type),
-]
+def channel_type() -> Any:
+    """A channel's model, picked by ``type:`` among the registered notifiers."""
+    return Annotated[NOTIFIERS.union(lambda cls: cls.Options, "type"), BeforeValidator(_needs_type)]
+
+
+load_notifiers()
+Channel = channel_type()
 
 
 class Route(Strict):
@@ -292,7 +290,7 @@ class AlertingConfig(Strict):
     reminders: list[float] = Field(default_factory=lambda: [0.5, 0.8], description="fractions of each deadline window")
     recurring_days: float = Field(7, ge=0, description="same device and cause again within this → recurring")
     storm: StormSettings = Field(default_factory=StormSettings)
-    channels: dict[str, Channel] = Field(default_factory=dict)
+    channels: dict[str, Channel] = Field(default_factory=dict)  # rebuilt when a notifier registers late
     routes: list[Route] = Field(default_factory=list)
     daily_summary: DailySummary = Field(default_factory=DailySummary)
     meeting_checks: bool = Field(True, description="post meeting readiness records when they appear")
@@ -366,3 +364,7 @@ class AlertingConfig(Strict):
                 problems.append((["thresholds", index, "metric"], problem))
         return problems
 
+
+
+# a notifier registered after this module was imported (a plugin, a test) joins the union
+NOTIFIERS.on_late_register(lambda: rebind_field(AlertingConfig, "channels", dict[str, channel_type()]))  # type: ignore[misc]

@@ -29,6 +29,7 @@ from alerting.notifiers.base import (
     fit_lines,
     json_bytes,
     plain_text,
+    register_notifier,
     truncation_marker,
 )
 from alerting.notifiers.http import post_json
@@ -52,8 +53,10 @@ class WeComChannel(WebhookUrlChannel):
         return "the key in its url is empty" if empty_query_value(self.url, "key") else None
 
 
+@register_notifier
 class WeComNotifier(Notifier):
     type = "wecom"
+    Options = WeComChannel
     default_rate_per_minute = 20
     throttle_codes = frozenset({45009, 45033})
 
