@@ -9,7 +9,6 @@ add, and the items that explain it (each with its own points). Arithmetic is exa
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from fractions import Fraction
@@ -32,6 +31,7 @@ from compliance.contract import (
 )
 from compliance.events import ANSWERS, Record
 from compliance.i18n import Texts
+from compliance.kinds import RULE_KINDS, register_rule_kind
 from compliance.periods import Period, add_months, quarter_of, week_key, weeks, working_days
 from compliance.scope import Scope
 from compliance.sla import FaultOutcome, VulnOutcome
@@ -507,17 +507,19 @@ def consecutive_missing(rule: ConsecutiveRule, ctx: RuleContext) -> RuleResult:
     return RuleResult(sum((i.points for i in items), ZERO), ZERO, items)
 
 
-RULES: dict[str, Callable[[Any, RuleContext], RuleResult]] = {
-    "manual": manual,
-    "count": count,
-    "per_day": per_day,
-    "deduction": events,
-    "bonus": events,
-    "documents": documents,
-    "consecutive_missing": consecutive_missing,
-}
+for _model, _evaluate in (
+    (ManualRule, manual),
+    (CountRule, count),
+    (PerDayRule, per_day),
+    (DeductionRule, events),
+    (BonusRule, events),
+    (DocumentsRule, documents),
+    (ConsecutiveRule, consecutive_missing),
+):
+    register_rule_kind(_model, _evaluate)
 
 
 def run_rule(rule: Any, ctx: RuleContext) -> RuleResult:
-    """Evaluate one rule of a part."""
-    return RULES[rule.kind](rule, ctx)
+    """Evaluate one rule of a part with its kind's registered function."""
+    result: RuleResult = RULE_KINDS[rule.kind].evaluate(rule, ctx)
+    return result

@@ -122,7 +122,7 @@ class Registry(Generic[T]):
     def register(self, item: K) -> K:
         name = self.name_of(item)  # type: ignore[arg-type]
         existing = self.entries.get(name)
-        if existing is not None and existing is not item:
+        if existing is not None and existing != item:
             raise DuplicateNameError(f"{self.what} {name!r} is registered twice")
         if existing is None:
             self.entries[name] = item  # type: ignore[assignment]
