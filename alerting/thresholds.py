@@ -54,10 +54,6 @@ class Crossing:
         return f"threshold:{self.rule.name}:{self.device}"
 
 
-def applies(rule: ThresholdRule, device: ResolvedDevice, probe: str) -> bool:
-    return rule.selects(device, probe)
-
-
 def limit_for(rule: ThresholdRule, device: ResolvedDevice) -> float | None:
     if rule.value is not None:
         return rule.value
@@ -79,7 +75,7 @@ class ThresholdWatch:
     def observe(self, sample: Sample, device: ResolvedDevice) -> list[Crossing]:
         crossings = []
         for rule in self.rules:
-            if rule.metric not in sample.metrics or not applies(rule, device, sample.probe):
+            if rule.metric not in sample.metrics or not rule.selects(device, sample.probe):
                 continue
             limit = limit_for(rule, device)
             if limit is None:

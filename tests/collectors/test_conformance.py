@@ -15,6 +15,7 @@ import yaml
 
 from agent.metriccheck import UndeclaredMetrics
 from cli.commands.probe import build_target
+from cli.main import main
 from collectors import registry
 from collectors.base import Collector, Target
 from collectors.http import HttpCollector
@@ -180,3 +181,12 @@ def test_snmp_user_oids_are_declared_by_the_probe_options() -> None:
     assert table.find("cpu_percent") is not None
     assert table.find("if.Gi0/1.100.in_bps") is not None
     assert registry.get("snmp").metric_table().find("cpu_percent") is None
+
+
+def test_probe_help_lists_the_declared_metrics(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["probe", "line", "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "metrics (for alerting.thresholds):" in out
+    assert "loss_percent" in out and "up_util_percent" in out and "[percent]" in out
