@@ -157,27 +157,27 @@ class ThresholdRule(Strict):
 
     def selects(self, device: ResolvedDevice, probe: str) -> bool:
         """True when the rule's filters take this device's probe (an empty filter takes all)."""
-        checks = (
-            (self.devices, device.id),
-            (self.kinds, device.kind),
-            (self.roles, device.role),
-            (self.groups, device.group),
-            (self.systems, device.system),
-            (self.units, device.unit),
-            (self.probes, probe),
-        )
-        return not any(wanted and value not in wanted for wanted, value in checks)
+        return self.takes_device(device) and (not self.probes or probe in self.probes)
+
+    def takes_device(self, device: ResolvedDevice) -> bool:
+        return all(getattr(device, attr) in wanted for wanted, attr in self._device_filters())
+
+    def _device_filters(self) -> list[tuple[list[str], str]]:
+        filters = ((self.devices, "id"), (self.kinds, "kind"), (self.roles, "role"), (self.groups, "group"),
+                   (self.systems, "system"), (self.units, "unit"))
+        return [(wanted, attr) for wanted, attr in filters if wanted]
 
     def metric_problem(self, inventory: Any) -> str | None:
         """Why ``metric`` can never match: no collector of the probes the rule selects (all
         probes when it selects none) declares it. None when some does."""
-        every = [(p.collector, p.options) for d in inventory.devices.values() for p in d.probes.values()]
-        selected = [
-            (p.collector, p.options) for d in inventory.devices.values() for n, p in d.probes.items() if self.selects(d, n)
-        ]
-        probes = selected or every
-        kinds = sorted({kind for kind, _ in probes}) if selected else None
-        table = registry.metric_table(kinds, probes)
+        filters = [(frozenset(wanted), attr) for wanted, attr in self._device_filters()]
+        taken = [d for d in inventory.devices.values() if all(getattr(d, attr) in wanted for wanted, attr in filters)]
+        selected = [p for d in taken for n, p in d.probes.items() if not self.probes or n in self.probes]
+        kinds = sorted({p.collector for p in selected}) if selected else None
+        if registry.metric_table(kinds).find(self.metric) is not None:  # declared: the common case, cheap
+            return None
+        probes = selected or [p for d in inventory.devices.values() for p in d.probes.values()]
+        table = registry.metric_table(kinds, [(p.collector, p.options) for p in probes])  # with SNMP oids:
         if table.find(self.metric) is not None:
             return None
         emitting = sorted(k for k in registry.names() if registry.get(k).metric_table().find(self.metric) is not None)

@@ -108,6 +108,22 @@ class _DeviceLines:
     tags: str  # all device tags, for the other measurements
 
 
+class _Fields:
+    """A collector's field key and factor by metric name, plain and per interface: declared
+    metrics in their base unit (exporters.families), filled in as the names are met."""
+
+    def __init__(self, collector: str | None) -> None:
+        self.collector = collector
+        self.plain: dict[str, tuple[str, float]] = {}
+        self.per_interface: dict[str, tuple[str, float]] = {}
+
+    def add(self, name: str, per_interface: bool) -> tuple[str, float]:
+        base, factor = field_in_base_unit(self.collector, name, per_interface)
+        found = (field_key(base), factor)
+        (self.per_interface if per_interface else self.plain)[name] = found
+        return found
+
+
 class LineEncoder:
     """Encodes samples and transitions, caching each device's tag strings (cleared on reload)."""
 
@@ -115,7 +131,7 @@ class LineEncoder:
         self.agent = agent
         self.devices = devices
         self._cache: dict[str, _DeviceLines] = {}
-        self._keys: dict[tuple[str | None, str, bool], tuple[str, float]] = {}
+        self._keys: dict[str | None, _Fields] = {}
 
     def reload(self, agent: str, devices: Mapping[str, ResolvedDevice]) -> None:
         self.agent, self.devices = agent, devices
@@ -131,18 +147,15 @@ class LineEncoder:
             self._cache[device_id] = found
         return found
 
-    def _field(self, collector: str | None, name: str, per_interface: bool = False) -> tuple[str, float]:
-        """Field key and factor of a metric: declared metrics in their base unit (exporters.families)."""
-        found = self._keys.get((collector, name, per_interface))
-        if found is None:
-            base, factor = field_in_base_unit(collector, name, per_interface)
-            found = self._keys[(collector, name, per_interface)] = (field_key(base), factor)
-        return found
-
-    def _collector(self, sample: Sample) -> str | None:
+    def _fields(self, sample: Sample) -> _Fields:
+        """The field names of the sample's collector (cached per collector)."""
         device = self.devices.get(sample.device)
         probe = device.probes.get(sample.probe) if device is not None else None
-        return probe.collector if probe is not None else None
+        collector = probe.collector if probe is not None else None
+        found = self._keys.get(collector)
+        if found is None:
+            found = self._keys[collector] = _Fields(collector)
+        return found
 
     def sample_lines(self, sample: Sample, out: list[str]) -> None:
         """Append the lines of one sample (``yunwei`` and, for interface metrics, ``yunwei_if``)."""
@@ -151,19 +164,21 @@ class LineEncoder:
         probe = escape_tag(sample.probe)
         fields = ["up=1.0" if sample.ok else "up=0.0"]
         instances: dict[tuple[str, str], list[str]] | None = None
-        collector = self._collector(sample)
+        names = self._fields(sample)
+        plain, per_interface = names.plain, names.per_interface
         for name, value in sample.metrics.items():
             if "." in name:
                 split = split_instance_metric(name)
                 if split is not None:
-                    key, factor = self._field(collector, split[2], per_interface=True)
+                    metric = split[2]
+                    key, factor = per_interface.get(metric) or names.add(metric, True)
                     text = format_value(value if factor == 1.0 else _scaled(value, factor))
                     if text is not None:
                         if instances is None:
                             instances = {}
                         instances.setdefault((split[0], split[1]), []).append(f"{key}={text}")
                     continue
-            key, factor = self._field(collector, name)
+            key, factor = plain.get(name) or names.add(name, False)
             text = format_value(value if factor == 1.0 else _scaled(value, factor))
             if text is not None:
                 fields.append(f"{key}={text}")
