@@ -362,6 +362,12 @@ class AlertingConfig(Strict):
             problem = rule.metric_problem(inventory)
             if problem is not None:
                 problems.append((["thresholds", index, "metric"], problem))
+        named = [(index, metric) for index, level_rule in enumerate(self.rules) for metric in level_rule.metrics]
+        if named:
+            every = registry.metric_table(None, [(p.collector, p.options) for d in inventory.devices.values() for p in d.probes.values()])
+            for index, metric in named:
+                if every.find(metric) is None:
+                    problems.append((["rules", index, "metrics"], f"{metric!r} is not a metric of any collector; valid: {', '.join(every.names())}"))
         return problems
 
 

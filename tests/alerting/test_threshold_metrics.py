@@ -57,3 +57,11 @@ def test_a_metric_of_a_probe_the_rule_does_not_select_is_refused(
 def test_metrics_the_selected_probes_emit_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str], rule: str) -> None:
     code, err = check(tmp_path, capsys, f"    - {rule}\n")
     assert (code, err) == (0, [])
+
+
+def test_a_level_rule_naming_an_unknown_metric_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(HEAD.replace("  thresholds:\n", "  rules:\n    - {level: 2, metrics: [loss_percent, loss_pct]}\n"))
+    assert main(["check", "-c", str(config)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"yunwei: {config}:7: alerting.rules.0.metrics: 'loss_pct' is not a metric"), err

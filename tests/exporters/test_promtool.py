@@ -58,3 +58,9 @@ def test_families_are_in_base_units_and_take_their_help_from_the_declarations() 
     assert families["yunwei_loss_ratio"].help == "Echoes lost in the probe's burst"
     assert prometheus_map().per_interface["in_bps"].factor == 1 / 8
     assert prometheus_map().plain["up_util_percent"].labels == ("up",)
+
+
+def test_every_declared_family_is_documented() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "exporters.md").read_text()
+    missing = [family.name for family in prometheus_map().families if f"`{family.name}`" not in docs]
+    assert not missing, f"docs/exporters.md does not describe {missing}"
