@@ -55,7 +55,7 @@ from collectors.base import (
     describe_exception,
 )
 from collectors.registry import register
-from core.metrics import MetricSpec
+from core.metrics import MetricSpec, directional
 from core.model import Sample
 
 _UNITS = {"": 1.0, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "兆": 1e6}
@@ -156,14 +156,6 @@ def far_end_of(target: Target) -> str:
     return options.far_end or str(target.device.attrs.get("far_end") or "") or target.device.address or ""
 
 
-def _directional(pattern: str, unit: str, text: str, family: str) -> tuple[MetricSpec, ...]:
-    """The up and down metrics of one figure, exported as one family with a direction label."""
-    return tuple(
-        MetricSpec(pattern.format(direction), unit, help=text, family=family, labels=(("direction", direction),))
-        for direction in ("up", "down")
-    )
-
-
 @register
 class LineCollector(Collector):
     """Leased line: loss/RTT/jitter bursts, edge interface rate and utilisation of the contract"""
@@ -171,7 +163,7 @@ class LineCollector(Collector):
     name = "line"
     metrics = (
         MetricSpec("oper_up", help="1 when the edge interface is operating"),
-        *_directional("{}_bps", "bits_per_second", "Leased line traffic measured on its edge interface (up = towards the carrier)", "line"),
+        *directional("{}_bps", "bits_per_second", "Leased line traffic measured on its edge interface (up = towards the carrier)", "line", ("up", "down")),
         MetricSpec("edge_rebooted", help="1 when the edge device restarted since the last round"),
         LOSS,
         MetricSpec("echoes_sent", help="Echoes sent to the far end"),
@@ -180,8 +172,8 @@ class LineCollector(Collector):
         RTT,
         RTT_MAX,
         JITTER,
-        *_directional("bandwidth_{}_bps", "bits_per_second", "Contracted bandwidth of the leased line", "line_bandwidth"),
-        *_directional("{}_util_percent", "percent", "Leased line traffic / contracted bandwidth", "line_utilization"),
+        *directional("bandwidth_{}_bps", "bits_per_second", "Contracted bandwidth of the leased line", "line_bandwidth", ("up", "down")),
+        *directional("{}_util_percent", "percent", "Leased line traffic / contracted bandwidth", "line_utilization", ("up", "down")),
         MetricSpec("util_percent", "percent", help="The busier direction's utilisation"),
         *(
             MetricSpec(f"degraded_{check}", help=f"1 when the {check} threshold held for degrade_after rounds")

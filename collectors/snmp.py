@@ -45,7 +45,7 @@ from collectors.base import (
     describe_exception,
 )
 from collectors.registry import register
-from core.metrics import MetricSpec
+from core.metrics import MetricSpec, directional
 from core.model import Sample
 
 FORGET_AFTER = 86400.0
@@ -68,28 +68,8 @@ class SnmpCollector(Collector):
         MetricSpec("admin_up", help="1 when the interface is administratively up", per_interface=True),
         MetricSpec("oper_up", help="1 when the interface is operating", per_interface=True),
         MetricSpec("speed_bps", "bits_per_second", help="Interface speed", per_interface=True),
-        *(
-            MetricSpec(
-                f"{direction}_bps",
-                "bits_per_second",
-                help="Interface traffic over the last polling interval",
-                per_interface=True,
-                family="",
-                labels=(("direction", direction),),
-            )
-            for direction in ("in", "out")
-        ),
-        *(
-            MetricSpec(
-                f"{direction}_util_percent",
-                "percent",
-                help="Interface traffic / interface speed",
-                per_interface=True,
-                family="utilization",
-                labels=(("direction", direction),),
-            )
-            for direction in ("in", "out")
-        ),
+        *directional("{}_bps", "bits_per_second", "Interface traffic over the last polling interval", "", ("in", "out"), True),
+        *directional("{}_util_percent", "percent", "Interface traffic / interface speed", "utilization", ("in", "out"), True),
         *(
             MetricSpec(f"{name}", help=f"{name.replace('_', ' ')} since the last round", per_interface=True)
             for name in ("in_errors", "out_errors", "in_discards", "out_discards")

@@ -32,7 +32,7 @@ from compliance.kinds import RULE_MODELS, rule_model, rule_union
 from core.errors import InputError, InputProblem
 from inventory.models import ImportantPeriod, Strict
 from inventory.plugins import rebind_field
-from inventory.yamlsource import Located, load_yaml
+from inventory.yamlsource import Located, load_yaml, without_union_tags
 
 Number = float
 
@@ -586,29 +586,13 @@ def cross_problems(contract: Contract, located: Located, data: dict[str, Any],
     return problems
 
 
-def _clean_loc(data: Any, loc: tuple[Any, ...]) -> tuple[str | int, ...]:
-    """Drop the discriminator tags pydantic puts in error locations (``rules.0.count.cap``)."""
-    cleaned: list[str | int] = []
-    current = data
-    for part in loc:
-        if isinstance(current, dict) and part not in current and current.get("kind") == part:
-            continue
-        cleaned.append(part)
-        if isinstance(current, dict):
-            current = current.get(part)
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
-            current = current[part]
-        else:
-            current = None
-    return tuple(cleaned)
-
 
 def contract_problems(exc: ValidationError, located: Located, data: Any,
                       prefix: tuple[str | int, ...] = ()) -> list[InputProblem]:
     """Pydantic errors as problems naming file, line and field."""
     problems = []
     for error in exc.errors():
-        loc = _clean_loc(data, tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-"))))
+        loc = without_union_tags(data, [p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-"))], ("kind",))
         message = error["msg"]
         if error["type"] == "extra_forbidden":
             message = "unknown key (check the spelling; see examples/contracts/)"

@@ -111,6 +111,20 @@ class MetricSpec:
         return f"{stem}_{suffix}" if suffix and not stem.endswith(f"_{suffix}") else stem
 
 
+def directional(
+    pattern: str, unit: str, help: str, family: str, directions: tuple[str, ...], per_interface: bool = False
+) -> tuple[MetricSpec, ...]:
+    """One figure per direction (``{}_bps`` → ``in_bps``, ``out_bps``), exported as one family
+    with a ``direction`` label."""
+    return tuple(
+        MetricSpec(
+            pattern.format(direction), unit, help=help, per_interface=per_interface, family=family,
+            labels=(("direction", direction),),
+        )
+        for direction in directions
+    )
+
+
 def split_instance_metric(name: str) -> tuple[str, str, str] | None:
     """``if.Gi0/1.in_bps`` → (prefix ``if``, instance ``Gi0/1``, metric ``in_bps``); else None.
 

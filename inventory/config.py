@@ -35,7 +35,7 @@ from inventory.models import (
 from inventory.online import parse_rule
 from inventory.plugins import GENERATION, SECTIONS, Section, load_plugins, probe_kind, probe_kind_names
 from inventory.schedule import Meeting
-from inventory.yamlsource import Located, load_yaml
+from inventory.yamlsource import Located, load_yaml, without_union_tags
 
 
 class Config(Strict):
@@ -148,7 +148,7 @@ def validation_problems(exc: ValidationError, located: Located, prefix: tuple[st
     problems = []
     for error in exc.errors():
         loc = (*prefix, *(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-"))))
-        loc = without_union_tags(located.data, loc)
+        loc = without_union_tags(located.data, loc, ("type",))
         message = error["msg"]
         if error["type"] == "extra_forbidden":
             message = "unknown key (check the spelling; see config.example.yaml)"
@@ -156,25 +156,6 @@ def validation_problems(exc: ValidationError, located: Located, prefix: tuple[st
             message = message[len("Value error, ") :]
         problems.append(located.problem(loc, message))
     return problems
-
-
-def without_union_tags(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
-    """Drop the tags pydantic puts in the location of an error inside a discriminated union
-    (``channels.ops.dingtalk.url`` → ``channels.ops.url``): a part that is not a key of the
-    mapping but one of its values (``type: dingtalk``)."""
-    cleaned: list[str | int] = []
-    current = data
-    for part in loc:
-        if isinstance(current, dict) and part not in current and part in current.values():
-            continue
-        cleaned.append(part)
-        if isinstance(current, dict):
-            current = current.get(part)
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
-            current = current[part]
-        else:
-            current = None
-    return tuple(cleaned)
 
 
 def _load_secrets(located: Located) -> dict[str, str]:
