@@ -31,7 +31,7 @@ from compliance.events import NOTICE_LEVELS, SEVERITIES
 from compliance.kinds import RULE_MODELS, rule_model, rule_union
 from core.errors import InputError, InputProblem
 from inventory.models import ImportantPeriod, Strict
-from inventory.plugins import rebind_field
+from inventory.plugins import load_plugins, rebind_field
 from inventory.yamlsource import Located, load_yaml, without_union_tags
 
 Number = float
@@ -608,6 +608,7 @@ def contract_from_data(data: Any, located: Located, prefix: tuple[str | int, ...
     """Validate a contract mapping; raises InputError with every problem."""
     if not isinstance(data, dict):
         raise InputError([located.problem(prefix, "a contract must be a mapping (key: value)")])
+    load_plugins()  # rule kinds of compliance/rulekinds/ and of plugin packages, even without a config
     try:
         contract = Contract.model_validate(data)
     except ValidationError as exc:
