@@ -28,6 +28,7 @@ from agent.builtin import FactsRecorder, UpsMemory
 from agent.fleet import FleetState, maintenance_records
 from agent.inspections import InspectionScheduler
 from agent.meetings import MeetingScheduler
+from agent.metriccheck import UndeclaredMetrics
 from agent.retries import Retries
 from agent.transitions import StatusTracker
 from collectors import registry
@@ -105,6 +106,7 @@ class Agent:
         self._round_lock: dict[tuple[str, float], asyncio.Lock] = defaultdict(asyncio.Lock)
         self._round_keys: dict[str, tuple[str, float]] = {}
         self.retries = Retries(self._round, self.inventory.agent.debounce.retry_seconds)
+        self.undeclared = UndeclaredMetrics()
         self._build_groups()
 
     @property
@@ -167,6 +169,7 @@ class Agent:
             return None
         started = time.time()
         samples = await collector.collect(targets)
+        self.undeclared.check(type(collector), targets, samples)
         missing = {(t.device.id, t.probe.name) for t in targets} - {(s.device, s.probe) for s in samples}
         for device_id, probe_name in sorted(missing):  # a collector bug must not look like an online device
             samples.append(Sample(device=device_id, probe=probe_name, ok=False, ts=started, error="no result from collector"))

@@ -11,13 +11,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from alerting.notifiers.dingtalk import DingTalkChannel
-from alerting.notifiers.email import EmailChannel
-from alerting.notifiers.feishu import FeishuChannel
-from alerting.notifiers.webhook import WebhookChannel
-from alerting.notifiers.wecom import WeComChannel
+from alerting.notifiers import load_all as load_notifiers
+from alerting.notifiers.base import NOTIFIERS
+from collectors import registry
 from inventory.maintenance import WeeklyWindow
-from inventory.models import Strict
+from inventory.models import ResolvedDevice, Strict
+from inventory.plugins import rebind_field
 
 
 def _listify(value: Any) -> Any:
@@ -156,6 +155,36 @@ class ThresholdRule(Strict):
     units: StrList = Field(default_factory=list)
     probes: StrList = Field(default_factory=list)
 
+    def selects(self, device: ResolvedDevice, probe: str) -> bool:
+        """True when the rule's filters take this device's probe (an empty filter takes all)."""
+        return self.takes_device(device) and (not self.probes or probe in self.probes)
+
+    def takes_device(self, device: ResolvedDevice) -> bool:
+        return all(getattr(device, attr) in wanted for wanted, attr in self._device_filters())
+
+    def _device_filters(self) -> list[tuple[list[str], str]]:
+        filters = ((self.devices, "id"), (self.kinds, "kind"), (self.roles, "role"), (self.groups, "group"),
+                   (self.systems, "system"), (self.units, "unit"))
+        return [(wanted, attr) for wanted, attr in filters if wanted]
+
+    def metric_problem(self, inventory: Any) -> str | None:
+        """Why ``metric`` can never match: no collector of the probes the rule selects (all
+        probes when it selects none) declares it. None when some does."""
+        filters = [(frozenset(wanted), attr) for wanted, attr in self._device_filters()]
+        taken = [d for d in inventory.devices.values() if all(getattr(d, attr) in wanted for wanted, attr in filters)]
+        selected = [p for d in taken for n, p in d.probes.items() if not self.probes or n in self.probes]
+        kinds = sorted({p.collector for p in selected}) if selected else None
+        if registry.metric_table(kinds).find(self.metric) is not None:  # declared: the common case, cheap
+            return None
+        probes = selected or [p for d in inventory.devices.values() for p in d.probes.values()]
+        table = registry.metric_table(kinds, [(p.collector, p.options) for p in probes])  # with SNMP oids:
+        if table.find(self.metric) is not None:
+            return None
+        emitting = sorted(k for k in registry.names() if registry.get(k).metric_table().find(self.metric) is not None)
+        where = f"the probes it selects ({', '.join(kinds)})" if kinds else "any collector"
+        hint = f"; {', '.join(emitting)} emit it, which this rule does not select" if emitting and kinds else ""
+        return f"{self.metric!r} is not a metric of {where}{hint}; valid: {', '.join(table.names())}"
+
     @model_validator(mode="after")
     def _one_value(self) -> ThresholdRule:
         if (self.value is None) == (self.value_attr is None):
@@ -163,19 +192,19 @@ class ThresholdRule(Strict):
         return self
 
 
-CHANNEL_TYPES = ("dingtalk", "wecom", "feishu", "webhook", "email")
-
-
 def _needs_type(value: Any) -> Any:
     if isinstance(value, dict) and "type" not in value:
-        raise ValueError(f"a channel needs type: ({', '.join(CHANNEL_TYPES)})")
+        raise ValueError(f"a channel needs type: ({', '.join(NOTIFIERS.names())})")
     return value
 
 
-Channel = Annotated[
-    Annotated[DingTalkChannel | WeComChannel | FeishuChannel | WebhookChannel | EmailChannel, Field(discriminator="type")],
-    BeforeValidator(_needs_type),
-]
+def channel_type() -> Any:
+    """A channel's model, picked by ``type:`` among the registered notifiers."""
+    return Annotated[NOTIFIERS.union(lambda cls: cls.Options, "type"), BeforeValidator(_needs_type)]
+
+
+load_notifiers()
+Channel = channel_type()
 
 
 class Route(Strict):
@@ -264,7 +293,7 @@ class AlertingConfig(Strict):
         None, description="who signs `yunwei faults ack/resolve` on this host when neither --by nor $YUNWEI_USER says"
     )
     storm: StormSettings = Field(default_factory=StormSettings)
-    channels: dict[str, Channel] = Field(default_factory=dict)
+    channels: dict[str, Channel] = Field(default_factory=dict)  # rebuilt when a notifier registers late
     routes: list[Route] = Field(default_factory=list)
     daily_summary: DailySummary = Field(default_factory=DailySummary)
     meeting_checks: bool = Field(True, description="post meeting readiness records when they appear")
@@ -332,5 +361,19 @@ class AlertingConfig(Strict):
                     for value in getattr(item, field_name, []) or []:
                         if value not in names:
                             problems.append(([section, index, field_name], f"{value!r} is not in the inventory"))
+        for index, rule in enumerate(self.thresholds):
+            problem = rule.metric_problem(inventory)
+            if problem is not None:
+                problems.append((["thresholds", index, "metric"], problem))
+        named = [(index, metric) for index, level_rule in enumerate(self.rules) for metric in level_rule.metrics]
+        if named:
+            every = registry.metric_table(None, [(p.collector, p.options) for d in inventory.devices.values() for p in d.probes.values()])
+            for index, metric in named:
+                if every.find(metric) is None:
+                    problems.append((["rules", index, "metrics"], f"{metric!r} is not a metric of any collector; valid: {', '.join(every.names())}"))
         return problems
 
+
+
+# a notifier registered after this module was imported (a plugin, a test) joins the union
+NOTIFIERS.on_late_register(lambda: rebind_field(AlertingConfig, "channels", dict[str, channel_type()]))  # type: ignore[misc]

@@ -682,7 +682,12 @@ def threshold_cause(label: str, metric: str, op: str, value: float, limit: float
     """``丢包率: 35 > 20``; a flag rule (``on_battery == 1``) with a label says just the label."""
     if label and op in ("==", "!=") and limit in (0, 1):
         return label
-    return f"{label or metric}: {value:.4g} {op} {limit:.4g}"
+    return f"{label or metric}: {_figure(value)} {op} {_figure(limit)}"
+
+
+def _figure(number: float) -> str:
+    """Four significant digits, but a large whole number in full (10800 s, not 1.08e+04)."""
+    return f"{number:.0f}" if abs(number) >= 1e4 and float(number).is_integer() else f"{number:.4g}"
 
 
 def _bucket(fault: Fault) -> str:

@@ -54,19 +54,6 @@ class Crossing:
         return f"threshold:{self.rule.name}:{self.device}"
 
 
-def applies(rule: ThresholdRule, device: ResolvedDevice, probe: str) -> bool:
-    checks = (
-        (rule.devices, device.id),
-        (rule.kinds, device.kind),
-        (rule.roles, device.role),
-        (rule.groups, device.group),
-        (rule.systems, device.system),
-        (rule.units, device.unit),
-        (rule.probes, probe),
-    )
-    return not any(wanted and value not in wanted for wanted, value in checks)
-
-
 def limit_for(rule: ThresholdRule, device: ResolvedDevice) -> float | None:
     if rule.value is not None:
         return rule.value
@@ -88,7 +75,7 @@ class ThresholdWatch:
     def observe(self, sample: Sample, device: ResolvedDevice) -> list[Crossing]:
         crossings = []
         for rule in self.rules:
-            if rule.metric not in sample.metrics or not applies(rule, device, sample.probe):
+            if rule.metric not in sample.metrics or not rule.selects(device, sample.probe):
                 continue
             limit = limit_for(rule, device)
             if limit is None:

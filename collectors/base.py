@@ -24,10 +24,26 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from collectors.concurrency import RoundPlan, memory_budget, open_files_available, plan_round
+from core.metrics import MetricSpec, MetricTable
 from core.model import Sample
 from inventory.models import Target
 
 log = logging.getLogger("yunwei.collectors")
+
+# Metrics several collectors emit, declared once so that their exported family agrees.
+RTT = MetricSpec(
+    "rtt_seconds", "seconds", help="Round-trip time of the probe (ICMP echo, TCP connect, HTTP request ...)", family="rtt"
+)
+REFUSED = MetricSpec("refused", help="1 when the port refused the connection")
+STATUS = MetricSpec("status", help="The protocol's status code of the answer (HTTP, RTSP, SIP)")
+AUTH_FAILED = MetricSpec("auth_failed", help="1 when the device refused the configured credentials")
+CONNECT = MetricSpec("connect_seconds", "seconds", help="Time to open the TCP connection")
+LOSS = MetricSpec("loss_percent", "percent", help="Echoes lost in the probe's burst", family="loss")
+RTT_MIN = MetricSpec("rtt_min_seconds", "seconds", help="Fastest echo of the burst")
+RTT_MAX = MetricSpec("rtt_max_seconds", "seconds", help="Slowest echo of the burst")
+JITTER = MetricSpec("jitter_seconds", "seconds", help="Mean difference between consecutive echoes' RTT")
+UPTIME = MetricSpec("uptime_seconds", "seconds", help="Time since the device last started")
+INTERFACES_DOWN = MetricSpec("interfaces_down", help="Interfaces administratively up but not operating")
 
 
 class NoOptions(BaseModel):
@@ -55,6 +71,9 @@ class Collector(ABC):
     # Shown by ``yunwei probe --help`` and checked by the conformance test: a YAML snippet of
     # a device's ``probes:`` entry that validates against Options.
     sample_config: ClassVar[str] = ""
+    # Every metric the collector may put in Sample.metrics (core.metrics); threshold rules are
+    # checked against it and the exporters map families from it.
+    metrics: ClassVar[tuple[MetricSpec, ...]] = ()
 
     # What one probe may hold in memory at most (its reply bounds); sizes the round's concurrency.
     memory_per_probe: ClassVar[int] = 64 * 1024
@@ -84,6 +103,17 @@ class Collector(ABC):
     def port_option(cls, options: dict[str, Any]) -> str | None:
         """The option a ``host:port`` target's port sets (``yunwei probe tcp 10.0.0.1:22``)."""
         return "port" if "port" in cls.Options.model_fields else None
+
+    @classmethod
+    def option_metrics(cls, options: BaseModel) -> tuple[MetricSpec, ...]:
+        """Metrics named by a probe's own options (the SNMP collector's user OIDs)."""
+        return ()
+
+    @classmethod
+    def metric_table(cls, options: BaseModel | None = None) -> MetricTable:
+        """The declared metrics, plus those the given options add."""
+        extra = cls.option_metrics(options) if options is not None else ()
+        return MetricTable((*cls.metrics, *extra))
 
     @classmethod
     def check_target(cls, target: Target, inventory: Any) -> list[tuple[str, str]]:

@@ -37,8 +37,9 @@ from collectors._http_wire import (
     read_body,
     read_head,
 )
-from collectors.base import PerTargetCollector, Target, describe_exception
+from collectors.base import RTT, STATUS, PerTargetCollector, Target, describe_exception
 from collectors.registry import register
+from core.metrics import MetricSpec
 from core.model import Sample
 
 # The most of a page kept for the keyword search; the rest is never read. With the header
@@ -69,6 +70,12 @@ class HttpOptions(BaseModel):
 @register
 class HttpCollector(PerTargetCollector):
     name = "http"
+    metrics = (
+        STATUS,
+        RTT,
+        MetricSpec("cert_days_left", "days", help="Days until the server's TLS certificate expires"),
+        MetricSpec("keyword_found", help="1 when the page contains the expected keyword"),
+    )
     Options = HttpOptions
     memory_per_probe = MAX_BODY + MAX_HEAD_BYTES + STREAM_LIMIT
     sample_config = "http:\n  url: https://127.0.0.1:8443/\n  keyword: ok\n  timeout: 5\n"

@@ -50,8 +50,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from collectors._icmp_engine import YIELD_EVERY, PingRequest, PingStats, ping_many, ping_plan
 from collectors._icmp_socket import icmp_permission_problem
-from collectors.base import Collector, Target
+from collectors.base import JITTER, LOSS, RTT, RTT_MAX, RTT_MIN, Collector, Target
 from collectors.registry import register
+from core.metrics import MetricSpec
 from core.model import Sample
 
 __all__ = ["IcmpCollector", "IcmpOptions", "PingRequest", "PingStats", "icmp_permission_problem", "ping_many", "ping_plan"]
@@ -78,6 +79,15 @@ class IcmpCollector(Collector):
     """ICMP echo: loss %, RTT min/avg/max and jitter"""
 
     name = "icmp"
+    metrics = (
+        LOSS,
+        MetricSpec("sent", help="Echoes sent in the burst"),
+        MetricSpec("received", help="Echo replies received in the burst"),
+        RTT,
+        RTT_MIN,
+        RTT_MAX,
+        JITTER,
+    )
     Options = IcmpOptions
     sample_config = "icmp:\n  count: 3\n  timeout: 2\n  interval_ms: 1\n  period_ms: 1000\n  size: 56\n"
 

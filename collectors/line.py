@@ -43,8 +43,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from collectors._snmp.client import SnmpClient
 from collectors._snmp.options import SnmpEndpoint, add_endpoint_arguments, endpoint_options
 from collectors._snmp.poll import DeviceMemory, DevicePoller, PollOptions, unique_labels
-from collectors.base import Collector, CollectorContext, Target, describe_exception
+from collectors.base import (
+    JITTER,
+    LOSS,
+    RTT,
+    RTT_MAX,
+    RTT_MIN,
+    Collector,
+    CollectorContext,
+    Target,
+    describe_exception,
+)
 from collectors.registry import register
+from core.metrics import MetricSpec, directional
 from core.model import Sample
 
 _UNITS = {"": 1.0, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "兆": 1e6}
@@ -150,6 +161,26 @@ class LineCollector(Collector):
     """Leased line: loss/RTT/jitter bursts, edge interface rate and utilisation of the contract"""
 
     name = "line"
+    metrics = (
+        MetricSpec("oper_up", help="1 when the edge interface is operating"),
+        *directional("{}_bps", "bits_per_second", "Leased line traffic measured on its edge interface (up = towards the carrier)", "line", ("up", "down")),
+        MetricSpec("edge_rebooted", help="1 when the edge device restarted since the last round"),
+        LOSS,
+        MetricSpec("echoes_sent", help="Echoes sent to the far end"),
+        RTT_MIN,
+        MetricSpec("rtt_avg_seconds", "seconds", help="Mean RTT of the burst to the far end"),
+        RTT,
+        RTT_MAX,
+        JITTER,
+        *directional("bandwidth_{}_bps", "bits_per_second", "Contracted bandwidth of the leased line", "line_bandwidth", ("up", "down")),
+        *directional("{}_util_percent", "percent", "Leased line traffic / contracted bandwidth", "line_utilization", ("up", "down")),
+        MetricSpec("util_percent", "percent", help="The busier direction's utilisation"),
+        *(
+            MetricSpec(f"degraded_{check}", help=f"1 when the {check} threshold held for degrade_after rounds")
+            for check in ("loss", "rtt", "jitter", "util")
+        ),
+        MetricSpec("degraded", help="1 when any degradation threshold held for degrade_after rounds"),
+    )
     Options = LineOptions
     sample_config = "line:\n  bandwidth: 100M\n  burst: 10\n  max_loss_percent: 2\n  max_util_percent: 90\n"
 

@@ -42,8 +42,9 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from collectors._http_post import MEMORY_PER_REQUEST, HttpAnswer, NotHttpError, post
-from collectors.base import PerTargetCollector, Target, describe_exception
+from collectors.base import AUTH_FAILED, REFUSED, RTT, PerTargetCollector, Target, describe_exception
 from collectors.registry import register
+from core.metrics import MetricSpec
 from core.model import Sample
 
 SOAP_ENV = "http://www.w3.org/2003/05/soap-envelope"
@@ -233,6 +234,13 @@ class OnvifCollector(PerTargetCollector):
     """ONVIF device service: clock drift and identity (manufacturer, model, firmware, serial)."""
 
     name = "onvif"
+    metrics = (
+        RTT,
+        MetricSpec("clock_drift_seconds", "seconds", help="Camera clock minus the agent's clock"),
+        MetricSpec("clock_drift_exceeded", help="1 when the clock drift exceeds the allowed limit"),
+        AUTH_FAILED,
+        REFUSED,
+    )
     Options = OnvifOptions
     memory_per_probe = MEMORY_PER_REQUEST  # its SOAP calls run one after the other
     sample_config = "onvif:\n  port: 80\n  username: admin\n  password: example\n  timeout: 5\n"

@@ -43,9 +43,19 @@ from urllib.parse import unquote, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from collectors._httpauth import authorization, parse_challenges, pick
-from collectors.base import PerTargetCollector, Target, describe_exception
+from collectors.base import (
+    AUTH_FAILED,
+    CONNECT,
+    REFUSED,
+    RTT,
+    STATUS,
+    PerTargetCollector,
+    Target,
+    describe_exception,
+)
 from collectors.registry import register
 from core.errors import InputError
+from core.metrics import MetricSpec
 from core.model import Sample
 
 MAX_HEADER_LINES = 100
@@ -218,6 +228,15 @@ class RtspCollector(PerTargetCollector):
     """RTSP OPTIONS/DESCRIBE: camera stream alive, auth checked, SDP media kinds."""
 
     name = "rtsp"
+    metrics = (
+        REFUSED,
+        CONNECT,
+        RTT,
+        MetricSpec("describe_seconds", "seconds", help="Time to answer DESCRIBE"),
+        STATUS,
+        AUTH_FAILED,
+        MetricSpec("media_count", help="Media streams (video, audio) the SDP describes"),
+    )
     Options = RtspOptions
     sample_config = "rtsp:\n  path: /stream\n  port: 554\n  username: admin\n  password: example\n  timeout: 5\n"
 

@@ -39,8 +39,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from collectors.base import Collector, Target, describe_exception
+from collectors.base import REFUSED, RTT, STATUS, Collector, Target, describe_exception
 from collectors.registry import register
+from core.metrics import MetricSpec
 from core.model import Sample
 
 T1 = 0.5  # RFC 3261 round-trip estimate; retransmission interval doubles from here
@@ -188,6 +189,12 @@ class SipCollector(Collector):
     """SIP OPTIONS over UDP/TCP: any SIP answer = the terminal's SIP stack is alive."""
 
     name = "sip"
+    metrics = (
+        STATUS,
+        RTT,
+        MetricSpec("attempts", help="OPTIONS requests sent before an answer (UDP retransmissions)"),
+        REFUSED,
+    )
     Options = SipOptions
     sample_config = "sip:\n  transport: udp\n  port: 5060\n  timeout: 3\n"
 

@@ -30,13 +30,22 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from collectors._snmp.client import SnmpClient
 from collectors._snmp.options import SnmpEndpoint, add_endpoint_arguments, endpoint_options
 from collectors._snmp.poll import DeviceMemory, DevicePoller, PollOptions
-from collectors.base import Collector, CollectorContext, Target, describe_exception
+from collectors.base import (
+    INTERFACES_DOWN,
+    RTT,
+    UPTIME,
+    Collector,
+    CollectorContext,
+    Target,
+    describe_exception,
+)
 from collectors.registry import register
+from core.metrics import MetricSpec, directional
 from core.model import Sample
 
 FORGET_AFTER = 86400.0
@@ -51,11 +60,34 @@ class SnmpCollector(Collector):
     """SNMP: uptime/reboots, interface status and bit rates, vendor CPU/memory/temperature"""
 
     name = "snmp"
+    metrics = (
+        RTT,
+        UPTIME,
+        MetricSpec("rebooted", help="1 when sysUpTime went back since the last round"),
+        INTERFACES_DOWN,
+        MetricSpec("admin_up", help="1 when the interface is administratively up", per_interface=True),
+        MetricSpec("oper_up", help="1 when the interface is operating", per_interface=True),
+        MetricSpec("speed_bps", "bits_per_second", help="Interface speed", per_interface=True),
+        *directional("{}_bps", "bits_per_second", "Interface traffic over the last polling interval", "", ("in", "out"), True),
+        *directional("{}_util_percent", "percent", "Interface traffic / interface speed", "utilization", ("in", "out"), True),
+        *(
+            MetricSpec(f"{name}", help=f"{name.replace('_', ' ')} since the last round", per_interface=True)
+            for name in ("in_errors", "out_errors", "in_discards", "out_discards")
+        ),
+    )
     Options = SnmpOptions
     sample_config = (
         "snmp:\n  version: 2c\n  community: public\n  interfaces: [eth0, 2]\n"
         "  oids:\n    - {name: cpu_percent, oid: 1.3.6.1.4.1.2021.11.9.0}\n"
     )
+
+    @classmethod
+    def option_metrics(cls, options: BaseModel) -> tuple[MetricSpec, ...]:
+        """The probe's user OIDs (``oids:``), each a metric under its own name."""
+        return tuple(
+            MetricSpec(oid.name, help=f"OID {oid.oid}" + (f" ({oid.walk} of the column)" if oid.walk else ""))
+            for oid in getattr(options, "oids", ())
+        )
 
     def __init__(self, context: CollectorContext | None = None) -> None:
         super().__init__(context)

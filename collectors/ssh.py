@@ -57,8 +57,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from collectors._ssh import PROFILES, Figures, refuse_reason
-from collectors.base import Collector, Target
+from collectors.base import INTERFACES_DOWN, UPTIME, Collector, Target
 from collectors.registry import register
+from core.metrics import MetricSpec
 from core.model import Sample
 from inventory.config import DEFAULT_CONFIG, load_config
 from inventory.models import AgentSettings
@@ -344,6 +345,14 @@ class SshCollector(Collector):
     """SSH inspection: read-only commands, evidence file, health figures (scheduled, not in rounds)."""
 
     name = "ssh"
+    metrics = (
+        UPTIME,
+        MetricSpec("cpu_percent", "percent", help="CPU usage the inspection read"),
+        MetricSpec("memory_percent", "percent", help="Memory usage the inspection read"),
+        INTERFACES_DOWN,
+        MetricSpec("disk_percent", "percent", help="Usage of the fullest file system (linux)"),
+        MetricSpec("duration_seconds", "seconds", help="Time the inspection took"),
+    )
     Options = SshOptions
     in_rounds: ClassVar[bool] = False
     concurrency: ClassVar[int] = 8

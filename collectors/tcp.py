@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from collectors.base import PerTargetCollector, Target, describe_exception
+from collectors.base import CONNECT, REFUSED, RTT, PerTargetCollector, Target, describe_exception
 from collectors.registry import register
 from core.model import Sample
 
@@ -34,6 +34,7 @@ class TcpOptions(BaseModel):
 @register
 class TcpCollector(PerTargetCollector):
     name = "tcp"
+    metrics = (REFUSED, CONNECT, RTT)
     Options = TcpOptions
     sample_config = "tcp:\n  port: 22\n  timeout: 3\n"
 

@@ -45,8 +45,9 @@ from collectors._snmp.options import SnmpEndpoint, add_endpoint_arguments, endpo
 from collectors._snmp.poll import get_many
 from collectors._snmp.session import SnmpError, walk_columns
 from collectors._ups import SNMP_OIDS, UpsReading, UpsTracker, from_nut, from_snmp
-from collectors.base import Collector, CollectorContext, Target, describe_exception
+from collectors.base import RTT, Collector, CollectorContext, Target, describe_exception
 from collectors.registry import register
+from core.metrics import MetricSpec
 from core.model import Sample
 from core.timefmt import to_iso
 
@@ -90,6 +91,33 @@ class UpsCollector(Collector):
     """UPS: on battery, low battery, runtime below the required hours (UPS-MIB or NUT)"""
 
     name = "ups"
+    metrics = (
+        *(
+            MetricSpec(flag, help=f"1 when the UPS reports {flag.replace('_', ' ')}")
+            for flag in ("on_battery", "low_battery", "replace_battery", "overload", "on_bypass", "comms_lost")
+        ),
+        MetricSpec("battery_depleted", help="1 when the battery is exhausted (runtime 0 or shutdown imminent)"),
+        MetricSpec("on_battery_since", "unix_time", help="When the UPS went on battery"),
+        MetricSpec("on_battery_seconds", "seconds", help="Time on battery so far"),
+        MetricSpec("low_battery_since", "unix_time", help="When the battery became low"),
+        MetricSpec("mains_restored_after_seconds", "seconds", help="Time on battery before mains came back"),
+        MetricSpec("charge_percent", "percent", help="Battery charge"),
+        MetricSpec("runtime_seconds", "seconds", help="UPS estimated runtime on battery", family="ups_runtime"),
+        MetricSpec("input_voltage", "volts", help="Input (mains) voltage"),
+        MetricSpec("output_voltage", "volts", help="Output voltage"),
+        MetricSpec("load_percent", "percent", help="Load on the UPS"),
+        MetricSpec("battery_temperature_c", "celsius", help="Battery temperature"),
+        MetricSpec("alarms_present", help="Alarms the UPS reports"),
+        MetricSpec(
+            "required_runtime_seconds",
+            "seconds",
+            help="The runtime the contract requires of the UPS (device attrs)",
+            family="ups_required_runtime",
+        ),
+        MetricSpec("runtime_below_required", help="1 when the runtime is below the required runtime"),
+        MetricSpec("state_since", "unix_time", help="When the UPS entered its present state"),
+        RTT,
+    )
     Options = UpsOptions
     sample_config = "ups:\n  source: nut\n  nut_ups: hotline\n  required_runtime_hours: 3\n"
 

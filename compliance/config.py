@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import model_validator
 
 from compliance.contract import Contract
+from compliance.kinds import RULE_MODELS
 from inventory.models import Strict
 
 
@@ -41,3 +42,7 @@ class ContractRef(Strict):
 
 
 ContractsSection = list[ContractRef]
+
+
+# after compliance.contract rebuilt its models for a late rule kind, the entry that embeds a contract follows
+RULE_MODELS.on_late_register(lambda: ContractRef.model_rebuild(force=True))  # type: ignore[misc]

@@ -2,7 +2,8 @@
 
 A contract is YAML (``examples/contracts/*.yaml``) validated by the models below; every
 mistake is an ``InputError`` naming file, line and field. The score is built from parts, each
-a handful of rules of a small set of kinds (see ``compliance.rules``):
+a handful of rules of a small set of kinds (see ``compliance.rules``; more register through
+``compliance.kinds``):
 
 - ``manual``: a value recorded by hand (a satisfaction form), with a default when absent;
 - ``count``: records counted per unit or per system, a ladder or points each with a cap;
@@ -23,14 +24,16 @@ import math
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from compliance.events import NOTICE_LEVELS, SEVERITIES
+from compliance.kinds import RULE_MODELS, rule_model, rule_union
 from core.errors import InputError, InputProblem
 from inventory.models import ImportantPeriod, Strict
-from inventory.yamlsource import Located, load_yaml
+from inventory.plugins import load_plugins, rebind_field
+from inventory.yamlsource import Located, load_yaml, without_union_tags
 
 Number = float
 
@@ -271,6 +274,7 @@ class RuleBase(Strict):
     subitem: str | None = Field(None, description="the part's sub-item whose points cap this rule's deductions")
 
 
+@rule_model
 class ManualRule(RuleBase):
     kind: Literal["manual"]
     record: str
@@ -282,6 +286,7 @@ class ManualRule(RuleBase):
     accident_points: float | None = Field(0, description="points when the form reports an O&M accident (null: no effect)")
 
 
+@rule_model
 class CountRule(RuleBase):
     kind: Literal["count"]
     record: str
@@ -305,6 +310,7 @@ class CountRule(RuleBase):
         return self.cap if self.cap is not None else float("inf")
 
 
+@rule_model
 class PerDayRule(RuleBase):
     kind: Literal["per_day"]
     record: str
@@ -346,10 +352,12 @@ class EventRule(RuleBase):
         return self
 
 
+@rule_model
 class DeductionRule(EventRule):
     kind: Literal["deduction"]
 
 
+@rule_model
 class BonusRule(EventRule):
     kind: Literal["bonus"]
 
@@ -362,6 +370,7 @@ class RequiredDocument(Strict):
     aliases: list[str] = Field(default_factory=list)
 
 
+@rule_model
 class DocumentsRule(RuleBase):
     kind: Literal["documents"]
     mode: Literal["ratio", "per_missing"] = "ratio"
@@ -386,6 +395,7 @@ class DocumentsRule(RuleBase):
         return self
 
 
+@rule_model
 class ConsecutiveRule(RuleBase):
     kind: Literal["consecutive_missing"]
     records: list[str] = Field(min_length=1)
@@ -396,10 +406,7 @@ class ConsecutiveRule(RuleBase):
     skip_categories: list[str] = Field(default_factory=list, description="systems of these categories are not checked")
 
 
-Rule = Annotated[
-    ManualRule | CountRule | PerDayRule | DeductionRule | BonusRule | DocumentsRule | ConsecutiveRule,
-    Field(discriminator="kind"),
-]
+Rule = rule_union()  # every registered kind (compliance.kinds); rebuilt when one registers late
 
 
 class SubItem(Strict):
@@ -543,6 +550,10 @@ class Contract(Strict):
 # -- cross checks that need the whole contract ------------------------------------------------
 
 
+# a rule kind registered after this module was imported (a plugin, a test) joins the union
+RULE_MODELS.on_late_register(lambda: rebind_field(Part, "rules", list[rule_union()], after=(Table, Scoring, Contract)))  # type: ignore[misc]
+
+
 def cross_problems(contract: Contract, located: Located, data: dict[str, Any],
                    prefix: tuple[str | int, ...] = ()) -> list[InputProblem]:
     """References inside a contract that point nowhere, duplicate ids."""
@@ -610,35 +621,18 @@ def cross_problems(contract: Contract, located: Located, data: dict[str, Any],
     return problems
 
 
-def _clean_loc(data: Any, loc: tuple[Any, ...]) -> tuple[str | int, ...]:
-    """Drop the discriminator tags pydantic puts in error locations (``rules.0.count.cap``)."""
-    cleaned: list[str | int] = []
-    current = data
-    for part in loc:
-        if isinstance(current, dict) and part not in current and current.get("kind") == part:
-            continue
-        cleaned.append(part)
-        if isinstance(current, dict):
-            current = current.get(part)
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
-            current = current[part]
-        else:
-            current = None
-    return tuple(cleaned)
-
 
 def contract_problems(exc: ValidationError, located: Located, data: Any,
                       prefix: tuple[str | int, ...] = ()) -> list[InputProblem]:
     """Pydantic errors as problems naming file, line and field."""
     problems = []
     for error in exc.errors():
-        loc = _clean_loc(data, tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-"))))
+        loc = without_union_tags(data, [p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-"))], ("kind",))
         message = error["msg"]
         if error["type"] == "extra_forbidden":
             message = "unknown key (check the spelling; see examples/contracts/)"
         elif error["type"] == "union_tag_invalid":
-            message = ("unknown rule kind (known: manual, count, per_day, deduction, bonus, documents,"
-                       " consecutive_missing)")
+            message = f"unknown rule kind (known: {', '.join(RULE_MODELS.entries)})"
         elif message.startswith("Value error, "):
             message = message[len("Value error, "):]
         problems.append(located.problem((*prefix, *loc), message))
@@ -649,6 +643,7 @@ def contract_from_data(data: Any, located: Located, prefix: tuple[str | int, ...
     """Validate a contract mapping; raises InputError with every problem."""
     if not isinstance(data, dict):
         raise InputError([located.problem(prefix, "a contract must be a mapping (key: value)")])
+    load_plugins()  # rule kinds of compliance/rulekinds/ and of plugin packages, even without a config
     try:
         contract = Contract.model_validate(data)
     except ValidationError as exc:

@@ -10,17 +10,29 @@ bond); money penalties are added per event.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from compliance.contract import Contract, GradeBand, Part, Table
+from compliance.contract import (
+    BonusRule,
+    ConsecutiveRule,
+    Contract,
+    CountRule,
+    DeductionRule,
+    DocumentsRule,
+    GradeBand,
+    ManualRule,
+    Part,
+    PerDayRule,
+    Table,
+)
 from compliance.display import minute, pct
 from compliance.documents import documents
 from compliance.events import Record
 from compliance.i18n import Texts
+from compliance.kinds import RULE_KINDS, register_rule_kind
 from compliance.online import OnlineResult
 from compliance.periods import Period
 from compliance.rules import (
@@ -39,20 +51,23 @@ from compliance.rules import (
 from compliance.scope import Scope
 from compliance.sla import FaultOutcome, FaultSummary, VulnOutcome
 
-RULES: dict[str, Callable[[Any, RuleContext], RuleResult]] = {
-    "manual": manual,
-    "count": count,
-    "per_day": per_day,
-    "deduction": events,
-    "bonus": events,
-    "documents": documents,
-    "consecutive_missing": consecutive_missing,
-}
+# The built-in rule kinds (compliance.kinds): a contract's rules: union is built from them.
+for _model, _evaluate in (
+    (ManualRule, manual),
+    (CountRule, count),
+    (PerDayRule, per_day),
+    (DeductionRule, events),
+    (BonusRule, events),
+    (DocumentsRule, documents),
+    (ConsecutiveRule, consecutive_missing),
+):
+    register_rule_kind(_model, _evaluate)
 
 
 def run_rule(rule: Any, ctx: RuleContext) -> RuleResult:
-    """Evaluate one rule of a part."""
-    return RULES[rule.kind](rule, ctx)
+    """Evaluate one rule of a part with its kind's registered function."""
+    result: RuleResult = RULE_KINDS[rule.kind].evaluate(rule, ctx)
+    return result
 
 
 @dataclass

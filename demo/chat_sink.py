@@ -134,9 +134,9 @@ class AlertingDemoPart:
                 {"sources": "group", "level": 2},  # a group under its online-rate target costs money
             ],
             "thresholds": [
-                {"name": "ups-on-battery", "metric": "on_battery", "op": "==", "value": 1, "label": "UPS 市电中断, 电池供电", "level": 2},
-                {"name": "ups-runtime", "metric": "runtime_below_required", "op": "==", "value": 1, "label": "UPS 后备时间低于合同要求"},
-                {"name": "line-busy", "metric": "util_percent", "op": ">", "value": 90, "for_rounds": 3, "label": "专线带宽利用率"},
+                {"name": "ups-on-battery", "metric": "on_battery", "op": "==", "value": 1, "probes": ["ups"], "label": "UPS 市电中断, 电池供电", "level": 2},
+                {"name": "ups-runtime", "metric": "runtime_below_required", "op": "==", "value": 1, "probes": ["ups"], "label": "UPS 后备时间低于合同要求"},
+                {"name": "line-busy", "metric": "util_percent", "op": ">", "value": 90, "for_rounds": 3, "probes": ["line"], "label": "专线带宽利用率"},
             ],
             "channels": {"demo-dingtalk": {"type": "dingtalk", "url": self.sink.url, "secret": self.sink.secret}},
             "routes": [{"channels": ["demo-dingtalk"], "mention_mobiles": ["13800000000"]}],

@@ -11,12 +11,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel
 
+from inventory.plugins import Registry
+
 if TYPE_CHECKING:
     from agent.runtime import Agent, RoundResult
+
+
+E = TypeVar("E", bound="Exporter")
 
 
 @dataclass
@@ -37,6 +42,7 @@ class Exporter(ABC):
     """Base of every exporter."""
 
     name: ClassVar[str]
+    # its section under exporters: (absent = off); must have ``enabled: bool``
     Settings: ClassVar[type[BaseModel]]
 
     def __init__(self, settings: Any, peers: Callable[[], list[Exporter]] | None = None) -> None:
@@ -67,12 +73,10 @@ class Exporter(ABC):
         return ExporterStatus()
 
 
-EXPORTERS: dict[str, type[Exporter]] = {}
+EXPORTERS: Registry[type[Exporter]] = Registry("exporter", lambda cls: cls.name)
 
 
-def register(cls: type[Exporter]) -> type[Exporter]:
-    """Class decorator: make an exporter available under its name (duplicates refused)."""
-    if cls.name in EXPORTERS and EXPORTERS[cls.name] is not cls:
-        raise ValueError(f"exporter {cls.name!r} registered twice")
-    EXPORTERS[cls.name] = cls
-    return cls
+def register(cls: type[E]) -> type[E]:
+    """Class decorator: make an exporter available under its name (duplicates refused); its
+    ``Settings`` become the ``exporters.<name>:`` section (exporters.section)."""
+    return EXPORTERS.register(cls)

@@ -1,4 +1,4 @@
-"""Exporter settings (the ``exporters:`` section of the config).
+"""Settings of the built-in exporters (their sections under ``exporters:``, exporters.section).
 
 Each exporter has its own sub-section; a section that is absent means that exporter is off.
 Every option has a default, and the example below shows them::
@@ -23,21 +23,12 @@ A misspelt key, an unknown exporter, a bad URL or a missing token is an error at
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from inventory.models import Strict
-
-KNOWN_EXPORTERS = ("influxdb", "prometheus")
-
-
-def _reject_unknown_exporter(value: Any) -> Any:
-    raise ValueError(f"unknown exporter (known: {', '.join(KNOWN_EXPORTERS)})")
-
-
-UnknownExporter = Annotated[Any, BeforeValidator(_reject_unknown_exporter)]
 
 
 class InfluxDBSettings(Strict):
@@ -144,23 +135,3 @@ def parse_listen(value: str) -> tuple[str, int]:
         if not all(part and len(part) <= 63 for part in host.split(".")) or " " in host:
             raise ValueError(f"{host!r} is neither an IP address nor a host name") from None
     return host, port
-
-
-class ExportersConfig(Strict):
-    """Which exporters run and how they reach their backend (absent = off)."""
-
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-    # any other key is an exporter we do not have: reported at its own line
-    __pydantic_extra__: dict[str, UnknownExporter] = Field(init=False)  # type: ignore[assignment]
-
-    influxdb: InfluxDBSettings | None = None
-    prometheus: PrometheusSettings | None = None
-
-    def enabled(self) -> dict[str, InfluxDBSettings | PrometheusSettings]:
-        """The configured and enabled exporters by name."""
-        found: dict[str, InfluxDBSettings | PrometheusSettings] = {}
-        for name in KNOWN_EXPORTERS:
-            settings = getattr(self, name)
-            if settings is not None and settings.enabled:
-                found[name] = settings
-        return found

@@ -10,11 +10,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-import exporters.influxdb  # noqa: F401 - registers the exporter
-import exporters.prometheus  # noqa: F401 - registers the exporter
 from agent.runtime import Agent, Component, RoundResult, register_component
 from exporters.base import EXPORTERS, Exporter
-from exporters.config import ExportersConfig
+from exporters.section import ExportersConfig
 from inventory.plugins import register_section
 
 if TYPE_CHECKING:

@@ -25,7 +25,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from agent.fleet import GroupRate
+from core.metrics import split_instance_metric
 from core.model import Sample, State, Transition
+from exporters.families import field_in_base_unit
 from inventory.models import ResolvedDevice
 
 MEASUREMENT = "yunwei"
@@ -38,8 +40,8 @@ MEASUREMENTS = (MEASUREMENT, IF_MEASUREMENT, STATE_MEASUREMENT, GROUP_MEASUREMEN
 # the numeric code of a state in yunwei_state.code
 STATE_CODE = {State.DOWN: 0.0, State.UP: 1.0, State.MAINTENANCE: 2.0, State.UNKNOWN: 3.0}
 
-# metric name prefixes that carry an instance: "if.<name>.<metric>" → measurement, tag
-INSTANCE_PREFIXES = {"if": (IF_MEASUREMENT, "interface")}
+# metric name prefixes that carry an instance (core.metrics): "if.<name>.<metric>" → measurement, tag
+INSTANCE_MEASUREMENTS = {"if": (IF_MEASUREMENT, "interface")}
 
 _TAG_ESCAPE = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\n": " ", "\r": " ", "\\": "/"})
 _MEASUREMENT_ESCAPE = str.maketrans({",": r"\,", " ": r"\ ", "\n": " "})
@@ -72,6 +74,10 @@ def format_value(value: object) -> str | None:
     return None
 
 
+def _scaled(value: object, factor: float) -> object:
+    return float(value) * factor if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
 def timestamp_ms(ts: float) -> int:
     return int(round(ts * 1000.0))
 
@@ -95,24 +101,27 @@ def device_tags(agent: str, device_id: str, device: ResolvedDevice | None) -> di
     }
 
 
-def split_instance_metric(name: str) -> tuple[str, str, str] | None:
-    """``if.Gi0/1.in_bps`` → (prefix ``if``, instance ``Gi0/1``, metric ``in_bps``); else None.
-
-    The instance may itself contain dots (sub-interfaces such as ``Gi0/1.100``)."""
-    prefix, dot, rest = name.partition(".")
-    if not dot or prefix not in INSTANCE_PREFIXES:
-        return None
-    instance, dot, metric = rest.rpartition(".")
-    if not dot or not instance or not metric:
-        return None
-    return prefix, instance, metric
-
-
 @dataclass
 class _DeviceLines:
     head: str  # "yunwei,agent=..,device=..,group=..,kind=.."  (tags sorting before "probe")
     tail: str  # ",system=..,unit=.."                          (tags sorting after "probe")
     tags: str  # all device tags, for the other measurements
+
+
+class _Fields:
+    """A collector's field key and factor by metric name, plain and per interface: declared
+    metrics in their base unit (exporters.families), filled in as the names are met."""
+
+    def __init__(self, collector: str | None) -> None:
+        self.collector = collector
+        self.plain: dict[str, tuple[str, float]] = {}
+        self.per_interface: dict[str, tuple[str, float]] = {}
+
+    def add(self, name: str, per_interface: bool) -> tuple[str, float]:
+        base, factor = field_in_base_unit(self.collector, name, per_interface)
+        found = (field_key(base), factor)
+        (self.per_interface if per_interface else self.plain)[name] = found
+        return found
 
 
 class LineEncoder:
@@ -122,7 +131,7 @@ class LineEncoder:
         self.agent = agent
         self.devices = devices
         self._cache: dict[str, _DeviceLines] = {}
-        self._keys: dict[str, str] = {}
+        self._keys: dict[str | None, _Fields] = {}
 
     def reload(self, agent: str, devices: Mapping[str, ResolvedDevice]) -> None:
         self.agent, self.devices = agent, devices
@@ -138,11 +147,15 @@ class LineEncoder:
             self._cache[device_id] = found
         return found
 
-    def _key(self, name: str) -> str:
-        key = self._keys.get(name)
-        if key is None:
-            key = self._keys[name] = field_key(name)
-        return key
+    def _fields(self, sample: Sample) -> _Fields:
+        """The field names of the sample's collector (cached per collector)."""
+        device = self.devices.get(sample.device)
+        probe = device.probes.get(sample.probe) if device is not None else None
+        collector = probe.collector if probe is not None else None
+        found = self._keys.get(collector)
+        if found is None:
+            found = self._keys[collector] = _Fields(collector)
+        return found
 
     def sample_lines(self, sample: Sample, out: list[str]) -> None:
         """Append the lines of one sample (``yunwei`` and, for interface metrics, ``yunwei_if``)."""
@@ -151,22 +164,28 @@ class LineEncoder:
         probe = escape_tag(sample.probe)
         fields = ["up=1.0" if sample.ok else "up=0.0"]
         instances: dict[tuple[str, str], list[str]] | None = None
+        names = self._fields(sample)
+        plain, per_interface = names.plain, names.per_interface
         for name, value in sample.metrics.items():
-            text = format_value(value)
-            if text is None:
-                continue
             if "." in name:
                 split = split_instance_metric(name)
                 if split is not None:
-                    if instances is None:
-                        instances = {}
-                    instances.setdefault((split[0], split[1]), []).append(f"{self._key(split[2])}={text}")
+                    metric = split[2]
+                    key, factor = per_interface.get(metric) or names.add(metric, True)
+                    text = format_value(value if factor == 1.0 else _scaled(value, factor))
+                    if text is not None:
+                        if instances is None:
+                            instances = {}
+                        instances.setdefault((split[0], split[1]), []).append(f"{key}={text}")
                     continue
-            fields.append(f"{self._key(name)}={text}")
+            key, factor = plain.get(name) or names.add(name, False)
+            text = format_value(value if factor == 1.0 else _scaled(value, factor))
+            if text is not None:
+                fields.append(f"{key}={text}")
         out.append(f"{lines.head},probe={probe}{lines.tail} {','.join(fields)} {ts}")
         if instances:
             for (prefix, instance), instance_fields in instances.items():
-                measurement, tag = INSTANCE_PREFIXES[prefix]
+                measurement, tag = INSTANCE_MEASUREMENTS[prefix]
                 out.append(
                     f"{measurement}{lines.tags},{tag}={escape_tag(instance)},probe={probe} {','.join(instance_fields)} {ts}"
                 )

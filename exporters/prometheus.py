@@ -29,68 +29,34 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from prometheus_client.samples import Sample as PromSample
 
+from core.metrics import split_instance_metric
 from core.model import Sample, State
 from exporters.base import Exporter, register
 from exporters.config import PrometheusSettings
+from exporters.families import DEVICE_LABELS, IF_LABELS, PROBE_LABELS, Family, prometheus_map
 from exporters.health import health_document, round_health
-from exporters.lineproto import split_instance_metric
 
 if TYPE_CHECKING:
     from agent.runtime import Agent, RoundResult
 
 log = logging.getLogger("yunwei.exporters.prometheus")
 
-DEVICE_LABELS = ["agent", "unit", "system", "group", "device", "kind"]
-PROBE_LABELS = [*DEVICE_LABELS, "probe"]
 GROUP_LABELS = ["agent", "unit", "system", "group"]
-
-# probe metric name → (family, factor). Other metrics go to yunwei_metric{name=...}.
-SAMPLE_METRICS: dict[str, tuple[str, float]] = {
-    "rtt_seconds": ("yunwei_rtt_seconds", 1.0),
-    "loss_ratio": ("yunwei_loss_ratio", 1.0),
-    "loss_percent": ("yunwei_loss_ratio", 0.01),
-    "runtime_seconds": ("yunwei_ups_runtime_seconds", 1.0),
-    "battery_runtime_seconds": ("yunwei_ups_runtime_seconds", 1.0),
-    "runtime_minutes": ("yunwei_ups_runtime_seconds", 60.0),
-    "required_runtime_seconds": ("yunwei_ups_required_runtime_seconds", 1.0),
-}
-FAMILY_HELP = {
-    "yunwei_rtt_seconds": "Round-trip time of the probe (ICMP echo, TCP connect, HTTP request ...)",
-    "yunwei_loss_ratio": "Fraction of echoes lost in the probe's burst (0..1)",
-    "yunwei_ups_runtime_seconds": "UPS estimated runtime on battery",
-    "yunwei_ups_required_runtime_seconds": "The runtime the contract requires of the UPS (device attrs)",
-}
-# leased-line metrics (collectors/line.py) with a direction: name → (family, direction, factor)
-DIRECTIONAL: dict[str, tuple[str, str, float]] = {
-    "up_bps": ("yunwei_line_bits_per_second", "up", 1.0),
-    "down_bps": ("yunwei_line_bits_per_second", "down", 1.0),
-    "up_util_percent": ("yunwei_line_utilization_ratio", "up", 0.01),
-    "down_util_percent": ("yunwei_line_utilization_ratio", "down", 0.01),
-    "bandwidth_up_bps": ("yunwei_line_bandwidth_bits_per_second", "up", 1.0),
-    "bandwidth_down_bps": ("yunwei_line_bandwidth_bits_per_second", "down", 1.0),
-}
-DIRECTIONAL_HELP = {
-    "yunwei_line_bits_per_second": "Leased line traffic measured on its edge interface (up = towards the carrier)",
-    "yunwei_line_utilization_ratio": "Leased line traffic / contracted bandwidth (0..1)",
-    "yunwei_line_bandwidth_bits_per_second": "Contracted bandwidth of the leased line",
-}
-# interface metrics if.<name>.<metric>: <metric> → direction of yunwei_if_bits_per_second
-IF_BPS = {"in_bps": "in", "out_bps": "out"}
-IF_UTIL = {"in_util_percent": "in", "out_util_percent": "out"}
 FAULT_LEVELS = (1, 2, 3, 4)
-_IF = [*PROBE_LABELS, "interface"]
-# the per-probe families in exposition order: (name, help, label names)
-PROBE_FAMILIES: list[tuple[str, str, list[str]]] = [
-    ("yunwei_up", "1 if the probe's last sample found the device alive, else 0", PROBE_LABELS),
-    ("yunwei_last_sample_timestamp_seconds", "When the probe's last sample was taken (Unix time)", PROBE_LABELS),
-    *((family, FAMILY_HELP[family], PROBE_LABELS) for family in sorted({f for f, _ in SAMPLE_METRICS.values()})),
-    *((family, text, [*PROBE_LABELS, "direction"]) for family, text in DIRECTIONAL_HELP.items()),
-    ("yunwei_if_bits_per_second", "Interface bit rate over the last polling interval", [*_IF, "direction"]),
-    ("yunwei_if_utilization_ratio", "Interface bit rate / interface speed (0..1)", [*_IF, "direction"]),
-    ("yunwei_if_metric", "Other interface metrics (if.<interface>.<name>)", [*_IF, "name"]),
-    ("yunwei_metric", "Other numeric probe metrics, by name", [*PROBE_LABELS, "name"]),
+GENERIC_FAMILIES = [
+    Family("yunwei_if_metric", "Other interface metrics (if.<interface>.<name>), as the collector gives them", [*IF_LABELS, "name"]),
+    Family("yunwei_metric", "Other numeric probe metrics, by name, as the collector gives them", [*PROBE_LABELS, "name"]),
 ]
-GENERIC_FAMILIES = {"yunwei_if_metric", "yunwei_metric"}
+
+
+def probe_families(generic: bool) -> list[Family]:
+    """The per-probe families in exposition order; the declared ones come from the collectors."""
+    return [
+        Family("yunwei_up", "1 if the probe's last sample found the device alive, else 0", PROBE_LABELS),
+        Family("yunwei_last_sample_timestamp_seconds", "When the probe's last sample was taken (Unix time)", PROBE_LABELS),
+        *prometheus_map().families,
+        *(GENERIC_FAMILIES if generic else []),
+    ]
 
 
 class _LazySamples:
@@ -108,9 +74,10 @@ class _LazySamples:
         return len(self.rows)
 
 
-def _lazy_gauge(name: str, documentation: str, labelnames: list[str], rows: list[tuple[tuple[str, ...], float]]) -> Metric:
-    metric = Metric(name, documentation, "gauge")
-    metric.samples = _LazySamples(name, labelnames, rows)  # type: ignore[assignment]
+def _lazy_family(family: Family, rows: list[tuple[tuple[str, ...], float]]) -> Metric:
+    metric = Metric(family.name, family.help, family.kind)
+    sample_name = f"{family.name}_total" if family.kind == "counter" else family.name
+    metric.samples = _LazySamples(sample_name, family.labelnames, rows)  # type: ignore[assignment]
     return metric
 
 
@@ -234,6 +201,8 @@ class PrometheusExporter(Exporter):
         agent_id = self.agent.agent_id
         devices = self.agent.inventory.devices
         generic = self.settings.generic_metrics
+        declared = prometheus_map()
+        plain, per_interface = declared.plain, declared.per_interface
         rows: dict[str, list[tuple[tuple[str, ...], float]]] = defaultdict(list)
         bases: dict[str, tuple[str, ...]] = {}
         for sample in self.latest():
@@ -249,33 +218,21 @@ class PrometheusExporter(Exporter):
             for name, value in sample.metrics.items():
                 if not isinstance(value, int | float):
                     continue
-                mapped = SAMPLE_METRICS.get(name)
-                if mapped is not None:
-                    rows[mapped[0]].append((labels, float(value) * mapped[1]))
-                    continue
-                with_direction = DIRECTIONAL.get(name)
-                if with_direction is not None:
-                    family, direction, factor = with_direction
-                    rows[family].append(((*labels, direction), float(value) * factor))
+                route = plain.get(name)
+                if route is not None:
+                    rows[route.family].append(((*labels, *route.labels), float(value) * route.factor))
                     continue
                 split = split_instance_metric(name) if "." in name else None
                 if split is not None:
                     _, interface, metric = split
-                    if metric in IF_BPS:
-                        rows["yunwei_if_bits_per_second"].append(((*labels, interface, IF_BPS[metric]), float(value)))
-                    elif metric in IF_UTIL:
-                        rows["yunwei_if_utilization_ratio"].append(
-                            ((*labels, interface, IF_UTIL[metric]), float(value) / 100.0)
-                        )
+                    route = per_interface.get(metric)
+                    if route is not None:
+                        rows[route.family].append(((*labels, interface, *route.labels), float(value) * route.factor))
                     elif generic:
                         rows["yunwei_if_metric"].append(((*labels, interface, metric), float(value)))
                 elif generic:
                     rows["yunwei_metric"].append(((*labels, name), float(value)))
-        families: list[Metric] = [
-            _lazy_gauge(name, documentation, labelnames, rows.get(name, []))
-            for name, documentation, labelnames in PROBE_FAMILIES
-            if generic or name not in GENERIC_FAMILIES
-        ]
+        families: list[Metric] = [_lazy_family(family, rows.get(family.name, [])) for family in probe_families(generic)]
         families += self._device_families(agent_id)
         families += self._group_families(agent_id)
         families += self._fault_families(agent_id)

@@ -36,9 +36,9 @@ from inventory.models import (
     Unit,
 )
 from inventory.online import parse_rule
-from inventory.plugins import SECTIONS, Section, load_plugins, probe_kind, probe_kind_names
+from inventory.plugins import GENERATION, SECTIONS, Section, load_plugins, probe_kind, probe_kind_names
 from inventory.schedule import Meeting
-from inventory.yamlsource import Located, load_yaml
+from inventory.yamlsource import Located, load_yaml, without_union_tags
 
 
 class Config(Strict):
@@ -58,11 +58,12 @@ class Config(Strict):
 def config_model() -> type[Config]:
     """The whole config's model: the inventory's keys plus every registered section."""
     load_plugins()
-    return _config_model(frozenset(SECTIONS.values()))
+    return _config_model(frozenset(SECTIONS.values()), GENERATION[0])
 
 
 @lru_cache(maxsize=4)
-def _config_model(sections: frozenset[Section]) -> type[Config]:
+def _config_model(sections: frozenset[Section], generation: int) -> type[Config]:
+    """``generation`` changes when a section's model was rebuilt (inventory.plugins.rebind_field)."""
     fields: dict[str, Any] = {s.name: (s.model, Field(default_factory=s.default)) for s in sorted(sections, key=lambda s: s.name)}
     return create_model("Config", __base__=Config, **fields)
 
@@ -152,6 +153,7 @@ def validation_problems(exc: ValidationError, located: Located, prefix: tuple[st
     problems = []
     for error in exc.errors():
         loc = (*prefix, *(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-"))))
+        loc = without_union_tags(located.data, loc, ("type",))
         message = error["msg"]
         if error["type"] == "extra_forbidden":
             message = "unknown key (check the spelling; see config.example.yaml)"

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Protocol, TypeVar, Union
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+from pydantic.fields import FieldInfo
 
 if TYPE_CHECKING:
     from inventory.models import Target
@@ -53,6 +54,9 @@ class ProbeKind(Protocol):
 SECTIONS: dict[str, Section] = {}
 PROBE_KINDS: dict[str, Any] = {}
 K = TypeVar("K")
+T = TypeVar("T")
+# bumped whenever a registered model changes after the config model was built (config_model's cache key)
+GENERATION = [0]
 
 
 class DuplicateNameError(Exception):
@@ -99,3 +103,83 @@ def load_plugins() -> None:
         )
     for entry in sorted(found, key=lambda e: e.name):
         entry.load()()
+
+
+class Registry(Generic[T]):
+    """Named implementations of one extension point with their metadata (notifiers, exporters,
+    scoring rule kinds), as ``PROBE_KINDS`` is for collectors.
+
+    A new implementation is one module that calls ``register``. The pydantic unions of the
+    config are built from the registry (``union``); an implementation registered after they
+    were built (a plugin loaded late, a test) rebuilds them through ``on_late_register``."""
+
+    def __init__(self, what: str, name_of: Callable[[T], str]) -> None:
+        self.what = what
+        self.name_of = name_of
+        self.entries: dict[str, T] = {}
+        self.listeners: list[Callable[[], None]] = []
+
+    def register(self, item: K) -> K:
+        name = self.name_of(item)  # type: ignore[arg-type]
+        existing = self.entries.get(name)
+        if existing is not None and existing != item:
+            raise DuplicateNameError(f"{self.what} {name!r} is registered twice")
+        if existing is None:
+            self.entries[name] = item  # type: ignore[assignment]
+            for listener in self.listeners:
+                listener()
+        return item
+
+    def on_late_register(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every later registration (to rebuild a union)."""
+        self.listeners.append(listener)
+
+    def unregister(self, name: str) -> None:
+        """Forget an implementation (tests clean up after themselves)."""
+        if self.entries.pop(name, None) is not None:
+            for listener in self.listeners:
+                listener()
+
+    def __getitem__(self, name: str) -> T:
+        return self.entries[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.entries
+
+    def get(self, name: str) -> T | None:
+        return self.entries.get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self.entries)
+
+    def values(self) -> list[T]:
+        return [self.entries[name] for name in self.names()]
+
+    def union(self, model_of: Callable[[T], Any], discriminator: str) -> Any:
+        """``Annotated[A | B | ..., Field(discriminator=...)]`` of every registered model."""
+        models = tuple(model_of(item) for item in self.values())
+        return Annotated[Union[models], Field(discriminator=discriminator)]  # noqa: UP007 - built from a tuple
+
+
+def rebind_field(model: type[BaseModel], name: str, annotation: Any, default: Any = ..., after: Any = ()) -> None:
+    """Give ``model`` the field ``name`` with ``annotation`` (new or replaced) and rebuild its
+    validator, then those of the models in ``after`` that embed it (in that order); the config
+    model is built anew on the next load."""
+    old = model.__pydantic_fields__.get(name)
+    if old is not None:
+        old.annotation = annotation
+    else:
+        model.__pydantic_fields__[name] = FieldInfo.from_annotated_attribute(annotation, default)
+    model.model_rebuild(force=True)
+    for parent in after:
+        parent.model_rebuild(force=True)
+    GENERATION[0] += 1
+
+
+def drop_field(model: type[BaseModel], name: str, after: Any = ()) -> None:
+    """Undo ``rebind_field`` for a field that was added (an unregistered implementation)."""
+    if model.__pydantic_fields__.pop(name, None) is not None:
+        model.model_rebuild(force=True)
+        for parent in after:
+            parent.model_rebuild(force=True)
+        GENERATION[0] += 1

@@ -142,3 +142,23 @@ class _Walk:
             self.lines[child] = line
             result[key] = self.value(value_node, child)
         return result
+
+
+def without_union_tags(data: Any, loc: Sequence[Any], keys: tuple[str, ...]) -> tuple[str | int, ...]:
+    """Drop the tags pydantic puts in the location of an error inside a discriminated union
+    (``channels.ops.dingtalk.url`` → ``channels.ops.url``, ``rules.0.count.cap`` →
+    ``rules.0.cap``): a part that is not a key of the mapping but the value of its
+    discriminator (one of ``keys``, e.g. ``type: dingtalk``)."""
+    cleaned: list[str | int] = []
+    current = data
+    for part in loc:
+        if isinstance(current, dict) and part not in current and any(current.get(key) == part for key in keys):
+            continue
+        cleaned.append(part)
+        if isinstance(current, dict):
+            current = current.get(part)
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            current = current[part]
+        else:
+            current = None
+    return tuple(cleaned)

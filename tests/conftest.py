@@ -19,6 +19,28 @@ if os.environ.get("CI", "").lower() == "true":
     settings.load_profile("ci")
 
 from inventory.config import Inventory, config_from_data  # noqa: E402
+from inventory.models import Target  # noqa: E402
+from inventory.plugins import PROBE_KINDS  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def samples_carry_only_declared_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every sample a built-in collector makes in any test (most against real peers) carries
+    only the metrics the collector declares (``Collector.metrics``, core.metrics)."""
+    original = Target.sample
+    tables: dict[Any, Any] = {}
+
+    def checked(self: Target, ok: bool, **values: Any) -> Any:
+        sample = original(self, ok, **values)
+        cls = PROBE_KINDS.get(self.probe.collector)
+        if cls is not None and not cls.name.startswith("test_") and cls.__module__.startswith("collectors."):
+            table = tables.get(cls) or tables.setdefault(cls, cls.metric_table())
+            if table.undeclared(sample.metrics):  # then with the metrics the probe's options name
+                undeclared = cls.metric_table(self.options).undeclared(sample.metrics)
+                assert not undeclared, f"collector {cls.name} emitted undeclared metrics {undeclared}"
+        return sample
+
+    monkeypatch.setattr(Target, "sample", checked)
 
 
 @pytest.fixture

@@ -19,12 +19,15 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BeforeValidator, Field, SecretStr, field_validator
 
 from inventory.models import Strict
+from inventory.plugins import Registry
+
+N = TypeVar("N", bound="Notifier")
 
 SEVERITY_OF_LEVEL = {1: "critical", 2: "major", 3: "minor", 4: "minor"}
 
@@ -125,6 +128,7 @@ class Notifier(ABC):
     """Base of every channel: ``render`` is pure, ``send`` does one delivery attempt."""
 
     type: ClassVar[str]
+    Options: ClassVar[type[ChannelBase]]  # the channel's config model (``type: <type>`` picks it)
     default_rate_per_minute: ClassVar[int] = 20
     # Platform error codes that mean "too many messages": the outbox pauses the channel longer.
     throttle_codes: ClassVar[frozenset[int]] = frozenset()
@@ -188,3 +192,11 @@ def plain_text(markdown: str) -> str:
 
 def truncation_marker(language: str) -> str:
     return "…(内容过长, 已截断)" if language == "zh" else "…(truncated)"
+
+
+NOTIFIERS: Registry[type[Notifier]] = Registry("notifier", lambda cls: cls.type)
+
+
+def register_notifier(cls: type[N]) -> type[N]:
+    """Class decorator: make a notifier (and its channel model ``Options``) known under ``type``."""
+    return NOTIFIERS.register(cls)

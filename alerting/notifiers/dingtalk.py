@@ -39,6 +39,7 @@ from alerting.notifiers.base import (
     empty_query_value,
     fit_lines,
     json_bytes,
+    register_notifier,
     truncation_marker,
 )
 from alerting.notifiers.http import post_json
@@ -61,8 +62,10 @@ def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
     return urllib.parse.quote_plus(base64.b64encode(digest).decode("ascii"))
 
 
+@register_notifier
 class DingTalkNotifier(Notifier):
     type = "dingtalk"
+    Options = DingTalkChannel
     default_rate_per_minute = 20
     throttle_codes = frozenset({130101, 660026, 90018})
 

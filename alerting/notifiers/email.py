@@ -36,6 +36,7 @@ from alerting.notifiers.base import (
     OptionalSecret,
     Payload,
     plain_text,
+    register_notifier,
 )
 from alerting.notifiers.deadline import Deadline
 
@@ -55,8 +56,10 @@ class EmailChannel(ChannelBase):
         return "its host is empty" if not self.host.strip() else None
 
 
+@register_notifier
 class EmailNotifier(Notifier):
     type = "email"
+    Options = EmailChannel
     default_rate_per_minute = 30
 
     def render(self, message: Message) -> Payload:

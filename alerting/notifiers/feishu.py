@@ -33,6 +33,7 @@ from alerting.notifiers.base import (
     WebhookUrlChannel,
     fit_lines,
     json_bytes,
+    register_notifier,
     truncation_marker,
 )
 from alerting.notifiers.http import post_json
@@ -59,8 +60,10 @@ def feishu_sign(secret: str, timestamp: int) -> str:
     return base64.b64encode(hmac.new(string_to_sign.encode("utf-8"), b"", hashlib.sha256).digest()).decode("ascii")
 
 
+@register_notifier
 class FeishuNotifier(Notifier):
     type = "feishu"
+    Options = FeishuChannel
     default_rate_per_minute = 50
     throttle_codes = frozenset({9499, 11232, 11233})
 

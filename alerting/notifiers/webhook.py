@@ -22,7 +22,15 @@ from typing import Literal
 
 from pydantic import Field
 
-from alerting.notifiers.base import Message, Notifier, OptionalSecret, Payload, WebhookUrlChannel, json_bytes
+from alerting.notifiers.base import (
+    Message,
+    Notifier,
+    OptionalSecret,
+    Payload,
+    WebhookUrlChannel,
+    json_bytes,
+    register_notifier,
+)
 from alerting.notifiers.http import post
 
 
@@ -36,8 +44,10 @@ def webhook_signature(secret: str, timestamp: int, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
+@register_notifier
 class WebhookNotifier(Notifier):
     type = "webhook"
+    Options = WebhookChannel
     default_rate_per_minute = 60
 
     def render(self, message: Message) -> Payload:

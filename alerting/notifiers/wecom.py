@@ -31,6 +31,7 @@ from alerting.notifiers.base import (
     fit_lines,
     json_bytes,
     plain_text,
+    register_notifier,
     truncation_marker,
 )
 from alerting.notifiers.http import post_json
@@ -62,8 +63,10 @@ def markdown_subset(line: str) -> str:
     return line
 
 
+@register_notifier
 class WeComNotifier(Notifier):
     type = "wecom"
+    Options = WeComChannel
     default_rate_per_minute = 20
     throttle_codes = frozenset({45009, 45033})
 

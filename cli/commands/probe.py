@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from collectors import registry
 from collectors.base import CollectorContext, Target, split_host_port
 from core.errors import InputError, InputProblem
+from core.metrics import MetricSpec
 from core.model import Sample
 from core.timefmt import duration
 from inventory.models import ResolvedDevice, ResolvedProbe
@@ -29,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             name,
             help=summary.replace("%", "%%"),  # argparse %-formats help strings
             description=sys.modules[collector.__module__].__doc__,
+            epilog=metrics_epilog(collector.metrics).replace("%", "%%"),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         sub.add_argument("target", help="address, host name or URL")
@@ -38,6 +40,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         sub.add_argument("--json", action="store_true", help="print the sample as JSON")
         collector.add_cli_arguments(sub)
         sub.set_defaults(func=run)
+
+
+def metrics_epilog(specs: tuple[MetricSpec, ...]) -> str:
+    """The metrics a collector declares, for ``yunwei probe KIND --help`` (threshold rules name them)."""
+    lines = ["metrics (for alerting.thresholds):"]
+    for spec in specs:
+        unit = f" [{spec.unit.replace('_', ' ')}]" if spec.unit else ""
+        lines.append(f"  {spec.key:<28} {spec.help}{unit}")
+    return "\n".join(lines)
 
 
 def parse_options(pairs: list[str]) -> dict[str, Any]:

@@ -21,9 +21,10 @@ FLEET = {
     "devices": [
         {"id": "sw-1", "name": "接入交换机1", "group": "room", "address": "10.0.0.1"},
         {"id": "sw-2", "name": "接入交换机2", "group": "room", "address": "10.0.0.2"},
-        {"id": "line-1", "name": "互联网专线", "kind": "line", "address": "10.0.0.9", "unit": "fgw", "system": "net"},
+        {"id": "line-1", "name": "互联网专线", "kind": "line", "address": "10.0.0.9", "unit": "fgw", "system": "net",
+         "probes": {"icmp": {}}},
         {"id": "ups-1", "name": "12345 UPS", "kind": "ups", "address": "10.0.0.8", "unit": "fgw", "system": "net",
-         "attrs": {"required_runtime_minutes": 180}},
+         "attrs": {"required_runtime_minutes": 180}, "probes": {"ups": {"source": "nut", "nut_ups": "hotline"}}},
     ],
 }
 
@@ -139,8 +140,8 @@ def test_a_flapping_device_becomes_one_flapping_fault(build, clock):
 # -- thresholds ---------------------------------------------------------------------------
 
 
-def sample(device, ts, **metrics):
-    return Sample(device=device, probe="tcp", ok=True, ts=ts, metrics=metrics)
+def sample(device, ts, probe="icmp", **metrics):
+    return Sample(device=device, probe=probe, ok=True, ts=ts, metrics=metrics)
 
 
 def test_loss_over_threshold_for_three_rounds_opens_and_clears(build, clock):
@@ -160,21 +161,21 @@ def test_loss_over_threshold_for_three_rounds_opens_and_clears(build, clock):
 
 
 def test_ups_runtime_below_the_required_hours_uses_the_device_attribute(build, clock):
-    rule = {"name": "ups-runtime", "metric": "battery_runtime_minutes", "op": "<", "value_attr": "required_runtime_minutes",
-            "label": "UPS 后备时间不足", "level": 2}
+    rule = {"name": "ups-runtime", "metric": "runtime_seconds", "op": "<", "value_attr": "required_runtime_minutes",
+            "scale": 60, "label": "UPS 后备时间不足", "level": 2}
     service, store = build(config(thresholds=[rule]))
-    feed(service, store, [], clock.now, samples=[sample("ups-1", clock.now, battery_runtime_minutes=200)])
+    feed(service, store, [], clock.now, samples=[sample("ups-1", clock.now, "ups", runtime_seconds=12000)])
     assert service.faults.active() == []
-    feed(service, store, [], clock.now + 60, samples=[sample("ups-1", clock.now + 60, battery_runtime_minutes=150)])
-    assert [(f.level, f.cause) for f in service.faults.active()] == [(2, "UPS 后备时间不足: 150 < 180")]
+    feed(service, store, [], clock.now + 60, samples=[sample("ups-1", clock.now + 60, "ups", runtime_seconds=9000)])
+    assert [(f.level, f.cause) for f in service.faults.active()] == [(2, "UPS 后备时间不足: 9000 < 10800")]
 
 
 def test_no_threshold_fault_for_a_device_that_is_down(build, clock):
     rule = {"name": "loss", "metric": "loss_percent", "op": ">", "value": 20}
     service, store = build(config(thresholds=[rule]))
     t = clock.now
-    feed(service, store, [down("line-1", t)], t, samples=[Sample("line-1", "tcp", False, t, {"loss_percent": 100})])
-    feed(service, store, [], t + 60, samples=[Sample("line-1", "tcp", True, t + 60, {"loss_percent": 100})])
+    feed(service, store, [down("line-1", t)], t, samples=[Sample("line-1", "icmp", False, t, {"loss_percent": 100})])
+    feed(service, store, [], t + 60, samples=[Sample("line-1", "icmp", True, t + 60, {"loss_percent": 100})])
     assert [f.source for f in service.faults.active()] == ["down"]
 
 
@@ -236,14 +237,14 @@ def test_daily_summary_at_the_configured_time(build, clock):
 def test_a_storm_of_ups_alarms_says_each_alarm_once(build, clock):
     fleet = {**FLEET, "devices": [
         {"id": f"ups-{i}", "name": "UPS", "kind": "ups", "address": f"10.0.1.{i}", "unit": "fgw", "system": "net",
-         "group": "room"} for i in (1, 2, 3)]}
+         "group": "room", "probes": {"tcp": None, "ups": {"nut_ups": "ups"}}} for i in (1, 2, 3)]}
     rule = {"name": "mains", "metric": "on_battery", "op": "==", "value": 1, "label": "UPS 市电中断", "level": 2}
     service, store = build({**fleet, "alerting": {"channels": WEBHOOK_CHANNEL, "routes": ROUTE_ALL, "hold_seconds": 0,
                                                   "thresholds": [rule]}})
     t = clock.now
-    feed(service, store, [], t, samples=[sample("ups-1", t, on_battery=1)])
+    feed(service, store, [], t, samples=[sample("ups-1", t, "ups", on_battery=1)])
     assert outbox(store)[0]["body"]["title"] == "【二级故障】电子政务外网 UPS 市电中断"
-    feed(service, store, [], t + 600, samples=[sample(f"ups-{i}", t + 600, on_battery=1) for i in (2, 3)])
+    feed(service, store, [], t + 600, samples=[sample(f"ups-{i}", t + 600, "ups", on_battery=1) for i in (2, 3)])
     storm = outbox(store)[-1]["body"]
     lines = [line for line in storm["text"].splitlines() if line.startswith("- F-")]
     assert len(lines) == 2

@@ -81,3 +81,24 @@ def test_names() -> None:
     assert split_instance_metric("if.eth0.in_bps") == ("if", "eth0", "in_bps")
     assert split_instance_metric("if.in_bps") is None and split_instance_metric("cpu.1.load") is None
     assert field_key("1m load") == "_1m_load"
+
+
+def test_declared_metrics_are_written_in_base_units_and_undeclared_as_they_are(tmp_path: Path) -> None:
+    inventory = config_from_data({
+        "agent": {"id": "a", "data_dir": str(tmp_path)},
+        "devices": [{"id": "sw-1", "address": "127.0.0.1", "probes": {
+            "icmp": {}, "snmp": {"community": "public", "oids": [{"name": "cpu_percent", "oid": "1.3.6.1.4.1.2021.11.9.0"}]},
+        }}],
+    })
+    lines = LineEncoder("a", inventory.devices).encode([
+        Sample("sw-1", "icmp", True, 100.0, {"loss_percent": 20.0, "rtt_seconds": 0.002}),
+        Sample("sw-1", "snmp", True, 100.0, {"cpu_percent": 12.0, "if.Gi0/1.in_bps": 8e6, "if.Gi0/1.in_util_percent": 8.0,
+                                             "if.Gi0/1.oper_up": 1.0}),
+    ])
+    assert lines == [
+        "yunwei,agent=a,device=sw-1,kind=other,probe=icmp up=1.0,loss_ratio=0.2,rtt_seconds=0.002 100000",
+        # the probe's own OID is not a declaration: its name and value stay as configured
+        "yunwei,agent=a,device=sw-1,kind=other,probe=snmp up=1.0,cpu_percent=12.0 100000",
+        "yunwei_if,agent=a,device=sw-1,kind=other,interface=Gi0/1,probe=snmp"
+        " in_bytes_per_second=1000000.0,in_util_ratio=0.08,oper_up=1.0 100000",
+    ]

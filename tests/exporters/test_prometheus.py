@@ -54,7 +54,7 @@ async def test_metrics_show_latest_samples_group_rate_and_open_faults(tmp_path: 
         await feed(agent, [
             Sample("cam-0", "tcp", True, now, {"rtt_seconds": 0.004, "loss_percent": 20.0,
                                                "if.Gi0/0/1.in_bps": 8e6, "if.Gi0/0/1.in_util_percent": 8.0,
-                                               "runtime_minutes": 90.0, "cpu_percent": 12.0,
+                                               "runtime_seconds": 5400.0, "cpu_percent": 12.0,
                                                "down_bps": 4e7, "down_util_percent": 40.0}),
             Sample("cam-1", "tcp", False, now, {"loss_percent": 100.0}, error="timeout"),
             Sample("cam-2", "tcp", False, now, error="refused"),
@@ -72,11 +72,11 @@ async def test_metrics_show_latest_samples_group_rate_and_open_faults(tmp_path: 
         assert value(metrics, "yunwei_rtt_seconds", **cam0) == 0.004  # the newest sample, not the older one
         assert value(metrics, "yunwei_loss_ratio", device="cam-0") == 0.2
         assert value(metrics, "yunwei_loss_ratio", device="cam-1") == 1.0
-        assert value(metrics, "yunwei_if_bits_per_second", device="cam-0", interface="Gi0/0/1", direction="in") == 8e6
+        assert value(metrics, "yunwei_if_bytes_per_second", device="cam-0", interface="Gi0/0/1", direction="in") == 1e6  # base unit
         assert value(metrics, "yunwei_if_utilization_ratio", device="cam-0", interface="Gi0/0/1", direction="in") == 0.08
         assert value(metrics, "yunwei_ups_runtime_seconds", device="cam-0") == 5400.0
         assert value(metrics, "yunwei_metric", device="cam-0", name="cpu_percent") == 12.0
-        assert value(metrics, "yunwei_line_bits_per_second", device="cam-0", direction="down") == 4e7
+        assert value(metrics, "yunwei_line_bytes_per_second", device="cam-0", direction="down") == 5e6
         assert value(metrics, "yunwei_line_utilization_ratio", device="cam-0", direction="down") == 0.4
         assert not [labels for labels, _ in metrics["yunwei_metric"] if labels["name"] == "down_bps"]  # not twice
         assert value(metrics, "yunwei_device_up", device="cam-2") == 0.0  # debounced: down after 1 failure here
