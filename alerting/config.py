@@ -44,6 +44,7 @@ MESSAGE_KINDS = (
     "warn",
     "meeting",
     "summary",
+    "startup",
 )
 
 
