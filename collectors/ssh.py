@@ -60,8 +60,9 @@ from collectors._ssh import PROFILES, Figures, refuse_reason
 from collectors.base import Collector, Target
 from collectors.registry import register
 from core.model import Sample
-from inventory.config import DEFAULT_CONFIG, load_config
+from inventory.config import load_config
 from inventory.models import AgentSettings
+from inventory.paths import DEFAULT_CONFIG
 from inventory.schedule import parse_when
 
 log = logging.getLogger("yunwei.ssh")

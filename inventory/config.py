@@ -67,8 +67,6 @@ def _config_model(sections: frozenset[Section]) -> type[Config]:
     return create_model("Config", __base__=Config, **fields)
 
 
-# The config file a command reads when neither -c nor $YUNWEI_CONFIG names one.
-DEFAULT_CONFIG = "config.yaml"
 
 
 @dataclass

@@ -6,13 +6,13 @@ import argparse
 import sys
 from collections import Counter
 
-from cli.main import add_config_argument
+from cli.main import add_config_argument, command_help
 from core.errors import InputError
 from inventory.config import load_config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("check", help="validate config and inventory (exit 2 on any problem)")
+    parser = subparsers.add_parser("check", help=command_help("check"))
     add_config_argument(parser)
     parser.set_defaults(func=run)
 

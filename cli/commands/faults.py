@@ -19,7 +19,7 @@ from agent.status_text import text
 from alerting import lifecycle
 from alerting.faults import Fault, FaultStore, fault_dict, ledger_body
 from alerting.messages import Composer
-from cli.main import add_config_argument
+from cli.main import add_config_argument, command_help
 from core.errors import InputError
 from inventory.config import Inventory, load_config
 from inventory.lookup import named_items, resolve_ref
@@ -29,7 +29,7 @@ STATES = ("open", "acknowledged", "resolved", "closed")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("faults", help="list, acknowledge, resolve and open faults (work orders)")
+    parser = subparsers.add_parser("faults", help=command_help("faults"))
     commands = parser.add_subparsers(dest="faults_command", metavar="ACTION", required=True)
 
     listing = commands.add_parser("list", help="faults (default: the ones not resolved yet)")

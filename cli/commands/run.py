@@ -12,7 +12,7 @@ import logging
 import signal
 
 from agent.runtime import Agent
-from cli.main import add_config_argument
+from cli.main import add_config_argument, command_help
 from core.errors import InputError
 from core.logtime import use_zone
 from inventory.config import load_config
@@ -22,7 +22,7 @@ log = logging.getLogger("yunwei.run")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("run", help="run the agent in the foreground (SIGTERM drains, SIGHUP reloads)")
+    parser = subparsers.add_parser("run", help=command_help("run"))
     add_config_argument(parser)
     parser.add_argument(
         "--drain-timeout", type=float, default=60.0, help="seconds to wait for running rounds on SIGTERM (default 60)"
