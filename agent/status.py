@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from agent.fleet import degraded_probes, group_rates, states_now
+from agent.fleet_now import degraded_probes, group_rates, states_now
 from agent.status_text import freshness, state_label, text
 from collectors.texts import localise_error
 from core.model import Sample, State
-from inventory.config import Inventory
 from inventory.kinds import KIND_LABELS
-from inventory.maintenance import MaintenanceCalendar
 from store.db import Store
+
+if TYPE_CHECKING:  # or an inventory.view.InventoryView: the same names (yunwei status reads one)
+    from inventory.config import Inventory
 
 
 @dataclass
@@ -95,8 +98,7 @@ def render_status(
     now_dt = datetime.fromtimestamp(now, zone)
     language = inventory.agent.language
     banner, stale = freshness(inventory, store, now)
-    calendar = MaintenanceCalendar(inventory.config.maintenance, inventory)
-    states = states_now(store.current_states(), calendar.covering(now))
+    states = states_now(store.current_states(), inventory.covering(now))
     rows = device_rows(inventory, states, store.latest_samples(), store.probe_states())
     headers = [text(key, language) for key in ("unit", "group", "device", "name", "kind", "state", "since", "rtt", "last error")]
     table = []
@@ -145,19 +147,25 @@ def _errors(errors: str | None, language: str) -> str:
     return "; ".join(parts)
 
 
+_WIDE = re.compile("[\u1100-\uffdc]")
+
+
 def _width(text: str) -> int:
     """Display width: CJK characters take two columns in a terminal."""
     if text.isascii():
         return len(text)
-    return sum(2 if "\u1100" <= ch <= "\uffdc" else 1 for ch in text)
+    return len(text) + len(_WIDE.findall(text))
 
 
 def format_table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [_width(h) for h in headers]
-    for row in rows:
-        widths = [max(w, _width(str(cell))) for w, cell in zip(widths, row, strict=True)]
+    cells = [[str(c) for c in row] for row in [headers, *rows]]
+    measured = [[_width(c) for c in row] for row in cells]
+    widths = [max(column) for column in zip(*measured, strict=True)]
 
-    def line(cells: list[str]) -> str:
-        return "  ".join(str(c) + " " * (w - _width(str(c))) for c, w in zip(cells, widths, strict=True)).rstrip()
+    def line(row: list[str], row_widths: list[int]) -> str:
+        return "  ".join(c + " " * (w - cw) for c, cw, w in zip(row, row_widths, widths, strict=True)).rstrip()
 
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+    dashes = ["-" * w for w in widths]
+    lines = [line(cells[0], measured[0]), line(dashes, widths)]
+    lines.extend(line(row, row_widths) for row, row_widths in zip(cells[1:], measured[1:], strict=True))
+    return "\n".join(lines)

@@ -7,7 +7,7 @@ import importlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from core.errors import InputError
@@ -36,6 +36,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "record": ("cli.commands.record", "add a manual record (visit, inspection, document, deduction ...)"),
 }
 COMMAND_MODULES = tuple(dict.fromkeys(module for module, _ in COMMANDS.values()))
+
+
+def later(module: str, function: str) -> Callable[[argparse.Namespace], int]:
+    """A command's handler imported when it runs, so registering it costs none of its imports."""
+
+    def run(args: argparse.Namespace) -> int:
+        handler: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module), function)
+        return handler(args)
+
+    return run
 
 
 def command_help(name: str) -> str:

@@ -6,7 +6,7 @@ import argparse
 
 from agent.status import StatusFilter, render_status
 from cli.main import add_config_argument, command_help
-from inventory.config import load_config
+from cli.readonly import config_for_reading
 from inventory.lookup import named_items, resolve_ref
 from store.db import open_store
 
@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    inventory = load_config(args.config)
+    inventory = config_for_reading(args.config)
     if args.unit is not None:
         args.unit = resolve_ref(named_items(inventory, "unit"), "unit", args.unit, "--unit")
     if args.group is not None:
