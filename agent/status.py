@@ -103,16 +103,22 @@ def render_status(
     headers = [text(key, language) for key in ("unit", "group", "device", "name", "kind", "state", "since", "rtt", "last error")]
     table = []
     only = only or StatusFilter()
+    today = now_dt.date()
+    since_texts: dict[float | None, str] = {None: "-"}  # devices that changed together share a moment
+    state_texts: dict[State, str] = {}
     for row in rows:
         if not only.keeps(row):
             continue
-        since = "-"
-        if row.since is not None:
-            moment = datetime.fromtimestamp(row.since, zone)
-            since = moment.strftime("%H:%M:%S") if moment.date() == now_dt.date() else moment.strftime("%m-%d %H:%M")
+        since = since_texts.get(row.since)
+        if since is None:
+            moment = datetime.fromtimestamp(row.since, zone)  # type: ignore[arg-type]
+            since = moment.strftime("%H:%M:%S") if moment.date() == today else moment.strftime("%m-%d %H:%M")
+            since_texts[row.since] = since
         rtt = f"{row.rtt_seconds * 1000:.1f} ms" if row.rtt_seconds is not None else "-"
         kind = KIND_LABELS.get(row.kind, row.kind) if language == "zh" else row.kind
-        state = state_label(row.state, language, stale and row.state != State.UNKNOWN)
+        state = state_texts.get(row.state)
+        if state is None:
+            state = state_texts[row.state] = state_label(row.state, language, stale and row.state != State.UNKNOWN)
         if row.degraded:
             state += text("degraded", language, probes=", ".join(row.degraded))
         table.append([row.unit, row.group, row.device, row.name, kind, state, since, rtt, _errors(row.error, language)[:60]])
@@ -159,7 +165,8 @@ def _width(text: str) -> int:
 
 def format_table(headers: list[str], rows: list[list[str]]) -> str:
     cells = [[str(c) for c in row] for row in [headers, *rows]]
-    measured = [[_width(c) for c in row] for row in cells]
+    known: dict[str, int] = {}  # columns repeat their values (unit, group, state): measure each once
+    measured = [[known[c] if c in known else known.setdefault(c, _width(c)) for c in row] for row in cells]
     widths = [max(column) for column in zip(*measured, strict=True)]
 
     def line(row: list[str], row_widths: list[int]) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from pathlib import Path
 from typing import Any
 
 from inventory.config import Inventory, load_config
 from inventory.files import atomic_write, write_text
-from inventory.view import VERSION, cache_path, env_print, file_print
+from inventory.view import VERSION, cache_path, code_print, env_print, file_print
 from inventory.yamlsource import recording_reads
 
 log = logging.getLogger("yunwei.inventory")
@@ -47,10 +48,12 @@ def write_view(config: str | Path, inventory: Inventory, files: list[str]) -> Pa
         "config": str(Path(config).resolve()),
         "files": prints,
         "env": env_print(env_names),
+        "code": code_print(),
         "view": view_data(inventory),
     }
     target = cache_path(config)
     atomic_write(target, write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":"))))
+    os.chmod(target, 0o600)  # it holds digests of the secrets file and variables: its owner's alone
     return target
 
 

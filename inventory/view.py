@@ -6,7 +6,7 @@ intervals: not the 10,000 devices parsed from YAML and validated again (1–3 s)
 load succeeds (``yunwei check``, ``yunwei run``, or the first such command) those are written
 as JSON (inventory.snapshot) with the fingerprint of everything the load read: every file
 (size, mtime, SHA-256) and every environment variable it used. ``read_view`` returns the view
-only while that fingerprint still holds; otherwise the command loads the config in full, so a
+only while that fingerprint (and the code that validated it) still holds; otherwise the command loads the config in full, so a
 config with an error is refused exactly as before. Plain data only: importing this module
 imports neither pydantic nor the config models.
 """
@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 VERSION = 1
+# The packages whose code decides what a valid config is (they register its sections and probe
+# options): an upgrade rewrites their directories, and a view written by older code is not used.
+CODE = ("inventory", "alerting", "exporters", "compliance", "collectors")
 PeriodSpec = tuple[date, date, bool, float]  # start, end, yearly, threshold
 
 
@@ -37,7 +40,7 @@ def threshold_on(threshold: float, periods: Iterable[PeriodSpec], day: date) -> 
     return best
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AgentView:
     id: str
     timezone: str
@@ -45,14 +48,14 @@ class AgentView:
     default_interval: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ProbeView:
     name: str
     collector: str
     interval: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DeviceView:
     id: str
     name: str
@@ -68,7 +71,7 @@ class DeviceView:
         return self.name or self.id
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RateView:
     threshold: float
     warn_margin: float
@@ -78,7 +81,7 @@ class RateView:
         return threshold_on(self.threshold, self.periods, day)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class GroupView:
     id: str
     name: str
@@ -88,7 +91,7 @@ class GroupView:
     online_rate: RateView | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NamedView:
     """A unit or a system."""
 
@@ -140,6 +143,17 @@ def file_print(path: str | Path) -> list[Any] | None:
     return [str(path), stat.st_size, stat.st_mtime_ns, digest]
 
 
+def code_print() -> list[list[Any]]:
+    root = Path(__file__).resolve().parents[1]
+    prints = []
+    for package in CODE:
+        try:
+            prints.append([package, os.stat(root / package).st_mtime_ns])
+        except OSError:
+            prints.append([package, None])
+    return prints
+
+
 def env_print(names: Iterable[str]) -> list[list[str | None]]:
     return [[name, _hashed(os.environ.get(name))] for name in sorted(set(names))]
 
@@ -158,7 +172,7 @@ def read_view(config: str | Path) -> InventoryView | None:
         return None
     if any(file_print(entry[0]) != entry for entry in data["files"]):
         return None
-    if env_print(name for name, _ in data["env"]) != data["env"]:
+    if env_print(name for name, _ in data["env"]) != data["env"] or data.get("code") != code_print():
         return None
     return view_from_data(data["view"])
 
