@@ -16,9 +16,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from alerting_support import ROUTE_ALL, WEBHOOK_CHANNEL, Clock, outbox
 
 from agent.runtime import Agent
 from alerting.component import AlertingComponent
+from alerting.service import AlertingService
+from core.model import State, Transition
+from store.db import Store
 
 
 class WebhookReceiver:
@@ -160,3 +164,59 @@ async def test_the_startup_message_is_in_english_with_language_en(make_inventory
         finally:
             await agent.drain(5)
             await receiver.stop()
+
+
+def unknown_to(device: str, at: float, state: State) -> Transition:
+    return Transition(device, at, state, State.UNKNOWN, "connection refused (port 22)" if state == State.DOWN else "")
+
+
+def servers_config(count: int) -> dict[str, Any]:
+    return {
+        "units": [{"id": "fgw", "name": "发改委"}],
+        "systems": [{"id": "net", "name": "电子政务外网", "unit": "fgw"}],
+        "devices": [
+            {"id": f"srv-{i}", "name": f"服务器{i}", "kind": "server", "address": f"10.0.0.{i + 1}", "unit": "fgw",
+             "system": "net", "probes": {"tcp": {"port": 22}}, **({"role": "core"} if i == 0 else {})}
+            for i in range(count)
+        ],
+        "alerting": {
+            "hold_seconds": 30,
+            "rules": [{"kinds": "server", "level": 3}, {"roles": "core", "level": 1}],
+            "group_faults": {"enabled": False},
+            "channels": WEBHOOK_CHANNEL,
+            "routes": ROUTE_ALL,
+        },
+    }
+
+
+def test_faults_found_at_start_wait_for_their_holds_then_go_in_one_message_worst_first(
+    make_inventory: Any, tmp_path: Any
+) -> None:
+    clock = Clock()
+    inventory = make_inventory(servers_config(6))
+    with Store(tmp_path / "s.db") as store:
+        service = AlertingService(store, inventory, clock, fold_startup=True)
+        t = clock.now
+        first = [unknown_to("srv-0", t, State.DOWN), unknown_to("srv-1", t, State.DOWN), unknown_to("srv-2", t, State.DOWN)]
+        first += [unknown_to(f"srv-{i}", t, State.UP) for i in (3, 4, 5)]
+        store.add_transitions(first, agent="test")
+        service.on_round([], first, t, first_round_done=True)
+        assert outbox(store) == []  # the holds are still running
+        recovered = [Transition("srv-2", t + 10, State.UP, State.DOWN, "")]
+        store.add_transitions(recovered, agent="test")
+        service.on_round([], recovered, clock.advance(10), first_round_done=True)
+        went_down = [Transition("srv-3", t + 20, State.DOWN, State.UP, "timeout")]  # up at start: not one of them
+        store.add_transitions(went_down, agent="test")
+        service.on_round([], went_down, clock.advance(10), first_round_done=True)
+        service.tick(clock.advance(15))  # srv-0 and srv-1 held 35 s: opened, the start is over
+        service.tick(clock.advance(20))  # srv-3 held 35 s: its own message
+        rows = outbox(store)
+        assert [row["kind"] for row in rows] == ["startup", "open"]
+        startup, own = rows[0]["body"], rows[1]["body"]
+        assert startup["title"] == "启动: 3 台在线, 3 台离线 · 故障 2 个"  # the fleet when the start ended
+        lines = startup["text"].splitlines()[1:]
+        assert "【一级故障】 **电子政务外网 服务器0**" in lines[0] and "【三级故障】 **电子政务外网 服务器1**" in lines[1]
+        assert "服务器2" not in startup["text"]  # back up before the start was over: nothing to tell
+        assert "服务器3" in own["title"]
+        faults = store.db.execute("SELECT device, state FROM alert_faults ORDER BY seq").fetchall()
+        assert faults == [("srv-0", "open"), ("srv-1", "open"), ("srv-3", "open")]
