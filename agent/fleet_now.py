@@ -120,6 +120,6 @@ def group_rates(inventory: Any, states: StateMap, today: date | None = None) -> 
 
 def degraded_probes(device: Any, observed: State, probe_ok: Mapping[str, bool | None]) -> tuple[str, ...]:
     """The device's probes confirmed failing while its online rule holds (in-round probes only)."""
-    if observed != State.UP:
+    if observed != State.UP or False not in probe_ok.values():
         return ()
     return tuple(sorted(name for name in device.probes if probe_ok.get(name) is False))
