@@ -25,6 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from agent import windows
 from agent.builtin import FactsRecorder, UpsMemory
+from agent.first_round import FirstRound, expected_devices, first_round_bound
 from agent.fleet import FleetState, maintenance_records
 from agent.inspections import InspectionScheduler
 from agent.meetings import MeetingScheduler
@@ -108,6 +109,7 @@ class Agent:
         self.retries = Retries(self._round, self.inventory.agent.debounce.retry_seconds)
         self.undeclared = UndeclaredMetrics()
         self._build_groups()
+        self.first_round = self._new_first_round()
 
     @property
     def db(self) -> Store:
@@ -137,6 +139,12 @@ class Agent:
         for collector_name, _ in self.groups:
             if collector_name not in self.collectors:
                 self.collectors[collector_name] = registry.get(collector_name)(context)
+
+    def _new_first_round(self) -> FirstRound:
+        in_rounds = {t.device.id for targets in self.groups.values() for t in targets}
+        debounce = self.inventory.agent.debounce
+        bound = first_round_bound([i for _, i in self.groups], debounce.up_after, debounce.down_after, debounce.retry_seconds)
+        return FirstRound(expected_devices(in_rounds, self.fleet.observed_states()), time.time(), bound)
 
     async def in_writer(self, function: Callable[..., T], *args: Any) -> T:
         """Run a store call on the single writer thread, off the event loop."""
@@ -174,7 +182,7 @@ class Agent:
         for device_id, probe_name in sorted(missing):  # a collector bug must not look like an online device
             samples.append(Sample(device=device_id, probe=probe_name, ok=False, ts=started, error="no result from collector"))
         transitions = self.fleet.observe(samples)
-        for transition in transitions:
+        for transition in self.first_round.take(transitions, started):  # leaving UNKNOWN at start: summarised
             device = self.inventory.devices.get(transition.device)
             log.info(
                 "%s %s → %s since %s%s",
@@ -184,6 +192,8 @@ class Agent:
                 datetime.fromtimestamp(transition.at).isoformat(timespec="seconds"),
                 f" ({transition.cause})" if transition.cause else "",
             )
+        if self.first_round.finish_if_over(time.time()):
+            log.info("%s", self.first_round.summary({d: device.label for d, device in self.inventory.devices.items()}))
         await self.in_writer(self._record, samples, transitions)
         finished = time.time()
         stats = self.stats[key]
@@ -239,6 +249,7 @@ class Agent:
     async def start(self, schedule: bool = True) -> None:
         raise_open_files_limit()  # rounds size their concurrency within it (collectors.concurrency)
         self.run_id = await self.in_writer(self.db.start_run, self.agent_id)
+        self.first_round = self._new_first_round()
         if self.attach_hooks:
             self.components.extend(load_components(self))
         for component in self.components:

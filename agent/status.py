@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from agent import windows
-from agent.fleet import degraded_probes, group_rates, states_now
+from agent.fleet_now import degraded_probes, group_rates, states_now
 from agent.status_text import freshness, state_label, text
 from collectors.texts import localise_error
 from core.model import Sample, State
-from inventory.config import Inventory
 from inventory.kinds import KIND_LABELS
 from store.db import Store
+
+if TYPE_CHECKING:  # or an inventory.view.InventoryView: the same names (yunwei status reads one)
+    from inventory.config import Inventory
 
 
 @dataclass
@@ -95,21 +99,27 @@ def render_status(
     now_dt = datetime.fromtimestamp(now, zone)
     language = inventory.agent.language
     banner, stale = freshness(inventory, store, now)
-    states = states_now(store.current_states(), windows.calendar(store, inventory, now).covering(now))
+    states = states_now(store.current_states(), windows.covering(store, inventory, now))
     rows = device_rows(inventory, states, store.latest_samples(), store.probe_states())
     headers = [text(key, language) for key in ("unit", "group", "device", "name", "kind", "state", "since", "rtt", "last error")]
     table = []
     only = only or StatusFilter()
+    today = now_dt.date()
+    since_texts: dict[float | None, str] = {None: "-"}  # devices that changed together share a moment
+    state_texts: dict[State, str] = {}
     for row in rows:
         if not only.keeps(row):
             continue
-        since = "-"
-        if row.since is not None:
-            moment = datetime.fromtimestamp(row.since, zone)
-            since = moment.strftime("%H:%M:%S") if moment.date() == now_dt.date() else moment.strftime("%m-%d %H:%M")
+        since = since_texts.get(row.since)
+        if since is None:
+            moment = datetime.fromtimestamp(row.since, zone)  # type: ignore[arg-type]
+            since = moment.strftime("%H:%M:%S") if moment.date() == today else moment.strftime("%m-%d %H:%M")
+            since_texts[row.since] = since
         rtt = f"{row.rtt_seconds * 1000:.1f} ms" if row.rtt_seconds is not None else "-"
         kind = KIND_LABELS.get(row.kind, row.kind) if language == "zh" else row.kind
-        state = state_label(row.state, language, stale and row.state != State.UNKNOWN)
+        state = state_texts.get(row.state)
+        if state is None:
+            state = state_texts[row.state] = state_label(row.state, language, stale and row.state != State.UNKNOWN)
         if row.degraded:
             state += text("degraded", language, probes=", ".join(row.degraded))
         table.append([row.unit, row.group, row.device, row.name, kind, state, since, rtt, _errors(row.error, language)[:60]])
@@ -144,19 +154,26 @@ def _errors(errors: str | None, language: str) -> str:
     return "; ".join(parts)
 
 
+_WIDE = re.compile("[\u1100-\uffdc]")
+
+
 def _width(text: str) -> int:
     """Display width: CJK characters take two columns in a terminal."""
     if text.isascii():
         return len(text)
-    return sum(2 if "\u1100" <= ch <= "\uffdc" else 1 for ch in text)
+    return len(text) + len(_WIDE.findall(text))
 
 
 def format_table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [_width(h) for h in headers]
-    for row in rows:
-        widths = [max(w, _width(str(cell))) for w, cell in zip(widths, row, strict=True)]
+    cells = [[str(c) for c in row] for row in [headers, *rows]]
+    known: dict[str, int] = {}  # columns repeat their values (unit, group, state): measure each once
+    measured = [[known[c] if c in known else known.setdefault(c, _width(c)) for c in row] for row in cells]
+    widths = [max(column) for column in zip(*measured, strict=True)]
 
-    def line(cells: list[str]) -> str:
-        return "  ".join(str(c) + " " * (w - _width(str(c))) for c, w in zip(cells, widths, strict=True)).rstrip()
+    def line(row: list[str], row_widths: list[int]) -> str:
+        return "  ".join(c + " " * (w - cw) for c, cw, w in zip(row, row_widths, widths, strict=True)).rstrip()
 
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+    dashes = ["-" * w for w in widths]
+    lines = [line(cells[0], measured[0]), line(dashes, widths)]
+    lines.extend(line(row, row_widths) for row, row_widths in zip(cells[1:], measured[1:], strict=True))
+    return "\n".join(lines)

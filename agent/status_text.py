@@ -4,12 +4,15 @@ whether the states are current (the daemon may have stopped hours ago)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from core.model import State
 from core.timefmt import duration
-from inventory.config import Inventory
 from store.db import Store
+
+if TYPE_CHECKING:
+    from inventory.config import Inventory
 
 _TEXT: dict[str, tuple[str, str]] = {  # key: (zh, en)
     "unit": ("单位", "unit"),

@@ -13,13 +13,14 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
 from core.errors import InputError
 from inventory.config import Inventory
-from inventory.maintenance import MaintenanceCalendar, MaintenanceWindow
+from inventory.maintenance import MaintenanceCalendar, MaintenanceWindow, Occurrence
 from store.db import Store
 
 MIGRATIONS = [
@@ -118,3 +119,15 @@ def active_windows(store: Store, config_windows: list[MaintenanceWindow], now: f
 def calendar(store: Store, inventory: Inventory, now: float) -> MaintenanceCalendar:
     """The config's windows and the stored ones in force around ``now``, as one calendar."""
     return MaintenanceCalendar(active_windows(store, inventory.config.maintenance, now), inventory)
+
+
+def covering(store: Store, inventory: Any, now: float) -> dict[str, Occurrence]:
+    """Device id → the window covering it now: the config's (``inventory.covering``, also on the
+    read-only commands' config view) and the stored ones, the one ending last where both cover."""
+    found = dict(inventory.covering(now))
+    stored = [w.window for w in stored_windows(store, since=now - 86400)]
+    if stored:
+        for device, occurrence in MaintenanceCalendar(stored, inventory).covering(now).items():
+            if device not in found or occurrence.end > found[device].end:
+                found[device] = occurrence
+    return found

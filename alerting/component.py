@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from alerting.service import AlertingService
@@ -35,7 +36,7 @@ class AlertingComponent:
 
     async def start(self, agent: Agent) -> None:
         self.agent = agent
-        self.service = await agent.in_writer(AlertingService, agent.db, agent.inventory)
+        self.service = await agent.in_writer(partial(AlertingService, agent.db, agent.inventory, fold_startup=True))
         channels = ", ".join(sorted(self.service.dispatcher.notifiers)) or "none (faults are recorded only)"
         if self.service.dispatcher.off:
             channels += f"; off: {', '.join(sorted(self.service.dispatcher.off))}"
@@ -47,7 +48,9 @@ class AlertingComponent:
         if self.agent is None or self.service is None:
             return
         degraded = self.agent.fleet.degraded()
-        queued = await self.agent.in_writer(self.service.on_round, result.samples, result.transitions, None, degraded)
+        queued = await self.agent.in_writer(
+            self.service.on_round, result.samples, result.transitions, None, degraded, self.agent.first_round.done
+        )
         if queued:
             self.wake.set()
 

@@ -43,6 +43,7 @@ MESSAGE_KINDS = (
     "warn",
     "meeting",
     "summary",
+    "startup",
 )
 
 

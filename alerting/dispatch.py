@@ -29,6 +29,7 @@ from alerting.messages import Composer, Text
 from alerting.notifiers import make_notifier
 from alerting.notifiers.base import Message, Notifier
 from alerting.routing import Mentions, Target, route
+from alerting.startup import startup_text
 from alerting.summary import meeting_text
 from core.model import State
 from inventory.config import Inventory
@@ -36,7 +37,7 @@ from inventory.config import Inventory
 log = logging.getLogger("yunwei.alerting")
 
 FAULT_KINDS = ("open", "resolved", "ack", "escalated", "reminder", "overdue")
-NEVER_HELD = ("ack", "escalated", "warn", "meeting", "summary")
+NEVER_HELD = ("ack", "escalated", "warn", "meeting", "summary", "startup")
 MERGEABLE = ("open", "resolved", "reminder", "overdue")  # what one listing message can carry
 
 
@@ -147,7 +148,7 @@ class Dispatcher:
         per_channel: dict[str, list[tuple[list[QueuedNotice], Mentions, str]]] = defaultdict(list)
         not_sent: dict[str, int] = defaultdict(int)
         for batch in batches:
-            if batch[0].kind == "open" and rates is None:
+            if batch[0].kind in ("open", "startup") and rates is None:
                 rates = group_rates(self.inventory, self.states())  # once per flush: O(groups × devices)
             routed = self._route(batch, faults)
             for channel, (chosen, mentions) in routed.items():
@@ -244,6 +245,8 @@ class Dispatcher:
         self, batch: list[QueuedNotice], faults: dict[str, Fault | None]
     ) -> dict[str, tuple[list[QueuedNotice], Mentions]]:
         result: dict[str, tuple[list[QueuedNotice], Mentions]] = {}
+        if batch[0].kind == "startup":
+            return self._route_startup(batch[0])
         for notice in batch:
             fault = faults.get(notice.fault) if notice.fault else None
             if notice.kind == "summary" and self.config.daily_summary.channels:
@@ -255,6 +258,26 @@ class Dispatcher:
                 chosen.append(notice)
                 merged.merge(mentions)
         return result
+
+    def _route_startup(self, notice: QueuedNotice) -> dict[str, tuple[list[QueuedNotice], Mentions]]:
+        """The startup message goes where its faults' opening messages would have gone (each
+        channel hears of its own faults only), and where routes take every event."""
+        listed: dict[str, tuple[list[str], Mentions]] = {
+            channel: ([], mentions) for channel, mentions in route(self.config, Target(event="startup")).items()
+        }
+        for fault_id in notice.body.get("faults", []):
+            fault = self.faults.get(fault_id)
+            if fault is None:
+                continue
+            opening = QueuedNotice(notice.id, "open", fault.id, "", fault.level, notice.created, {})
+            for channel, mentions in route(self.config, self._target(opening, fault)).items():
+                ids, merged = listed.setdefault(channel, ([], Mentions()))
+                ids.append(fault.id)
+                merged.merge(mentions)
+        return {
+            channel: ([QueuedNotice(notice.id, notice.kind, None, "", None, notice.created, {**notice.body, "faults": ids})], mentions)
+            for channel, (ids, mentions) in listed.items()
+        }
 
     def _message(
         self,
@@ -284,6 +307,14 @@ class Dispatcher:
         elif kind == "warn":
             text = self._warn(first)
             thread = f"warn:{first.grp}"
+        elif kind == "startup":
+            listed = [self.faults.get(fault_id) for fault_id in first.body.get("faults", [])]
+            pairs = [(f, {}) for f in listed if f is not None]
+            shown = [f for f, _ in pairs if f is not None]
+            touched = sorted({line for f in shown for line in self._rates(f, rates)})
+            text = startup_text(composer, first.body, shown, now, touched)
+            thread = f"startup:{first.id}"
+            level = min((f.level for f, _ in pairs if f is not None), default=None)
         elif kind == "meeting":
             text = meeting_text(composer, first.body.get("record", {}))
             thread = f"meeting:{first.body.get('uid', first.id)}"

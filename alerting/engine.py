@@ -38,6 +38,7 @@ from agent.fleet import group_rate, states_now
 from alerting.config import AlertingConfig
 from alerting.faults import Change, Fault, FaultStore, Notice
 from alerting.levels import LevelPolicy
+from alerting.startup import StartupFold, startup_counts
 from alerting.thresholds import Crossing, ThresholdWatch
 from core.model import Sample, State, Transition
 from inventory.config import Inventory
@@ -64,6 +65,7 @@ class FaultEngine:
         self.group_pending: dict[str, float] = {}
         self.group_since: dict[str, float] = {}
         self.warned: dict[str, bool] = {}  # group online-rate warnings sent (mirrored in alert_kv)
+        self.startup: StartupFold | None = None  # set by the daemon: faults found at start told in one message
         self.inventory = inventory
         self.reload(inventory)
         self._seed(self.clock())
@@ -119,10 +121,14 @@ class FaultEngine:
         transitions: Iterable[Transition],
         now: float | None = None,
         degraded: Mapping[str, tuple[str, ...]] | None = None,
+        first_round_done: bool | None = None,
     ) -> None:
         """Take one round's samples and transitions (and the degraded devices), then reconcile."""
         now = self.clock() if now is None else now
         samples = list(samples)
+        transitions = list(transitions)
+        if self.startup is not None:
+            self.startup.observe(transitions, first_round_done, now)
         for transition in transitions:
             self.states[transition.device] = (transition.state, transition.at)
             if transition.state == State.DOWN:
@@ -304,6 +310,26 @@ class FaultEngine:
             del self.pending[device_id]
         self.covered = covered_now
         self.in_maintenance = maintenance
+        self._end_startup(now)
+
+    def _end_startup(self, now: float) -> None:
+        """When the start is over, queue its one message (alerting.startup)."""
+        startup = self.startup
+        if startup is None:
+            return
+        waiting = set(self.pending) | set(self.uncovered_at)
+        waiting.update(m for g in self.group_pending for m in self.members.get(g, []))
+        if not startup.over(now, waiting, self.config.hold_seconds + self.config.dependency_grace_seconds):
+            return
+        self.startup = None
+        notice = startup.notice(startup_counts(self.shown_states(now), self.inventory.devices), self.faults.active())
+        if notice is not None:
+            self.faults.add_notices([notice], now)
+            log.info("start over: %d fault(s) found at start, told in one message", len(startup.faults))
+
+    def _held(self, fault_id: str) -> bool:
+        """A fault found at start whose chat notices wait for the startup message."""
+        return self.startup is not None and fault_id in self.startup.faults
 
     # -- pieces of reconcile -------------------------------------------------------------
 
@@ -527,7 +553,8 @@ class FaultEngine:
                     change.events.append(("escalated", {"from": f.level, "to": level}))
                     f.level = level
                     f.respond_by, f.resolve_by = policy.deadlines(level, f.opened, f.unit, f.system)
-                    change.notices.append(Notice("escalated", None, _bucket(f), level))
+                    if not self._held(f.id):
+                        change.notices.append(Notice("escalated", None, _bucket(f), level))
             return change
 
         self.faults.update(fault.id, mutate, now)
@@ -578,9 +605,12 @@ class FaultEngine:
             affected=affected,
             extra=dict(extra or {}),
         )
-        if waived is None:
+        folded = waived is None and self.startup is not None and self.startup.folds(source, [device, *affected])
+        if waived is None and not folded:
             change.notices.append(Notice("open", None, _bucket(fault), level))
         opened_fault = self.faults.open(fault, now, change)
+        if opened_fault is not None and folded and self.startup is not None:
+            self.startup.faults.append(opened_fault.id)
         if opened_fault is not None:
             log.info("fault %s opened: level %d %s %s%s", fault.id, level, fault.scope, cause, f" ({waived})" if waived else "")
         return opened_fault
@@ -590,7 +620,8 @@ class FaultEngine:
             if not f.active:
                 return None
             f.state, f.resolved, f.resolved_how, f.resolved_by = "resolved", max(at, f.opened), how, by or None
-            notices = [] if f.waived is not None else [Notice("resolved", None, _bucket(f), f.level)]
+            held = f.waived is not None or self._held(f.id)
+            notices = [] if held else [Notice("resolved", None, _bucket(f), f.level)]
             return Change(events=[("resolved", {"how": how})], notices=notices, actor=by)
 
         result = self.faults.update(fault.id, mutate, now)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alerting.faults import Fault
-from alerting.levels import LevelPolicy
 from collectors.texts import localise_error
 from core.timefmt import duration, short
-from inventory.config import Inventory
+
+if TYPE_CHECKING:  # kept out of the import: `yunwei faults list` names faults without the config models
+    from alerting.levels import LevelPolicy
+    from inventory.config import Inventory
 
 KIND_NAMES: dict[str, tuple[str, str, str]] = {  # kind: (zh measure+noun, en singular, en plural)
     "camera": ("路摄像机", "camera", "cameras"),
@@ -110,6 +112,26 @@ T: dict[str, tuple[str, str]] = {  # key: (zh, en)
 }
 
 
+def subject(fault: Fault, inventory: Any) -> str:
+    """``雪亮工程 汇聚交换机``: the system's name and the device's (or the group's) name."""
+    if fault.device and fault.device in inventory.devices:
+        label = inventory.devices[fault.device].label
+    elif fault.device:
+        label = fault.device
+    elif fault.group and fault.group in inventory.groups:
+        group = inventory.groups[fault.group]
+        return group.name or group.id
+    elif fault.system and fault.system in inventory.systems:
+        return inventory.systems[fault.system].name or fault.system
+    elif fault.unit and fault.unit in inventory.units:
+        return inventory.units[fault.unit].name or fault.unit
+    else:
+        return fault.scope
+    system = inventory.systems.get(fault.system or "")
+    prefix = (system.name or system.id) if system else ""
+    return f"{prefix} {label}" if prefix and not label.startswith(prefix) else label
+
+
 @dataclass
 class Text:
     """Title and lines of one message, before platform formatting."""
@@ -138,23 +160,7 @@ class Composer:
 
     def subject(self, fault: Fault) -> str:
         """``雪亮工程 汇聚交换机``: the system's name and the device's (or the group's) name."""
-        inventory = self.inventory
-        if fault.device and fault.device in inventory.devices:
-            label = inventory.devices[fault.device].label
-        elif fault.device:
-            label = fault.device
-        elif fault.group and fault.group in inventory.groups:
-            group = inventory.groups[fault.group]
-            return group.name or group.id
-        elif fault.system and fault.system in inventory.systems:
-            return inventory.systems[fault.system].name or fault.system
-        elif fault.unit and fault.unit in inventory.units:
-            return inventory.units[fault.unit].name or fault.unit
-        else:
-            return fault.scope
-        system = inventory.systems.get(fault.system or "")
-        prefix = (system.name or system.id) if system else ""
-        return f"{prefix} {label}" if prefix and not label.startswith(prefix) else label
+        return subject(fault, self.inventory)
 
     def where(self, fault: Fault) -> str:
         """``汇聚交换机 (sw-agg-1) · 市公安局 / 雪亮工程``."""

@@ -16,6 +16,7 @@ from alerting.dispatch import Dispatcher
 from alerting.engine import FaultEngine
 from alerting.faults import Notice
 from alerting.outbox import Outbox
+from alerting.startup import StartupFold
 from alerting.summary import daily_summary, summary_due
 from core.model import Sample, Transition
 from inventory.config import Inventory
@@ -27,10 +28,15 @@ MEETING_LOOKBACK = 2 * 86400
 
 
 class AlertingService:
-    def __init__(self, store: Store, inventory: Inventory, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, store: Store, inventory: Inventory, clock: Callable[[], float] = time.time, fold_startup: bool = False
+    ) -> None:
+        """``fold_startup``: faults found at start are told in one message (alerting.startup; the daemon's way)."""
         self.store = store
         self.clock = clock
         self.engine = FaultEngine(store, inventory, clock)
+        if fold_startup:
+            self.engine.startup = StartupFold(started=clock())
         self.faults = self.engine.faults
         self.dispatcher = Dispatcher(self.faults, inventory, states=self.engine.shown_states, clock=clock)
         self.outbox = Outbox(store, self.dispatcher.notifiers, inventory.config.alerting.outbox, clock)
@@ -55,10 +61,12 @@ class AlertingService:
         transitions: Iterable[Transition],
         now: float | None = None,
         degraded: Mapping[str, tuple[str, ...]] | None = None,
+        first_round_done: bool | None = None,
     ) -> int:
-        """A round's results in (and the fleet's degraded devices); returns the number of messages queued."""
+        """A round's results in (and the fleet's degraded devices, whether the agent's first round
+        is over); returns the number of messages queued."""
         now = self.clock() if now is None else now
-        self.engine.on_round(samples, transitions, now, degraded)
+        self.engine.on_round(samples, transitions, now, degraded, first_round_done)
         return self.dispatcher.flush(now)
 
     def tick(self, now: float | None = None) -> int:

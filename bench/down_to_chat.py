@@ -5,7 +5,7 @@
 The real agent (scheduler, collectors, fleet state, alerting, outbox) watches one TCP listener on
 127.0.0.1 with the defaults (interval 60 s, down_after 3, retry_seconds 10, hold_seconds 30,
 tick 5 s) and posts to a webhook receiver on loopback. Each run closes the listener at a random
-moment of the round cycle and times how long until the receiver has the 【…】中断 message. The
+moment of the round cycle and times how long until the receiver has the camera's 离线 message. The
 goal (issue "One truth of the fleet's state"): at most one interval + 30 s. Before re-probes and
 the overlapping hold it was ~3.5 minutes (two more intervals of debounce, then the hold, then a tick).
 """
@@ -52,6 +52,12 @@ class Receiver:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
 
 
+def _is_outage(body: dict) -> bool:
+    """The camera's fault message (a camera is 离线, other kinds 中断), not a recovery."""
+    text = json.dumps(body, ensure_ascii=False)
+    return "东门摄像机" in text and ("离线" in text or "中断" in text) and "恢复" not in text
+
+
 async def one_run(interval: float, receiver: Receiver, data_dir: Path) -> float:
     async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.close()
@@ -76,11 +82,11 @@ async def one_run(interval: float, receiver: Receiver, data_dir: Path) -> float:
         closed = time.time()
         deadline = closed + 4 * interval + 120
         while time.time() < deadline:
-            if any("中断" in json.dumps(body, ensure_ascii=False) for _, body in receiver.arrivals[before:]):
-                break
+            opened = [at for at, body in receiver.arrivals[before:] if _is_outage(body)]
+            if opened:
+                return opened[0] - closed
             await asyncio.sleep(0.2)
-        arrived = next(at for at, body in receiver.arrivals[before:] if "中断" in json.dumps(body, ensure_ascii=False))
-        return arrived - closed
+        raise SystemExit(f"no outage message within {deadline - closed:.0f} s")
     finally:
         await agent.drain()
 

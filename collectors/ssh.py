@@ -61,8 +61,9 @@ from collectors.base import INTERFACES_DOWN, UPTIME, Collector, Target
 from collectors.registry import register
 from core.metrics import MetricSpec
 from core.model import Sample
-from inventory.config import DEFAULT_CONFIG, load_config
+from inventory.config import load_config
 from inventory.models import AgentSettings
+from inventory.paths import DEFAULT_CONFIG
 from inventory.schedule import parse_when
 
 log = logging.getLogger("yunwei.ssh")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import cache
 
 # whole errors: (pattern, Chinese template); {name} is the group as written, {d} its bracketed
 # details translated, {u} a user name, {name_t} the group translated again ({name_tc}: after ": ")
@@ -60,8 +61,17 @@ _DETAILS: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"\b(\d+) sent\b", r"发送 \1 次"),
     (r"\bno (\w+) answer\b", r"无 \1 应答"),
 ]
-_COMPILED = [(re.compile(rf"^(?:{pattern})$", re.IGNORECASE | re.DOTALL), template) for pattern, template in _MESSAGES]
-_DETAILS_COMPILED = [(re.compile(pattern, re.IGNORECASE), replacement) for pattern, replacement in _DETAILS]
+
+
+@cache
+def _compiled() -> list[tuple[re.Pattern[str], str]]:
+    """Compiled on first use, not at import: a status table with no error never pays for them."""
+    return [(re.compile(rf"^(?:{pattern})$", re.IGNORECASE | re.DOTALL), template) for pattern, template in _MESSAGES]
+
+
+@cache
+def _details_compiled() -> list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]]:
+    return [(re.compile(pattern, re.IGNORECASE), replacement) for pattern, replacement in _DETAILS]
 
 
 def localise_error(text: str | None, language: str = "zh") -> str:
@@ -75,11 +85,11 @@ def localise_error(text: str | None, language: str = "zh") -> str:
 
 def knows(text: str) -> bool:
     """Whether the table has a Chinese form of this error (for the collectors' conformance test)."""
-    return any(pattern.match(text.strip()) for pattern, _ in _COMPILED)
+    return any(pattern.match(text.strip()) for pattern, _ in _compiled())
 
 
 def _translate(text: str) -> str:
-    for pattern, template in _COMPILED:
+    for pattern, template in _compiled():
         match = pattern.match(text)
         if match is None:
             continue
@@ -102,6 +112,6 @@ def _translate(text: str) -> str:
 
 
 def _detail(text: str) -> str:
-    for pattern, replacement in _DETAILS_COMPILED:
+    for pattern, replacement in _details_compiled():
         text = pattern.sub(replacement, text)
     return text

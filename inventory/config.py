@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, ValidationError, create_model
 from core.errors import InputError, InputProblem
 from inventory.kinds import kind_problem
 from inventory.lookup import did_you_mean
-from inventory.maintenance import MaintenanceWindow
+from inventory.maintenance import MaintenanceCalendar, MaintenanceWindow, Occurrence
 from inventory.models import (
     KIND_DEFAULT_ONLINE,
     AgentSettings,
@@ -68,8 +68,6 @@ def _config_model(sections: frozenset[Section], generation: int) -> type[Config]
     return create_model("Config", __base__=Config, **fields)
 
 
-# The config file a command reads when neither -c nor $YUNWEI_CONFIG names one.
-DEFAULT_CONFIG = "config.yaml"
 
 
 @dataclass
@@ -95,6 +93,10 @@ class Inventory:
         if not base.is_absolute() and self.source not in ("", "<defaults>"):
             base = Path(self.source).resolve().parent / base
         return base
+
+    def covering(self, now: float) -> dict[str, Occurrence]:
+        """Device id → the maintenance occurrence covering it now."""
+        return MaintenanceCalendar(self.config.maintenance, self).covering(now)
 
     def children(self, device_id: str) -> list[ResolvedDevice]:
         return [d for d in self.devices.values() if d.parent == device_id]

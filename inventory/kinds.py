@@ -11,7 +11,27 @@ from __future__ import annotations
 import difflib
 import re
 
-from inventory.models import KNOWN_KINDS
+# The default online rule per kind (spec/devices.md); a probe name that the device lacks
+# falls back to "any probe answers".
+KIND_DEFAULT_ONLINE: dict[str, str] = {
+    "switch": "icmp",
+    "router": "icmp",
+    "firewall": "icmp",
+    "line": "icmp",
+    "camera": "icmp",
+    "recorder": "icmp",  # NVR/DVR: pinged; add rtsp or tcp 8000 probes where the site wants more
+    "vc_terminal": "any(icmp, sip)",
+    "mcu": "any(icmp, sip)",
+    "ups": "any(snmp, ups)",
+    "server": "icmp",
+    "pc": "icmp",
+    "phone": "icmp",
+    "broadcast": "icmp",
+    "ap": "icmp",
+    "website": "http",
+    "platform": "http",
+}
+KNOWN_KINDS = sorted(KIND_DEFAULT_ONLINE) + ["other"]
 
 # What an exported ledger writes in 设备类型 (and imports back).
 KIND_LABELS: dict[str, str] = {

@@ -15,31 +15,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.model import Sample
+from inventory.kinds import KIND_DEFAULT_ONLINE, KNOWN_KINDS  # noqa: F401 (read from here too)
 from inventory.online import parse_rule
+from inventory.view import threshold_on
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]+$")
 
-# The default online rule per kind (spec/devices.md); a probe name that the device lacks
-# falls back to "any probe answers".
-KIND_DEFAULT_ONLINE: dict[str, str] = {
-    "switch": "icmp",
-    "router": "icmp",
-    "firewall": "icmp",
-    "line": "icmp",
-    "camera": "icmp",
-    "recorder": "icmp",  # NVR/DVR: pinged; add rtsp or tcp 8000 probes where the site wants more
-    "vc_terminal": "any(icmp, sip)",
-    "mcu": "any(icmp, sip)",
-    "ups": "any(snmp, ups)",
-    "server": "icmp",
-    "pc": "icmp",
-    "phone": "icmp",
-    "broadcast": "icmp",
-    "ap": "icmp",
-    "website": "http",
-    "platform": "http",
-}
-KNOWN_KINDS = sorted(KIND_DEFAULT_ONLINE) + ["other"]
 # A probe run less than once a month says nothing about the month's online rate.
 MAX_INTERVAL = 31 * 86400
 
@@ -122,14 +103,7 @@ class OnlineRateTarget(Strict):
 
     def threshold_on(self, day: date) -> float:
         """The threshold in force on ``day`` (an important period's, when one covers it)."""
-        best = self.threshold
-        for period in self.important_periods:
-            start, end = period.start, period.end
-            if period.yearly:
-                start, end = start.replace(year=day.year), end.replace(year=day.year)
-            if start <= day <= end:
-                best = max(best, period.threshold)
-        return best
+        return threshold_on(self.threshold, ((p.start, p.end, p.yearly, p.threshold) for p in self.important_periods), day)
 
 
 class ProbeSpec(BaseModel):

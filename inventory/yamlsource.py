@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,18 @@ PathKey = tuple[str | int, ...]
 # libyaml's composer is ~6x faster than the pure-Python one (10,000 devices: 7 s → 1 s) and
 # keeps the same marks; PyYAML built without libyaml falls back to the Python loader.
 _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_RECORDINGS: list[list[str]] = []  # open ``recording_reads``: each gets every file read
+
+
+@contextmanager
+def recording_reads() -> Iterator[list[str]]:
+    """The files ``load_yaml`` reads inside the block (what a config's view depends on)."""
+    files: list[str] = []
+    _RECORDINGS.append(files)
+    try:
+        yield files
+    finally:
+        _RECORDINGS.remove(files)
 
 
 class Located:
@@ -48,6 +61,8 @@ def load_yaml(path: str | Path, text: str | None = None) -> Located:
             raise InputError.single(file, "file not found") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError.single(file, f"cannot read: {exc}") from None
+        for files in _RECORDINGS:
+            files.append(file)
     try:
         node = yaml.compose(text, Loader=_FAST_LOADER)
     except yaml.YAMLError as exc:

@@ -217,7 +217,8 @@ class Store:
                 " JOIN transitions t ON t.id ="
                 " (SELECT id FROM transitions WHERE device = d.device ORDER BY at DESC, id DESC LIMIT 1)"
             ).fetchall()
-        return {device: (State(state), at) for device, state, at in rows}
+        by_value = {s.value: s for s in State}  # a dict lookup, not an Enum call per device
+        return {device: (by_value[state], at) for device, state, at in rows}
 
     def transitions(self, start: float = 0.0, end: float = float("inf"), device: str | None = None) -> list[Transition]:
         query = "SELECT device, at, state, previous, cause FROM transitions WHERE at >= ? AND at < ?"

@@ -55,3 +55,10 @@ def make_inventory(tmp_path: Path):  # type: ignore[no-untyped-def]
         return config_from_data(data, source=str(tmp_path / "config.yaml"))
 
     return build
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _config_views_in_a_temporary_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The config views that check/run/status keep (inventory.view) go to a temporary cache,
+    not the developer's ~/.cache (child processes inherit it)."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))

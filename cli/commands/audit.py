@@ -8,14 +8,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from agent.status import format_table
-from cli.main import add_config_argument
+from cli.main import add_config_argument, command_help
 from inventory.config import load_config
 from store.db import open_store
 from web import accounts, audit
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("audit", help="the audit trail of console and account actions; verify its hash chain")
+    parser = subparsers.add_parser("audit", help=command_help("audit"))
     commands = parser.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     verify = commands.add_parser("verify", help="check the hash chain; exit 1 and name the entry where it breaks")
     add_config_argument(verify)

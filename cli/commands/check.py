@@ -6,19 +6,19 @@ import argparse
 import sys
 from collections import Counter
 
-from cli.main import add_config_argument
+from cli.main import add_config_argument, command_help
 from core.errors import InputError
-from inventory.config import load_config
+from inventory.snapshot import load_and_remember
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("check", help="validate config and inventory (exit 2 on any problem)")
+    parser = subparsers.add_parser("check", help=command_help("check"))
     add_config_argument(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    inventory = load_config(args.config)
+    inventory = load_and_remember(args.config)  # and keep its view for status, faults list
     from compliance.resolve import load_configured
 
     contracts, problems = load_configured(inventory)  # contract files named by contracts: too

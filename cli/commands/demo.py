@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from cli.main import command_help
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("demo", help="run the agent against a simulated fleet on loopback (~1 minute)")
+    parser = subparsers.add_parser("demo", help=command_help("demo"))
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the agent polls (default 60)")
     parser.add_argument("--data-dir", help="keep the demo's store here (default: a temporary directory)")
     parser.set_defaults(func=run)

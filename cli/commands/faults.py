@@ -1,5 +1,8 @@
 """``yunwei faults list|show|ack|resolve|note|open|outbox``: the fault ledger from the command line.
 
+``list`` (here) reads the config's view (cli.readonly) and starts fast; the other actions
+(cli.commands.faults_act) load the config in full and are imported only when they run.
+
 Safe while the daemon runs: every change is one SQLite transaction on the re-read fault row,
 and the chat message it causes is queued for the daemon to send on its next tick.
 """
@@ -8,20 +11,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
-from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from agent.status import format_table
 from agent.status_text import text
-from alerting import lifecycle
-from alerting.faults import Fault, FaultStore, fault_dict, ledger_body
-from alerting.messages import Composer
-from cli.main import add_config_argument
+from alerting.faults import Fault, FaultStore, ledger_body
+from alerting.messages import subject
+from cli.main import add_config_argument, command_help, later
+from cli.readonly import config_for_reading
+from collectors.texts import localise_error
 from core.errors import InputError
-from inventory.config import Inventory, load_config
 from inventory.lookup import named_items, resolve_ref
 from store.db import open_store
 
@@ -29,7 +30,7 @@ STATES = ("open", "acknowledged", "resolved", "closed")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("faults", help="list, acknowledge, resolve and open faults (work orders)")
+    parser = subparsers.add_parser("faults", help=command_help("faults"))
     commands = parser.add_subparsers(dest="faults_command", metavar="ACTION", required=True)
 
     listing = commands.add_parser("list", help="faults (default: the ones not resolved yet)")
@@ -46,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_config_argument(show)
     show.add_argument("fault", help="fault id (F-20261103-0017) or number (17)")
     show.add_argument("--json", action="store_true")
-    show.set_defaults(func=run_show)
+    show.set_defaults(func=later("cli.commands.faults_act", "run_show"))
 
     for name, help_text in (("ack", "acknowledge (the contract's response)"), ("resolve", "resolve by hand")):
         action = commands.add_parser(name, help=help_text)
@@ -55,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action.add_argument("--group", help="every active fault of this group (id or name)")
         action.add_argument("--by", help="the engineer's name (default: $YUNWEI_USER, else alerting.engineer)")
         action.add_argument("--note", help="a remark kept with the fault and posted with the message")
-        action.set_defaults(func=run_ack if name == "ack" else run_resolve)
+        action.set_defaults(func=later("cli.commands.faults_act", f"run_{name}"))
 
     note = commands.add_parser("note", help="add a note; --close closes a resolved fault with it")
     add_config_argument(note)
@@ -63,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     note.add_argument("text")
     note.add_argument("--by")
     note.add_argument("--close", action="store_true", help="close the (resolved) fault with this note")
-    note.set_defaults(func=run_note)
+    note.set_defaults(func=later("cli.commands.faults_act", "run_note"))
 
     opened = commands.add_parser("open", help="open a work order, e.g. a user problem reported by phone")
     add_config_argument(opened)
@@ -74,28 +75,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     opened.add_argument("--system")
     opened.add_argument("--unit")
     opened.add_argument("--by")
-    opened.set_defaults(func=run_open)
+    opened.set_defaults(func=later("cli.commands.faults_act", "run_open"))
 
     outbox = commands.add_parser("outbox", help="chat messages waiting to be sent (and why)")
     add_config_argument(outbox)
     outbox.add_argument("--all", action="store_true", help="also the sent ones")
-    outbox.set_defaults(func=run_outbox)
-
-
-def _who(args: argparse.Namespace, inventory: Inventory) -> str:
-    """The engineer who signs: --by, $YUNWEI_USER or alerting.engineer; never a login like root."""
-    name = args.by or os.environ.get("YUNWEI_USER") or inventory.config.alerting.engineer
-    if not name or not str(name).strip():
-        raise InputError.single(
-            "command line", "say who you are: --by 张工 (or set $YUNWEI_USER, or alerting.engineer in the config)", field="--by"
-        )
-    return str(name).strip()
-
-
-def _open(args: argparse.Namespace) -> tuple[Inventory, FaultStore]:
-    inventory = load_config(args.config)
-    store = open_store(inventory.data_dir)
-    return inventory, FaultStore(store, inventory.agent.id, inventory.agent.timezone)
+    outbox.set_defaults(func=later("cli.commands.faults_act", "run_outbox"))
 
 
 def _when(epoch: float | None, zone: ZoneInfo) -> str:
@@ -113,7 +98,8 @@ def _deadline(fault: Fault, deadline: float, met: float | None, now: float, zone
 def run_list(args: argparse.Namespace) -> int:
     if not args.days > 0:
         raise InputError.single("yunwei faults list", f"--days {args.days:g}: give a number of days greater than 0")
-    inventory, faults = _open(args)
+    inventory = config_for_reading(args.config)
+    faults = FaultStore(open_store(inventory.data_dir), inventory.agent.id, inventory.agent.timezone)
     states = None if args.all else (args.state or ["open", "acknowledged"])
     found = faults.listing(states, since=time.time() - args.days * 86400, limit=1000)
     for option in ("device", "group", "system", "unit"):
@@ -126,8 +112,7 @@ def run_list(args: argparse.Namespace) -> int:
             print(json.dumps(ledger_body(fault, faults.timezone), ensure_ascii=False))
         return 0
     zone = ZoneInfo(inventory.agent.timezone)
-    composer = Composer(inventory, _policy(inventory))
-    language = composer.language
+    language = inventory.agent.language
     now = time.time()
     rows = []
     for fault in found:
@@ -136,8 +121,8 @@ def run_list(args: argparse.Namespace) -> int:
                 fault.id,
                 str(fault.level),
                 text(fault.state, language) + (f" ({fault.waived})" if fault.waived else ""),
-                composer.subject(fault)[:40],
-                composer.cause(fault)[:40],
+                subject(fault, inventory)[:40],
+                localise_error(fault.cause, language)[:40],
                 _when(fault.opened, zone),
                 _deadline(fault, fault.respond_by, fault.acknowledged, now, zone, language),
                 _deadline(fault, fault.resolve_by, fault.resolved, now, zone, language),
@@ -149,137 +134,4 @@ def run_list(args: argparse.Namespace) -> int:
         return 0
     keys = ("fault", "level", "state", "object", "cause", "opened", "respond by", "resolve by", "ack by")
     print(format_table([text(key, language) for key in keys], rows))
-    return 0
-
-
-def _policy(inventory: Inventory):  # type: ignore[no-untyped-def]
-    from alerting.levels import LevelPolicy
-
-    return LevelPolicy(inventory.config.alerting, inventory)
-
-
-def run_show(args: argparse.Namespace) -> int:
-    inventory, faults = _open(args)
-    fault = faults.get(args.fault)
-    if fault is None:
-        raise InputError.single("yunwei faults show", f"no fault {args.fault!r} (see `yunwei faults list`)")
-    history = faults.history(fault.id)
-    if args.json:
-        print(json.dumps({"fault": fault_dict(fault), "ledger": ledger_body(fault, faults.timezone), "history": history}, ensure_ascii=False, indent=2))
-        return 0
-    zone = ZoneInfo(inventory.agent.timezone)
-    composer = Composer(inventory, _policy(inventory))
-    now = time.time()
-    lines = [
-        f"{fault.id}  {composer.level_name(fault)}  {fault.state}" + (f"  waived: {fault.waived}" if fault.waived else ""),
-        f"  object:      {composer.where(fault)}",
-        f"  cause:       {composer.cause(fault)}",
-        f"  opened:      {_when(fault.opened, zone)}",
-        f"  respond by:  {_deadline(fault, fault.respond_by, fault.acknowledged, now, zone)}"
-        + (f"  (acknowledged {_when(fault.acknowledged, zone)} by {fault.acknowledged_by})" if fault.acknowledged else ""),
-        f"  resolve by:  {_deadline(fault, fault.resolve_by, fault.resolved, now, zone)}"
-        + (f"  (resolved {_when(fault.resolved, zone)}, {fault.resolved_how}{' by ' + fault.resolved_by if fault.resolved_by else ''})" if fault.resolved else ""),
-    ]
-    if fault.affected:
-        lines.append(f"  affected:    {composer.count_phrase(fault.affected)}: {composer.names(fault.affected)}")
-    if fault.recurring_of:
-        lines.append(f"  recurring:   same object and cause as {fault.recurring_of}")
-    if fault.absorbed_into:
-        lines.append(f"  absorbed in: {fault.absorbed_into}")
-    if fault.note:
-        lines.append("  note:        " + fault.note.replace("\n", "\n               "))
-    lines.append("  history:")
-    for at, kind, actor, detail in history:
-        extra = ", ".join(f"{k}={v}" for k, v in detail.items() if v not in (None, "") and not (k == "by" and v == actor))
-        lines.append(f"    {_when(at, zone)}  {kind}{' by ' + actor if actor else ''}{'  ' + extra if extra else ''}")
-    print("\n".join(lines))
-    return 0
-
-
-def _targets(args: argparse.Namespace, inventory: Inventory, faults: FaultStore, command: str) -> list[str]:
-    """The faults named on the command line, and with --group every active one of that group."""
-    refs = list(args.fault)
-    if args.group is not None:
-        group = resolve_ref(named_items(inventory, "group"), "group", args.group, "--group")
-        refs += [f.id for f in faults.active() if f.group == group or (f.device and inventory.devices.get(f.device)
-                 and inventory.devices[f.device].group == group)]
-        if not refs:
-            raise InputError.single(f"yunwei faults {command}", f"no active fault in group {group!r}")
-    if not refs:
-        raise InputError.single(f"yunwei faults {command}", "name the faults (6 7 8) or --group G")
-    return list(dict.fromkeys(refs))
-
-
-def _each(args: argparse.Namespace, command: str, act: Callable[[FaultStore, str, str], Fault], verb: str) -> int:
-    inventory, faults = _open(args)
-    who = _who(args, inventory)
-    problems = []
-    for ref in _targets(args, inventory, faults, command):
-        try:
-            fault = act(faults, ref, who)
-        except InputError as exc:
-            problems.extend(exc.problems)
-            continue
-        print(f"{fault.id} {verb} {who}")
-    if problems:
-        raise InputError(problems)
-    return 0
-
-
-def run_ack(args: argparse.Namespace) -> int:
-    return _each(args, "ack", lambda faults, ref, who: lifecycle.acknowledge(faults, ref, who, time.time(), args.note),
-                 "acknowledged by")
-
-
-def run_resolve(args: argparse.Namespace) -> int:
-    return _each(args, "resolve", lambda faults, ref, who: lifecycle.resolve(faults, ref, who, time.time(), args.note),
-                 "resolved by")
-
-
-def run_note(args: argparse.Namespace) -> int:
-    inventory, faults = _open(args)
-    fault = lifecycle.add_note(faults, args.fault, args.text, _who(args, inventory), time.time(), close=args.close)
-    print(f"{fault.id} {'closed' if args.close else 'noted'}")
-    return 0
-
-
-def run_open(args: argparse.Namespace) -> int:
-    inventory, faults = _open(args)
-    for option in ("device", "group", "system", "unit"):
-        if getattr(args, option) is not None:
-            setattr(args, option, resolve_ref(named_items(inventory, option), option, getattr(args, option), f"--{option}"))
-    fault = lifecycle.open_manual(
-        faults, inventory, args.level, args.cause, _who(args, inventory), time.time(),
-        device=args.device, group=args.group, system=args.system, unit=args.unit,
-    )
-    zone = ZoneInfo(inventory.agent.timezone)
-    print(f"{fault.id} opened: level {fault.level}, respond by {_when(fault.respond_by, zone)}, resolve by {_when(fault.resolve_by, zone)}")
-    return 0
-
-
-def run_outbox(args: argparse.Namespace) -> int:
-    from alerting.outbox import Outbox
-
-    inventory, faults = _open(args)
-    outbox = Outbox(faults.store, {})
-    rows = outbox.rows(None if args.all else "pending", limit=1000)
-    zone = ZoneInfo(inventory.agent.timezone)
-    with faults.store._lock:
-        queued = faults.store.db.execute("SELECT COUNT(*) FROM alert_notices WHERE state = 'pending'").fetchone()[0]
-    if queued:
-        print(f"{queued} notice(s) queued for the daemon to render and send (`yunwei run` does it every tick)")
-    for name, channel in inventory.config.alerting.channels.items():
-        reason = channel.missing()
-        if reason is not None:
-            print(f"channel {name} is off: {reason}; messages for it are not sent (set its ${{env:...}} variable, then reload)")
-    if not rows:
-        print("outbox empty" if args.all else "nothing waiting to be sent")
-        return 0
-    table = []
-    for row in rows:
-        table.append(
-            [str(row.id), row.channel, row.kind, row.thread[:28], row.state, str(row.attempts),
-             _when(row.sent if row.sent else row.next_attempt, zone), (row.last_error or "")[:60]]
-        )
-    print(format_table(["id", "channel", "kind", "thread", "state", "tries", "sent / next try", "last error"], table))
     return 0

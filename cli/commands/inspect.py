@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from agent.status import format_table
-from cli.main import add_config_argument
+from cli.main import add_config_argument, command_help
 from inventory.lookup import device_or_group
 
 TEXT = {
@@ -30,9 +30,7 @@ TEXT = {
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "inspect", help="SSH inspection (巡检) of devices or groups now: evidence kept, records filed"
-    )
+    parser = subparsers.add_parser("inspect", help=command_help("inspect"))
     add_config_argument(parser)
     parser.add_argument("names", nargs="+", metavar="DEVICE|GROUP", help="device or group ids or names (their ssh probes)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")

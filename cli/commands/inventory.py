@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from cli.main import add_config_argument
+from cli.main import add_config_argument, command_help
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("inventory", help="import or export the asset ledger (XLSX/CSV)")
+    parser = subparsers.add_parser("inventory", help=command_help("inventory"))
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     importer = actions.add_parser("import", help="merge devices from an XLSX or CSV asset ledger into the config")
     add_config_argument(importer)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli.main import add_config_argument
+from cli.main import add_config_argument, command_help
 from core.errors import InputError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("ledger", help="import or export the ledger (state changes, faults, records) as JSON Lines")
+    parser = subparsers.add_parser("ledger", help=command_help("ledger"))
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     importer = actions.add_parser("import", help="import a JSON-Lines ledger file into the store (idempotent)")
     add_config_argument(importer)

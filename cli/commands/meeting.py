@@ -6,13 +6,13 @@ import argparse
 import asyncio
 import json
 
-from cli.main import add_config_argument
+from cli.main import add_config_argument, command_help
 from core.errors import InputError
 from inventory.lookup import device_or_group
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("meeting", help="meeting readiness: probe every venue's terminal, camera and MCU now")
+    parser = subparsers.add_parser("meeting", help=command_help("meeting"))
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     check = actions.add_parser(
         "check",

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from cli.main import command_help
 from collectors import registry
 from collectors.base import CollectorContext, Target, split_host_port
 from core.errors import InputError, InputProblem
@@ -21,7 +22,7 @@ from inventory.models import ResolvedDevice, ResolvedProbe
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("probe", help="probe a target once and print the result")
+    parser = subparsers.add_parser("probe", help=command_help("probe"))
     kinds = parser.add_subparsers(dest="collector", metavar="KIND", required=True)
     for name in registry.names():
         collector = registry.get(name)

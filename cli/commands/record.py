@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from cli.main import add_config_argument
+from cli.main import add_config_argument, command_help
 from compliance.events import RECORD_RESULTS
 from core.errors import InputError
 from inventory.lookup import did_you_mean
@@ -50,7 +50,7 @@ def _common(parser: argparse.ArgumentParser, unit_required: bool = True) -> None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("record", help="add a manual record (visit, inspection, document, deduction ...)")
+    parser = subparsers.add_parser("record", help=command_help("record"))
     kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
     for kind, help_text in SIMPLE_KINDS.items():
         sub = kinds.add_parser(kind, help=help_text)

@@ -12,14 +12,14 @@ import os
 import sys
 import time
 
-from cli.main import add_config_argument
+from cli.main import add_config_argument, command_help
 from core.errors import InputError
 
 FORMATS = ("json", "xlsx", "html", "docx")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("report", help="compute a contract's monthly score and write the report")
+    parser = subparsers.add_parser("report", help=command_help("report"))
     add_config_argument(parser)
     parser.add_argument("--contract", required=True, help="contract id from the config's contracts:, or a contract file")
     parser.add_argument("--period", required=True, help="2026-11 (a month; contract months start on their day) or 2025")
@@ -30,9 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--language", choices=("zh", "en"), help="report language (default: the agent's)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on standard error")
     parser.set_defaults(func=run)
-    contracts = subparsers.add_parser(
-        "contracts", help="list the config's contracts and check each file; `contracts init DIR` writes the examples"
-    )
+    contracts = subparsers.add_parser("contracts", help=command_help("contracts"))
     add_config_argument(contracts)
     contracts.add_argument("action", nargs="?", choices=("list", "init"), default="list",
                            help="list (default), or init: write the example contracts into DIR")

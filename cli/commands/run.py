@@ -12,17 +12,17 @@ import logging
 import signal
 
 from agent.runtime import Agent
-from cli.main import add_config_argument
+from cli.main import add_config_argument, command_help
 from core.errors import InputError
 from core.logtime import use_zone
-from inventory.config import load_config
+from inventory.snapshot import load_and_remember
 from store.lock import agent_lock
 
 log = logging.getLogger("yunwei.run")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("run", help="run the agent in the foreground (SIGTERM drains, SIGHUP reloads)")
+    parser = subparsers.add_parser("run", help=command_help("run"))
     add_config_argument(parser)
     parser.add_argument(
         "--drain-timeout", type=float, default=60.0, help="seconds to wait for running rounds on SIGTERM (default 60)"
@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    inventory = load_config(args.config)
+    inventory = load_and_remember(args.config)  # and keep its view for status, faults list
     use_zone(inventory.agent.timezone)  # log lines in the zone the tables and chat use
     with agent_lock(inventory.data_dir):  # one agent per data directory
         return asyncio.run(serve(args.config, inventory, args.drain_timeout))
@@ -55,7 +55,7 @@ async def serve(config_path: str, inventory: object, drain_timeout: float = 60.0
             if reload_requested.is_set() and not stop.is_set():
                 reload_requested.clear()
                 try:
-                    new_inventory = load_config(config_path)
+                    new_inventory = load_and_remember(config_path)
                 except InputError as exc:
                     log.error("reload refused, keeping the running config:\n%s", exc)
                     continue

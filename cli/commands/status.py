@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 
 from agent.status import StatusFilter, render_status
-from cli.main import add_config_argument
-from inventory.config import load_config
+from cli.main import add_config_argument, command_help
+from cli.readonly import config_for_reading
 from inventory.lookup import named_items, resolve_ref
 from store.db import open_store
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("status", help="show devices' current state and group online rates")
+    parser = subparsers.add_parser("status", help=command_help("status"))
     add_config_argument(parser)
     parser.add_argument("--problems", action="store_true", help="list only devices that are not up")
     parser.add_argument("--unit", help="list only this unit's devices (its id or name)")
@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    inventory = load_config(args.config)
+    inventory = config_for_reading(args.config)
     if args.unit is not None:
         args.unit = resolve_ref(named_items(inventory, "unit"), "unit", args.unit, "--unit")
     if args.group is not None:

@@ -15,7 +15,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from agent.status import format_table
-from cli.main import add_config_argument
+from cli.main import add_config_argument, command_help
 from core.errors import InputError
 from inventory.config import load_config
 from store.db import Store, open_store
@@ -23,7 +23,7 @@ from web import accounts, audit
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("user", help="web console accounts: add, passwd, disable, enable, list")
+    parser = subparsers.add_parser("user", help=command_help("user"))
     commands = parser.add_subparsers(dest="user_command", metavar="ACTION", required=True)
     add = commands.add_parser("add", help="create an account (asks for the password)")
     add_config_argument(add)

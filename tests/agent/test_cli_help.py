@@ -36,3 +36,22 @@ def test_a_usage_mistake_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[st
     assert err.splitlines() == [
         "yunwei probe tcp: error: the following arguments are required: target (see yunwei probe tcp --help)"
     ]
+
+
+def test_help_and_a_usage_mistake_import_no_command_module() -> None:
+    """``yunwei --help`` lists every command without importing one (nor pydantic, nor the config)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from cli.main import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in sys.modules if m.startswith(('cli.commands.', 'pydantic', 'inventory.config', 'agent.', 'alerting.')))\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    for argv in (["--help"], ["-v", "statu"]):
+        done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=60)
+        assert "HEAVY []" in done.stderr, done.stderr
+    listed = subprocess.run([sys.executable, "-m", "cli.main", "--help"], capture_output=True, text=True, timeout=60).stdout
+    assert all(name in listed for name in ("status", "faults", "contracts", "record"))

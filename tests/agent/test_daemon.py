@@ -183,7 +183,7 @@ def test_log_lines_are_stamped_in_the_configured_zone_with_its_offset(tmp_path: 
                                    cwd=Path(__file__).resolve().parents[2], env={**os.environ, "TZ": "UTC"})
         _started.append(process)
         try:
-            wait_for(lambda: "down → up" in log.read_text() or "unknown → up" in log.read_text(), 20, "a transition logged")
+            wait_for(lambda: "down → up" in log.read_text() or "first round:" in log.read_text(), 20, "a transition logged")
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(30)

@@ -105,7 +105,7 @@ async def test_status_chat_and_metrics_agree_on_the_group_rate_also_right_after_
         await asyncio.sleep(0.2)  # the alerting component queues its messages in the writer thread
         shown = status_rate(render_status(inventory, agent.db))
         [(_, scraped)] = scrape(metrics_port)["yunwei_group_online_ratio"]
-        rows = agent.db.db.execute("SELECT payload FROM alert_outbox WHERE kind = 'open'").fetchall()
+        rows = agent.db.db.execute("SELECT payload FROM alert_outbox WHERE kind IN ('open', 'startup')").fetchall()
         texts = [json.loads(row[0])["body"] for row in rows]
         chat = {float(m) / 100 for text in texts for m in re.findall(r"蓝天卫士 (\d+\.\d)%", json.dumps(text, ensure_ascii=False))}
     finally:

@@ -136,9 +136,11 @@ def test_an_ack_from_the_cli_reaches_the_chat_while_the_daemon_runs(tmp_path, di
     daemon = Peer([sys.executable, "-m", "cli.main", "run", "-c", path], tmp_path / "daemon.log", cwd=Path(__file__).resolve().parents[2])
     listener = None
     try:
-        wait_for(lambda: len(dingtalk.accepted) >= 1, timeout=20, what="the open message")
+        wait_for(lambda: len(dingtalk.accepted) >= 1, timeout=20, what="the startup message")
         daemon.assert_running()
-        assert titles(dingtalk)[0] == "【二级故障】电子政务外网 业务服务器 中断"
+        # down since before the start: told in the startup message, with its level (alerting.startup)
+        assert titles(dingtalk)[0] == "启动: 0 台在线, 1 台离线 · 故障 1 个"
+        assert "【二级故障】 **电子政务外网 业务服务器** 中断" in dingtalk.accepted[0]["markdown"]["text"]
         assert dingtalk.accepted[0]["at"]["atMobiles"] == ["13800000001"]
         assert main(["faults", "ack", "-c", path, "1", "--by", "张三"]) == 0
         wait_for(lambda: len(dingtalk.accepted) >= 2, timeout=10, what="the ack message")
