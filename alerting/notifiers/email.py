@@ -37,7 +37,7 @@ from alerting.notifiers.base import (
     Payload,
     plain_text,
 )
-from alerting.notifiers.deadline import Deadline
+from core.deadline import Deadline
 
 
 class EmailChannel(ChannelBase):

@@ -2,7 +2,7 @@
 
 ``timeout`` is a total deadline for the whole request (connect, TLS, sending, the status line,
 headers and reply), not a per-read timeout: a robot endpoint that answers one byte every few
-seconds would otherwise hold its channel for as long as it likes (alerting.notifiers.deadline). The reply is cut
+seconds would otherwise hold its channel for as long as it likes (core.deadline). The reply is cut
 at ``MAX_REPLY`` bytes; http.client itself refuses more than 100 header lines and lines over
 64 KiB. urllib's handlers are kept (environment proxies still work).
 """
@@ -16,7 +16,7 @@ import urllib.request
 from typing import Any
 
 from alerting.notifiers.base import DeliveryError
-from alerting.notifiers.deadline import Deadline
+from core.deadline import Deadline
 
 MAX_REPLY = 64 * 1024
 
