@@ -16,13 +16,13 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import pytest
 from bounds_support import peak_rss_growth
 
 from cli.commands.probe import build_target
 from collectors._snmp import ber
 from collectors.sip import SipCollector
 from collectors.snmp import SnmpCollector
+from inventory.models import Target
 
 PROBE_TIMEOUT = 1.0
 MARGIN = 2.0
@@ -179,6 +179,31 @@ async def test_hostile_snmp_agents_cost_their_own_timeout_and_bounded_memory() -
     assert growth.mib < MEMORY_BOUND_MIB, f"peak RSS rose {growth.mib:.0f} MiB"
 
 
+def endless_small_walk(data: bytes) -> list[bytes]:
+    """Every walk step answered with the next row and a small number: within every byte bound."""
+    request = ber.decode_request(data)
+    if request.pdu_type == ber.GET:
+        return healthy_agent(data)
+    last = request.oids[0]
+    row = last[len(WALKED)] + 1 if last[: len(WALKED)] == WALKED and len(last) > len(WALKED) else 1
+    return [snmp_answer(request, [ber.VarBind(WALKED + (row,), ber.INTEGER, 7)])]
+
+
+async def test_an_endless_walk_of_small_values_ends_with_the_rounds_interval() -> None:
+    interval = 2.0
+    with udp_peers({"endless": endless_small_walk, "healthy": healthy_agent}) as ports:
+        targets = [build_target("snmp", "127.0.0.1", snmp_options(ports[name])) for name in ("endless", "healthy")]
+        targets = [Target(t.device, t.probe.model_copy(update={"interval": interval})) for t in targets]
+        collector = SnmpCollector()
+        started = time.monotonic()
+        endless, healthy = await collector.collect(targets)
+        elapsed = time.monotonic() - started
+        await collector.close()
+    assert healthy.ok and healthy.metrics.get("load") == 40, healthy.error
+    assert not endless.ok and endless.error == f"poll not finished within the round's interval ({interval:g} s)"
+    assert elapsed < interval + MARGIN, f"the round took {elapsed:.1f} s"
+
+
 # -- SIP over UDP ----------------------------------------------------------------------------
 
 
@@ -215,7 +240,3 @@ async def test_hostile_sip_phones_over_udp_end_in_the_timeout_and_the_healthy_ph
     assert elapsed < PROBE_TIMEOUT + MARGIN, f"the round took {elapsed:.1f} s"
     assert growth.mib < MEMORY_BOUND_MIB, f"peak RSS rose {growth.mib:.0f} MiB"
 
-
-@pytest.fixture(autouse=True)
-def _quiet_asyncio_debug() -> None:
-    """Nothing to set up: a marker that these tests use their own event loops for the peers."""
