@@ -16,7 +16,7 @@ import pytest
 from bounds_support import Handler, HostileServer, peak_rss_growth, read_request
 
 from exporters.config import InfluxDBSettings
-from exporters.influxdb import InfluxWriter, WriteFailed, WriteRejected
+from exporters.influx_write import InfluxWriter, WriteFailed, WriteRejected
 
 WRITE_TIMEOUT = 1.5
 MARGIN = 1.0
