@@ -95,19 +95,29 @@ def healthy_agent(data: bytes) -> list[bytes]:
     # a walk: a short column of three rows, then the end
     varbinds = []
     for oid in request.oids:
-        row = oid[len(WALKED)] + 1 if oid[: len(WALKED)] == WALKED and len(oid) > len(WALKED) else 1
+        row = next_row(oid)
         varbinds.append(ber.VarBind(WALKED + (row,), ber.INTEGER, 40) if row <= 3 else ber.VarBind(oid, ber.END_OF_MIB_VIEW, None))
     return [snmp_answer(request, varbinds)]
 
 
-def endless_walk(data: bytes) -> list[bytes]:
-    """System GETs answered; every walk step answered with the next row and 60 KB of text."""
-    request = ber.decode_request(data)
-    if request.pdu_type == ber.GET:
-        return healthy_agent(data)
-    last = request.oids[0]
-    row = last[len(WALKED)] + 1 if last[: len(WALKED)] == WALKED and len(last) > len(WALKED) else 1
-    return [snmp_answer(request, [ber.VarBind(WALKED + (row,), ber.OCTET_STRING, b"w" * 60000)])]
+def next_row(oid: ber.Oid) -> int:
+    return oid[len(WALKED)] + 1 if oid[: len(WALKED)] == WALKED and len(oid) > len(WALKED) else 1
+
+
+def endless_walk_of(tag: int, value: Any) -> Answer:
+    """System GETs answered; every walk step answered with the next row holding ``value``."""
+
+    def answer(data: bytes) -> list[bytes]:
+        request = ber.decode_request(data)
+        if request.pdu_type == ber.GET:
+            return healthy_agent(data)
+        return [snmp_answer(request, [ber.VarBind(WALKED + (next_row(request.oids[0]),), tag, value)])]
+
+    return answer
+
+
+endless_walk = endless_walk_of(ber.OCTET_STRING, b"w" * 60000)  # 60 KB of text a row
+endless_small_walk = endless_walk_of(ber.INTEGER, 7)  # within every byte bound
 
 
 def huge_length(data: bytes) -> list[bytes]:
@@ -177,16 +187,6 @@ async def test_hostile_snmp_agents_cost_their_own_timeout_and_bounded_memory() -
     assert "cut at" in (by_agent["endless-walk"].info.get("problems") or "") or by_agent["endless-walk"].error
     assert elapsed < PROBE_TIMEOUT + MARGIN, f"the round took {elapsed:.1f} s"
     assert growth.mib < MEMORY_BOUND_MIB, f"peak RSS rose {growth.mib:.0f} MiB"
-
-
-def endless_small_walk(data: bytes) -> list[bytes]:
-    """Every walk step answered with the next row and a small number: within every byte bound."""
-    request = ber.decode_request(data)
-    if request.pdu_type == ber.GET:
-        return healthy_agent(data)
-    last = request.oids[0]
-    row = last[len(WALKED)] + 1 if last[: len(WALKED)] == WALKED and len(last) > len(WALKED) else 1
-    return [snmp_answer(request, [ber.VarBind(WALKED + (row,), ber.INTEGER, 7)])]
 
 
 async def test_an_endless_walk_of_small_values_ends_with_the_rounds_interval() -> None:

@@ -13,7 +13,7 @@ import asyncio
 import time
 
 import pytest
-from bounds_support import Handler, HostileServer, peak_rss_growth, read_request
+from bounds_support import Handler, HostileServer, peak_rss_growth, read_request, trickle_bytes
 
 from exporters.config import InfluxDBSettings
 from exporters.influx_write import InfluxWriter, WriteFailed, WriteRejected
@@ -26,10 +26,7 @@ PAYLOAD = b"yunwei,device=a up=1i 1700000000000\n"
 
 async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     await read_request(reader)
-    for byte in b"HTTP/1.1 204 No Content\r\nX-Influxdb-Version: 2.7\r\n\r\n" * 20:
-        writer.write(bytes([byte]))
-        await writer.drain()
-        await asyncio.sleep(0.3)
+    await trickle_bytes(writer, b"HTTP/1.1 204 No Content\r\nX-Influxdb-Version: 2.7\r\n\r\n" * 20, 0.3)
 
 
 async def endless_error_body(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -13,7 +13,7 @@ import asyncio
 import time
 from pathlib import Path
 
-from bounds_support import Handler, HostileServer, peak_rss_growth
+from bounds_support import Handler, HostileServer, peak_rss_growth, trickle_bytes
 from video.conftest import start_sshd
 
 from cli.commands.probe import build_target
@@ -40,10 +40,7 @@ async def endless_lines(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
 
 
 async def trickled_banner(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    for byte in b"SSH-2.0-OpenSSH_9.2\r\n" * 50:
-        writer.write(bytes([byte]))
-        await writer.drain()
-        await asyncio.sleep(0.3)
+    await trickle_bytes(writer, b"SSH-2.0-OpenSSH_9.2\r\n" * 50, 0.3)
 
 
 async def trickled_key_exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bounds_support import Handler, HostileServer, peak_rss_growth
+from bounds_support import Handler, HostileServer, peak_rss_growth, trickle_bytes
 
 from cli.commands.probe import build_target
 from collectors.base import Collector
@@ -55,15 +55,6 @@ async def stream_forever(writer: asyncio.StreamWriter, block: bytes = BLOCK) -> 
         await writer.drain()
 
 
-def garbage(read: Reader) -> Handler:
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read(reader)
-        writer.write(b"\x00\xff\x13\x37 not the protocol \x80\x81\r\n\r\n")
-        await writer.drain()
-
-    return handler
-
-
 def cut_short(read: Reader, start: bytes) -> Handler:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read(reader)
@@ -71,6 +62,10 @@ def cut_short(read: Reader, start: bytes) -> Handler:
         await writer.drain()
 
     return handler
+
+
+def garbage(read: Reader) -> Handler:
+    return cut_short(read, b"\x00\xff\x13\x37 not the protocol \x80\x81\r\n\r\n")
 
 
 def endless_line(read: Reader, start: bytes) -> Handler:
@@ -94,10 +89,7 @@ def endless_lines(read: Reader, start: bytes, line: bytes) -> Handler:
 def trickle(read: Reader, answer: bytes) -> Handler:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read(reader)
-        for byte in answer * 100:
-            writer.write(bytes([byte]))
-            await writer.drain()
-            await asyncio.sleep(0.2)
+        await trickle_bytes(writer, answer * 100, 0.2)
 
     return handler
 
