@@ -1,8 +1,8 @@
 """Hostile SSH servers: an endless banner, endless lines before the identification, a banner
 trickled a byte at a time, a server that identifies itself and then trickles its key exchange.
 
-paramiko alone holds the inspection's worker thread for ever on a trickle (its timeout is per
-read) and grows without end on a banner line that never ends. Each inspection here ends within
+paramiko alone reads a banner line that never ends for its whole negotiation timeout (its line
+buffer has no limit) and ends every one of these in "No existing session". Each inspection here ends within
 its login deadline (twice the probe's timeout) with an error that says why, a real sshd in the
 same round still gets inspected, and the test process's memory stays within a stated bound.
 """
