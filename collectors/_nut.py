@@ -11,7 +11,11 @@ import asyncio
 import contextlib
 
 NUT_PORT = 3493
+# upsd's own replies: a few hundred variables of a few dozen bytes each. A peer that sends more
+# is not upsd (or is broken); the reply is refused at these bounds (see docs/bounds.md).
 MAX_LINES = 2000
+MAX_LINE = 4096
+MAX_REPLY = 256 * 1024
 
 ERRORS = {
     "UNKNOWN-UPS": "upsd does not know a UPS named {ups!r} (check ups.conf / the nut_ups option)",
@@ -61,31 +65,47 @@ def parse_list_var(ups: str, lines: list[str]) -> dict[str, str]:
     return values
 
 
+async def _line(reader: asyncio.StreamReader) -> bytes:
+    """One reply line of at most MAX_LINE bytes (b"" when upsd closed the connection)."""
+    try:
+        return await reader.readuntil(b"\n")
+    except asyncio.IncompleteReadError as exc:
+        if exc.partial:
+            raise NutError("PROTOCOL", "upsd closed the connection in the middle of a line") from None
+        return b""
+    except asyncio.LimitOverrunError:
+        raise NutError("PROTOCOL", f"not a NUT upsd reply: a line longer than {MAX_LINE} bytes") from None
+
+
 async def list_vars(host: str, ups: str, port: int = NUT_PORT, timeout: float = 5.0) -> dict[str, str]:
     """Every variable upsd holds for ``ups``. Raises NutError, OSError or TimeoutError."""
     return await asyncio.wait_for(_list_vars(host, ups, port), timeout)
 
 
 async def _list_vars(host: str, ups: str, port: int) -> dict[str, str]:
-    reader, writer = await asyncio.open_connection(host, port)
+    reader, writer = await asyncio.open_connection(host, port, limit=MAX_LINE)
     try:
         writer.write(f"LIST VAR {ups}\n".encode())
         await writer.drain()
-        first = (await reader.readline()).decode("utf-8", errors="replace").strip()
+        first = (await _line(reader)).decode("utf-8", errors="replace").strip()
         if first.startswith("ERR "):
             code = first[4:].split()[0] if len(first) > 4 else "UNKNOWN"
             raise NutError(code, ERRORS.get(code, f"upsd error {code}").format(ups=ups))
         if first != f"BEGIN LIST VAR {ups}":
             raise NutError("PROTOCOL", f"not a NUT upsd reply: {first[:60]!r}")
         lines: list[str] = []
-        while len(lines) < MAX_LINES:
-            raw = await reader.readline()
+        size = 0
+        while True:
+            raw = await _line(reader)
             if not raw:
                 raise NutError("PROTOCOL", "upsd closed the connection in the middle of LIST VAR")
             line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
             if line == f"END LIST VAR {ups}":
                 break
             lines.append(line)
+            size += len(raw)
+            if len(lines) > MAX_LINES or size > MAX_REPLY:
+                raise NutError("PROTOCOL", f"not a NUT upsd reply: LIST VAR longer than {MAX_LINES} lines or {MAX_REPLY // 1024} KiB")
         with contextlib.suppress(OSError):
             writer.write(b"LOGOUT\n")
         return parse_list_var(ups, lines)

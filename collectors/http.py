@@ -1,8 +1,10 @@
 """HTTP(S) probe: status, latency, an optional keyword in the body, TLS certificate days left.
 
 A small HTTP/1.1 client on asyncio streams: one request, ``Connection: close``, no redirects
-followed (a 3xx is an answer). The certificate is read even when verification is off, so a
-self-signed platform still reports its expiry.
+followed (a 3xx is an answer). The certificate's expiry (``cert_days_left``) is reported
+whatever verification says: read even when verification is off, so a self-signed platform
+still reports its expiry, and fetched once more when verification refused the certificate,
+so an expired self-signed one says both (``self-signed certificate; it also expired 12 days ago``).
 
 Sample config::
 
@@ -26,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from cryptography import x509
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from collectors._http_wire import (
@@ -89,7 +92,7 @@ class HttpCollector(PerTargetCollector):
         except TimeoutError:
             return target.failure(f"timeout after {options.timeout:g} s", ts=started)
         except ssl.SSLCertVerificationError as exc:
-            return target.failure(f"TLS certificate not trusted: {exc.verify_message}", ts=started)
+            return await self._untrusted(target, options, exc, started, options.timeout - (time.perf_counter() - clock))
         except AnswerTooLarge as exc:
             return target.failure(f"answer refused: {exc}", ts=started)
         except NotHttpError as exc:
@@ -115,6 +118,27 @@ class HttpCollector(PerTargetCollector):
                 problem = f"keyword {options.keyword!r} not found in {where}"
         return target.sample(problem is None, ts=started, metrics=metrics, error=problem, info=info)
 
+    async def _untrusted(
+        self, target: Target, options: HttpOptions, exc: ssl.SSLCertVerificationError, started: float, time_left: float
+    ) -> Sample:
+        """A certificate that failed verification, with its expiry all the same: OpenSSL names
+        one reason (a self-signed certificate is reported as self-signed, never as expired), so
+        the certificate is fetched once more without verification, within the probe's timeout."""
+        error = f"TLS certificate not trusted: {exc.verify_message}"
+        metrics: dict[str, float] = {}
+        not_after = None
+        if time_left > 0:
+            with contextlib.suppress(OSError, TimeoutError, ssl.SSLError, ValueError):
+                not_after = await asyncio.wait_for(peer_certificate_expiry(options), time_left)
+        if not_after is not None:
+            days_left = (not_after - datetime.now(UTC)).total_seconds() / 86400
+            metrics["cert_days_left"] = days_left
+            if days_left < 0 and "expired" not in error:
+                error += f"; it also expired {expiry_age(days_left)}"
+            elif days_left < 0:
+                error += f" ({expiry_age(days_left)})"
+        return target.failure(error, ts=started, metrics=metrics)
+
     @classmethod
     def add_cli_arguments(cls, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--keyword", help="text the page must contain")
@@ -127,6 +151,36 @@ class HttpCollector(PerTargetCollector):
         if args.keyword:
             options["keyword"] = args.keyword
         return options
+
+
+def expiry_age(days_left: float) -> str:
+    """``-12.3`` → ``12 days ago`` (whole days past; ``today`` within the first day)."""
+    days = int(-days_left)
+    return "today" if days == 0 else f"{days} day{'s' if days != 1 else ''} ago"
+
+
+def certificate_expiry(writer: asyncio.StreamWriter) -> datetime | None:
+    """The peer certificate's notAfter, read whether or not it was verified."""
+    ssl_object = writer.get_extra_info("ssl_object")
+    der = ssl_object.getpeercert(binary_form=True) if ssl_object else None
+    return x509.load_der_x509_certificate(der).not_valid_after_utc if der else None
+
+
+async def peer_certificate_expiry(options: HttpOptions) -> datetime | None:
+    """Handshake without verification and read the certificate's expiry (nothing is sent)."""
+    parts = urlsplit(options.url)
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    _, writer = await asyncio.open_connection(
+        parts.hostname, parts.port or 443, ssl=context, server_hostname=parts.hostname, limit=STREAM_LIMIT
+    )
+    try:
+        return certificate_expiry(writer)
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError, TimeoutError, ssl.SSLError):
+            await asyncio.wait_for(writer.wait_closed(), 1.0)
 
 
 class HttpResult:
@@ -177,14 +231,7 @@ async def fetch(options: HttpOptions) -> HttpResult:
         parts.hostname, port, ssl=context, server_hostname=parts.hostname if secure else None, limit=STREAM_LIMIT
     )
     try:
-        cert_not_after = None
-        if secure:
-            ssl_object = writer.get_extra_info("ssl_object")
-            der = ssl_object.getpeercert(binary_form=True) if ssl_object else None
-            if der:
-                from cryptography import x509
-
-                cert_not_after = x509.load_der_x509_certificate(der).not_valid_after_utc
+        cert_not_after = certificate_expiry(writer) if secure else None
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query

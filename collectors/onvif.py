@@ -42,6 +42,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from collectors._http_post import MEMORY_PER_REQUEST, HttpAnswer, NotHttpError, post
+from collectors._http_wire import AnswerTooLarge
 from collectors.base import AUTH_FAILED, REFUSED, RTT, PerTargetCollector, Target, describe_exception
 from collectors.registry import register
 from core.metrics import MetricSpec
@@ -311,6 +312,8 @@ class OnvifCollector(PerTargetCollector):
             return target.sample(True, ts=started, metrics=metrics, info=info)
         except SoapError as exc:
             return target.failure(str(exc), ts=started, metrics=metrics, info=info)
+        except AnswerTooLarge as exc:
+            return target.failure(f"answer refused: {exc}", ts=started, metrics=metrics)
         except NotHttpError as exc:
             return target.failure(str(exc), ts=started, metrics=metrics)
         except ConnectionRefusedError:

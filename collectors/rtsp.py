@@ -60,6 +60,7 @@ from core.model import Sample
 
 MAX_HEADER_LINES = 100
 MAX_BODY = 64 * 1024
+STREAM_LIMIT = 16 * 1024  # the longest status or header line kept (the reader refuses longer ones)
 USER_AGENT = "yunwei-probe/0.1"
 
 
@@ -257,7 +258,7 @@ class RtspCollector(PerTargetCollector):
         info: dict[str, str] = {}
         clock = time.perf_counter()
         try:
-            reader, writer = await asyncio.open_connection(point.host, point.port)
+            reader, writer = await asyncio.open_connection(point.host, point.port, limit=STREAM_LIMIT)
         except ConnectionRefusedError:
             return target.failure(f"connection refused (port {point.port})", ts=started, metrics={"refused": 1.0})
         except OSError as exc:
@@ -349,7 +350,7 @@ class RtspCollector(PerTargetCollector):
             except (RtspClosed, ConnectionResetError, BrokenPipeError, asyncio.IncompleteReadError):
                 # some cameras close the connection after a 401: ask again on a fresh one
                 await session.close()
-                reader, writer = await asyncio.open_connection(point.host, point.port)
+                reader, writer = await asyncio.open_connection(point.host, point.port, limit=STREAM_LIMIT)
                 session = RtspSession(reader, writer)
                 retry = await session.request(method, point.url, extra)
             stale = retry.status == 401 and any(

@@ -48,6 +48,7 @@ T1 = 0.5  # RFC 3261 round-trip estimate; retransmission interval doubles from h
 T2 = 4.0  # cap of the retransmission interval for non-INVITE requests
 MAX_MESSAGE = 65535
 TCP_CONCURRENCY = 256
+UDP_QUEUE = 64  # answers waiting for one probe; a phone that floods more has the rest dropped
 # RFC 3261 §7.3.3 compact header names
 COMPACT = {
     "i": "call-id",
@@ -178,7 +179,8 @@ class _UdpEndpoint(asyncio.DatagramProtocol):
             call_id = self.by_source.get((addr[0], addr[1]))
         queue = self.waiting.get(call_id or "")
         if queue is not None:
-            queue.put_nowait((now, data))
+            with contextlib.suppress(asyncio.QueueFull):  # a flood of answers: the rest are dropped
+                queue.put_nowait((now, data))
 
     def error_received(self, exc: Exception) -> None:  # ICMP errors on an unconnected socket: ignored
         pass
@@ -268,7 +270,7 @@ class SipCollector(Collector):
         options: SipOptions = target.options
         call_id, branch, tag = _ids()
         request = build_options(sockaddr[0], options.port, "udp", local, call_id, branch, tag, options.user)
-        queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+        queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue(maxsize=UDP_QUEUE)
         protocol.waiting[call_id] = queue
         source = (sockaddr[0], sockaddr[1])
         protocol.by_source.setdefault(source, call_id)

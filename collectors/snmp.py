@@ -130,9 +130,14 @@ class SnmpCollector(Collector):
             return target.failure("no address: set the device's address or the probe's address", ts=started)
         try:
             session = self.client.session(target.address, options, target.device.id)
-            result, _ = await self.poller.poll(session, options, self.memory_for(target), options.max_repetitions)
+            # every request of the poll together: never longer than the round's interval
+            result, _ = await asyncio.wait_for(
+                self.poller.poll(session, options, self.memory_for(target), options.max_repetitions), target.probe.interval
+            )
         except asyncio.CancelledError:
             raise
+        except TimeoutError:
+            return target.failure(f"poll not finished within the round's interval ({target.probe.interval:g} s)", ts=started)
         except Exception as exc:  # never let one device end the round
             return target.failure(describe_exception(exc), ts=started)
         info = dict(result.info)

@@ -45,7 +45,6 @@ import hashlib
 import logging
 import os
 import socket
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -56,9 +55,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from collectors._ssh import PROFILES, Figures, refuse_reason
+from collectors._ssh import PROFILES, Figures, banner, refuse_reason
+from collectors._ssh.banner import fingerprint, host_key_name, learn_host_key
 from collectors.base import INTERFACES_DOWN, UPTIME, Collector, Target
 from collectors.registry import register
+from core.deadline import Deadline
 from core.metrics import MetricSpec
 from core.model import Sample
 from inventory.config import load_config
@@ -68,9 +69,6 @@ from inventory.schedule import parse_when
 
 log = logging.getLogger("yunwei.ssh")
 DeviceType = Literal["huawei", "hp_comware", "cisco_ios", "linux"]
-_known_hosts_lock = threading.Lock()
-
-
 class SshOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -85,7 +83,7 @@ class SshOptions(BaseModel):
     known_hosts: str | None = Field(None, description="known_hosts file (default <data_dir>/known_hosts)")
     evidence_dir: str | None = Field(None, description="folder of the evidence files (default <data_dir>/evidence)")
     trust_on_first_use: bool = False
-    timeout: float = Field(30.0, gt=0, description="seconds for connecting and for each command")
+    timeout: float = Field(30.0, gt=0, description="seconds for each command; connecting and logging in get twice this in all")
     schedule: list[str] = Field(default_factory=list, description="e.g. ['workdays 08:30', 'weekly mon 09:00']")
     cpu_percent_max: float = Field(80.0, gt=0, le=100)
     memory_percent_max: float = Field(85.0, gt=0, le=100)
@@ -150,61 +148,41 @@ def evidence_root(options: SshOptions, data_dir: Path) -> Path:
     return _under(data_dir, options.evidence_dir, "evidence")
 
 
-def fingerprint(key: Any) -> str:
-    """OpenSSH style ``SHA256:...`` fingerprint of a paramiko key."""
-    import base64
-
-    digest = hashlib.sha256(key.asbytes()).digest()
-    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
-
-
-def host_key_name(host: str, port: int) -> str:
-    return host if port == 22 else f"[{host}]:{port}"
-
-
-def learn_host_key(host: str, port: int, path: Path, timeout: float) -> str | None:
-    """Trust on first use: when ``path`` has no key for the host, fetch its key and add it.
-
-    Returns the fingerprint of a key that was added, None when the host was known already.
-    """
-    import paramiko
-
-    name = host_key_name(host, port)
-    with _known_hosts_lock:
-        keys = paramiko.HostKeys()
-        if path.exists():
-            keys.load(str(path))
-        if keys.lookup(name):
-            return None
-        with socket.create_connection((host, port), timeout=timeout) as sock:
-            transport = paramiko.Transport(sock)
-            try:
-                transport.banner_timeout = timeout
-                transport.start_client(timeout=timeout)
-                key = transport.get_remote_server_key()
-            finally:
-                transport.close()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="ascii") as handle:
-            handle.write(f"{name} {key.get_name()} {key.get_base64()}\n")
-        return fingerprint(key)
-
-
 def run_session(host: str, options: SshOptions, known_hosts: Path) -> Inspection:
     """Log in with netmiko (host key checked), run the commands, return their outputs. Blocking."""
     import paramiko
-    from netmiko import ConnectHandler
-    from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException, ReadTimeout
 
     result = Inspection()
-    if options.trust_on_first_use:
-        try:
-            learned = learn_host_key(host, options.port, known_hosts, options.timeout)
-        except (OSError, paramiko.SSHException) as exc:
-            raise InspectionError(_network_error(exc, options.port)) from None
-        if learned:
-            result.learned_host_key = True
-            log.warning("trusted the host key of %s on first use: %s (%s)", host_key_name(host, options.port), learned, known_hosts)
+    # Connecting, the banner, key exchange and login together: a server that trickles or
+    # sends an endless banner costs this, not a thread for ever (collectors._ssh.banner).
+    login_seconds = 2 * options.timeout
+    late = f"timeout: no SSH login within {login_seconds:g} s (port {options.port})"
+    with Deadline(login_seconds) as deadline:
+        if options.trust_on_first_use:
+            try:
+                learned = learn_host_key(host, options.port, known_hosts, options.timeout, deadline)
+            except banner.BannerError as exc:
+                raise InspectionError(f"{exc} (port {options.port})") from None
+            except (OSError, EOFError, paramiko.SSHException) as exc:
+                raise InspectionError(late if deadline.expired else _network_error(exc, options.port)) from None
+            if learned:
+                result.learned_host_key = True
+                log.warning("trusted the host key of %s on first use: %s (%s)", host_key_name(host, options.port), learned, known_hosts)
+        connection = _login(host, options, known_hosts, deadline, late)
+    return _run_commands(connection, options, result)
+
+
+def _login(host: str, options: SshOptions, known_hosts: Path, deadline: Deadline, late: str) -> Any:
+    import paramiko
+    from netmiko import ConnectHandler
+    from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
+
+    try:
+        sock = banner.connect(host, options.port, deadline)
+    except banner.BannerError as exc:
+        raise InspectionError(f"{exc} (port {options.port})") from None
+    except OSError as exc:
+        raise InspectionError(late if deadline.expired else _network_error(exc, options.port)) from None
     parameters: dict[str, Any] = {
         "device_type": options.device_type,
         "host": host,
@@ -224,15 +202,31 @@ def run_session(host: str, options: SshOptions, known_hosts: Path) -> Inspection
         "banner_timeout": options.timeout,
         "timeout": options.timeout,
         "fast_cli": False,
+        "sock": sock,
     }
     try:
         connection = ConnectHandler(**parameters)
     except NetmikoAuthenticationException:
+        sock.close()
         raise InspectionError(f"login refused for user {options.username!r} (password or key wrong)") from None
     except (NetmikoTimeoutException, paramiko.SSHException, OSError, EOFError) as exc:
+        sock.close()
+        if deadline.expired:
+            raise InspectionError(late) from None
         # netmiko wraps paramiko's and the socket's errors; the original is the context
         original = exc.__context__ if isinstance(exc, NetmikoTimeoutException) and exc.__context__ else exc
         raise InspectionError(_connect_error(original, host, options, known_hosts)) from None
+    if deadline.expired:  # the socket was shut down as the login finished
+        with contextlib.suppress(Exception):
+            connection.disconnect()
+        raise InspectionError(late)
+    return connection
+
+
+def _run_commands(connection: Any, options: SshOptions, result: Inspection) -> Inspection:
+    import paramiko
+    from netmiko.exceptions import ReadTimeout
+
     try:
         transport = connection.remote_conn.get_transport() if connection.remote_conn else None
         if transport is not None:

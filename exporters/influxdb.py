@@ -13,8 +13,10 @@ killed with SIGKILL loses at most the rounds handed over in the last few millise
 spooler wakes as soon as a round arrives). A batch accepted but not yet deleted when the agent
 dies is sent again: same series, same timestamp, same values, so the store keeps one point.
 
-Writes go through influxdb-client's v2 write service (``/api/v2/write``) from the sender
-thread; batching, gzip, retries and backoff are done here so that failures can be spooled.
+Writes are plain POSTs to ``/api/v2/write`` from the sender thread (exporters.influx_write), each within a total
+deadline and reading at most 64 KiB of the answer (a trickling or flooding backend costs one
+timeout, then a retry with backoff); batching, gzip, retries and backoff are done here so that
+failures can be spooled.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from exporters.base import Exporter, ExporterStatus, register
 from exporters.config import InfluxDBSettings
+from exporters.influx_write import InfluxWriter, TooLarge, WriteFailed, WriteRejected
 from exporters.lineproto import FaultTimes, LineEncoder, device_tags, fault_lines, group_line
 from exporters.spool import Spool, SpoolBatch
 
@@ -42,102 +45,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("yunwei.exporters.influxdb")
 
-# HTTP statuses that mean "this body will never be accepted": drop the batch, count it.
-REJECTED = {400, 422}
 FLUSH_ON_STOP_SECONDS = 5.0
-
-
-class WriteFailed(Exception):
-    """A write that may succeed later (backend down, 5xx, 429, auth or bucket problems)."""
-
-
-class WriteRejected(Exception):
-    """The backend refused the body itself (HTTP 400/422)."""
-
-
-class TooLarge(Exception):
-    """HTTP 413: the request body is over the backend's limit."""
-
-
-class InfluxWriter:
-    """One HTTP client for the sender thread: POSTs a ready (maybe gzipped) body."""
-
-    def __init__(self, settings: InfluxDBSettings) -> None:
-        from influxdb_client import InfluxDBClient, WriteService
-
-        token = settings.token.get_secret_value() if settings.token is not None else None
-        self.org = settings.org or "-"
-        self.bucket = settings.bucket
-        self.client = InfluxDBClient(
-            url=settings.url,
-            token=token or None,
-            org=self.org,
-            timeout=int(settings.timeout * 1000),
-            enable_gzip=False,  # bodies are compressed once, when spooled
-            verify_ssl=settings.verify_tls,
-            ssl_ca_cert=settings.ca_cert,
-            retries=False,  # retries and backoff are ours
-        )
-        self.service = WriteService(self.client.api_client)
-
-    def write(self, payload: bytes, encoding: str) -> None:
-        from influxdb_client.rest import ApiException
-
-        try:
-            self.service.post_write(
-                org=self.org,
-                bucket=self.bucket,
-                body=payload,
-                precision="ms",
-                content_encoding=encoding,
-                content_type="text/plain; charset=utf-8",
-            )
-        except ApiException as exc:
-            reason = _api_reason(exc)
-            if exc.status in REJECTED:
-                raise WriteRejected(f"HTTP {exc.status}: {reason}") from None
-            if exc.status == 413:
-                raise TooLarge(f"HTTP 413: {reason}") from None
-            if exc.status == 404 and (old := _without_v2_api(exc)) is not None:
-                raise WriteFailed(old) from None
-            hint = {401: " (check the token)", 403: " (the token may not write to this bucket)", 404: " (bucket or org not found)"}
-            raise WriteFailed(f"HTTP {exc.status}: {reason}{hint.get(exc.status or 0, '')}") from None
-        except Exception as exc:  # urllib3 connection errors, timeouts, TLS problems
-            raise WriteFailed(_describe(exc)) from None
-
-    def close(self) -> None:
-        self.client.close()
-
-
-def _without_v2_api(exc: Any) -> str | None:
-    """The message for a server without /api/v2/write (InfluxDB 1.7 and older answer 404 with
-    a plain ``404 page not found``); None for InfluxDB 2.x's own 404 (a missing bucket or org)."""
-    headers = {str(k).lower(): str(v) for k, v in (getattr(exc, "headers", None) or {}).items()}
-    version = headers.get("x-influxdb-version", "")
-    body = _api_reason(exc)
-    old_version = version.startswith("1.") and version[2:3].isdigit() and int(version.split(".")[1]) < 8
-    if not old_version and body.lstrip().startswith("{"):
-        return None
-    server = f"InfluxDB {version}" if version else "this server"
-    return (f"HTTP 404: {server} has no /api/v2/write (InfluxDB 1.7 and older lack the v2 API): upgrade it to 1.8+ and"
-            " use flavor: influxdb1 (bucket db/rp), use InfluxDB 2.x with flavor: influxdb2, or write to"
-            " VictoriaMetrics with flavor: victoriametrics")
-
-
-def _api_reason(exc: Any) -> str:
-    body = getattr(exc, "body", None) or ""
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", "replace")
-    text = str(body).strip() or str(getattr(exc, "reason", "") or "")
-    return text[:300]
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc)
-    for marker in ("Connection refused", "timed out", "Name or service not known", "No route to host", "CERTIFICATE"):
-        if marker in text:
-            return marker.lower() if marker != "CERTIFICATE" else "TLS certificate problem"
-    return f"{type(exc).__name__}: {text[:200]}"
 
 
 @register

@@ -65,10 +65,14 @@ def load_yaml(path: str | Path, text: str | None = None) -> Located:
             files.append(file)
     try:
         node = yaml.compose(text, Loader=_FAST_LOADER)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (a control character)
+        line = text.count("\n", 0, exc.position) + 1
+        shown = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise InputError.single(file, f"YAML syntax error: the character {shown} is not allowed in YAML", line=line) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
+        reason = " ".join(str(getattr(exc, "problem", None) or exc).split())  # one line
         raise InputError.single(file, f"YAML syntax error: {reason}", line=line) from None
     lines: dict[PathKey, int] = {}
     problems: list[InputProblem] = []

@@ -38,7 +38,7 @@ from alerting.notifiers.base import (
     plain_text,
     register_notifier,
 )
-from alerting.notifiers.deadline import Deadline
+from core.deadline import Deadline
 
 
 class EmailChannel(ChannelBase):

@@ -2,7 +2,7 @@
 
 ``timeout`` is a total deadline for the whole request (connect, TLS, sending, the status line,
 headers and reply), not a per-read timeout: a robot endpoint that answers one byte every few
-seconds would otherwise hold its channel for as long as it likes (alerting.notifiers.deadline). The reply is cut
+seconds would otherwise hold its channel for as long as it likes (core.deadline). The reply is cut
 at ``MAX_REPLY`` bytes; http.client itself refuses more than 100 header lines and lines over
 64 KiB. urllib's handlers are kept (environment proxies still work).
 """
@@ -16,35 +16,9 @@ import urllib.request
 from typing import Any
 
 from alerting.notifiers.base import DeliveryError
-from alerting.notifiers.deadline import Deadline
+from core.deadline import Deadline, watched_opener
 
 MAX_REPLY = 64 * 1024
-
-
-def _opener(deadline: Deadline) -> urllib.request.OpenerDirector:
-    """A urllib opener whose connections ``deadline`` watches (urllib's proxy handling kept)."""
-
-    def connection_class(base: type[http.client.HTTPConnection]) -> type[http.client.HTTPConnection]:
-        class Watched(base):  # type: ignore[valid-type, misc]
-            def connect(self) -> None:
-                self.timeout = deadline.remaining()
-                deadline.watch(self)
-                super().connect()
-
-        return Watched
-
-    class HttpHandler(urllib.request.HTTPHandler):
-        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-            return self.do_open(connection_class(http.client.HTTPConnection), req)
-
-    class HttpsHandler(urllib.request.HTTPSHandler):
-        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-            arguments: dict[str, Any] = {"context": self._context}
-            if hasattr(self, "_check_hostname"):  # Python 3.11; gone in 3.12
-                arguments["check_hostname"] = self._check_hostname
-            return self.do_open(connection_class(http.client.HTTPSConnection), req, **arguments)
-
-    return urllib.request.build_opener(HttpHandler, HttpsHandler)
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float, what: str) -> tuple[int, bytes]:
@@ -61,7 +35,7 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float, what: s
     late = f"{what}: no answer within {timeout:g} s (the deadline of the whole request)"
     with Deadline(timeout) as deadline:
         try:
-            with _opener(deadline).open(request, timeout=timeout) as response:
+            with watched_opener(deadline).open(request, timeout=timeout) as response:
                 status, reply = response.status, response.read(MAX_REPLY)
         except urllib.error.HTTPError as exc:
             reply = b""

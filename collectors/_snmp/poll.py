@@ -371,7 +371,11 @@ class DevicePoller:
         result.problems.extend(problems)
         walk_at = self.clock()
         for spec in walked:
-            numbers = [numeric(v, spec.name, result.problems, spec.type == "counter") for v in rows[spec.oid_tuple]]
+            row_problems: list[str] = []
+            numbers = [numeric(v, spec.name, row_problems, spec.type == "counter") for v in rows[spec.oid_tuple]]
+            if row_problems:  # one line for the column, not one per row (a walk may have thousands)
+                more = f" (and {len(row_problems) - 1} more rows like it)" if len(row_problems) > 1 else ""
+                result.problems.append(row_problems[0] + more)
             present = [n for n in numbers if n is not None]
             if not present:
                 if not rows[spec.oid_tuple]:

@@ -17,6 +17,10 @@ from typing import Protocol
 
 from collectors._snmp.ber import END_OF_MIB_VIEW, ERROR_STATUS_NAMES, Oid, VarBind, format_oid
 
+# The most of a walk's values one device's poll keeps (an agent answering every GETBULK with
+# 60 KB strings and ever-increasing OIDs would otherwise fill memory; see docs/bounds.md).
+MAX_WALK_BYTES = 4 * 1024 * 1024
+
 
 class SnmpError(Exception):
     """Base of every SNMP failure; ``str()`` is a sentence for a Sample's error."""
@@ -61,14 +65,16 @@ def in_subtree(oid: Oid, root: Oid) -> bool:
 
 
 async def walk_columns(
-    session: Session, roots: Sequence[Oid], max_repetitions: int = 25, max_rows: int = 20000
+    session: Session, roots: Sequence[Oid], max_repetitions: int = 25, max_rows: int = 20000, max_bytes: int = MAX_WALK_BYTES
 ) -> tuple[dict[Oid, list[VarBind]], list[str]]:
     """Walk several table columns together (one GETBULK carries them all; GETNEXT on v1).
 
     Returns the rows of each root and the problems met (a non-increasing OID from a buggy
-    agent, a walk cut at ``max_rows``). The walk of a column stops when its OIDs leave the
-    column, at endOfMibView, or on an exception value.
+    agent, a walk cut at ``max_rows`` rows of a column or ``max_bytes`` of values in all). The
+    walk of a column stops when its OIDs leave the column, at endOfMibView, or on an exception
+    value.
     """
+    kept = 0
     rows: dict[Oid, list[VarBind]] = {root: [] for root in roots}
     cursor: dict[Oid, Oid] = {root: root for root in roots}
     problems: list[str] = []
@@ -99,6 +105,11 @@ async def walk_columns(
                     continue
                 rows[root].append(varbind)
                 cursor[root] = varbind.oid
+                kept += len(varbind.value) if isinstance(varbind.value, bytes | tuple) else 8
+                if kept > max_bytes:
+                    problems.append(f"walk of {format_oid(root)} cut at {max_bytes // (1024 * 1024)} MiB of values")
+                    finished.update(active)
+                    break
                 if len(rows[root]) >= max_rows:
                     problems.append(f"walk of {format_oid(root)} cut at {max_rows} rows")
                     finished.add(root)

@@ -71,7 +71,7 @@ except OSError:
 from cli.main import main
 from collectors import registry
 registry.load_all()
-import paramiko, netmiko, openpyxl, docx, influxdb_client, pysnmp.hlapi.v3arch.asyncio
+import paramiko, netmiko, openpyxl, docx, pysnmp.hlapi.v3arch.asyncio
 from cryptography.hazmat.primitives.asymmetric import ec
 ec.generate_private_key(ec.SECP256R1())
 callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int)(lambda x: x + 1)

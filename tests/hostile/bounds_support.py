@@ -98,3 +98,11 @@ async def read_request(reader: asyncio.StreamReader) -> None:
     """Read an HTTP request head (what a hostile server does before misbehaving)."""
     with contextlib.suppress(asyncio.IncompleteReadError, asyncio.LimitOverrunError):
         await reader.readuntil(b"\r\n\r\n")
+
+
+async def trickle_bytes(writer: asyncio.StreamWriter, data: bytes, pause: float) -> None:
+    """Send ``data`` one byte at a time, ``pause`` seconds apart (a slowloris peer)."""
+    for byte in data:
+        writer.write(bytes([byte]))
+        await writer.drain()
+        await asyncio.sleep(pause)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from bounds_support import Handler, HostileServer, peak_rss_growth, read_request
+from bounds_support import Handler, HostileServer, peak_rss_growth, read_request, trickle_bytes
 
 from collectors.base import Target
 from collectors.http import HttpCollector
@@ -67,10 +67,7 @@ async def huge_content_length(reader: asyncio.StreamReader, writer: asyncio.Stre
 
 async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     await read_request(reader)
-    for byte in b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html>needle</html>" * 100:
-        writer.write(bytes([byte]))
-        await writer.drain()
-        await asyncio.sleep(0.2)
+    await trickle_bytes(writer, b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html>needle</html>" * 100, 0.2)
 
 
 async def healthy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

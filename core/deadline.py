@@ -9,9 +9,12 @@ the deadline, not the symptom (a reset or an incomplete reply).
 from __future__ import annotations
 
 import contextlib
+import http.client
 import socket
+import ssl
 import threading
 import time
+import urllib.request
 from typing import Any
 
 
@@ -58,3 +61,30 @@ class Deadline:
 
     def __exit__(self, *exc: object) -> None:
         self._timer.cancel()
+
+
+def watched_opener(deadline: Deadline, context: ssl.SSLContext | None = None) -> urllib.request.OpenerDirector:
+    """A urllib opener whose connections ``deadline`` watches (urllib's proxy handling kept);
+    ``context`` for https (a private CA, or verification off)."""
+
+    def connection_class(base: type[http.client.HTTPConnection]) -> type[http.client.HTTPConnection]:
+        class Watched(base):  # type: ignore[valid-type, misc]
+            def connect(self) -> None:
+                self.timeout = deadline.remaining()
+                deadline.watch(self)
+                super().connect()
+
+        return Watched
+
+    class HttpHandler(urllib.request.HTTPHandler):
+        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(connection_class(http.client.HTTPConnection), req)
+
+    class HttpsHandler(urllib.request.HTTPSHandler):
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            arguments: dict[str, Any] = {"context": self._context}
+            if hasattr(self, "_check_hostname"):  # Python 3.11; gone in 3.12
+                arguments["check_hostname"] = self._check_hostname
+            return self.do_open(connection_class(http.client.HTTPSConnection), req, **arguments)
+
+    return urllib.request.build_opener(HttpHandler, HttpsHandler(context=context))
