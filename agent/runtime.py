@@ -35,7 +35,7 @@ T = TypeVar("T")
 
 # Modules that may attach components to a running agent. Each defines
 # ``attach(agent) -> list[Component]``; a module that does not exist is skipped.
-HOOK_MODULES = ("exporters.hooks", "alerting.hooks", "collectors.hooks", "compliance.hooks")
+HOOK_MODULES = ("exporters.hooks", "alerting.hooks", "collectors.hooks", "compliance.hooks", "receivers.hooks")
 
 
 @dataclass
@@ -137,8 +137,17 @@ class Agent:
                 if task is not None:
                     self._running.discard(task)
 
-    async def _round(self, key: tuple[str, float]) -> RoundResult | None:
-        targets = self.groups.get(key)
+    async def probe_now(self, device_id: str) -> list[RoundResult]:
+        """Run the device's in-round probes once, now, and feed the tracker and components like a
+        round (a trap's confirming probe). Scheduled rounds keep their own timing."""
+        keys = [key for key, targets in self.groups.items() if any(t.device.id == device_id for t in targets)]
+        results = await asyncio.gather(
+            *(self._round(key, [t for t in self.groups[key] if t.device.id == device_id], scheduled=False) for key in keys)
+        )
+        return [r for r in results if r is not None]
+
+    async def _round(self, key: tuple[str, float], only: list[Target] | None = None, scheduled: bool = True) -> RoundResult | None:
+        targets = self.groups.get(key) if only is None else only
         collector = self.collectors.get(key[0])
         if not targets or collector is None:
             return None
@@ -160,9 +169,10 @@ class Agent:
             )
         await self.in_writer(self._record, samples, transitions)
         finished = time.time()
-        stats = self.stats[key]
-        stats.rounds += 1
-        stats.last_finished, stats.last_duration = finished, finished - started
+        if scheduled:
+            stats = self.stats[key]
+            stats.rounds += 1
+            stats.last_finished, stats.last_duration = finished, finished - started
         result = RoundResult(key[0], key[1], started, finished, samples, transitions)
         for component in self.components:
             try:

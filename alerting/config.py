@@ -34,7 +34,7 @@ StrList = Annotated[list[str], BeforeValidator(_listify)]
 IntList = Annotated[list[int], BeforeValidator(_listify)]
 Level = Annotated[int, Field(ge=1, le=4)]
 
-SOURCES = ("down", "flapping", "threshold", "group", "manual")
+SOURCES = ("down", "flapping", "threshold", "group", "manual", "event")
 MESSAGE_KINDS = (
     "open",
     "resolved",

@@ -35,10 +35,12 @@ from zoneinfo import ZoneInfo
 
 from agent.store import Store
 from alerting.config import AlertingConfig
+from alerting.eventfaults import apply_event
 from alerting.faults import Change, Fault, FaultStore, Notice
 from alerting.levels import LevelPolicy
 from alerting.maintenance import MaintenanceCalendar, Occurrence
 from alerting.thresholds import Crossing, ThresholdWatch
+from core.events import Event
 from core.model import Sample, State, Transition
 from core.timefmt import to_iso_seconds as to_iso
 from inventory.config import Inventory
@@ -121,6 +123,10 @@ class FaultEngine:
         for crossing in crossings:
             self._threshold(crossing, now)
         self.reconcile(now)
+
+    def on_event(self, event: Event, now: float | None = None) -> str:
+        """A pushed event (trap, syslog line) in: the fault it speaks for opened or resolved."""
+        return apply_event(self, event, self.clock() if now is None else now)
 
     def _threshold(self, crossing: Crossing, now: float) -> None:
         rule = crossing.rule

@@ -18,6 +18,7 @@ from alerting.engine import FaultEngine
 from alerting.faults import Notice
 from alerting.outbox import Outbox
 from alerting.summary import daily_summary, summary_due
+from core.events import Event
 from core.model import Sample, Transition
 from inventory.config import Inventory
 
@@ -54,6 +55,12 @@ class AlertingService:
         now = self.clock() if now is None else now
         self.engine.on_round(samples, transitions, now)
         return self.dispatcher.flush(now)
+
+    def on_event(self, event: Event, now: float | None = None) -> tuple[str, int]:
+        """A trap or syslog event in; returns (what it did to faults, messages queued)."""
+        now = self.clock() if now is None else now
+        outcome = self.engine.on_event(event, now)
+        return outcome, self.dispatcher.flush(now)
 
     def tick(self, now: float | None = None) -> int:
         """Deadlines, windows, holds, meeting checks, the daily summary; then flush the queue."""

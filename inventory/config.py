@@ -35,6 +35,7 @@ from inventory.models import (
 from inventory.online import parse_rule
 from inventory.schedule import Meeting
 from inventory.yamlsource import Located, load_yaml
+from receivers.config import SyslogConfig, TrapsConfig
 
 
 class Config(Strict):
@@ -48,6 +49,8 @@ class Config(Strict):
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
     exporters: ExportersConfig = Field(default_factory=ExportersConfig)
     contracts: ContractsSection = Field(default_factory=list)
+    traps: TrapsConfig = Field(default_factory=TrapsConfig)
+    syslog: SyslogConfig = Field(default_factory=SyslogConfig)
 
 
 @dataclass

@@ -86,11 +86,8 @@ def _text_of(notification: Notification, column: Oid) -> str | None:
 
 
 def interface_of(notification: Notification, device: str | None, context: Context) -> str:
-    """The interface a linkDown/linkUp speaks of: ifName, ifDescr, the poller's name, ifIndex."""
-    for column in (IF_NAME, IF_DESCR):
-        name = _text_of(notification, column)
-        if name:
-            return name
+    """The interface a linkDown/linkUp speaks of, by the poller's name for its ifIndex when the
+    poller knows it (so a confirming poll reads the same metric), else ifName, ifDescr, ifIndex."""
     index: int | None = None
     for varbind in notification.varbinds:  # ifIndex.N, ifAdminStatus.N, ifOperStatus.N …: the index is the last arc
         for entry in (IF_ENTRY, IFX_ENTRY):
@@ -99,9 +96,14 @@ def interface_of(notification: Notification, device: str | None, context: Contex
                 break
         if index is not None:
             break
-    if index is None:
-        return ""
-    return (device and context.interface_name(device, index)) or f"ifIndex {index}"
+    known = context.interface_name(device, index) if device and index is not None else None
+    if known:
+        return known
+    for column in (IF_NAME, IF_DESCR):
+        name = _text_of(notification, column)
+        if name:
+            return name
+    return f"ifIndex {index}" if index is not None else ""
 
 
 def _link(up: bool) -> Callable[[Event, Notification, Context], None]:
