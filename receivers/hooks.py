@@ -4,12 +4,13 @@ Receivers hand events to a bounded queue (``MAX_QUEUE``; beyond it events are co
 dropped, so a flood cannot grow memory). A worker stores them in batches on the agent's
 writer thread, then acts on the meaningful ones:
 
-- a "down" event asks the agent for an immediate confirming probe of its device
+- a "down" event with ``confirm`` asks the agent for an immediate confirming probe of its device
   (``Agent.probe_now``: the device's in-round probes once, fed to the tracker like a round).
-  With ``confirm`` (linkDown) the event waits up to ``CONFIRM_SECONDS`` for it: a probe that
-  reads the event's metric and disagrees (the interface is up) stops it; an unreachable device,
-  a probe that cannot tell, or one still running lets it through. Without ``confirm`` (UPS on
-  battery) the event goes on at once and the probe only refreshes the samples;
+  The event waits up to ``CONFIRM_SECONDS`` for it: a probe that reads the event's metric and
+  disagrees (the interface is up) stops it; an unreachable device, a probe that cannot tell,
+  or one still running lets it through. An event without ``confirm`` (UPS on battery) goes on
+  at once with no immediate probe: a UPS reports its own state with a lag, so the scheduled
+  poll confirms or clears the fault (one fault: it is the threshold rule's own);
 - the event is then handed to every component with ``on_event`` (alerting opens or resolves
   the fault) and what happened is written back to the stored event.
 """
@@ -219,15 +220,13 @@ class ReceiversComponent:
         assert self.agent is not None and self.eventlog is not None and event.device is not None
         outcome = ""
         try:
-            if event.hint == "down":
-                probe = self._probe(event.device)
-                if event.confirm:
-                    verdict = await confirm(event, probe, CONFIRM_SECONDS)
-                    if verdict == "not confirmed":
-                        await self.agent.in_writer(self.eventlog.set_outcome, event_id, "not confirmed by the probe")
-                        log.info("%s from %s not confirmed by the probe: no fault", event.name, event.device)
-                        return
-                    outcome = verdict
+            if event.hint == "down" and event.confirm:
+                verdict = await confirm(event, self._probe(event.device), CONFIRM_SECONDS)
+                if verdict == "not confirmed":
+                    await self.agent.in_writer(self.eventlog.set_outcome, event_id, "not confirmed by the probe")
+                    log.info("%s from %s not confirmed by the probe: no fault", event.name, event.device)
+                    return
+                outcome = verdict
             results = []
             for component in self.agent.components:
                 handler = getattr(component, "on_event", None)
