@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "agent.commands.ledger",
     "agent.commands.report",
     "agent.commands.record",
+    "agent.commands.events",
 )
 
 DEFAULT_CONFIG = "config.yaml"
