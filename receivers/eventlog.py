@@ -31,6 +31,9 @@ MIGRATIONS = [
 ]
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 class SqlStore(Protocol):
     def migrate(self, component: str, scripts: Sequence[str]) -> int: ...
 
@@ -54,21 +57,21 @@ class EventLog:
             (
                 e.at, e.kind, e.device, e.source, e.name[:200], e.oid[:200], e.hint, e.subject[:200], e.metric, e.value,
                 e.level, e.severity, e.text[:1000], e.message[:8192],
-                json.dumps(e.varbinds, ensure_ascii=False, separators=(",", ":")) if e.varbinds else None, outcome,
+                _JSON.encode(e.varbinds) if e.varbinds else None, outcome,
             )
             for e in events
         ]
-        ids: list[int] = []
         if not rows:
-            return ids
+            return []
         with self.store.transaction() as db:
-            for row in rows:
-                ids.append(int(db.execute(
-                    "INSERT INTO events (at, kind, device, source, name, oid, hint, subject, metric, value, level,"
-                    " severity, text, message, varbinds, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    row,
-                ).lastrowid or 0))
-        return ids
+            db.executemany(
+                "INSERT INTO events (at, kind, device, source, name, oid, hint, subject, metric, value, level,"
+                " severity, text, message, varbinds, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            # one writer inside one transaction: the rows got consecutive ids ending at the last one
+            last = int(db.execute("SELECT last_insert_rowid()").fetchone()[0])
+        return list(range(last - len(rows) + 1, last + 1))
 
     def set_outcome(self, event_id: int, outcome: str) -> None:
         with self.store.transaction() as db:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from collectors._snmp.ber import Oid, format_oid
-from collectors._snmp.notify import Notification, value_text
+from collectors._snmp.notify import Notification, oid_text, value_text
 from collectors._snmp.oids import UPS_ALARM_NAMES, UPS_ALARMS
 from core.events import Event
 from receivers.config import TrapRule
@@ -252,8 +252,8 @@ def interpret(
     notification: Notification, source: str, device: str | None, at: float, rules: list[TrapRule], context: Context
 ) -> Event:
     """The event of one notification: a config rule's meaning, else the built-in one, else none."""
-    trap_oid = format_oid(notification.trap_oid)
-    varbinds = {format_oid(vb.oid): value_text(vb) for vb in notification.varbinds}
+    trap_oid = oid_text(notification.trap_oid)
+    varbinds = {oid_text(vb.oid): value_text(vb) for vb in notification.varbinds}
     event = Event("trap", source, at, trap_oid, device=device, oid=trap_oid, varbinds=varbinds)
     for rule in rules:
         if rule_applies(rule, trap_oid, varbinds, device):

@@ -12,6 +12,7 @@ Everything malformed raises ``NotificationError``; nothing else escapes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from collectors._snmp import ber, usm
 from collectors._snmp.ber import Oid, VarBind
@@ -206,13 +207,21 @@ def response_pdu(request_id: int, varbinds: list[VarBind]) -> bytes:
     return _response_pdu(request_id, varbinds)
 
 
+@lru_cache(maxsize=65536)
+def oid_text(oid: Oid) -> str:
+    """``1.3.6.1.2.1.2.2.1.1.3`` (cached: a trap receiver sees the same OIDs over and over)."""
+    return ber.format_oid(oid)
+
+
 def value_text(varbind: VarBind) -> str:
     """A varbind's value as a short text (OIDs dotted, printable strings as text, else hex)."""
     value = varbind.value
+    if type(value) is int:
+        return str(value)
     if value is None:
         return ber.TYPE_NAMES.get(varbind.tag, "")
     if isinstance(value, tuple):
-        return ber.format_oid(value)
+        return oid_text(value)
     if isinstance(value, bytes):
         try:
             text = value.decode("utf-8")
