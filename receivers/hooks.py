@@ -24,6 +24,7 @@ import time
 from collections import defaultdict, deque
 from typing import TYPE_CHECKING, Any
 
+from core.errors import InputError
 from core.events import Event
 from inventory.config import Inventory
 from receivers.eventlog import EventLog
@@ -79,6 +80,7 @@ class ReceiversComponent:
         self.addresses: dict[str, str] = {}
         self.interfaces: dict[str, dict[int, str]] = defaultdict(dict)
         self.queue_full = 0
+        self.listening: tuple[Any, ...] = ()
         self._last_prune = 0.0
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -95,14 +97,15 @@ class ReceiversComponent:
 
     async def _listen(self, inventory: Inventory) -> None:
         config = inventory.config
+        self.listening = _settings(inventory)
         context = Context(inventory.agent.language, self.interface_name)
         if config.traps.enabled:
             self.traps = TrapReceiver(config.traps, self.enqueue, self.resolve, context, inventory.agent.id)
-            host, port = await self.traps.start()
+            host, port = await _bind(self.traps.start(), inventory, "traps")
             log.info("trap receiver listening on %s:%d (udp)", host, port)
         if config.syslog.enabled:
             self.syslog = SyslogReceiver(config.syslog, self.enqueue, self.resolve, inventory.agent.language, inventory.agent.timezone)
-            host, port = await self.syslog.start()
+            host, port = await _bind(self.syslog.start(), inventory, "syslog")
             log.info("syslog receiver listening on %s:%d (udp%s)", host, port, "+tcp" if config.syslog.tcp else "")
 
     def _close_listeners(self) -> None:
@@ -112,11 +115,14 @@ class ReceiversComponent:
         self.traps = self.syslog = None
 
     async def on_reload(self, inventory: Inventory) -> None:
+        """New devices are matched at once; changed receiver settings reopen the listeners."""
         self.addresses = device_index(inventory)
-        old = self.agent.inventory.config if self.agent is not None else None
-        if old is None or (old.traps, old.syslog, old.agent.language) != (inventory.config.traps, inventory.config.syslog, inventory.agent.language):
+        if self.listening != _settings(inventory):
             self._close_listeners()
-            await self._listen(inventory)
+            try:
+                await self._listen(inventory)
+            except InputError as exc:
+                log.error("receivers not listening after the reload: %s", exc)
 
     async def stop(self) -> None:
         self._close_listeners()
@@ -247,6 +253,19 @@ class ReceiversComponent:
             "syslog": self.syslog.stats.as_dict() if self.syslog else None,
             "queued": len(self.queue),
         }
+
+
+async def _bind(starting: Any, inventory: Inventory, section: str) -> tuple[str, int]:
+    """A listener that cannot bind is bad input naming ``traps.listen``/``syslog.listen`` (exit 2)."""
+    try:
+        return await starting  # type: ignore[no-any-return]
+    except OSError as exc:
+        hint = " (ports below 1024 need root or CAP_NET_BIND_SERVICE, see deploy/yunwei.service)" if exc.errno == 13 else ""
+        raise InputError.single(inventory.source, f"cannot listen: {exc.strerror or exc}{hint}", field=f"{section}.listen") from None
+
+
+def _settings(inventory: Inventory) -> tuple[Any, ...]:
+    return (inventory.config.traps, inventory.config.syslog, inventory.agent.language, inventory.agent.id, inventory.agent.timezone)
 
 
 async def confirm(event: Event, probe: asyncio.Task[Any], timeout: float) -> str:
