@@ -85,6 +85,7 @@ class EventLog:
         kind: str | None = None,
         text: str | None = None,
         limit: int = 200,
+        hint: str | None = None,
     ) -> list[StoredEvent]:
         """Newest first: by device (or source address), time, kind, and text in name/OID/message/varbinds."""
         query = ["SELECT id, at, kind, device, source, name, oid, hint, subject, metric, value, level, severity, text,"
@@ -96,6 +97,9 @@ class EventLog:
         if kind is not None:
             query.append("AND kind = ?")
             params.append(kind)
+        if hint is not None:
+            query.append("AND hint = ?")
+            params.append(hint)
         if text:
             query.append("AND (name LIKE ? OR oid LIKE ? OR text LIKE ? OR message LIKE ? OR varbinds LIKE ? OR subject LIKE ?)")
             params += [f"%{text}%"] * 6
@@ -109,9 +113,9 @@ class EventLog:
         with self.store.transaction() as db:
             return int(db.execute("DELETE FROM events WHERE kind = ? AND at < ?", (kind, older_than)).rowcount)
 
-    def count(self) -> int:
+    def count(self, since: float = 0.0) -> int:
         with self.store.transaction() as db:
-            return int(db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+            return int(db.execute("SELECT COUNT(*) FROM events WHERE at >= ?", (since,)).fetchone()[0])
 
 
 def _row(row: Sequence[Any]) -> StoredEvent:

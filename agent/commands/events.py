@@ -20,7 +20,7 @@ from agent.cli import add_config_argument
 from agent.store import open_store
 from core.errors import InputError, InputProblem
 from core.events import Event
-from core.timefmt import parse_when, to_iso_seconds
+from core.timefmt import parse_when, short, to_iso_seconds
 from inventory.config import load_config
 from receivers.config import SyslogConfig, TrapsConfig
 from receivers.eventlog import EventLog
@@ -75,6 +75,24 @@ def run_events(args: argparse.Namespace) -> int:
     if not found and not args.json:
         print("没有符合条件的事件" if inventory.agent.language == "zh" else "no events match", file=sys.stderr)
     return 0
+
+
+def recent_lines(store: Any, inventory: Any, now: float, hours: float = 24) -> list[str]:
+    """What ``yunwei status`` shows of the receivers: messages in the last hours and the latest "down" ones."""
+    log = EventLog(store)
+    since = now - hours * 3600
+    total = log.count(since)
+    downs = log.search(since=since, hint="down", limit=5)
+    zh = inventory.agent.language == "zh"
+    lines = [f"告警/日志事件 (近 {hours:g} 小时): {total} 条" if zh else f"traps/syslog (last {hours:g} h): {total} messages"]
+    for stored in downs:
+        event = stored.event
+        device = inventory.devices.get(event.device) if event.device else None
+        name = device.name if device else event.source
+        lines.append(f"  ↓ {short(event.at, inventory.agent.timezone, now)} {name}: {event.summary}" + (f"  [{stored.outcome}]" if stored.outcome else ""))
+    if total:
+        lines.append("  (yunwei events --since 24h)")
+    return lines
 
 
 def _plain(event: Event) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import time
 
 from agent.cli import add_config_argument
+from agent.commands.events import recent_lines
 from agent.status import StatusFilter, render_status
 from agent.store import open_store
 from core.errors import InputError
@@ -30,4 +32,6 @@ def run(args: argparse.Namespace) -> int:
     only = StatusFilter(problems_only=args.problems, unit=args.unit, group=args.group)
     with open_store(inventory.data_dir) as store:
         print(render_status(inventory, store, only=only))
+        if inventory.config.traps.enabled or inventory.config.syslog.enabled:
+            print("\n".join(["", *recent_lines(store, inventory, time.time())]))
     return 0

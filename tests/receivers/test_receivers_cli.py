@@ -77,3 +77,50 @@ def test_trap_listen_prints_what_a_device_sends(tmp_path):
     assert listener.returncode == 0, err
     assert "upsTrapOnBattery ↓ on_battery: UPS 市电中断, 电池供电" in out
     assert '"events": 1' in err
+
+
+def test_bad_receiver_settings_are_named_by_file_line_and_field(tmp_path, capsys):
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "devices:\n  - {id: sw, address: 127.0.0.3, probes: {icmp: {}}}\n"
+        "traps:\n  listen: 0.0.0.0:http\n  rules:\n    - {oid: not.an.oid, name: x}\n"
+        "syslog:\n  listen: 0.0.0.0:514\n  rules:\n    - {match: '(unclosed', name: y, devices: [nosuch]}\n"
+    )
+    assert main(["check", "-c", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:4: traps.listen:" in err
+    assert f"{path}:6: traps.rules.0.oid:" in err and "numeric OID" in err
+    assert f"{path}:10: syslog.rules.0.match:" in err and "not a regular expression" in err
+
+
+def test_the_daemon_refuses_to_start_when_the_trap_port_is_taken(tmp_path):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        path = tmp_path / "config.yaml"
+        config = {"agent": {"data_dir": str(tmp_path / "data")}, "traps": {"listen": f"127.0.0.1:{port}", "communities": ["x"]}}
+        path.write_text(yaml.safe_dump(config))
+        result = subprocess.run([sys.executable, "-m", "agent.cli", "run", "-c", str(path)], cwd=REPO, capture_output=True,
+                                text=True, timeout=60)
+    assert result.returncode == 2
+    assert f"{path}: traps.listen: cannot listen: Address already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_status_shows_recent_events_when_a_receiver_is_configured(tmp_path, capsys):
+    path = tmp_path / "config.yaml"
+    config = {
+        "agent": {"data_dir": str(tmp_path / "data")},
+        "devices": [{"id": "core-sw", "name": "核心交换机", "kind": "switch", "address": "127.0.0.3", "probes": {"icmp": {}}}],
+        "traps": {"listen": "127.0.0.1:1162", "communities": ["x"]},
+    }
+    path.write_text(yaml.safe_dump(config, allow_unicode=True))
+    with open_store(tmp_path / "data") as store:
+        EventLog(store).add([
+            Event("trap", "127.0.0.3", time.time() - 60, "linkDown", device="core-sw", hint="down", subject="GE0/0/1", text="GE0/0/1 链路中断"),
+            Event("trap", "127.0.0.3", time.time() - 30, "coldStart", device="core-sw", text="设备重启"),
+        ], outcome="confirmed by the probe; fault opened")
+    assert main(["status", "-c", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "告警/日志事件 (近 24 小时): 2 条" in out
+    assert "核心交换机: GE0/0/1 链路中断  [confirmed by the probe; fault opened]" in out
