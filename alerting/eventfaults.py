@@ -6,7 +6,9 @@
 - Otherwise a "down" event (or one with a fixed level) opens an ``event`` fault keyed by
   device and subject (``event:core-sw:GE0/0/1``), and the matching "up" event resolves it.
 - Events from unknown sources, events without meaning, and devices in a maintenance window
-  open nothing (the event is still stored by the receiver).
+  open nothing (the event is still stored by the receiver); nor does a "down" event about the
+  device itself (no subject): the receivers' confirming probes feed the tracker, whose
+  transition opens the ordinary down fault, so a trap never makes a second fault for an outage.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ def apply_event(engine: FaultEngine, event: Event, now: float) -> str:
         return ""
     if device.id in engine.calendar.covering(now):
         return "maintenance"
+    if not event.subject and event.metric is None and event.level is None:
+        return ""  # about the device itself: its confirming probes and the tracker decide (the down fault)
     if event.metric is not None and event.value is not None:
         for rule in engine.thresholds.rules:
             probe = next((p for p in rule.probes if p in device.probes), "")

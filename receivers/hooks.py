@@ -196,9 +196,7 @@ class ReceiversComponent:
         ids = await self.agent.in_writer(self.eventlog.add, batch)
         for event, event_id in zip(batch, ids, strict=True):
             if event.device is not None and (event.hint is not None or event.level is not None):
-                task = asyncio.create_task(self._act(event, event_id))
-                self.acting.add(task)
-                task.add_done_callback(self.acting.discard)
+                self._follow(asyncio.create_task(self._act(event, event_id)))
 
     async def _prune(self) -> None:
         assert self.agent is not None and self.eventlog is not None
@@ -233,6 +231,8 @@ class ReceiversComponent:
                     log.info("%s from %s not confirmed by the probe: no fault", event.name, event.device)
                     return
                 outcome = verdict
+                if verdict == "confirmed: device unreachable":
+                    self._follow(asyncio.create_task(self._confirm_down(event.device)))
             results = []
             for component in self.agent.components:
                 handler = getattr(component, "on_event", None)
@@ -246,6 +246,23 @@ class ReceiversComponent:
             outcome = "error"
         if outcome:
             await self.agent.in_writer(self.eventlog.set_outcome, event_id, outcome)
+
+    def _follow(self, task: asyncio.Task[Any]) -> None:
+        self.acting.add(task)
+        task.add_done_callback(self.acting.discard)
+
+    async def _confirm_down(self, device: str) -> None:
+        """The device did not answer the confirming probe: probe it again, a second apart, until
+        the debounce (``down_after``) confirms it down or it answers, so a real outage becomes a
+        transition (and the device's down fault) in seconds instead of rounds."""
+        assert self.agent is not None
+        for _ in range(self.agent.inventory.agent.debounce.down_after - 1):
+            await asyncio.sleep(1.0)
+            if device not in self.agent.tracker.devices or self.agent.tracker.state(device)[0] == "down":
+                return
+            results = await self.agent.probe_now(device)
+            if all(s.ok for r in results for s in r.samples if s.device == device):
+                return
 
     def stats(self) -> dict[str, Any]:
         return {

@@ -195,3 +195,24 @@ async def test_ups_on_battery_trap_opens_the_contract_level_fault_and_the_poll_k
         assert titles(sink)[1].startswith("【已恢复】")
     finally:
         await agent.drain(5)
+
+
+async def test_a_device_down_trap_makes_the_ordinary_down_fault_in_seconds_not_rounds(tmp_path, make_inventory, down_switch, sink):
+    trap_port, syslog_port = free_port(socket.SOCK_DGRAM), free_port()
+    closed = free_port()  # nothing listens: the server's service is down
+    server = {"id": "srv", "name": "业务服务器", "kind": "server", "address": "127.0.0.5", "unit": "fgw", "system": "net",
+              "probes": {"tcp": {"port": closed, "timeout": 0.3}}, "interval": 3600}
+    config = fleet(down_switch, sink, trap_port, syslog_port, server=server)
+    config["agent"]["debounce"] = {"down_after": 3, "up_after": 1}
+    config["traps"]["rules"] = [{"oid": "1.3.6.1.4.1.99999.0.9", "name": "serviceStopped", "hint": "down", "text": "服务停止"}]
+    agent = Agent(make_inventory(config))
+    await agent.start(schedule=False)
+    try:
+        took = await trap_to_chat(snmptrap_argv(trap_port, "", "1.3.6.1.4.1.99999.0.9", source="127.0.0.5"), tmp_path, sink, "业务服务器", timeout=6.0)
+        assert took < 4.0  # three probes a second apart (down_after: 3), not three rounds of an hour
+        assert titles(sink) == ["【三级故障】电子政务外网 业务服务器 中断"]  # the ordinary down fault, not a second one
+        assert agent.tracker.state("srv")[0] == "down"
+        stored = EventLog(agent.db).search(device="srv")[0]
+        assert stored.outcome == "confirmed: device unreachable"
+    finally:
+        await agent.drain(5)
