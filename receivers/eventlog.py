@@ -113,6 +113,15 @@ class EventLog:
         with self.store.transaction() as db:
             return int(db.execute("DELETE FROM events WHERE kind = ? AND at < ?", (kind, older_than)).rowcount)
 
+    def unknown_sources(self, since: float = 0.0, limit: int = 5) -> list[tuple[str, int]]:
+        """Source addresses that match no device, with how many messages each sent (most first)."""
+        with self.store.transaction() as db:
+            rows = db.execute(
+                "SELECT source, COUNT(*) AS n FROM events WHERE at >= ? AND device IS NULL GROUP BY source ORDER BY n DESC LIMIT ?",
+                (since, limit),
+            ).fetchall()
+        return [(str(source), int(n)) for source, n in rows]
+
     def count(self, since: float = 0.0) -> int:
         with self.store.transaction() as db:
             return int(db.execute("SELECT COUNT(*) FROM events WHERE at >= ?", (since,)).fetchone()[0])

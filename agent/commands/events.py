@@ -90,6 +90,10 @@ def recent_lines(store: Any, inventory: Any, now: float, hours: float = 24) -> l
         device = inventory.devices.get(event.device) if event.device else None
         name = device.name if device else event.source
         lines.append(f"  ↓ {short(event.at, inventory.agent.timezone, now)} {name}: {event.summary}" + (f"  [{stored.outcome}]" if stored.outcome else ""))
+    strangers = log.unknown_sources(since)
+    if strangers:
+        listed = ", ".join(f"{source} ({count})" for source, count in strangers)
+        lines.append(f"  未登记的来源地址: {listed}" if zh else f"  sources matching no device: {listed}")
     if total:
         lines.append("  (yunwei events --since 24h)")
     return lines

@@ -120,7 +120,9 @@ def test_status_shows_recent_events_when_a_receiver_is_configured(tmp_path, caps
             Event("trap", "127.0.0.3", time.time() - 60, "linkDown", device="core-sw", hint="down", subject="GE0/0/1", text="GE0/0/1 链路中断"),
             Event("trap", "127.0.0.3", time.time() - 30, "coldStart", device="core-sw", text="设备重启"),
         ], outcome="confirmed by the probe; fault opened")
+        EventLog(store).add([Event("syslog", "10.9.9.9", time.time() - 10, "kernel", message="eth0 up")] * 3)
     assert main(["status", "-c", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "告警/日志事件 (近 24 小时): 2 条" in out
+    assert "告警/日志事件 (近 24 小时): 5 条" in out
+    assert "未登记的来源地址: 10.9.9.9 (3)" in out
     assert "核心交换机: GE0/0/1 链路中断  [confirmed by the probe; fault opened]" in out
