@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 from peers import Peer, free_port, need_binary, wait_for
-
-from collectors._snmp import ber
+from snmp.snmp_support import snmp_answers
 
 COMMUNITY = "yw-trap"
 V3 = {"user": "trapper", "auth_protocol": "SHA", "auth_key": "trap-auth-1", "priv_protocol": "AES", "priv_key": "trap-priv-1"}
@@ -53,18 +52,6 @@ async def send(argv: list[str], persistent: Path) -> subprocess.CompletedProcess
 
 LINK_DOWN = ("", "1.3.6.1.6.3.1.1.5.3", "1.3.6.1.2.1.2.2.1.1.1", "i", "1", "1.3.6.1.2.1.2.2.1.8.1", "i", "2")
 LINK_UP = ("", "1.3.6.1.6.3.1.1.5.4", "1.3.6.1.2.1.2.2.1.1.1", "i", "1", "1.3.6.1.2.1.2.2.1.8.1", "i", "1")
-
-
-def snmp_answers(port: int, community: str) -> bool:
-    message = ber.encode_request(1, community.encode(), ber.GET, 1, [(1, 3, 6, 1, 2, 1, 1, 3, 0)])
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.settimeout(0.3)
-        sock.sendto(message, ("127.0.0.1", port))
-        try:
-            data, _ = sock.recvfrom(65535)
-        except OSError:
-            return False
-    return ber.decode_response(data).request_id == 1
 
 
 @dataclass
