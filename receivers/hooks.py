@@ -2,7 +2,9 @@
 
 Receivers hand events to a bounded queue (``MAX_QUEUE``; beyond it events are counted and
 dropped, so a flood cannot grow memory). A worker stores them in batches on the agent's
-writer thread, then acts on the meaningful ones:
+writer thread (gathered for ``BATCH_WAIT``: one transaction per batch, not per datagram).
+Events that mean something are acted on at once, beside the store (at most ``MAX_ACTING`` at
+a time; beyond that they are only stored):
 
 - a "down" event with ``confirm`` asks the agent for an immediate confirming probe of its device
   (``Agent.probe_now``: the device's in-round probes once, fed to the tracker like a round).
@@ -39,6 +41,8 @@ log = logging.getLogger("yunwei.receivers")
 
 MAX_QUEUE = 20000
 BATCH = 500
+BATCH_WAIT = 0.05  # seconds the worker lets events gather before a write
+MAX_ACTING = 1000
 CONFIRM_SECONDS = 1.5
 REPROBE_SECONDS = 5.0
 PRUNE_EVERY = 3600.0
@@ -72,7 +76,7 @@ class ReceiversComponent:
         self.eventlog: EventLog | None = None
         self.traps: TrapReceiver | None = None
         self.syslog: SyslogReceiver | None = None
-        self.queue: deque[Event] = deque()
+        self.queue: deque[tuple[Event, asyncio.Future[int] | None]] = deque()
         self.wake: asyncio.Event | None = None
         self.worker: asyncio.Task[None] | None = None
         self.acting: set[asyncio.Task[None]] = set()
@@ -151,13 +155,20 @@ class ReceiversComponent:
         return self.interfaces.get(device, {}).get(index)
 
     def enqueue(self, event: Event) -> None:
+        """Queue an event for the store; one that means something is acted on at once (its
+        stored id, for the outcome, follows when its batch is written)."""
         if len(self.queue) >= MAX_QUEUE:
             self.queue_full += 1
             stats = self.traps.stats if event.kind == "trap" and self.traps else self.syslog.stats if self.syslog else None
             if stats is not None:
                 stats.queue_full += 1
             return
-        self.queue.append(event)
+        stored: asyncio.Future[int] | None = None
+        meaningful = event.device is not None and (event.hint is not None or event.level is not None)
+        if meaningful and self.agent is not None and len(self.acting) < MAX_ACTING:
+            stored = asyncio.get_running_loop().create_future()
+            self._follow(asyncio.create_task(self._act(event, stored)))
+        self.queue.append((event, stored))
         if self.wake is not None:
             self.wake.set()
 
@@ -178,6 +189,8 @@ class ReceiversComponent:
         while True:
             try:
                 await self.wake.wait()
+                if len(self.queue) < BATCH:
+                    await asyncio.sleep(BATCH_WAIT)  # gather a batch: one transaction, not one per datagram
                 self.wake.clear()
                 while self.queue:
                     await self._store_batch()
@@ -193,10 +206,16 @@ class ReceiversComponent:
     async def _store_batch(self) -> None:
         assert self.agent is not None and self.eventlog is not None
         batch = [self.queue.popleft() for _ in range(min(BATCH, len(self.queue)))]
-        ids = await self.agent.in_writer(self.eventlog.add, batch)
-        for event, event_id in zip(batch, ids, strict=True):
-            if event.device is not None and (event.hint is not None or event.level is not None):
-                self._follow(asyncio.create_task(self._act(event, event_id)))
+        try:
+            ids = await self.agent.in_writer(self.eventlog.add, [event for event, _ in batch])
+        except BaseException as exc:
+            for _, stored in batch:
+                if stored is not None and not stored.done():
+                    stored.set_exception(exc if isinstance(exc, Exception) else RuntimeError("not stored"))
+            raise
+        for (_, stored), event_id in zip(batch, ids, strict=True):
+            if stored is not None and not stored.done():
+                stored.set_result(event_id)
 
     async def _prune(self) -> None:
         assert self.agent is not None and self.eventlog is not None
@@ -220,15 +239,15 @@ class ReceiversComponent:
         self.probing[device] = (task, now)
         return task
 
-    async def _act(self, event: Event, event_id: int) -> None:
+    async def _act(self, event: Event, stored: asyncio.Future[int]) -> None:
         assert self.agent is not None and self.eventlog is not None and event.device is not None
         outcome = ""
         try:
             if event.hint == "down" and event.confirm:
                 verdict = await confirm(event, self._probe(event.device), CONFIRM_SECONDS)
                 if verdict == "not confirmed":
-                    await self.agent.in_writer(self.eventlog.set_outcome, event_id, "not confirmed by the probe")
                     log.info("%s from %s not confirmed by the probe: no fault", event.name, event.device)
+                    await self._outcome(stored, "not confirmed by the probe")
                     return
                 outcome = verdict
                 if verdict == "confirmed: device unreachable":
@@ -245,7 +264,15 @@ class ReceiversComponent:
             log.exception("acting on %s from %s failed", event.name, event.device)
             outcome = "error"
         if outcome:
-            await self.agent.in_writer(self.eventlog.set_outcome, event_id, outcome)
+            await self._outcome(stored, outcome)
+
+    async def _outcome(self, stored: asyncio.Future[int], outcome: str) -> None:
+        assert self.agent is not None and self.eventlog is not None
+        try:
+            event_id = await stored
+        except Exception:
+            return  # the event could not be stored (logged by the worker)
+        await self.agent.in_writer(self.eventlog.set_outcome, event_id, outcome)
 
     def _follow(self, task: asyncio.Task[Any]) -> None:
         self.acting.add(task)
