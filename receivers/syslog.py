@@ -1,4 +1,5 @@
-"""The syslog receiver: UDP datagrams and TCP streams on the same port.
+"""The syslog receiver: UDP datagrams and TCP streams on the same port (UDP read by
+``receivers.udp.DatagramReader``, TCP by an asyncio protocol per connection).
 
 TCP frames are octet-counted (RFC 6587 §3.4.1, ``LEN SP MSG``) or newline-terminated, told
 apart by the first byte of each frame. Every message is cut to ``max_line`` bytes; a TCP
@@ -19,6 +20,7 @@ from core.events import Event
 from receivers.config import SyslogConfig
 from receivers.limits import RateLimiter, ReceiverStats
 from receivers.syslog_parse import interpret, parse
+from receivers.udp import DatagramReader
 
 log = logging.getLogger("yunwei.receivers")
 
@@ -39,7 +41,7 @@ class SyslogReceiver:
         self.language, self.zone, self.clock = language, zone, clock
         self.limiter = RateLimiter(config.rate_per_source, config.burst, config.max_sources)
         self.stats = ReceiverStats()
-        self.transport: asyncio.DatagramTransport | None = None
+        self.reader: DatagramReader | None = None
         self.server: asyncio.Server | None = None
         self.connections: set[_Stream] = set()
 
@@ -77,17 +79,8 @@ class SyslogReceiver:
         host, port = where
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         loop = asyncio.get_running_loop()
-        sock = socket.socket(family, socket.SOCK_DGRAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
-            sock.bind((host, port))
-        except OSError:
-            sock.close()
-            raise
-        sock.setblocking(False)
-        port = int(sock.getsockname()[1])
-        transport, _ = await loop.create_datagram_endpoint(lambda: _Datagrams(self), sock=sock)
-        self.transport = transport  # type: ignore[assignment]
+        self.reader = DatagramReader(self._datagram, lambda: None, 65535)
+        host, port = self.reader.open(host, port)
         if self.config.tcp:
             try:
                 self.server = await loop.create_server(lambda: _Stream(self), host, port, family=family, reuse_address=True)
@@ -96,10 +89,13 @@ class SyslogReceiver:
                 raise
         return host, port
 
+    def _datagram(self, data: bytes, address: tuple[str, int]) -> None:
+        self.handle(data, address[0])
+
     def close(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
-            self.transport = None
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
         if self.server is not None:
             self.server.close()
             self.server = None
@@ -107,17 +103,6 @@ class SyslogReceiver:
             if stream.transport is not None:
                 stream.transport.close()
         self.connections.clear()
-
-
-class _Datagrams(asyncio.DatagramProtocol):
-    def __init__(self, receiver: SyslogReceiver) -> None:
-        self.receiver = receiver
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        self.receiver.handle(data, addr[0])
-
-    def error_received(self, exc: Exception) -> None:
-        pass
 
 
 class _Stream(asyncio.Protocol):
@@ -160,9 +145,8 @@ class _Stream(asyncio.Protocol):
             if 0x31 <= first <= 0x39:  # octet counting: "LEN SP MSG"
                 space = self.buffer.find(b" ", 0, 9)
                 if space == -1:
-                    if len(self.buffer) < 9:
+                    if len(self.buffer) < 9 or not self._newline_frame(limit):  # digits without a length: an ordinary line
                         return
-                    self._newline_frame(limit)  # digits without a length: an ordinary line
                     continue
                 digits = bytes(self.buffer[:space])
                 if not digits.isdigit():

@@ -13,10 +13,8 @@ oversized, rejected by reason, rate-limited) and dropped.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
-import socket
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -27,11 +25,11 @@ from core.events import Event
 from receivers.config import TrapsConfig, V3User
 from receivers.limits import RateLimiter, ReceiverStats
 from receivers.trap_meanings import Context, interpret
+from receivers.udp import DatagramReader
 
 log = logging.getLogger("yunwei.receivers")
 
 TIME_WINDOW = 150  # seconds, RFC 3414 §3.2 (7)
-RECEIVE_BUFFER = 4 * 1024 * 1024
 MAX_REMOTE_ENGINES = 4096
 
 
@@ -60,7 +58,7 @@ class TrapReceiver:
         self.engine_id = bytes.fromhex(config.engine_id.removeprefix("0x")) if config.engine_id else default_engine_id(agent_id)
         self.boots, self._started = 1, time.monotonic()
         self.remote: OrderedDict[bytes, tuple[int, int]] = OrderedDict()  # sender engine → (boots, time) last seen
-        self.transport: asyncio.DatagramTransport | None = None
+        self.reader: DatagramReader | None = None
 
     # -- one datagram ---------------------------------------------------------------------
 
@@ -194,44 +192,14 @@ class TrapReceiver:
         """Listen on ``traps.listen``; returns the bound (host, port)."""
         where = self.config.address(default_port)
         assert where is not None, "traps.listen is not set"
-        host, port = where
-        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
-            sock.bind((host, port))
-        except OSError:
-            sock.close()
-            raise
-        sock.setblocking(False)
-        loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(self), sock=sock)
-        self.transport = transport  # type: ignore[assignment]
-        bound = sock.getsockname()
-        return str(bound[0]), int(bound[1])
+        self.reader = DatagramReader(self.handle, self._oversized, self.config.max_datagram)
+        return self.reader.open(*where)
+
+    def _oversized(self) -> None:
+        self.stats.received += 1
+        self.stats.oversized += 1
 
     def close(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
-            self.transport = None
-
-
-class _Protocol(asyncio.DatagramProtocol):
-    def __init__(self, receiver: TrapReceiver) -> None:
-        self.receiver = receiver
-        self.transport: asyncio.DatagramTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        try:
-            reply = self.receiver.handle(data, addr)
-        except Exception:  # a decoder bug: count it, keep listening
-            self.receiver.stats.malformed += 1
-            log.exception("trap from %s could not be handled", addr[0])
-            return
-        if reply is not None and self.transport is not None:
-            self.transport.sendto(reply, addr)
-
-    def error_received(self, exc: Exception) -> None:
-        pass
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from peers import need_binary
 
@@ -115,6 +115,8 @@ def test_any_bytes_parse_to_a_message(data):
 
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=300))
+@example(b"1234567890 digits with no length and no newline")  # once looped forever
+@example(b"99999999 " + b"x" * 50)
 def test_any_bytes_on_tcp_framing_never_raise(data):
     events: list[Event] = []
     receiver = SyslogReceiver(SyslogConfig.model_validate({"listen": "127.0.0.1:0", "rate_per_source": 1e9, "burst": 10**9}), events.append)
