@@ -188,8 +188,9 @@ class ReceiversComponent:
         assert self.wake is not None
         while True:
             try:
-                await self.wake.wait()
-                if len(self.queue) < BATCH:
+                with contextlib.suppress(TimeoutError):  # wake for pruning even when nothing arrives
+                    await asyncio.wait_for(self.wake.wait(), PRUNE_EVERY)
+                if self.queue and len(self.queue) < BATCH:
                     await asyncio.sleep(BATCH_WAIT)  # gather a batch: one transaction, not one per datagram
                 self.wake.clear()
                 while self.queue:

@@ -126,3 +126,13 @@ def test_status_shows_recent_events_when_a_receiver_is_configured(tmp_path, caps
     assert "告警/日志事件 (近 24 小时): 5 条" in out
     assert "未登记的来源地址: 10.9.9.9 (3)" in out
     assert "核心交换机: GE0/0/1 链路中断  [confirmed by the probe; fault opened]" in out
+
+
+def test_retention_prunes_each_kind_on_its_own(tmp_path):
+    now = time.time()
+    with open_store(tmp_path / "data") as store:
+        log = EventLog(store)
+        log.add([Event("trap", "a", now - 100 * 86400, "old-trap"), Event("trap", "a", now - 10, "new-trap"),
+                 Event("syslog", "a", now - 100 * 86400, "old-line")])
+        assert log.prune("trap", now - 90 * 86400) == 1
+        assert sorted(s.event.name for s in log.search()) == ["new-trap", "old-line"]
