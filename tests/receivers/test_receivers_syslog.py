@@ -127,3 +127,22 @@ def test_any_bytes_on_tcp_framing_never_raise(data):
         stream.data_received(data[start : start + 7])
     stream.connection_lost(None)
     assert len(stream.buffer) == 0
+
+
+async def test_a_chatty_source_is_rate_limited_and_counted_while_others_pass(caplog):
+    receiver, events, port = await _receiver(rate_per_source=5, burst=5)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as chatty, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as quiet:
+            chatty.bind(("127.0.0.2", 0))
+            quiet.bind(("127.0.0.3", 0))
+            for index in range(200):
+                chatty.sendto(f"<13>Dec  7 09:12:13 h app: line {index}".encode(), ("127.0.0.1", port))
+            quiet.sendto(b"<13>Dec  7 09:12:13 h app: the quiet one", ("127.0.0.1", port))
+        await _wait(events, 1000)  # whatever comes within the wait
+    finally:
+        receiver.close()
+    chatty_events = [e for e in events if e.source == "127.0.0.2"]
+    assert 5 <= len(chatty_events) <= 8
+    assert [e.message for e in events if e.source == "127.0.0.3"] == ["the quiet one"]
+    assert receiver.stats.rate_limited == 200 - len(chatty_events)
+    assert sum("127.0.0.2 sends more than 5 syslog messages/s" in r.getMessage() for r in caplog.records) == 1  # said once

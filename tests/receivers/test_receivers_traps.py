@@ -8,7 +8,7 @@ import socket
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from receivers_support import COMMUNITY, LINK_DOWN, send, snmptrap_argv, traps_config
+from receivers_support import COMMUNITY, LINK_DOWN, V3, send, snmptrap_argv, traps_config
 
 from collectors._snmp import ber
 from core.events import Event
@@ -156,3 +156,48 @@ async def test_a_config_rule_maps_an_enterprise_trap_with_varbind_conditions(tmp
     plain, door = events
     assert plain.name == "1.3.6.1.4.1.99999.0.1" and plain.hint is None  # no rule matched: stored, no meaning
     assert (door.name, door.hint, door.level, door.text) == ("doorOpen", "down", 2, "机房门打开 (传感器 A-01)")
+
+
+def test_a_v3_user_limited_to_engine_ids_refuses_other_senders(tmp_path):
+    async def run() -> TrapReceiver:
+        users = [{**V3, "engine_ids": ["0x80000000aabbccdd"]}]
+        receiver, events, port = await _receiver(v3_users=users)
+        try:
+            await send(snmptrap_argv(port, *LINK_DOWN, version="3"), tmp_path)  # sent with engine 0x8000000001020304
+            await asyncio.sleep(0.2)
+        finally:
+            receiver.close()
+        assert events == []
+        return receiver
+
+    receiver = asyncio.run(run())
+    assert receiver.stats.rejected == {"v3 engine id not allowed for user": 1}
+
+
+VALUES = st.one_of(
+    st.builds(lambda v: (ber.INTEGER, v), st.integers(-(2**31), 2**31 - 1)),
+    st.builds(lambda v: (ber.OCTET_STRING, v), st.binary(max_size=40)),
+    st.builds(lambda v: (ber.OBJECT_IDENTIFIER, v), st.lists(st.integers(0, 2**20), min_size=2, max_size=14).map(lambda a: (1, 3, *a))),
+    st.builds(lambda v: (ber.TIMETICKS, v), st.integers(0, 2**32 - 1)),
+    st.just((ber.NULL, None)),
+)
+PREFIXES = [(1, 3, 6, 1, 2, 1, 2, 2, 1), (1, 3, 6, 1, 2, 1, 31, 1, 1, 1), (1, 3, 6, 1, 2, 1, 33, 1, 6, 2, 1),
+            (1, 3, 6, 1, 2, 1, 33, 1, 7), (1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1), (1, 3, 6, 1, 4, 1, 9)]
+TRAP_OIDS = [(1, 3, 6, 1, 6, 3, 1, 1, 5, n) for n in range(1, 7)] + [(1, 3, 6, 1, 2, 1, 33, 2, n) for n in range(1, 5)] + [
+    (1, 3, 6, 1, 4, 1, 2011, 5, 25, 219, 2, 5, 3), (1, 3, 6, 1, 4, 1, 25506, 2, 6, 2, 0, 16)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(TRAP_OIDS),
+    st.lists(st.tuples(st.sampled_from(PREFIXES), st.lists(st.integers(0, 300), max_size=3), VALUES), max_size=6),
+)
+def test_every_well_formed_trap_becomes_exactly_one_event_whatever_its_varbinds(trap_oid, varbinds):
+    receiver, events = _bare_receiver()
+    body = [ber.VarBind((1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0), ber.OBJECT_IDENTIFIER, trap_oid)]
+    body += [ber.VarBind((*prefix, *suffix), tag, value) for prefix, suffix, (tag, value) in varbinds]
+    encoded = b"".join(ber.tlv(ber.SEQUENCE, ber.encode_oid(v.oid) + ber.encode_value(v.tag, v.value)) for v in body)
+    pdu = ber.tlv(0xA7, ber.encode_int(9) + ber.encode_int(0) + ber.encode_int(0) + ber.tlv(ber.SEQUENCE, encoded))
+    receiver.handle(ber.tlv(ber.SEQUENCE, ber.encode_int(1) + ber.tlv(ber.OCTET_STRING, COMMUNITY.encode()) + pdu), ("127.0.0.9", 1))
+    assert len(events) == 1 and receiver.stats.malformed == 0
+    assert isinstance(events[0].text, str) and events[0].oid == ".".join(map(str, trap_oid))
