@@ -67,9 +67,13 @@ class ReceiverStats:
     unknown_sources: Counter[str] = field(default_factory=Counter)  # address → messages (bounded)
     max_unknown: int = 1000
 
-    def unknown(self, source: str) -> None:
-        if source in self.unknown_sources or len(self.unknown_sources) < self.max_unknown:
+    def unknown(self, source: str, what: str) -> None:
+        """Count a message from an address no device has; the first from each is logged."""
+        if source in self.unknown_sources:
             self.unknown_sources[source] += 1
+        elif len(self.unknown_sources) < self.max_unknown:
+            self.unknown_sources[source] = 1
+            log.info("%s from %s matches no device: stored without one (set the device's address)", what, source)
 
     def as_dict(self) -> dict[str, object]:
         return {

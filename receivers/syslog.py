@@ -63,7 +63,7 @@ class SyslogReceiver:
             log.exception("syslog message from %s could not be parsed", address)
             return
         if device is None:
-            self.stats.unknown(address)
+            self.stats.unknown(address, "syslog message")
         if event is None or (not event.text and not self.config.store_unmatched):
             return
         self.stats.events += 1

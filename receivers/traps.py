@@ -31,6 +31,7 @@ log = logging.getLogger("yunwei.receivers")
 
 TIME_WINDOW = 150  # seconds, RFC 3414 §3.2 (7)
 MAX_REMOTE_ENGINES = 4096
+MAX_LOGGED = 1000
 
 
 def default_engine_id(agent_id: str) -> bytes:
@@ -59,12 +60,14 @@ class TrapReceiver:
         self.boots, self._started = 1, time.monotonic()
         self.remote: OrderedDict[bytes, tuple[int, int]] = OrderedDict()  # sender engine → (boots, time) last seen
         self.reader: DatagramReader | None = None
+        self._from = ""
+        self._logged: set[tuple[str, str]] = set()
 
     # -- one datagram ---------------------------------------------------------------------
 
     def handle(self, data: bytes, source: tuple[str, int]) -> bytes | None:
         """Decode one datagram, hand its event on; returns the reply owed (INFORM, discovery) or None."""
-        address = source[0]
+        address = self._from = source[0]
         self.stats.received += 1
         if len(data) > self.config.max_datagram:
             self.stats.oversized += 1
@@ -85,7 +88,13 @@ class TrapReceiver:
         return reply
 
     def _reject(self, reason: str) -> tuple[None, None]:
+        """Count a refused trap; the first of each reason from each address is logged (a device
+        being set up with a wrong community shows up in the journal once, not once a second)."""
         self.stats.rejected[reason] += 1
+        key = (reason, self._from)
+        if key not in self._logged and len(self._logged) < MAX_LOGGED:
+            self._logged.add(key)
+            log.warning("trap from %s refused: %s (counted; further ones from it are not logged)", self._from, reason)
         return None, None
 
     def _community(self, data: bytes) -> tuple[Notification | None, bytes | None]:
@@ -178,7 +187,7 @@ class TrapReceiver:
         if device is None and notification.agent_address and notification.agent_address != address:
             device = self.resolve(notification.agent_address)  # a v1 trap relayed by a proxy names its agent
         if device is None:
-            self.stats.unknown(address)
+            self.stats.unknown(address, "trap")
         event = interpret(notification, address, device, self.clock(), self.config.rules, self.context)
         self.stats.events += 1
         try:
