@@ -239,7 +239,7 @@ class FaultEngine:
         # faults whose device is up again, gone, or covered by another fault now
         active = {f.key: f for f in self.faults.active()}
         for key, fault in active.items():
-            if fault.device is None or fault.source not in ("down", "threshold", "flapping"):
+            if fault.device is None or fault.source not in ("down", "threshold", "flapping", "event"):
                 continue
             device_id = fault.device
             if device_id not in devices:

@@ -71,3 +71,13 @@ def test_events_without_meaning_unknown_devices_and_maintenance_open_nothing(bui
     assert service.on_event(stranger, clock.now)[0] == ""
     assert service.on_event(link("down", clock.now), clock.now)[0] == "maintenance"
     assert service.faults.active() == []
+
+
+def test_an_event_fault_of_a_device_removed_from_the_inventory_is_resolved(build, clock, make_inventory):
+    service, store = build(FLEET)
+    service.on_event(link("down", clock.now), clock.now)
+    fleet = {**FLEET, "devices": [d for d in FLEET["devices"] if d["id"] != "core-sw"]}
+    service.reload(make_inventory(fleet))
+    service.tick(clock.advance(10))
+    assert service.faults.active() == []
+    assert service.faults.listing()[0].resolved_how == "removed"
