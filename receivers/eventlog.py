@@ -28,6 +28,9 @@ MIGRATIONS = [
     CREATE INDEX events_at ON events (at);
     CREATE INDEX events_device_at ON events (device, at);
     """,
+    """
+    CREATE TABLE receiver_stats (receiver TEXT PRIMARY KEY, body TEXT NOT NULL, updated REAL NOT NULL);
+    """,
 ]
 
 
@@ -112,6 +115,20 @@ class EventLog:
     def prune(self, kind: str, older_than: float) -> int:
         with self.store.transaction() as db:
             return int(db.execute("DELETE FROM events WHERE kind = ? AND at < ?", (kind, older_than)).rowcount)
+
+    def save_stats(self, receiver: str, body: dict[str, Any], now: float) -> None:
+        """The running daemon's counters of one receiver (for ``yunwei status``)."""
+        with self.store.transaction() as db:
+            db.execute(
+                "INSERT INTO receiver_stats (receiver, body, updated) VALUES (?, ?, ?) ON CONFLICT (receiver)"
+                " DO UPDATE SET body = excluded.body, updated = excluded.updated",
+                (receiver, json.dumps(body, ensure_ascii=False), now),
+            )
+
+    def stats(self) -> dict[str, tuple[dict[str, Any], float]]:
+        with self.store.transaction() as db:
+            rows = db.execute("SELECT receiver, body, updated FROM receiver_stats").fetchall()
+        return {receiver: (json.loads(body), updated) for receiver, body, updated in rows}
 
     def unknown_sources(self, since: float = 0.0, limit: int = 5) -> list[tuple[str, int]]:
         """Source addresses that match no device, with how many messages each sent (most first)."""

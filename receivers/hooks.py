@@ -46,6 +46,7 @@ MAX_ACTING = 1000
 CONFIRM_SECONDS = 1.5
 REPROBE_SECONDS = 5.0
 PRUNE_EVERY = 3600.0
+STATS_EVERY = 60.0
 INTERFACE_COLLECTORS = ("snmp", "line")
 
 
@@ -86,6 +87,7 @@ class ReceiversComponent:
         self.queue_full = 0
         self.listening: tuple[Any, ...] = ()
         self._last_prune = 0.0
+        self._last_stats = 0.0
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -129,6 +131,8 @@ class ReceiversComponent:
                 log.error("receivers not listening after the reload: %s", exc)
 
     async def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._save_stats()
         self._close_listeners()
         if self.worker is not None:
             if self.wake is not None:
@@ -188,13 +192,16 @@ class ReceiversComponent:
         assert self.wake is not None
         while True:
             try:
-                with contextlib.suppress(TimeoutError):  # wake for pruning even when nothing arrives
-                    await asyncio.wait_for(self.wake.wait(), PRUNE_EVERY)
+                with contextlib.suppress(TimeoutError):  # wake for counters and pruning even when nothing arrives
+                    await asyncio.wait_for(self.wake.wait(), STATS_EVERY)
                 if self.queue and len(self.queue) < BATCH:
                     await asyncio.sleep(BATCH_WAIT)  # gather a batch: one transaction, not one per datagram
                 self.wake.clear()
                 while self.queue:
                     await self._store_batch()
+                if time.monotonic() - self._last_stats > STATS_EVERY:
+                    self._last_stats = time.monotonic()
+                    await self._save_stats()
                 if time.monotonic() - self._last_prune > PRUNE_EVERY:
                     self._last_prune = time.monotonic()
                     await self._prune()
@@ -217,6 +224,13 @@ class ReceiversComponent:
         for (_, stored), event_id in zip(batch, ids, strict=True):
             if stored is not None and not stored.done():
                 stored.set_result(event_id)
+
+    async def _save_stats(self) -> None:
+        assert self.agent is not None and self.eventlog is not None
+        now = time.time()
+        for name, receiver in (("traps", self.traps), ("syslog", self.syslog)):
+            if receiver is not None:
+                await self.agent.in_writer(self.eventlog.save_stats, name, receiver.stats.as_dict(), now)
 
     async def _prune(self) -> None:
         assert self.agent is not None and self.eventlog is not None

@@ -90,6 +90,16 @@ def recent_lines(store: Any, inventory: Any, now: float, hours: float = 24) -> l
         device = inventory.devices.get(event.device) if event.device else None
         name = device.name if device else event.source
         lines.append(f"  ↓ {short(event.at, inventory.agent.timezone, now)} {name}: {event.summary}" + (f"  [{stored.outcome}]" if stored.outcome else ""))
+    for receiver, (counters, updated) in sorted(log.stats().items()):
+        if now - updated > 600:
+            continue  # the daemon is not running (or this receiver is off)
+        refused = ", ".join(f"{reason} {count}" for reason, count in counters.get("rejected", {}).items() if reason != "v3 discovery")
+        dropped = {k: counters.get(k, 0) for k in ("rate_limited", "malformed", "oversized", "queue_full") if counters.get(k)}
+        if refused or dropped:
+            parts = [refused] if refused else []
+            parts += [f"{k} {v}" for k, v in dropped.items()]
+            label = ("拒收/丢弃" if zh else "refused/dropped") + f" ({receiver})"
+            lines.append(f"  {label}: {'; '.join(parts)}")
     strangers = log.unknown_sources(since)
     if strangers:
         listed = ", ".join(f"{source} ({count})" for source, count in strangers)

@@ -121,10 +121,12 @@ def test_status_shows_recent_events_when_a_receiver_is_configured(tmp_path, caps
             Event("trap", "127.0.0.3", time.time() - 30, "coldStart", device="core-sw", text="设备重启"),
         ], outcome="confirmed by the probe; fault opened")
         EventLog(store).add([Event("syslog", "10.9.9.9", time.time() - 10, "kernel", message="eth0 up")] * 3)
+        EventLog(store).save_stats("traps", {"rejected": {"wrong community": 4}, "rate_limited": 120}, time.time())
     assert main(["status", "-c", str(path)]) == 0
     out = capsys.readouterr().out
     assert "告警/日志事件 (近 24 小时): 5 条" in out
     assert "未登记的来源地址: 10.9.9.9 (3)" in out
+    assert "拒收/丢弃 (traps): wrong community 4; rate_limited 120" in out
     assert "核心交换机: GE0/0/1 链路中断  [confirmed by the probe; fault opened]" in out
 
 

@@ -167,6 +167,8 @@ async def test_a_flood_from_one_source_does_not_delay_another_sources_link_down(
     assert stats.rate_limited > 15000  # 50/s with a burst of 100 lets a few hundred through
     assert stats.events < 600 and stats.unknown_sources["127.0.0.2"] < 600
     assert rss_after - rss_before < 50_000, (rss_before, rss_after)
+    saved, _ = EventLog(agent.db).stats()["traps"]  # the counters yunwei status shows
+    assert saved["rate_limited"] == stats.rate_limited
 
 
 async def test_ups_on_battery_trap_opens_the_contract_level_fault_and_the_poll_keeps_it_one(tmp_path, make_inventory, down_switch, sink, nut):
