@@ -7,6 +7,8 @@ Built in:
   authenticationFailure;
 - UPS-MIB (RFC 1628): upsTrapOnBattery, upsTrapTestCompleted, upsTrapAlarmEntryAdded/Removed
   with the well-known alarm (on battery, low battery, replace battery, overload, output off …);
+- HUAWEI-IF-EXT-MIB hwIfFlowDown/Up, hwExtLinkDown/Up, hwExtAllMemberDownNotify/Resume (a
+  trunk's last member down) as interface down/up;
 - HUAWEI-ENTITY-TRAP-MIB power and fan failure/resume, temperature alarm/resume;
 - H3C/HH3C-ENTITY-EXT-MIB entity fault alarm on/off, entity removed/inserted, oper disabled/enabled.
 
@@ -106,10 +108,10 @@ def interface_of(notification: Notification, device: str | None, context: Contex
     return f"ifIndex {index}" if index is not None else ""
 
 
-def _link(up: bool) -> Callable[[Event, Notification, Context], None]:
+def _link(up: bool, name: str = "") -> Callable[[Event, Notification, Context], None]:
     def meaning(event: Event, notification: Notification, context: Context) -> None:
         interface = interface_of(notification, event.device, context)
-        event.name = "linkUp" if up else "linkDown"
+        event.name = name or ("linkUp" if up else "linkDown")
         event.hint = "up" if up else "down"
         event.subject = interface
         if interface and not interface.startswith("ifIndex "):
@@ -189,6 +191,7 @@ def _entity(name: str, zh: str, en: str, hint: str | None, subject: str) -> Call
 SNMP_TRAPS = (1, 3, 6, 1, 6, 3, 1, 1, 5)
 UPS_TRAPS = (1, 3, 6, 1, 2, 1, 33, 2)
 HUAWEI_ENTITY = (1, 3, 6, 1, 4, 1, 2011, 5, 25, 219, 2)
+HUAWEI_IF = (1, 3, 6, 1, 4, 1, 2011, 5, 25, 41, 3)  # HUAWEI-IF-EXT-MIB hwIfExtTraps
 H3C_ENTITY = ((1, 3, 6, 1, 4, 1, 25506, 2, 6, 2, 0), (1, 3, 6, 1, 4, 1, 2011, 10, 2, 6, 2, 0))
 
 BUILTIN: dict[Oid, Callable[[Event, Notification, Context], None]] = {
@@ -201,6 +204,12 @@ BUILTIN: dict[Oid, Callable[[Event, Notification, Context], None]] = {
     (*UPS_TRAPS, 2): _ups_test,
     (*UPS_TRAPS, 3): _ups_alarm(True),
     (*UPS_TRAPS, 4): _ups_alarm(False),
+    (*HUAWEI_IF, 5): _link(False, "hwIfFlowDown"),
+    (*HUAWEI_IF, 6): _link(True, "hwIfFlowUp"),
+    (*HUAWEI_IF, 9): _link(False, "hwExtLinkDown"),
+    (*HUAWEI_IF, 10): _link(True, "hwExtLinkUp"),
+    (*HUAWEI_IF, 28): _link(False, "hwExtAllMemberDownNotify"),
+    (*HUAWEI_IF, 29): _link(True, "hwExtAllMemberDownResume"),
     (*HUAWEI_ENTITY, 5, 3): _entity("hwPowerFail", "电源故障", "power supply failed", "down", "power"),
     (*HUAWEI_ENTITY, 5, 4): _entity("hwPowerFailResume", "电源故障恢复", "power supply recovered", "up", "power"),
     (*HUAWEI_ENTITY, 5, 1): _entity("hwPowerRemove", "电源被拔出", "power supply removed", "down", "power"),

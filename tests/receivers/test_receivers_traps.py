@@ -184,7 +184,7 @@ VALUES = st.one_of(
 PREFIXES = [(1, 3, 6, 1, 2, 1, 2, 2, 1), (1, 3, 6, 1, 2, 1, 31, 1, 1, 1), (1, 3, 6, 1, 2, 1, 33, 1, 6, 2, 1),
             (1, 3, 6, 1, 2, 1, 33, 1, 7), (1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1), (1, 3, 6, 1, 4, 1, 9)]
 TRAP_OIDS = [(1, 3, 6, 1, 6, 3, 1, 1, 5, n) for n in range(1, 7)] + [(1, 3, 6, 1, 2, 1, 33, 2, n) for n in range(1, 5)] + [
-    (1, 3, 6, 1, 4, 1, 2011, 5, 25, 219, 2, 5, 3), (1, 3, 6, 1, 4, 1, 25506, 2, 6, 2, 0, 16)]
+    (1, 3, 6, 1, 4, 1, 2011, 5, 25, 219, 2, 5, 3), (1, 3, 6, 1, 4, 1, 25506, 2, 6, 2, 0, 16), (1, 3, 6, 1, 4, 1, 2011, 5, 25, 41, 3, 5)]
 
 
 @settings(max_examples=300, deadline=None)
@@ -201,3 +201,23 @@ def test_every_well_formed_trap_becomes_exactly_one_event_whatever_its_varbinds(
     receiver.handle(ber.tlv(ber.SEQUENCE, ber.encode_int(1) + ber.tlv(ber.OCTET_STRING, COMMUNITY.encode()) + pdu), ("127.0.0.9", 1))
     assert len(events) == 1 and receiver.stats.malformed == 0
     assert isinstance(events[0].text, str) and events[0].oid == ".".join(map(str, trap_oid))
+
+
+async def test_huawei_and_h3c_traps_have_their_meaning(tmp_path):
+    receiver, events, port = await _receiver()
+    try:
+        flow_down = ("", "1.3.6.1.4.1.2011.5.25.41.3.5", "1.3.6.1.4.1.2011.5.25.41.1.1.1.1.8.7", "i", "2",
+                     "1.3.6.1.2.1.31.1.1.1.1.7", "s", "GigabitEthernet0/0/7")
+        fan = ("", "1.3.6.1.4.1.2011.5.25.219.2.6.3", "1.3.6.1.2.1.47.1.1.1.1.7.16842753", "s", "FAN 1")
+        h3c = ("", "1.3.6.1.4.1.25506.2.6.2.0.16", "1.3.6.1.2.1.47.1.1.1.1.7.30", "s", "PSU 2")
+        for trap in (flow_down, fan, h3c):
+            assert (await send(snmptrap_argv(port, *trap), tmp_path)).returncode == 0
+        await _wait(events, 3)
+    finally:
+        receiver.close()
+    assert [(e.name, e.hint, e.subject) for e in events] == [
+        ("hwIfFlowDown", "down", "GigabitEthernet0/0/7"),
+        ("hwFanFail", "down", "fan FAN 1"),
+        ("hh3cEntityExtFaultAlarmOn", "down", "entity PSU 2"),
+    ]
+    assert events[1].text == "FAN 1 风扇故障"
