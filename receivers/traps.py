@@ -58,7 +58,7 @@ class TrapReceiver:
         self.stats = ReceiverStats()
         self.engine_id = bytes.fromhex(config.engine_id.removeprefix("0x")) if config.engine_id else default_engine_id(agent_id)
         self.boots, self._started = 1, time.monotonic()
-        self.remote: OrderedDict[bytes, tuple[int, int]] = OrderedDict()  # sender engine → (boots, time) last seen
+        self.remote: OrderedDict[tuple[str, bytes], tuple[int, int]] = OrderedDict()  # (address, engine) → (boots, time)
         self.reader: DatagramReader | None = None
         self._from = ""
         self._logged: set[tuple[str, str]] = set()
@@ -170,14 +170,17 @@ class TrapReceiver:
         return notification, reply
 
     def _fresh(self, engine_id: bytes, boots: int, engine_time: int) -> bool:
-        last = self.remote.get(engine_id)
+        """Not a replay: the sender engine's boots/time did not go back (keyed by address too:
+        devices cloned from one configuration sometimes share an engine id)."""
+        key = (self._from, engine_id)
+        last = self.remote.get(key)
         if last is not None:
             if boots < last[0] or (boots == last[0] and engine_time < last[1] - TIME_WINDOW):
                 return False
             if (boots, engine_time) < last:
                 return True  # within the window: not newer, keep the latest
-        self.remote[engine_id] = (boots, engine_time)
-        self.remote.move_to_end(engine_id)
+        self.remote[key] = (boots, engine_time)
+        self.remote.move_to_end(key)
         if len(self.remote) > MAX_REMOTE_ENGINES:
             self.remote.popitem(last=False)
         return True
