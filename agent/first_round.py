@@ -62,12 +62,14 @@ class FirstRound:
         return text
 
 
-def first_round_bound(intervals: Iterable[float], up_after: int, down_after: int, retry_seconds: float) -> float:
-    """The longest the first round can take: the first run of the slowest group (spread over at
-    most its interval) and the samples its debounce needs (re-probes, or whole intervals)."""
-    longest = max(intervals, default=0.0)
-    step = retry_seconds if 0 < retry_seconds < longest else longest
-    return longest + max(up_after, down_after) * step
+def first_round_bound(
+    intervals: Iterable[float], up_after: int, down_after: int, retry_seconds: float, first_run_spread: float
+) -> float:
+    """The longest the first round can take: every group's first run comes within
+    ``first_run_spread`` of the start, then the samples its debounce needs (re-probes, or whole
+    intervals where the interval is shorter than a re-probe)."""
+    steps = [retry_seconds if 0 < retry_seconds < interval else interval for interval in intervals]
+    return first_run_spread + max(up_after, down_after) * max(steps, default=0.0)
 
 
 def expected_devices(device_ids: Iterable[str], states: Mapping[str, tuple[State, float]]) -> set[str]:

@@ -40,6 +40,9 @@ from inventory.config import Inventory
 from store.db import Store, open_store
 
 log = logging.getLogger("yunwei.agent")
+
+# Every round group runs first within this many seconds of the start (spread, not all at once).
+FIRST_RUN_SPREAD = 5.0
 T = TypeVar("T")
 
 # What other packages attach to a running agent: each plugin (inventory.plugins) registers a
@@ -143,7 +146,9 @@ class Agent:
     def _new_first_round(self) -> FirstRound:
         in_rounds = {t.device.id for targets in self.groups.values() for t in targets}
         debounce = self.inventory.agent.debounce
-        bound = first_round_bound([i for _, i in self.groups], debounce.up_after, debounce.down_after, debounce.retry_seconds)
+        bound = first_round_bound(
+            [i for _, i in self.groups], debounce.up_after, debounce.down_after, debounce.retry_seconds, FIRST_RUN_SPREAD
+        )
         return FirstRound(expected_devices(in_rounds, self.fleet.observed_states()), time.time(), bound)
 
     async def in_writer(self, function: Callable[..., T], *args: Any) -> T:
@@ -168,6 +173,15 @@ class Agent:
             finally:
                 if task is not None:
                     self._running.discard(task)
+
+    async def probe_now(self, device_id: str) -> list[RoundResult]:
+        """Run the device's in-round probes once, now, and feed the fleet state and components like a
+        round (a trap's confirming probe). Scheduled rounds keep their own timing."""
+        keys = [key for key, targets in self.groups.items() if any(t.device.id == device_id for t in targets)]
+        results = await asyncio.gather(
+            *(self._round(key, [t for t in self.groups[key] if t.device.id == device_id]) for key in keys)
+        )
+        return [r for r in results if r is not None]
 
     async def _round(self, key: tuple[str, float], only: list[Target] | None = None) -> RoundResult | None:
         """Probe the group (or ``only`` those of its targets: a re-probe) and record the outcome."""
@@ -271,7 +285,7 @@ class Agent:
         self._round_keys = {f"round:{c}:{i}": (c, i) for c, i in self.groups}
         for key in self.groups:
             collector, interval = key
-            first = now + timedelta(seconds=random.uniform(0, min(interval * jitter_fraction, 5.0)))
+            first = now + timedelta(seconds=random.uniform(0, min(interval * jitter_fraction, FIRST_RUN_SPREAD)))
             self.scheduler.add_job(
                 self.run_round,
                 "interval",

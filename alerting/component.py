@@ -10,6 +10,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from alerting.service import AlertingService
+from core.events import Event
 from inventory.config import Inventory
 
 if TYPE_CHECKING:
@@ -53,6 +54,15 @@ class AlertingComponent:
         )
         if queued:
             self.wake.set()
+
+    async def on_event(self, event: Event) -> str:
+        """A trap or syslog event (from the receivers' component): its fault opened or resolved now."""
+        if self.agent is None or self.service is None:
+            return ""
+        outcome, queued = await self.agent.in_writer(self.service.on_event, event)
+        if queued:
+            self.wake.set()
+        return outcome
 
     async def on_reload(self, inventory: Inventory) -> None:
         if self.agent is not None and self.service is not None:

@@ -32,7 +32,7 @@ StrList = Annotated[list[str], BeforeValidator(_listify)]
 IntList = Annotated[list[int], BeforeValidator(_listify)]
 Level = Annotated[int, Field(ge=1, le=4)]
 
-SOURCES = ("down", "flapping", "threshold", "group", "manual", "degraded")
+SOURCES = ("down", "flapping", "threshold", "group", "manual", "degraded", "event")
 MESSAGE_KINDS = (
     "open",
     "resolved",

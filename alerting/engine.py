@@ -36,10 +36,12 @@ from zoneinfo import ZoneInfo
 from agent import windows
 from agent.fleet import group_rate, states_now
 from alerting.config import AlertingConfig
+from alerting.eventfaults import apply_event
 from alerting.faults import Change, Fault, FaultStore, Notice
 from alerting.levels import LevelPolicy
 from alerting.startup import StartupFold, startup_counts
 from alerting.thresholds import Crossing, ThresholdWatch
+from core.events import Event
 from core.model import Sample, State, Transition
 from inventory.config import Inventory
 from inventory.maintenance import Occurrence
@@ -168,6 +170,10 @@ class FaultEngine:
             if fault.device not in degraded:
                 self._resolve(fault, now, now, "auto")
 
+    def on_event(self, event: Event, now: float | None = None) -> str:
+        """A pushed event (trap, syslog line) in: the fault it speaks for opened or resolved."""
+        return apply_event(self, event, self.clock() if now is None else now)
+
     def _threshold(self, crossing: Crossing, now: float) -> None:
         rule = crossing.rule
         active = {f.key: f for f in self.faults.active()}
@@ -279,7 +285,7 @@ class FaultEngine:
         # faults whose device is up again, gone, or covered by another fault now
         active = {f.key: f for f in self.faults.active()}
         for key, fault in active.items():
-            if fault.device is None or fault.source not in ("down", "threshold", "flapping"):
+            if fault.device is None or fault.source not in ("down", "threshold", "flapping", "event"):
                 continue
             device_id = fault.device
             if device_id not in devices:

@@ -64,6 +64,7 @@ T: dict[str, tuple[str, str]] = {  # key: (zh, en)
     "how": ("方式", "How"),
     "auto": ("设备恢复, 自动关闭", "device back up, closed automatically"),
     "auto_metric": ("指标恢复正常, 自动关闭", "back within the threshold, closed automatically"),
+    "event": ("设备上报恢复 (告警/日志), 自动关闭", "the device reported recovery (trap/syslog), closed automatically"),
     "manual": ("人工处理", "resolved by hand"),
     "closed_by_hand": ("人工关闭", "Closed by hand"),
     "note": ("说明", "Note"),
@@ -312,7 +313,7 @@ class Composer:
         lasted = duration(end - fault.opened, self.language)
         title = f"{self.tag(self.t('recovered'))}{self.subject(fault)}, {self.t('lasted')} {lasted}"
         how_key = "auto_metric" if fault.resolved_how == "auto" and fault.source == "threshold" else fault.resolved_how
-        how = self.t(how_key) if how_key in ("auto", "auto_metric", "manual", "maintenance_end", "removed") else (fault.resolved_how or "")
+        how = self.t(how_key) if how_key in ("auto", "auto_metric", "event", "manual", "maintenance_end", "removed") else (fault.resolved_how or "")
         if fault.resolved_by:
             how += f" ({fault.resolved_by})"
         lines = [self.bold("fault_id", fault.id), self.bold("object", self.where(fault)), self.bold("how", how)]

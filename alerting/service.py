@@ -18,6 +18,7 @@ from alerting.faults import Notice
 from alerting.outbox import Outbox
 from alerting.startup import StartupFold
 from alerting.summary import daily_summary, summary_due
+from core.events import Event
 from core.model import Sample, Transition
 from inventory.config import Inventory
 from store.db import Store
@@ -68,6 +69,12 @@ class AlertingService:
         now = self.clock() if now is None else now
         self.engine.on_round(samples, transitions, now, degraded, first_round_done)
         return self.dispatcher.flush(now)
+
+    def on_event(self, event: Event, now: float | None = None) -> tuple[str, int]:
+        """A trap or syslog event in; returns (what it did to faults, messages queued)."""
+        now = self.clock() if now is None else now
+        outcome = self.engine.on_event(event, now)
+        return outcome, self.dispatcher.flush(now)
 
     def tick(self, now: float | None = None) -> int:
         """Deadlines, windows, holds, meeting checks, the daily summary; then flush the queue."""

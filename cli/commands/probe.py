@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from cli.commands.events import register_trap_listen
 from cli.main import command_help
 from collectors import registry
 from collectors.base import CollectorContext, Target, split_host_port
@@ -41,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         sub.add_argument("--json", action="store_true", help="print the sample as JSON")
         collector.add_cli_arguments(sub)
         sub.set_defaults(func=run)
+    register_trap_listen(kinds)
 
 
 def metrics_epilog(specs: tuple[MetricSpec, ...]) -> str:

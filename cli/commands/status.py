@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import time
 
 from agent.status import StatusFilter, render_status
+from cli.commands.events import recent_lines
 from cli.main import add_config_argument, command_help
 from cli.readonly import config_for_reading
 from inventory.lookup import named_items, resolve_ref
@@ -29,4 +31,6 @@ def run(args: argparse.Namespace) -> int:
     only = StatusFilter(problems_only=args.problems, unit=args.unit, group=args.group)
     with open_store(inventory.data_dir) as store:
         print(render_status(inventory, store, only=only))
+        if inventory.config.traps.enabled or inventory.config.syslog.enabled:
+            print("\n".join(["", *recent_lines(store, inventory, time.time())]))
     return 0

@@ -432,6 +432,7 @@ class DevicePoller:
         down = 0
         for interface in memory.selected:
             label = labels[interface.index]
+            result.info[f"if.{label}.index"] = str(interface.index)  # a trap names the interface by ifIndex only
             if interface.alias:
                 result.info[f"if.{label}.alias"] = interface.alias
             down += self._interface_metrics(label, values[interface.index], at, memory, result)

@@ -1,4 +1,4 @@
-"""deploy/yunwei.service: what the unit promises in issue 2 (unprivileged, CAP_NET_RAW, SIGTERM
+"""deploy/yunwei.service: what the unit promises in issue 2 (unprivileged, CAP_NET_RAW + CAP_NET_BIND_SERVICE, SIGTERM
 drains, SIGHUP reloads, bad input not restarted in a loop)."""
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ def unit() -> configparser.ConfigParser:
     return parser
 
 
-def test_the_unit_runs_the_daemon_unprivileged_with_cap_net_raw_only() -> None:
+def test_the_unit_runs_the_daemon_unprivileged_with_cap_net_raw_and_bind_service_only() -> None:
     service = unit()["Service"]
     assert service["User"] == "yunwei" != "root"
     assert service["ExecStart"].split()[1:3] == ["run", "-c"]
-    assert service["AmbientCapabilities"] == service["CapabilityBoundingSet"] == "CAP_NET_RAW"
+    # raw ICMP sockets, and ports 162/514 for the trap and syslog receivers
+    assert service["AmbientCapabilities"] == service["CapabilityBoundingSet"] == "CAP_NET_RAW CAP_NET_BIND_SERVICE"
     assert service["KillSignal"] == "SIGTERM"
     assert service["ExecReload"] == "/bin/kill -HUP $MAINPID"
     assert float(service["TimeoutStopSec"]) > 60  # longer than yunwei run's default drain timeout

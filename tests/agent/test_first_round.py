@@ -44,5 +44,6 @@ def test_a_restart_with_every_state_known_has_no_summary() -> None:
 
 
 def test_the_bound_covers_the_slowest_group_and_its_debounce() -> None:
-    assert first_round_bound([60.0, 300.0], up_after=2, down_after=3, retry_seconds=10) == 300 + 3 * 10
-    assert first_round_bound([60.0], up_after=2, down_after=3, retry_seconds=0) == 60 + 3 * 60
+    # every group runs first within 5 s of the start; then re-probes (or whole intervals) confirm
+    assert first_round_bound([60.0, 3600.0], up_after=2, down_after=3, retry_seconds=10, first_run_spread=5) == 5 + 3 * 10
+    assert first_round_bound([60.0], up_after=2, down_after=3, retry_seconds=0, first_run_spread=5) == 5 + 3 * 60
