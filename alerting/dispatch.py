@@ -295,11 +295,13 @@ class Dispatcher:
         pairs = [(faults[n.fault], n.body) for n in notices if n.fault and faults.get(n.fault) is not None]
         thread = ""
         level = None
+        actions: list[tuple[str, str]] = []
         if kind in FAULT_KINDS and len(pairs) == 1:
             fault, body = pairs[0]
             assert fault is not None
             text = self._single(kind, fault, body, now, rates)
             thread, level = fault.id, fault.level
+            actions = composer.console_actions(fault, kind)
         elif kind in FAULT_KINDS:
             text = composer.listing(kind, [(f, b) for f, b in pairs if f is not None], grp, now)
             thread = f"{kind}:{grp}:{first.id}"
@@ -336,6 +338,7 @@ class Dispatcher:
             key="yw-" + hashlib.sha1(ids.encode()).hexdigest()[:16],
             starts_thread=kind == "open" and len(pairs) == 1,
             language=composer.language,
+            actions=actions,
         )
 
     def _single(self, kind: str, fault: Fault, body: dict[str, Any], now: float, rates: list[GroupRate]) -> Text:

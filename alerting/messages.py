@@ -268,6 +268,18 @@ class Composer:
     def bold(self, key: str, value: str) -> str:
         return f"- **{self.t(key)}**: {value}"
 
+    def console_actions(self, fault: Fault, kind: str) -> list[tuple[str, str]]:
+        """Buttons of a fault's message on the platforms that have them: 确认 (the fault page at its
+        acknowledge form: one more tap after login) while it waits for an answer, and 查看."""
+        base = self.inventory.config.web.public_url
+        if not base:
+            return []
+        page = f"{base}/faults/{fault.id}"
+        view = ("查看", page) if self.language == "zh" else ("View", page)
+        if kind == "resolved" or fault.acknowledged is not None:
+            return [view]
+        return [("确认", f"{page}#ack") if self.language == "zh" else ("Acknowledge", f"{page}#ack"), view]
+
     def console_link(self, fault: Fault) -> list[str]:
         """The fault's page on the web console, when ``web.public_url`` says where engineers reach it."""
         base = self.inventory.config.web.public_url

@@ -49,6 +49,8 @@ class Message:
     key: str = ""  # stable identity of the message (idempotency key for webhooks)
     starts_thread: bool = False  # the first message of its thread (an e-mail's Message-ID)
     language: str = "zh"
+    # buttons (label, url) that open the fault on the web console (web.public_url): 确认 / 查看
+    actions: list[tuple[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

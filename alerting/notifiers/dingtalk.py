@@ -75,6 +75,12 @@ class DingTalkNotifier(Notifier):
 
         def build(lines: list[str]) -> dict[str, object]:
             text = "\n\n".join([f"### {message.title}", *lines] + ([mentions] if mentions else []))
+            if message.actions and not mentions and not message.at_all:
+                # an ActionCard's buttons open the fault on the console; it cannot @ anyone, so a
+                # message that must notify someone stays markdown (its console line is a link)
+                buttons = [{"title": label, "actionURL": url} for label, url in message.actions]
+                return {"msgtype": "actionCard",
+                        "actionCard": {"title": message.title, "text": text, "btnOrientation": "1", "btns": buttons}}
             return {
                 "msgtype": "markdown",
                 "markdown": {"title": message.title, "text": text},

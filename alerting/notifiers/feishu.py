@@ -70,6 +70,14 @@ class FeishuNotifier(Notifier):
     def render(self, message: Message) -> Payload:
         mentions = "".join(f"<at id={user}></at>" for user in message.user_ids) + ("<at id=all></at>" if message.at_all else "")
 
+        buttons = [
+            {"tag": "action", "actions": [
+                {"tag": "button", "text": {"tag": "plain_text", "content": label}, "url": url,
+                 "type": "primary" if index == 0 else "default"}
+                for index, (label, url) in enumerate(message.actions)
+            ]}
+        ] if message.actions else []
+
         def build(lines: list[str]) -> dict[str, Any]:
             content = "\n".join(lines + ([mentions] if mentions else []))
             return {
@@ -80,7 +88,7 @@ class FeishuNotifier(Notifier):
                         "title": {"tag": "plain_text", "content": message.title},
                         "template": TEMPLATE.get(message.severity, "blue"),
                     },
-                    "elements": [{"tag": "div", "text": {"tag": "lark_md", "content": content}}],
+                    "elements": [{"tag": "div", "text": {"tag": "lark_md", "content": content}}, *buttons],
                 },
             }
 

@@ -305,3 +305,39 @@ def test_conformance_every_notifier_documents_a_sample_config_that_validates_and
     payload = notifier.render(MESSAGE)
     assert json.loads(payload.to_json())["body"] == payload.body
     assert notifier.render(MESSAGE) == payload  # pure: same message, same payload
+
+
+# -- buttons to the web console (web.public_url) ------------------------------------------------
+
+PAGE = "https://jump.example.gov.cn:8470/faults/F-20261103-0007"
+WITH_BUTTONS = Message(**{**MESSAGE.to_dict(), "mobiles": [], "actions": [("确认", f"{PAGE}#ack"), ("查看", PAGE)]})
+
+
+def test_dingtalk_buttons_make_an_action_card_unless_someone_must_be_at():
+    notifier = make_notifier("d", channel(type="dingtalk", url="https://oapi.dingtalk.com/robot/send?access_token=x"))
+    body = notifier.render(WITH_BUTTONS).body
+    assert body["msgtype"] == "actionCard"
+    card = body["actionCard"]
+    assert card["title"] == WITH_BUTTONS.title and card["text"].startswith(f"### {WITH_BUTTONS.title}")
+    assert card["btns"] == [{"title": "确认", "actionURL": f"{PAGE}#ack"}, {"title": "查看", "actionURL": PAGE}]
+    at_someone = Message(**{**WITH_BUTTONS.to_dict(), "mobiles": ["13800000001"]})
+    assert notifier.render(at_someone).body["msgtype"] == "markdown"  # an ActionCard cannot @: the @ wins
+
+
+def test_feishu_buttons_are_card_actions():
+    notifier = make_notifier("f", channel(type="feishu", url="https://open.feishu.cn/open-apis/bot/v2/hook/x"))
+    elements = notifier.render(WITH_BUTTONS).body["card"]["elements"]
+    [action] = [e for e in elements if e["tag"] == "action"]
+    assert [(b["text"]["content"], b["url"], b["type"]) for b in action["actions"]] == [
+        ("确认", f"{PAGE}#ack", "primary"), ("查看", PAGE, "default")]
+
+
+def test_wecom_buttons_make_a_template_card():
+    notifier = make_notifier("w", channel(type="wecom", url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"))
+    body = notifier.render(WITH_BUTTONS).body
+    assert body["msgtype"] == "template_card"
+    card = body["template_card"]
+    assert card["card_type"] == "text_notice" and card["main_title"]["title"] == WITH_BUTTONS.title[:26]
+    assert card["jump_list"] == [{"type": 1, "title": "确认", "url": f"{PAGE}#ack"}, {"type": 1, "title": "查看", "url": PAGE}]
+    assert card["card_action"] == {"type": 1, "url": f"{PAGE}#ack"}
+    assert "F-20261103-0007" in card["sub_title_text"] and "**" not in card["sub_title_text"]

@@ -304,6 +304,10 @@ def test_fault_messages_link_the_console_when_public_url_is_set(tmp_path):
     composer = Composer(inventory, LevelPolicy(inventory.config.alerting, inventory))
     text = composer.opened(fault, time.time(), 30)
     assert text.lines[-1] == f"- **处理**: https://jump.example.gov.cn:8470/faults/{fault.id}"
+    page = f"https://jump.example.gov.cn:8470/faults/{fault.id}"
+    # DingTalk ActionCard / Feishu card / WeCom template card buttons: 确认 lands on the ack button
+    assert composer.console_actions(fault, "open") == [("确认", f"{page}#ack"), ("查看", page)]
+    assert composer.console_actions(fault, "resolved") == [("查看", page)]
     plain = load_config(write_config(tmp_path, CONFIG))
     assert not any("/faults/" in line for line in Composer(plain, LevelPolicy(plain.config.alerting, plain)).opened(fault, time.time(), 30).lines)
 
