@@ -55,6 +55,8 @@ class WebComponent:
             log.warning("web console listens on %s WITHOUT TLS (allow_cleartext_remote: true): passwords and sessions "
                         "cross the network in clear text", settings.listen)
         self.console = Console(self.store, agent.inventory, tls=context is not None)
+        fleet = agent.fleet
+        self.console.data.latest = lambda: list(fleet.latest.copy().values())  # no store read per page
         self.runner = web.AppRunner(create_app(self.console), access_log=None, shutdown_timeout=2.0)
         await self.runner.setup()
         site = web.TCPSite(self.runner, settings.host, settings.port, ssl_context=context, reuse_address=True)

@@ -15,6 +15,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -72,6 +73,9 @@ def urgency(fault: Fault) -> tuple[float, int]:
 class FleetData:
     def __init__(self, store: Store, inventory: Inventory) -> None:
         self.store = windows.prepare(store)
+        # inside the agent: the fleet state's newest samples, in memory (``WebComponent`` sets it);
+        # else (tests, a console beside no agent) the store's
+        self.latest: Callable[[], list[Sample]] = store.latest_samples
         self.inventory = inventory
         self.generation = 0
         self._snapshot: Snapshot | None = None
@@ -122,7 +126,7 @@ class FleetData:
             if cached is not None and cached[0] == self.generation and now - cached[1] < SNAPSHOT_SECONDS:
                 return cached[2]
             generation = self.generation
-            rows = device_rows(self.inventory, self.snapshot(now).states, self.store.latest_samples(), self.store.probe_states())
+            rows = device_rows(self.inventory, self.snapshot(now).states, self.latest(), self.store.probe_states())
             self._rows = (generation, now, rows)
             return rows
 
