@@ -205,6 +205,7 @@ def routes() -> list[Route]:
         Route("GET", "/devices", pages.devices, "viewer"),
         Route("GET", "/devices/{id}", pages.device, "viewer"),
         Route("GET", "/devices/{id}/rtt.svg", pages.rtt_chart, "viewer"),
+        Route("GET", "/devices/{id}/chart/{chart}.svg", pages.metric_chart, "viewer"),
         Route("GET", "/topology", pages.topology, "viewer"),
         Route("GET", "/maintenance", pages.maintenance, "viewer"),
         Route("GET", "/audit", pages.audit_page, "admin"),

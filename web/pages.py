@@ -175,7 +175,7 @@ async def _render_device(request: web.Request, app: Console, device_id: str) -> 
                       window=snap.in_maintenance.get(device_id), samples=list(reversed(samples[-30:])),
                       transitions=list(reversed(transitions[-30:])), chain=[app.inventory.devices[p] for p in parent_chain(app, device_id)],
                       children=app.inventory.children(device_id), faults=[fault_view(app, f) for f in own_faults],
-                      ranges=list(CHART_RANGES), chart_range=chart_range, snap=snap,
+                      ranges=list(CHART_RANGES), chart_range=chart_range, snap=snap, charts=device_charts(found),
                       group_name=(group.name or group.id) if group else "-", unit_name=(unit.name or unit.id) if unit else "-",
                       latest=latest, timeline=svg.timeline(_segments(transitions, month_start, snap.state(device_id)[0]),
                                                            month_start, time.time(), app.data.zone, "timeline"))
@@ -202,6 +202,39 @@ async def rtt_chart(request: web.Request) -> web.StreamResponse:
     points = [(s.ts, s.metrics["rtt_seconds"] * 1000 if "rtt_seconds" in s.metrics else None)
               for s in samples if "rtt_seconds" in s.metrics or not s.ok]
     body = svg.series_chart(svg.downsample(points), end - seconds, end, "ms", app.data.zone, title="RTT")
+    return web.Response(text=body, content_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+# Charts of what the contract measures besides RTT: name → (the collector whose samples fill it,
+# unit, factor to that unit, the series, a second series, the metric that is the contracted limit)
+METRIC_CHARTS: dict[str, tuple[str, str, float, str, str | None, str | None]] = {
+    "traffic": ("line", "Mbit/s", 1e-6, "down_bps", "up_bps", "bandwidth_down_bps"),
+    "ups-runtime": ("ups", "min", 1 / 60, "runtime_seconds", None, "required_runtime_seconds"),
+    "ups-charge": ("ups", "%", 1.0, "charge_percent", None, None),
+}
+
+
+def device_charts(device: Any) -> list[str]:
+    """The metric charts a device's probes can fill (a line's traffic, a UPS's runtime and charge)."""
+    collectors = {probe.collector for probe in device.probes.values()}
+    return [name for name, (collector, *_rest) in METRIC_CHARTS.items() if collector in collectors]
+
+
+async def metric_chart(request: web.Request) -> web.StreamResponse:
+    """A line's traffic against its contracted bandwidth, a UPS's runtime against the required hours."""
+    app = console(request)
+    device_id, name = request.match_info["id"], request.match_info["chart"]
+    if device_id not in app.inventory.devices or name not in METRIC_CHARTS:
+        raise web.HTTPNotFound(text="no such chart")
+    _collector, unit, factor, metric, other, limit_metric = METRIC_CHARTS[name]
+    seconds = CHART_RANGES.get(request.query.get("range", "24h"), 86400)
+    end = time.time()
+    samples = [s for s in await app.run(app.data.samples, device_id, end - seconds) if metric in s.metrics or not s.ok]
+    points = [(s.ts, s.metrics[metric] * factor if metric in s.metrics else None) for s in samples]
+    second = [(s.ts, s.metrics[other] * factor) for s in samples if other and other in s.metrics]
+    limits = [s.metrics[limit_metric] * factor for s in samples if limit_metric and limit_metric in s.metrics]
+    body = svg.series_chart(svg.downsample(points), end - seconds, end, unit, app.data.zone, title=name,
+                            limit=limits[-1] if limits else None, second=svg.downsample(second))
     return web.Response(text=body, content_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 

@@ -12,9 +12,12 @@ TEXT = 'font-size="11" fill="#636c76" font-family="sans-serif"'
 
 
 def series_chart(points: list[tuple[float, float | None]], start: float, end: float, unit: str, zone: ZoneInfo,
-                 title: str = "") -> str:
-    """``points`` are (epoch, value); None is a failed sample, drawn as a red tick on the axis."""
-    values = [v for _, v in points if v is not None]
+                 title: str = "", limit: float | None = None, second: list[tuple[float, float | None]] | None = None) -> str:
+    """``points`` are (epoch, value); None is a failed sample, drawn as a red tick on the axis.
+    ``limit`` (the contracted bandwidth, the required runtime) is a dashed red line; ``second``
+    another series (a line's upstream beside its downstream), in orange."""
+    second = second or []
+    values = [v for _, v in [*points, *second] if v is not None] + ([limit] if limit is not None else [])
     top = max(values) * 1.15 if values else 1.0
     top = top or 1.0
     plot_w, plot_h = WIDTH - PAD_LEFT - 8, HEIGHT - PAD_BOTTOM - PAD_TOP
@@ -54,6 +57,12 @@ def series_chart(points: list[tuple[float, float | None]], start: float, end: fl
     elif len(run) == 1:
         cx, cy = run[0].split(",")
         parts.append(f'<circle cx="{cx}" cy="{cy}" r="2" fill="#0b5cad"/>')
+    lines = [f"{x(t):.1f},{y(v):.1f}" for t, v in second if v is not None]
+    if len(lines) > 1:
+        parts.append(f'<polyline class="second" points="{" ".join(lines)}" fill="none" stroke="#d9822b" stroke-width="1.5"/>')
+    if limit is not None:
+        parts.append(f'<line class="limit" x1="{PAD_LEFT}" x2="{PAD_LEFT + plot_w}" y1="{y(limit):.1f}" y2="{y(limit):.1f}"'
+                     f' stroke="#c62828" stroke-dasharray="6 4"/>')
     if not points:
         parts.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" {TEXT}>—</text>')
     parts.append("</svg>")

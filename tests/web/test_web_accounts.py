@@ -129,7 +129,7 @@ async def test_anonymous_and_viewer_are_refused_per_route(config_path):
     inventory = load_config(config_path)
     faults = FaultStore(console.store, inventory.agent.id, inventory.agent.timezone)
     fault = lifecycle.open_manual(faults, inventory, 3, "打印机无法使用", "cli", time.time(), device="sw-1")
-    concrete = {"{id}": fault.id, "{name}": "style.css", "{sha}": "0" * 64}
+    concrete = {"{id}": fault.id, "{name}": "style.css", "{sha}": "0" * 64, "{chart}": "traffic"}
     try:
         for route in routes():
             path = route.path

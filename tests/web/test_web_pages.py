@@ -347,3 +347,41 @@ async def test_the_tree_shows_a_suppressed_child_under_its_cause(tmp_path):
         assert 'class="st down">汇聚交换机' in text
     finally:
         await client.close()
+
+
+async def test_a_lines_traffic_and_a_ups_runtime_are_charted_against_what_the_contract_requires(tmp_path):
+    config = {**CONFIG, "devices": [
+        *CONFIG["devices"],
+        {"id": "line-1", "name": "互联网专线", "kind": "line", "address": "127.0.0.1", "unit": "psb", "system": "xl",
+         "attrs": {"bandwidth": "100M"}, "probes": {"line": {"burst": 10}}},
+        {"id": "ups-1", "name": "热线 UPS", "kind": "ups", "address": "127.0.0.1", "unit": "psb", "system": "xl",
+         "attrs": {"required_runtime_hours": 3}, "probes": {"ups": {"nut_ups": "hotline"}}},
+    ]}
+    path = write_config(tmp_path, config)
+    add_users(path)
+    inventory = load_config(path)
+    now = time.time()
+    with open_store(inventory.data_dir) as store:
+        store.write_samples([
+            *[Sample("line-1", "line", True, now - 600 + 60 * i,
+                     {"down_bps": 6e7 + 1e6 * i, "up_bps": 2e7, "bandwidth_down_bps": 1e8, "bandwidth_up_bps": 1e8})
+              for i in range(5)],
+            *[Sample("ups-1", "ups", True, now - 600 + 60 * i,
+                     {"runtime_seconds": 7200.0 - 300 * i, "required_runtime_seconds": 10800.0, "charge_percent": 90.0 - i})
+              for i in range(5)],
+        ])
+    client, _ = await console_client(path)
+    try:
+        await login(client, "viewer1")
+        line_page = await (await client.get("/devices/line-1")).text()
+        assert "/devices/line-1/chart/traffic.svg" in line_page and "ups-runtime" not in line_page
+        traffic = await (await client.get("/devices/line-1/chart/traffic.svg")).text()
+        ups_page = await (await client.get("/devices/ups-1")).text()
+        runtime = await (await client.get("/devices/ups-1/chart/ups-runtime.svg")).text()
+        missing = await client.get("/devices/ups-1/chart/nothing.svg")
+    finally:
+        await client.close()
+    assert 'class="limit"' in traffic and 'class="second"' in traffic and "Mbit/s" in traffic  # down, up, bandwidth
+    assert "/devices/ups-1/chart/ups-runtime.svg" in ups_page and "/devices/ups-1/chart/ups-charge.svg" in ups_page
+    assert 'class="limit"' in runtime and "180.0 min" not in runtime  # the 180 min line sits under the axis top
+    assert missing.status == 404
