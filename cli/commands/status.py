@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 from agent.status import StatusFilter, render_status
 from cli.commands.events import recent_lines
 from cli.main import add_config_argument, command_help
 from cli.readonly import config_for_reading
 from inventory.lookup import named_items, resolve_ref
-from store.db import open_store
+from receivers.eventlog import EventLog
+from store.db import Store, open_store
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,6 +33,15 @@ def run(args: argparse.Namespace) -> int:
     only = StatusFilter(problems_only=args.problems, unit=args.unit, group=args.group)
     with open_store(inventory.data_dir) as store:
         print(render_status(inventory, store, only=only))
-        if inventory.config.traps.enabled or inventory.config.syslog.enabled:
+        if _receiving(inventory, store):
             print("\n".join(["", *recent_lines(store, inventory, time.time())]))
     return 0
+
+
+def _receiving(inventory: Any, store: Store) -> bool:
+    """Whether to show the traps/syslog lines: the config's receivers are on, or (the read-only
+    config view does not carry plugin sections) the store holds events of the last day."""
+    config = getattr(inventory, "config", None)
+    if config is not None:
+        return bool(config.traps.enabled or config.syslog.enabled)
+    return EventLog(store).count(time.time() - 86400) > 0
