@@ -36,6 +36,7 @@ from collectors import registry
 from collectors.base import Collector, CollectorContext, Target
 from collectors.concurrency import raise_open_files_limit
 from core.model import Sample, Transition
+from core.timefmt import to_iso_seconds
 from inventory.config import Inventory
 from store.db import Store, open_store
 
@@ -203,7 +204,7 @@ class Agent:
                 device.label if device else transition.device,
                 transition.previous,
                 transition.state,
-                datetime.fromtimestamp(transition.at).isoformat(timespec="seconds"),
+                to_iso_seconds(transition.at, self.inventory.agent.timezone),
                 f" ({transition.cause})" if transition.cause else "",
             )
         if self.first_round.finish_if_over(time.time()):
