@@ -20,7 +20,8 @@ from web.context import Console, console
 from web.data import Snapshot
 
 CHART_RANGES = {"1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400}
-STATES = tuple(str(state) for state in State)  # degraded joins when the fleet state has it
+# the states the device list filters by: the fleet state's, and degraded (up, another probe failing)
+STATES = (*(str(state) for state in State), "degraded")
 
 
 @dataclass
@@ -111,7 +112,10 @@ def _matches(row: DeviceRow, device: Any, state: str, query: dict[str, str], sna
     for key, value in (("unit", device.unit), ("system", device.system), ("group", device.group), ("kind", device.kind)):
         if query.get(key) and query[key] != (value or ""):
             return False
-    if state and snap.shown_state(row.device) != state:
+    if state == "degraded":
+        if not row.degraded:
+            return False
+    elif state and snap.shown_state(row.device) != state:
         return False
     text = query.get("q", "").strip().lower()
     return not text or text in row.device.lower() or text in row.name.lower() or text in (device.address or "").lower()

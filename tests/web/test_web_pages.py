@@ -385,3 +385,27 @@ async def test_a_lines_traffic_and_a_ups_runtime_are_charted_against_what_the_co
     assert "/devices/ups-1/chart/ups-runtime.svg" in ups_page and "/devices/ups-1/chart/ups-charge.svg" in ups_page
     assert 'class="limit"' in runtime and "180.0 min" not in runtime  # the 180 min line sits under the axis top
     assert missing.status == 404
+
+
+async def test_the_device_list_filters_degraded_devices(tmp_path):
+    """Up by its online rule while another probe fails: listed under 降级, not as down."""
+    config = {**CONFIG, "devices": [
+        {**CONFIG["devices"][0], "online": "tcp", "probes": {"tcp": {"port": 9}, "snmp": {"community": "public"}}},
+        CONFIG["devices"][1],
+    ]}
+    path = write_config(tmp_path, config)
+    add_users(path)
+    inventory = load_config(path)
+    now = time.time()
+    with open_store(inventory.data_dir) as store:
+        store.add_transitions([Transition("sw-1", now - 600, State.UP, State.UNKNOWN), Transition("cam-x", now - 600, State.UP, State.UNKNOWN)])
+        store.set_probe_states([("sw-1", "tcp", True, now - 600), ("sw-1", "snmp", False, now - 300), ("cam-x", "tcp", True, now - 600)])
+    client, _ = await console_client(path)
+    try:
+        await login(client, "viewer1")
+        degraded = await (await client.get("/devices?state=degraded")).text()
+        down = await (await client.get("/devices?state=down")).text()
+    finally:
+        await client.close()
+    assert "汇聚交换机" in degraded and "降级: snmp" in degraded and "/devices/cam-x" not in degraded
+    assert "汇聚交换机" not in down
