@@ -133,10 +133,10 @@ async def test_wrong_community_is_an_auth_error_not_a_timeout(snmpd: Snmpd) -> N
 @pytest.mark.parametrize("engine", ["native", "pysnmp"])
 async def test_wrong_v3_auth_key_is_reported_at_once(snmpd: Snmpd, engine: str) -> None:
     started = time.monotonic()
-    sample = await probe(v3("ops", snmpd.port, auth_key="not-the-key", v3_engine=engine))
+    sample = await probe(v3("ops", snmpd.port, auth_key="not-the-key", v3_engine=engine, timeout=5))
     assert not sample.ok
     assert "wrong auth key" in sample.error and "usmStatsWrongDigests" in sample.error
-    assert time.monotonic() - started < 1.0  # the agent's report, not a timeout
+    assert time.monotonic() - started < 4.0  # the agent's report, not the 5 s timeout (a busy machine may be slow)
 
 
 @pytest.mark.parametrize("engine", ["native", "pysnmp"])
