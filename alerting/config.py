@@ -81,15 +81,6 @@ class LevelProfile(Strict):
     systems: StrList = Field(default_factory=list)
     levels: dict[int, LevelSpec]
 
-    @model_validator(mode="before")
-    @classmethod
-    def _moved(cls, value: Any) -> Any:
-        if isinstance(value, dict) and "maintenance" in value:
-            raise ValueError(
-                "maintenance: moved out of alerting: to the top level of the config (windows hold with alerting disabled)"
-            )
-        return value
-
     @field_validator("levels")
     @classmethod
     def _levels(cls, value: dict[int, LevelSpec]) -> dict[int, LevelSpec]:
