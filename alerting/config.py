@@ -14,22 +14,11 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 from alerting.notifiers import load_all as load_notifiers
 from alerting.notifiers.base import NOTIFIERS
 from collectors import registry
-from inventory.maintenance import WeeklyWindow
+from inventory.maintenance import StrList, WeeklyWindow, listify
 from inventory.models import ResolvedDevice, Strict
 from inventory.plugins import rebind_field
 
-
-def _listify(value: Any) -> Any:
-    """Accept a scalar where a list is expected (``kinds: camera`` means ``[camera]``)."""
-    if value is None:
-        return []
-    if isinstance(value, str | int | float):
-        return [value]
-    return value
-
-
-StrList = Annotated[list[str], BeforeValidator(_listify)]
-IntList = Annotated[list[int], BeforeValidator(_listify)]
+IntList = Annotated[list[int], BeforeValidator(listify)]
 Level = Annotated[int, Field(ge=1, le=4)]
 
 SOURCES = ("down", "flapping", "threshold", "group", "manual", "degraded", "event")
