@@ -310,6 +310,11 @@ class Agent:
         log.warning("round %s/%ss: the previous run is still going; this run is skipped", *key)
 
     async def _housekeeping(self) -> None:
+        moved = 0
+        while step := await self.in_writer(self.db.samples.compact, time.time()):  # a few hundred devices a step
+            moved += step
+        if moved:
+            log.info("moved %d raw samples of sealed hours into chunks and rollups", moved)
         cutoff = time.time() - self.inventory.agent.retention_days * 86400
         removed = await self.in_writer(self.db.prune_samples, cutoff)
         if removed:

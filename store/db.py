@@ -25,6 +25,7 @@ from typing import Any
 from core.errors import InputError
 from core.model import Sample, State, Transition
 from store.lock import unusable_data_dir
+from store.samples import SampleStore
 
 CORE_MIGRATIONS: list[str] = [
     """
@@ -88,6 +89,7 @@ class Store:
                 " applied REAL NOT NULL, PRIMARY KEY (component, version))"
             )
             self.migrate("core", CORE_MIGRATIONS)
+            self.samples = SampleStore(self)
         except (OSError, sqlite3.DatabaseError) as exc:
             if db is not None:
                 db.close()
@@ -140,62 +142,19 @@ class Store:
             ).fetchone()
             return int(row[0] or 0)
 
-    # -- samples --------------------------------------------------------------------------
+    # -- samples (store.samples.SampleStore) ---------------------------------------------
 
     def write_samples(self, samples: Iterable[Sample]) -> int:
-        rows = [
-            (
-                s.ts,
-                s.device,
-                s.probe,
-                int(s.ok),
-                json.dumps(s.metrics, separators=(",", ":")) if s.metrics else None,
-                s.error,
-                json.dumps(s.info, ensure_ascii=False, separators=(",", ":")) if s.info else None,
-            )
-            for s in samples
-        ]
-        if not rows:
-            return 0
-        with self.transaction() as db:
-            db.executemany("INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-            db.executemany(
-                "INSERT INTO latest (ts, device, probe, ok, metrics, error, info) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (device, probe) DO UPDATE SET ts = excluded.ts, ok = excluded.ok,"
-                " metrics = excluded.metrics, error = excluded.error, info = excluded.info"
-                " WHERE excluded.ts >= latest.ts",
-                rows,
-            )
-        return len(rows)
+        return self.samples.write(samples)
 
     def latest_samples(self) -> list[Sample]:
-        with self._lock:
-            rows = self.db.execute("SELECT device, probe, ok, ts, metrics, error, info FROM latest").fetchall()
-        return [_row_to_sample(row) for row in rows]
+        return self.samples.latest()
 
     def samples_for(self, device: str, since: float = 0.0, probe: str | None = None) -> list[Sample]:
-        query = "SELECT device, probe, ok, ts, metrics, error, info FROM samples WHERE device = ? AND ts >= ?"
-        params: list[Any] = [device, since]
-        if probe is not None:
-            query += " AND probe = ?"
-            params.append(probe)
-        with self._lock:
-            rows = self.db.execute(query + " ORDER BY ts", params).fetchall()
-        return [_row_to_sample(row) for row in rows]
+        return self.samples.for_device(device, since, probe)
 
     def prune_samples(self, older_than: float, batch: int = 5000) -> int:
-        """Delete raw samples older than ``older_than`` in batches of ``batch`` rows, one short
-        transaction each, so a prune of a day of 10,000 devices never holds the writer (and the
-        readers' WAL) for seconds."""
-        removed = 0
-        while True:
-            with self.transaction() as db:
-                count = db.execute(
-                    "DELETE FROM samples WHERE rowid IN (SELECT rowid FROM samples WHERE ts < ? LIMIT ?)", (older_than, batch)
-                ).rowcount
-            removed += count
-            if count < batch:
-                return removed
+        return self.samples.prune(older_than, batch)
 
     # -- transitions ----------------------------------------------------------------------
 
@@ -334,19 +293,6 @@ class _Transaction:
             self.store.db.execute("ROLLBACK" if exc_type else "COMMIT")
         finally:
             self.store._lock.release()
-
-
-def _row_to_sample(row: Sequence[Any]) -> Sample:
-    device, probe, ok, ts, metrics, error, info = row
-    return Sample(
-        device=device,
-        probe=probe,
-        ok=bool(ok),
-        ts=ts,
-        metrics=json.loads(metrics) if metrics else {},
-        error=error,
-        info=json.loads(info) if info else {},
-    )
 
 
 def _split_sql(script: str) -> list[str]:
