@@ -8,281 +8,27 @@ with the kernel's receive timestamp (SO_TIMESTAMPNS), so a busy event loop does 
 RTTs. An echo unanswered ``timeout`` seconds after it was sent is lost; the round ends as soon
 as every echo is answered or lost.
 
-Raw sockets see every ICMP message of the host, so one raw socket per (event loop, address
-family) is shared by all concurrent rounds, each with its own identifier(s). An unprivileged
-(SOCK_DGRAM) socket has one kernel-chosen identifier, so each round opens its own.
-The socket is read with ``loop.add_reader`` and written in bounded chunks: the event loop is
-never blocked for more than one chunk (``CHUNK`` sends).
+The sockets are shared by concurrent rounds (``collectors._icmp_endpoint``), read with
+``loop.add_reader`` and written in bounded chunks: the event loop is never blocked for more
+than one chunk (``CHUNK`` sends). Targets, their resolving and their results are
+``collectors._icmp_targets``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import errno
-import os
-import random
-import socket
-import statistics
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
-from collectors._icmp_socket import (
-    ICMP6_ECHO_REPLY,
-    ICMP_ECHO_REPLY,
-    IDENT_SEQ,
-    EchoTemplate,
-    IcmpSocket,
-    IcmpUnavailable,
-    ancillary_time_ns,
-    make_payload,
-    open_icmp_socket,
-    parse_message,
-)
+from collectors._icmp_endpoint import SEQ_SPACE, SHARED_ENDPOINTS, Lane, endpoint_for
+from collectors._icmp_socket import IcmpUnavailable, open_icmp_socket
+from collectors._icmp_targets import YIELD_EVERY, PingRequest, PingStats, Resolved, resolve_many
 
 CHUNK = 256  # most echoes sent in one go before the event loop gets control back (and reads replies)
 MAX_CATCH_UP = 0.01  # seconds of pacing debt that may be sent as one burst after a stall
-SEQ_SPACE = 65536
-RESOLVE_TIMEOUT = 5.0
-RESOLVE_TTL = 300.0
-YIELD_EVERY = 2048  # long loops over targets give the event loop a turn this often
 RETRY_DELAY = 0.001
 MAX_RETRIES = 200  # a send refused with ENOBUFS/EAGAIN this often in a row counts as failed
-ANC_SIZE = socket.CMSG_SPACE(16)
-
-
-@dataclass(slots=True)
-class PingRequest:
-    """One target of a round: ``count`` echoes of ``size`` payload bytes, each awaited ``timeout`` s."""
-
-    address: str
-    count: int = 3
-    timeout: float = 2.0
-    size: int = 56
-
-
-@dataclass(slots=True)
-class PingStats:
-    """What one target's echoes gave. RTTs are seconds, in sequence order."""
-
-    address: str
-    ip: str | None = None
-    sent: int = 0
-    received: int = 0
-    rtts: list[float] = field(default_factory=list)
-    error: str | None = None  # why no echo was sent, or why echoes failed (ICMP error, send error)
-    started: float | None = None  # epoch seconds of the first echo sent
-
-    @property
-    def ok(self) -> bool:
-        return self.received > 0
-
-    @property
-    def loss_percent(self) -> float | None:
-        return None if self.sent == 0 else 100.0 * (self.sent - self.received) / self.sent
-
-    @property
-    def rtt_min(self) -> float | None:
-        return min(self.rtts) if self.rtts else None
-
-    @property
-    def rtt_avg(self) -> float | None:
-        return statistics.fmean(self.rtts) if self.rtts else None
-
-    @property
-    def rtt_max(self) -> float | None:
-        return max(self.rtts) if self.rtts else None
-
-    @property
-    def jitter(self) -> float | None:
-        """Mean absolute difference of consecutive RTTs (None with fewer than two replies)."""
-        if len(self.rtts) < 2:
-            return None
-        return statistics.fmean(abs(b - a) for a, b in zip(self.rtts, self.rtts[1:], strict=False))
-
-    def summary(self) -> str:
-        """``100% loss (3 sent)``, ``33% loss (3 sent), rtt 0.05/0.07/0.09 ms`` and so on."""
-        if self.sent == 0:
-            return self.error or "no echo sent"
-        text = f"{self.loss_percent:.0f}% loss ({self.sent} sent)"
-        if self.rtts:
-            text += f", rtt {self.rtt_min * 1e3:.2f}/{self.rtt_avg * 1e3:.2f}/{self.rtt_max * 1e3:.2f} ms"
-        if self.error and self.received < self.sent:
-            text += f": {self.error}"
-        return text
-
-
-# -- resolving ----------------------------------------------------------------------------------
-
-Resolved = tuple[int, tuple, str]  # family, sockaddr, ip text
-_name_cache: dict[str, tuple[float, Resolved]] = {}
-
-
-def literal_address(address: str) -> Resolved | None:
-    """The family and socket address of an IP literal, None for a host name."""
-    try:
-        socket.inet_pton(socket.AF_INET, address)
-        return socket.AF_INET, (address, 0), address
-    except OSError:
-        pass
-    if ":" in address and "%" not in address:
-        try:
-            socket.inet_pton(socket.AF_INET6, address)
-            return socket.AF_INET6, (address, 0, 0, 0), address
-        except OSError:
-            pass
-    return None
-
-
-async def resolve_many(addresses: Iterable[str]) -> dict[str, Resolved | str]:
-    """Each distinct address resolved once (names concurrently, off the loop); str = the error."""
-    results: dict[str, Resolved | str] = {}
-    names: list[str] = []
-    now = time.monotonic()
-    for number, address in enumerate(set(addresses)):
-        if number % YIELD_EVERY == YIELD_EVERY - 1:
-            await asyncio.sleep(0)
-        literal = literal_address(address)
-        if literal is not None:
-            results[address] = literal
-            continue
-        cached = _name_cache.get(address)
-        if cached is not None and cached[0] > now:
-            results[address] = cached[1]
-        else:
-            names.append(address)
-    if names:
-        loop = asyncio.get_running_loop()
-        gate = asyncio.Semaphore(32)
-
-        async def one(name: str) -> None:
-            async with gate:
-                results[name] = await _resolve_name(loop, name)
-
-        await asyncio.gather(*(one(name) for name in names))
-    return results
-
-
-async def _resolve_name(loop: asyncio.AbstractEventLoop, name: str) -> Resolved | str:
-    if not name:
-        return "no address"
-    try:
-        infos = await asyncio.wait_for(loop.getaddrinfo(name, None, type=socket.SOCK_DGRAM), RESOLVE_TIMEOUT)
-    except TimeoutError:
-        return f"cannot resolve {name!r}: no answer within {RESOLVE_TIMEOUT:g} s"
-    except (OSError, UnicodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        return f"cannot resolve {name!r}: {reason}"
-    for family, _, _, _, sockaddr in infos:
-        if family in (socket.AF_INET, socket.AF_INET6):
-            resolved: Resolved = (family, sockaddr, str(sockaddr[0]))
-            _name_cache[name] = (time.monotonic() + RESOLVE_TTL, resolved)
-            return resolved
-    return f"cannot resolve {name!r}: no IPv4 or IPv6 address"
-
-
-# -- sockets shared by rounds ------------------------------------------------------------------
-
-
-class _Lane:
-    """Up to 65,536 echoes of one round under one identifier on one endpoint."""
-
-    __slots__ = ("round", "endpoint", "ident", "template", "cookie", "echoes")
-
-    def __init__(self, round_: _Round, endpoint: _Endpoint, ident: int, size: int) -> None:
-        self.round = round_
-        self.endpoint = endpoint
-        self.ident = ident
-        self.cookie = os.urandom(8)[: min(8, size)]
-        self.template = EchoTemplate(endpoint.icmp.family, endpoint.icmp.raw, ident, make_payload(size, self.cookie))
-        self.echoes: list[int] = []  # global echo index of each sequence number
-
-
-class _Endpoint:
-    """A socket read by the event loop, dispatching what it receives to the lanes using it."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, icmp: IcmpSocket, key: tuple | None) -> None:
-        self.loop = loop
-        self.icmp = icmp
-        self.key = key  # registry key of a shared raw endpoint, None for a private one
-        self.lanes: dict[int, _Lane] = {}
-        self.bufsize = 2048
-        self.reply_type = ICMP_ECHO_REPLY if icmp.family == socket.AF_INET else ICMP6_ECHO_REPLY
-        self.ip_header = icmp.raw and icmp.family == socket.AF_INET
-        self.rcvbuf = icmp.sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
-        loop.add_reader(icmp.sock.fileno(), self._readable)
-
-    def new_lane(self, round_: _Round, size: int) -> _Lane:
-        if self.icmp.raw:
-            ident = random.randrange(1, SEQ_SPACE)
-            while ident in self.lanes:
-                ident = random.randrange(1, SEQ_SPACE)
-        else:
-            ident = 0  # the kernel sets its own identifier; replies come only to this socket
-        lane = _Lane(round_, self, ident, size)
-        self.lanes[ident] = lane
-        self.bufsize = max(self.bufsize, size + 128)
-        return lane
-
-    def release(self, lane: _Lane) -> None:
-        if self.lanes.get(lane.ident) is lane:
-            del self.lanes[lane.ident]
-        if not self.lanes:
-            self.close()
-
-    def close(self) -> None:
-        if self.key is not None and _SHARED.get(self.key) is self:
-            del _SHARED[self.key]
-        if self.icmp.sock.fileno() >= 0:
-            self.loop.remove_reader(self.icmp.sock.fileno())
-            self.icmp.close()
-
-    def _readable(self) -> None:
-        recvmsg = self.icmp.sock.recvmsg
-        bufsize, lanes, reply_type = self.bufsize, self.lanes, self.reply_type
-        ip_header, raw = self.ip_header, self.icmp.raw
-        errors = 0
-        while True:
-            try:
-                data, ancdata, _, _ = recvmsg(bufsize, ANC_SIZE)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
-                errors += 1  # a queued socket error is consumed by the failed call: read on
-                if errors > 64:
-                    return
-                continue
-            stamp = ancillary_time_ns(ancdata) if ancdata else None
-            if stamp is None:
-                stamp = time.time_ns()
-            offset = ((data[0] & 0x0F) << 2) if ip_header and data else 0
-            if len(data) >= offset + 8 and data[offset] == reply_type:
-                ident, seq = IDENT_SEQ.unpack_from(data, offset + 4)
-                lane = lanes.get(ident if raw else 0)
-                if lane is not None:
-                    lane.round.on_reply(lane, seq, stamp, data, offset + 8)
-                continue
-            message = parse_message(self.icmp.family, raw, data)
-            if message is not None and message.error is not None:
-                lane = lanes.get(message.ident if raw else 0)
-                if lane is not None:
-                    lane.round.on_error(lane, message.seq, message.error)
-
-
-_SHARED: dict[tuple[asyncio.AbstractEventLoop, int], _Endpoint] = {}
-
-
-def _endpoint_for(loop: asyncio.AbstractEventLoop, family: int) -> _Endpoint:
-    """The shared raw endpoint of this loop and family, or a new private unprivileged one."""
-    shared = _SHARED.get((loop, family))
-    if shared is not None:
-        return shared
-    icmp = open_icmp_socket(family)
-    if not icmp.raw:
-        return _Endpoint(loop, icmp, None)
-    endpoint = _Endpoint(loop, icmp, (loop, family))
-    _SHARED[(loop, family)] = endpoint
-    return endpoint
 
 
 # -- one round --------------------------------------------------------------------------------
@@ -303,9 +49,9 @@ class _Round:
         self.interval = interval
         self.period = period
         self.future: asyncio.Future[None] = loop.create_future()
-        self.lanes: list[_Lane] = []
+        self.lanes: list[Lane] = []
         self.echo_job: list[int] = []
-        self.echo_lane: list[_Lane] = []
+        self.echo_lane: list[Lane] = []
         self.echo_seq: list[int] = []
         self.sockaddr: dict[int, tuple] = {}
         self.timeout_ns: dict[int, int] = {}
@@ -329,7 +75,7 @@ class _Round:
 
     async def plan(self, jobs: list[tuple[int, PingRequest, Resolved]]) -> None:
         """Order the echoes (pass by pass), give each its lane and sequence number."""
-        lanes: dict[tuple[int, int, int], _Lane] = {}  # (family, size, lane number) -> lane
+        lanes: dict[tuple[int, int, int], Lane] = {}  # (family, size, lane number) -> lane
         used: dict[tuple[int, int], int] = {}  # echoes per (family, size) so far
         max_count = max((request.count for _, request, _ in jobs), default=0)
         for pass_no in range(max_count):
@@ -344,7 +90,7 @@ class _Round:
                 lane_key = (family, request.size, number // SEQ_SPACE)
                 lane = lanes.get(lane_key)
                 if lane is None:
-                    lane = _endpoint_for(self.loop, family).new_lane(self, request.size)
+                    lane = endpoint_for(self.loop, family).new_lane(self, request.size)
                     lanes[lane_key] = lane
                     self.lanes.append(lane)
                 lane.echoes.append(len(self.echo_job))
@@ -453,7 +199,7 @@ class _Round:
 
     # receiving -------------------------------------------------------------------------------
 
-    def on_reply(self, lane: _Lane, seq: int, stamp: int, data: bytes, payload_at: int) -> None:
+    def on_reply(self, lane: Lane, seq: int, stamp: int, data: bytes, payload_at: int) -> None:
         if seq >= len(lane.echoes) or not self.ready:
             return
         index = lane.echoes[seq]
@@ -468,7 +214,7 @@ class _Round:
             self.rtt_ns[index] = max(rtt, 0)
         self._resolved()
 
-    def on_error(self, lane: _Lane, seq: int, reason: str) -> None:
+    def on_error(self, lane: Lane, seq: int, reason: str) -> None:
         if seq >= len(lane.echoes) or not self.ready:
             return
         index = lane.echoes[seq]
@@ -573,7 +319,7 @@ def _usable(
     """Split jobs into those whose address family has an ICMP socket and those without."""
     problems: dict[int, str | None] = {}
     for family in {resolved[0] for _, _, resolved in jobs}:
-        if (loop, family) in _SHARED:
+        if (loop, family) in SHARED_ENDPOINTS:
             problems[family] = None
             continue
         try:

@@ -48,8 +48,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from collectors._icmp_engine import YIELD_EVERY, PingRequest, PingStats, ping_many, ping_plan
+from collectors._icmp_engine import ping_many, ping_plan
 from collectors._icmp_socket import icmp_permission_problem
+from collectors._icmp_targets import YIELD_EVERY, PingRequest, PingStats
 from collectors.base import JITTER, LOSS, RTT, RTT_MAX, RTT_MIN, Collector, Target
 from collectors.registry import register
 from core.metrics import MetricSpec

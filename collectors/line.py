@@ -41,8 +41,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from collectors._snmp.client import SnmpClient
+from collectors._snmp.interfaces import unique_labels
 from collectors._snmp.options import SnmpEndpoint, add_endpoint_arguments, endpoint_options
-from collectors._snmp.poll import DeviceMemory, DevicePoller, PollOptions, unique_labels
+from collectors._snmp.poll import DeviceMemory, DevicePoller, PollOptions
 from collectors.base import (
     JITTER,
     LOSS,

@@ -42,8 +42,8 @@ from collectors._nut import NUT_PORT, NutError, list_vars
 from collectors._snmp import oids
 from collectors._snmp.client import SnmpClient
 from collectors._snmp.options import SnmpEndpoint, add_endpoint_arguments, endpoint_options
-from collectors._snmp.poll import get_many
 from collectors._snmp.session import SnmpError, walk_columns
+from collectors._snmp.varbinds import get_many
 from collectors._ups import SNMP_OIDS, UpsReading, UpsTracker, from_nut, from_snmp
 from collectors.base import RTT, Collector, CollectorContext, Target, describe_exception
 from collectors.registry import register

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 from fractions import Fraction
 
-from compliance.contract import DocumentsRule, RequiredDocument
 from compliance.periods import add_months, contract_year_of, quarter_of, weeks_ending_in
+from compliance.rule_models import DocumentsRule, RequiredDocument
 from compliance.rules import ZERO, Item, RuleContext, RuleResult, frac, rule_id
 from core.timefmt import day_start
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compliance.contract import Contract, load_contract
+from compliance.contract import Contract
+from compliance.contract_file import load_contract
 from core.errors import InputError, InputProblem
 
 

@@ -15,20 +15,7 @@ from datetime import timedelta
 from fractions import Fraction
 from typing import Any
 
-from compliance.contract import (
-    BonusRule,
-    ConsecutiveRule,
-    Contract,
-    ContractSystem,
-    CountRule,
-    DeductionRule,
-    EventRule,
-    ManualRule,
-    Part,
-    PerDayRule,
-    Table,
-    Tiers,
-)
+from compliance.contract import Contract, ContractSystem, Part, Table
 from compliance.display import minute
 from compliance.events import ANSWERS, Record
 from compliance.i18n import Texts
@@ -36,6 +23,16 @@ from compliance.periods import (
     Period,
     week_key,
     working_days,
+)
+from compliance.rule_models import (
+    BonusRule,
+    ConsecutiveRule,
+    CountRule,
+    DeductionRule,
+    EventRule,
+    ManualRule,
+    PerDayRule,
+    Tiers,
 )
 from compliance.scope import Scope
 from compliance.sla import FaultOutcome, VulnOutcome

@@ -15,19 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from compliance.contract import (
-    BonusRule,
-    ConsecutiveRule,
-    Contract,
-    CountRule,
-    DeductionRule,
-    DocumentsRule,
-    GradeBand,
-    ManualRule,
-    Part,
-    PerDayRule,
-    Table,
-)
+from compliance.contract import Contract, GradeBand, Part, Table
 from compliance.display import minute, pct
 from compliance.documents import documents
 from compliance.events import Record
@@ -35,6 +23,15 @@ from compliance.i18n import Texts
 from compliance.kinds import RULE_KINDS, register_rule_kind
 from compliance.online import OnlineResult
 from compliance.periods import Period
+from compliance.rule_models import (
+    BonusRule,
+    ConsecutiveRule,
+    CountRule,
+    DeductionRule,
+    DocumentsRule,
+    ManualRule,
+    PerDayRule,
+)
 from compliance.rules import (
     ZERO,
     Item,

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from collectors._snmp import ber, oids
 from collectors._snmp.ber import Oid, VarBind
+from collectors._snmp.ber_responder import decode_request, encode_response
 from collectors.icmp import icmp_permission_problem
 from core.model import Sample
 from demo.fleet import DemoContext, DemoFleet
@@ -51,7 +52,7 @@ class SnmpResponder(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         try:
-            request = ber.decode_request(data)
+            request = decode_request(data)
         except ber.BerError:
             return
         if request.community != self.community or self.transport is None:
@@ -93,7 +94,7 @@ class SnmpResponder(asyncio.DatagramProtocol):
         else:
             return
         self.transport.sendto(
-            ber.encode_response(request.version, request.community, request.request_id, answer, error_status, error_index),
+            encode_response(request.version, request.community, request.request_id, answer, error_status, error_index),
             addr,
         )
 

@@ -1,15 +1,14 @@
 """The config file: agent settings, inventory and the sections other packages own.
 
 ``load_config`` reads and validates everything at once and returns an ``Inventory`` in which
-every default is already applied. All problems are collected and raised together as an
+every default is already applied: secret references are substituted first
+(``inventory.secret_refs``), each device is resolved from its layers (``inventory.device_layers``),
+then the cross-references are checked. All problems are collected and raised together as an
 ``InputError`` naming file, line and field.
 """
 
 from __future__ import annotations
 
-import math
-import os
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -18,26 +17,23 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, create_model
 
 from core.errors import InputError, InputProblem
+from inventory.device_layers import resolve_device
 from inventory.kinds import kind_problem
-from inventory.lookup import did_you_mean
 from inventory.maintenance import MaintenanceCalendar, MaintenanceWindow, Occurrence
 from inventory.models import (
-    KIND_DEFAULT_ONLINE,
     AgentSettings,
     Device,
     Group,
     Inheritable,
-    ProbeSpec,
     ResolvedDevice,
-    ResolvedProbe,
     Strict,
     System,
     Target,
     Unit,
 )
-from inventory.online import parse_rule
-from inventory.plugins import GENERATION, SECTIONS, Section, load_plugins, probe_kind, probe_kind_names
+from inventory.plugins import GENERATION, SECTIONS, Section, load_plugins, probe_kind
 from inventory.schedule import Meeting
+from inventory.secret_refs import expand_secrets, load_secrets
 from inventory.yamlsource import Located, load_yaml, without_union_tags
 
 
@@ -112,12 +108,6 @@ class Inventory:
         return device.unit
 
 
-MAX_PROBE_TIMEOUT = 300  # seconds; see docs/bounds.md
-
-# ${env:NAME}, ${secret:NAME}, and ${env:NAME:-default} for an optional value
-_SECRET_REF = re.compile(r"\$\{(env|secret):([A-Za-z0-9_.\-]+)(?::-([^}]*))?\}")
-
-
 def load_config(path: str | Path, text: str | None = None) -> Inventory:
     """Load, validate and resolve a config file. Raises InputError with every problem found."""
     return _load_located(load_yaml(path, text))
@@ -138,9 +128,9 @@ def _load_located(located: Located) -> Inventory:
         located.data = {}
     if not isinstance(located.data, dict):
         raise InputError([located.problem([], "the config must be a mapping (key: value) at the top level")])
-    secrets = _load_secrets(located)
+    secrets = load_secrets(located)
     problems: list[InputProblem] = []
-    data = _expand_secrets(located.data, (), located, secrets, problems)
+    data = expand_secrets(located.data, (), located, secrets, problems)
     if problems:
         raise InputError(problems)
     try:
@@ -163,48 +153,6 @@ def validation_problems(exc: ValidationError, located: Located, prefix: tuple[st
             message = message[len("Value error, ") :]
         problems.append(located.problem(loc, message))
     return problems
-
-
-def _load_secrets(located: Located) -> dict[str, str]:
-    agent = located.data.get("agent") if isinstance(located.data.get("agent"), dict) else {}
-    secrets_file = (agent or {}).get("secrets_file") or os.environ.get("YUNWEI_SECRETS")
-    if not secrets_file or not isinstance(secrets_file, str):
-        return {}  # not a file name: the schema check names the field
-    path = Path(secrets_file)
-    if not path.is_absolute() and located.file not in ("", "<defaults>"):
-        path = Path(located.file).resolve().parent / path
-    secrets = load_yaml(path)
-    if not isinstance(secrets.data, dict):
-        raise InputError([secrets.problem([], "the secrets file must be a mapping of name: value")])
-    return {str(k): str(v) for k, v in secrets.data.items()}
-
-
-def _expand_secrets(
-    value: Any, path: tuple[str | int, ...], located: Located, secrets: dict[str, str], problems: list[InputProblem]
-) -> Any:
-    """Substitute ${env:...}/${secret:...} everywhere; refuse infinite and NaN numbers on the way."""
-    if isinstance(value, dict):
-        return {k: _expand_secrets(v, (*path, k), located, secrets, problems) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_expand_secrets(v, (*path, i), located, secrets, problems) for i, v in enumerate(value)]
-    if isinstance(value, float) and not math.isfinite(value):
-        problems.append(located.problem(path, f"{value} is not a number yunwei can use (.inf and .nan are refused)"))
-        return value
-    if not isinstance(value, str) or "${" not in value:
-        return value
-
-    def substitute(match: re.Match[str]) -> str:
-        source, name, default = match.groups()
-        found = os.environ.get(name) if source == "env" else secrets.get(name)
-        if found is None and default is not None:
-            return default
-        if found is None:
-            where = "environment variable" if source == "env" else "entry of the secrets file"
-            problems.append(located.problem(path, f"{where} {name!r} is not set"))
-            return ""
-        return found
-
-    return _SECRET_REF.sub(substitute, value)
 
 
 def resolve(config: Config, located: Located) -> Inventory:
@@ -257,7 +205,8 @@ def resolve(config: Config, located: Located) -> Inventory:
             problems.append(located.problem([*path, "kind"], str(kind_problem(device.kind))))
         check_ref(device.group, inventory.groups, "group", [*path, "group"])
         group_path: list[str | int] = ["groups", group_index[group.id]] if group is not None else []
-        resolved = _resolve_device(device, group, group_path, config, located, path, problems)
+        resolved = resolve_device(device, group, group_path, config.defaults, config.agent.default_interval, located, path,
+                                  problems)
         if resolved is None:
             continue
         check_ref(resolved.unit, inventory.units, "unit", [*path, "unit"])
@@ -310,160 +259,6 @@ def resolve(config: Config, located: Located) -> Inventory:
         unique_problems = list({(p.line, p.field, p.message): p for p in problems}.values())
         raise InputError(unique_problems)
     return inventory
-
-
-def _resolve_device(
-    device: Device,
-    group: Group | None,
-    group_path: list[str | int],
-    config: Config,
-    located: Located,
-    path: list[str | int],
-    problems: list[InputProblem],
-) -> ResolvedDevice | None:
-    layers: list[tuple[Inheritable, list[str | int]]] = [(config.defaults, ["defaults"])]
-    if group is not None:
-        layers.append((group, group_path))
-    layers.append((device, path))
-    probe_specs: dict[str, ProbeSpec] = {}
-    probe_paths: dict[str, list[str | int]] = {}  # where each probe was defined, for messages
-    tags: dict[str, str] = {}
-    online: str | None = None
-    interval: float | None = None
-    removed: set[str] = set()  # probes a layer removed with `name: null`
-    for layer, layer_path in layers:
-        for name, spec in (layer.probes or {}).items():
-            if spec is None:
-                probe_specs.pop(name, None)
-                removed.add(name)
-            else:
-                probe_specs[name] = spec
-                probe_paths[name] = [*layer_path, "probes", name]
-        tags.update(layer.tags or {})
-        online = layer.online or online
-        interval = layer.interval or interval
-
-    kind = device.kind or (group.kind if group else None) or "other"
-    # A device with an address and no probe configured anywhere (e.g. imported from an asset
-    # ledger), or only an SSH inspection (which never reports online state), is pinged with the
-    # icmp collector's defaults, unless a layer removed icmp.
-    unprobed = not probe_specs or _only_inspections(probe_specs)
-    if unprobed and device.address and "icmp" in probe_kind_names() and "icmp" not in removed:
-        probe_specs["icmp"] = ProbeSpec()
-    ok = True
-    # A probe with a mistake is reported once, where it is written; the device is still
-    # resolved without it so that everything referring to the device (parents, routes,
-    # maintenance, meetings, its online rule) is not reported again as a follow-on error.
-    failed: set[str] = set()
-    probes: dict[str, ResolvedProbe] = {}
-    for name, spec in probe_specs.items():
-        collector_name = spec.collector or name
-        probe_path = probe_paths.get(name, [*path, "probes", name])
-        try:
-            collector = probe_kind(collector_name)
-        except KeyError:
-            problems.append(
-                located.problem(probe_path, f"unknown collector {collector_name!r} (known: {', '.join(probe_kind_names())})")
-            )
-            failed.add(name)
-            continue
-        try:
-            options = collector.Options.model_validate(spec.options())
-        except ValidationError as exc:
-            for error in exc.errors():
-                message = error["msg"].removeprefix("Value error, ")
-                if error["type"] == "extra_forbidden":
-                    message = f"unknown option for collector {collector_name!r}" + did_you_mean(
-                        str(error["loc"][-1]), list(collector.Options.model_fields)
-                    )
-                problems.append(located.problem([*probe_path, *error["loc"]], message))
-            failed.add(name)
-            continue
-        timeout = getattr(options, "timeout", None)
-        if isinstance(timeout, int | float) and timeout > MAX_PROBE_TIMEOUT:
-            # a round waits for its slowest probe: a timeout of hours stops every round after it
-            problems.append(located.problem([*probe_path, "timeout"], f"at most {MAX_PROBE_TIMEOUT} s"))
-            ok = False
-            continue
-        probes[name] = ResolvedProbe(
-            name=name,
-            collector=collector_name,
-            interval=spec.interval or interval or collector.default_interval or config.agent.default_interval,
-            options=options,
-        )
-
-    # Inspections (ssh) run on their own schedule and never report to the online state.
-    inspections = sorted(n for n, p in probes.items() if not probe_kind(p.collector).in_rounds)
-    if online is None:
-        online = _default_online(kind, probes)
-        if probes and len(inspections) == len(probes) and not failed:
-            problems.append(
-                located.problem(
-                    [*path, "probes"],
-                    f"only inspection probes ({', '.join(inspections)}): nothing tells whether the device is online;"
-                    " give it an address (it is then pinged) or a probe that runs in rounds (icmp, tcp …)",
-                )
-            )
-    else:
-        named = parse_rule(online).probes()
-        missing = named - set(probes) - failed
-        if missing:
-            problems.append(
-                located.problem([*path, "online"], f"online rule names probes the device does not have: {', '.join(sorted(missing))}")
-            )
-            ok = False
-        elif named & set(inspections):
-            problems.append(
-                located.problem(
-                    [*path, "online"],
-                    f"online rule names inspection probes, which run on their own schedule and never report online state:"
-                    f" {', '.join(sorted(named & set(inspections)))}",
-                )
-            )
-    if not probes and not failed and ok:
-        problems.append(located.problem(path, "device has no probes (set probes: on the device, its group or defaults)"))
-        ok = False
-    if not ok:
-        return None
-    return ResolvedDevice(
-        id=device.id,
-        name=device.name or device.id,
-        kind=kind,
-        address=device.address,
-        unit=device.unit or (group.unit if group else None),
-        system=device.system or (group.system if group else None),
-        group=device.group,
-        parent=device.parent or (group.parent if group else None),
-        role=device.role,
-        online=online,
-        tags=tags,
-        attrs=dict(device.attrs),
-        probes=probes,
-    )
-
-
-def _only_inspections(specs: dict[str, ProbeSpec]) -> bool:
-    """True when every probe is a known collector that does not run in rounds (ssh)."""
-    names = set(probe_kind_names())
-    return all((spec.collector or name) in names and not probe_kind(spec.collector or name).in_rounds for name, spec in specs.items())
-
-
-def _default_online(kind: str, probes: dict[str, ResolvedProbe]) -> str:
-    """The kind's default rule restricted to the probes the device has; else any probe.
-
-    Probes that do not run in rounds (SSH inspections, once a day) never decide online state."""
-    probes = {n: p for n, p in probes.items() if probe_kind(p.collector).in_rounds}
-    if kind in KIND_DEFAULT_ONLINE:
-        wanted = parse_rule(KIND_DEFAULT_ONLINE[kind]).probes()
-        present = sorted(n for n in wanted if n in probes)
-        # also accept a probe whose collector matches the wanted name (e.g. probe "ping" of collector icmp)
-        present += sorted(n for n, p in probes.items() if p.collector in wanted and n not in present)
-        if present:
-            return present[0] if len(present) == 1 else f"any({', '.join(present)})"
-    names = sorted(probes)
-    if not names:
-        return "any()"
-    return names[0] if len(names) == 1 else f"any({', '.join(names)})"
 
 
 def model_dump_plain(model: BaseModel) -> dict[str, Any]:

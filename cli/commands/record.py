@@ -142,7 +142,7 @@ def _when(value: str | None, tz: str, option: str, default: float | None = None)
 
 def _known(inventory: Any, what: str) -> dict[str, str]:
     """id → name of the units or systems a record may name: the config's and its contracts'."""
-    from compliance.contract import load_contract
+    from compliance.contract_file import load_contract
     from compliance.resolve import configured
     from inventory.lookup import merged, named_items
 

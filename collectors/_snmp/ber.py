@@ -1,7 +1,8 @@
 """A minimal BER codec for SNMPv1/v2c messages (RFC 1157, RFC 3416) and the SNMPv3 discovery probe.
 
 Only what a manager needs: encode GetRequest / GetNextRequest / GetBulkRequest, decode a
-Response (or a v3 Report). Values are decoded to plain Python: ``int`` for INTEGER and the
+Response (or a v3 Report); the responder's side (requests decoded, responses encoded) is
+``collectors._snmp.ber_responder``. Values are decoded to plain Python: ``int`` for INTEGER and the
 application integer types, ``bytes`` for OCTET STRING and Opaque, ``tuple[int, ...]`` for an
 OBJECT IDENTIFIER, ``str`` for an IpAddress, ``None`` for NULL and the v2 exceptions. Each
 varbind keeps its BER tag so a caller can tell a Counter64 from an OCTET STRING.
@@ -223,7 +224,7 @@ def encode_v3_discovery(message_id: int, request_id: int) -> bytes:
 # -- decoding -------------------------------------------------------------------------------
 
 
-def _header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
+def read_header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
     """(tag, start of body, end of body) of the TLV at ``pos``."""
     if pos + 2 > end:
         raise BerError("message truncated")
@@ -241,14 +242,14 @@ def _header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
     return tag, pos, pos + length
 
 
-def _expect(data: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
-    found, start, stop = _header(data, pos, end)
+def expect_tag(data: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
+    found, start, stop = read_header(data, pos, end)
     if found != tag:
         raise BerError(f"expected tag 0x{tag:02x}, found 0x{found:02x}")
     return start, stop
 
 
-def _int(data: bytes, start: int, stop: int) -> int:
+def read_int(data: bytes, start: int, stop: int) -> int:
     if start == stop:
         raise BerError("empty INTEGER")
     return int.from_bytes(data[start:stop], "big", signed=True)
@@ -300,43 +301,43 @@ def decode_response(data: bytes) -> Response:
 
 def _decode(data: bytes) -> Response:
     end = len(data)
-    start, stop = _expect(data, 0, end, SEQUENCE)
-    vstart, vstop = _expect(data, start, stop, INTEGER)
-    version = _int(data, vstart, vstop)
+    start, stop = expect_tag(data, 0, end, SEQUENCE)
+    vstart, vstop = expect_tag(data, start, stop, INTEGER)
+    version = read_int(data, vstart, vstop)
     pos = vstop
     message_id = None
     if version == 3:
-        gstart, gstop = _expect(data, pos, stop, SEQUENCE)
-        istart, istop = _expect(data, gstart, gstop, INTEGER)
-        message_id = _int(data, istart, istop)
-        _, _, pos = _header(data, gstop, stop)  # msgSecurityParameters
-        sstart, sstop = _expect(data, pos, stop, SEQUENCE)  # plaintext ScopedPDU
-        _, _, pos = _header(data, sstart, sstop)  # contextEngineID
-        _, _, pos = _header(data, pos, sstop)  # contextName
+        gstart, gstop = expect_tag(data, pos, stop, SEQUENCE)
+        istart, istop = expect_tag(data, gstart, gstop, INTEGER)
+        message_id = read_int(data, istart, istop)
+        _, _, pos = read_header(data, gstop, stop)  # msgSecurityParameters
+        sstart, sstop = expect_tag(data, pos, stop, SEQUENCE)  # plaintext ScopedPDU
+        _, _, pos = read_header(data, sstart, sstop)  # contextEngineID
+        _, _, pos = read_header(data, pos, sstop)  # contextName
         stop = sstop
     else:
-        _, _, pos = _header(data, pos, stop)  # community
+        _, _, pos = read_header(data, pos, stop)  # community
     return decode_pdu(data, pos, stop, version, message_id)
 
 
 def decode_pdu(data: bytes, pos: int, stop: int, version: int, message_id: int | None = None) -> Response:
     """The Response/Report PDU at ``pos``."""
-    pdu_type, pstart, pstop = _header(data, pos, stop)
+    pdu_type, pstart, pstop = read_header(data, pos, stop)
     if pdu_type not in (RESPONSE, REPORT):
         raise BerError(f"not a response PDU (tag 0x{pdu_type:02x})")
-    rstart, rstop = _expect(data, pstart, pstop, INTEGER)
-    request_id = _int(data, rstart, rstop)
-    estart, estop = _expect(data, rstop, pstop, INTEGER)
-    error_status = _int(data, estart, estop)
-    xstart, xstop = _expect(data, estop, pstop, INTEGER)
-    error_index = _int(data, xstart, xstop)
-    lstart, lstop = _expect(data, xstop, pstop, SEQUENCE)
+    rstart, rstop = expect_tag(data, pstart, pstop, INTEGER)
+    request_id = read_int(data, rstart, rstop)
+    estart, estop = expect_tag(data, rstop, pstop, INTEGER)
+    error_status = read_int(data, estart, estop)
+    xstart, xstop = expect_tag(data, estop, pstop, INTEGER)
+    error_index = read_int(data, xstart, xstop)
+    lstart, lstop = expect_tag(data, xstop, pstop, SEQUENCE)
     return Response(
-        version, request_id, pdu_type, error_status, error_index, _varbinds(data, lstart, lstop), message_id
+        version, request_id, pdu_type, error_status, error_index, decode_varbinds(data, lstart, lstop), message_id
     )
 
 
-def _varbinds(data: bytes, pos: int, end: int) -> list[VarBind]:
+def decode_varbinds(data: bytes, pos: int, end: int) -> list[VarBind]:
     """The varbind list; short-form lengths (nearly all) take a fast path."""
     varbinds: list[VarBind] = []
     append = varbinds.append
@@ -346,13 +347,13 @@ def _varbinds(data: bytes, pos: int, end: int) -> list[VarBind]:
             bstop = pos + 2 + data[pos + 1]
             olen = data[pos + 3]
             if olen >= 0x80 or bstop > end:
-                bstart, bstop = _expect(data, pos, end, SEQUENCE)
-                ostart, ostop = _expect(data, bstart, bstop, OBJECT_IDENTIFIER)
+                bstart, bstop = expect_tag(data, pos, end, SEQUENCE)
+                ostart, ostop = expect_tag(data, bstart, bstop, OBJECT_IDENTIFIER)
             else:
                 ostart, ostop = pos + 4, pos + 4 + olen
         else:
-            bstart, bstop = _expect(data, pos, end, SEQUENCE)
-            ostart, ostop = _expect(data, bstart, bstop, OBJECT_IDENTIFIER)
+            bstart, bstop = expect_tag(data, pos, end, SEQUENCE)
+            ostart, ostop = expect_tag(data, bstart, bstop, OBJECT_IDENTIFIER)
         raw = data[ostart:ostop]
         oid = decoded.get(raw)
         if oid is None:
@@ -367,7 +368,7 @@ def _varbinds(data: bytes, pos: int, end: int) -> list[VarBind]:
         if length < 0x80 and ostop + 2 + length <= bstop:
             body = data[ostop + 2 : ostop + 2 + length]
         else:
-            tag, tstart, tstop = _header(data, ostop, bstop)
+            tag, tstart, tstop = read_header(data, ostop, bstop)
             body = data[tstart:tstop]
         if tag in _UNSIGNED:
             if not body:
@@ -387,16 +388,16 @@ def peek_key(data: bytes) -> int:
     """What a reply is matched by: its request-id (v1/v2c) or msgID (v3). Raises BerError."""
     try:
         end = len(data)
-        start, stop = _expect(data, 0, end, SEQUENCE)
-        vstart, vstop = _expect(data, start, stop, INTEGER)
-        if _int(data, vstart, vstop) == 3:
-            gstart, gstop = _expect(data, vstop, stop, SEQUENCE)
-            istart, istop = _expect(data, gstart, gstop, INTEGER)
-            return _int(data, istart, istop)
-        _, _, pos = _header(data, vstop, stop)  # community
-        _, pstart, pstop = _header(data, pos, stop)
-        rstart, rstop = _expect(data, pstart, pstop, INTEGER)
-        return _int(data, rstart, rstop)
+        start, stop = expect_tag(data, 0, end, SEQUENCE)
+        vstart, vstop = expect_tag(data, start, stop, INTEGER)
+        if read_int(data, vstart, vstop) == 3:
+            gstart, gstop = expect_tag(data, vstop, stop, SEQUENCE)
+            istart, istop = expect_tag(data, gstart, gstop, INTEGER)
+            return read_int(data, istart, istop)
+        _, _, pos = read_header(data, vstop, stop)  # community
+        _, pstart, pstop = read_header(data, pos, stop)
+        rstart, rstop = expect_tag(data, pstart, pstop, INTEGER)
+        return read_int(data, rstart, rstop)
     except (IndexError, ValueError) as exc:
         raise BerError(str(exc)) from None
 
@@ -415,78 +416,3 @@ def parse_oid(text: str) -> Oid:
 
 def format_oid(oid: Oid) -> str:
     return ".".join(map(str, oid))
-
-
-# -- building responses (the demo's and the benchmark's in-process agents) ---------------------
-
-
-def encode_value(tag: int, value: Any) -> bytes:
-    if tag in INTEGER_TAGS:
-        if tag == INTEGER:
-            return encode_int(int(value))
-        body = int(value).to_bytes(max(1, (int(value).bit_length() + 8) // 8), "big")
-        return tlv(tag, body)
-    if tag in (OCTET_STRING, OPAQUE):
-        return tlv(tag, value if isinstance(value, bytes) else str(value).encode())
-    if tag == OBJECT_IDENTIFIER:
-        return encode_oid(value)
-    if tag == IP_ADDRESS:
-        return tlv(tag, bytes(int(p) for p in str(value).split(".")))
-    return bytes((tag, 0))
-
-
-def encode_response(
-    version: int, community: bytes, request_id: int, varbinds: list[VarBind], error_status: int = 0, error_index: int = 0
-) -> bytes:
-    body = b"".join(tlv(SEQUENCE, encode_oid(vb.oid) + encode_value(vb.tag, vb.value)) for vb in varbinds)
-    pdu = tlv(
-        RESPONSE,
-        encode_int(request_id) + encode_int(error_status) + encode_int(error_index) + tlv(SEQUENCE, body),
-    )
-    return tlv(SEQUENCE, encode_int(version) + tlv(OCTET_STRING, community) + pdu)
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    version: int
-    community: bytes
-    pdu_type: int
-    request_id: int
-    non_repeaters: int
-    max_repetitions: int
-    oids: list[Oid]
-
-
-def decode_request(data: bytes) -> Request:
-    """Decode a v1/v2c request (for in-process responders)."""
-    try:
-        end = len(data)
-        start, stop = _expect(data, 0, end, SEQUENCE)
-        vstart, vstop = _expect(data, start, stop, INTEGER)
-        version = _int(data, vstart, vstop)
-        cstart, cstop = _expect(data, vstop, stop, OCTET_STRING)
-        pdu_type, pstart, pstop = _header(data, cstop, stop)
-        rstart, rstop = _expect(data, pstart, pstop, INTEGER)
-        astart, astop = _expect(data, rstop, pstop, INTEGER)
-        bstart, bstop = _expect(data, astop, pstop, INTEGER)
-        lstart, lstop = _expect(data, bstop, pstop, SEQUENCE)
-        oids = []
-        pos = lstart
-        while pos < lstop:
-            vbstart, vbstop = _expect(data, pos, lstop, SEQUENCE)
-            ostart, ostop = _expect(data, vbstart, vbstop, OBJECT_IDENTIFIER)
-            oids.append(decode_oid(data[ostart:ostop]))
-            pos = vbstop
-        return Request(
-            version,
-            bytes(data[cstart:cstop]),
-            pdu_type,
-            _int(data, rstart, rstop),
-            _int(data, astart, astop),
-            _int(data, bstart, bstop),
-            oids,
-        )
-    except BerError:
-        raise
-    except (IndexError, ValueError) as exc:
-        raise BerError(str(exc)) from None

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from collectors._snmp import ber, usm
 from collectors._snmp.ber import Oid, VarBind
+from collectors._snmp.ber_responder import encode_response, encode_value
 from collectors._snmp.session import SnmpProtocolError
 
 TRAP_V1 = 0xA4
@@ -55,7 +56,7 @@ class Notification:
 
 
 def _pdu(data: bytes, pos: int, stop: int, version: int) -> Notification:
-    h, e, integer = ber._header, ber._expect, ber._int
+    h, e, integer = ber.read_header, ber.expect_tag, ber.read_int
     tag, pstart, pstop = h(data, pos, stop)
     if tag not in NOTIFICATION_TAGS:
         raise NotificationError(f"not a notification PDU (tag 0x{tag:02x})")
@@ -70,14 +71,14 @@ def _pdu(data: bytes, pos: int, stop: int, version: int) -> Notification:
         lstart, lstop = e(data, tstop, pstop, ber.SEQUENCE)
         generic, specific = integer(data, gstart, gstop), integer(data, sstart, sstop)
         trap_oid = (*SNMP_TRAPS, generic + 1) if 0 <= generic < 6 else (*enterprise, 0, specific)
-        varbinds = ber._varbinds(data, lstart, lstop)
+        varbinds = ber.decode_varbinds(data, lstart, lstop)
         uptime = int.from_bytes(data[tstart:tstop], "big") if tstop > tstart else None
         return Notification(version, tag, 0, trap_oid, varbinds, uptime, agent_address=address, raw_varbinds=varbinds)
     rstart, rstop = e(data, pstart, pstop, ber.INTEGER)
     _, _, pos = h(data, rstop, pstop)  # error-status
     _, _, pos = h(data, pos, pstop)  # error-index
     lstart, lstop = e(data, pos, pstop, ber.SEQUENCE)
-    raw = ber._varbinds(data, lstart, lstop)
+    raw = ber.decode_varbinds(data, lstart, lstop)
     uptime, trap_oid, rest = None, None, []
     for varbind in raw:
         if varbind.oid == SYS_UPTIME_0 and uptime is None and isinstance(varbind.value, int):
@@ -105,20 +106,20 @@ def _guard(function):  # type: ignore[no-untyped-def]
 
 @_guard
 def message_version(data: bytes) -> int:
-    start, stop = ber._expect(data, 0, len(data), ber.SEQUENCE)
-    vstart, vstop = ber._expect(data, start, stop, ber.INTEGER)
-    return ber._int(data, vstart, vstop)
+    start, stop = ber.expect_tag(data, 0, len(data), ber.SEQUENCE)
+    vstart, vstop = ber.expect_tag(data, start, stop, ber.INTEGER)
+    return ber.read_int(data, vstart, vstop)
 
 
 @_guard
 def decode_community(data: bytes) -> Notification:
     """A v1 or v2c notification (the community is in the result, checked by the caller)."""
-    start, stop = ber._expect(data, 0, len(data), ber.SEQUENCE)
-    vstart, vstop = ber._expect(data, start, stop, ber.INTEGER)
-    version = ber._int(data, vstart, vstop)
+    start, stop = ber.expect_tag(data, 0, len(data), ber.SEQUENCE)
+    vstart, vstop = ber.expect_tag(data, start, stop, ber.INTEGER)
+    version = ber.read_int(data, vstart, vstop)
     if version not in (0, 1):
         raise NotificationError(f"not SNMPv1/v2c (version code {version})")
-    cstart, cstop = ber._expect(data, vstop, stop, ber.OCTET_STRING)
+    cstart, cstop = ber.expect_tag(data, vstop, stop, ber.OCTET_STRING)
     notification = _pdu(data, cstop, stop, version)
     notification.community = bytes(data[cstart:cstop])
     if version == 0 and notification.pdu_type != TRAP_V1 or version == 1 and notification.pdu_type == TRAP_V1:
@@ -134,9 +135,9 @@ def decode_v3_header(data: bytes) -> usm.V3Message:
 @_guard
 def decode_scoped(scoped: bytes) -> Notification:
     """The notification inside a (decrypted) ScopedPDU; DES padding after it is ignored."""
-    start, stop = ber._expect(scoped, 0, len(scoped), ber.SEQUENCE)
-    estart, estop = ber._expect(scoped, start, stop, ber.OCTET_STRING)
-    nstart, nstop = ber._expect(scoped, estop, stop, ber.OCTET_STRING)
+    start, stop = ber.expect_tag(scoped, 0, len(scoped), ber.SEQUENCE)
+    estart, estop = ber.expect_tag(scoped, start, stop, ber.OCTET_STRING)
+    nstart, nstop = ber.expect_tag(scoped, estop, stop, ber.OCTET_STRING)
     notification = _pdu(scoped, nstop, stop, 3)
     notification.context_engine_id = bytes(scoped[estart:estop])
     notification.context_name = bytes(scoped[nstart:nstop])
@@ -146,22 +147,22 @@ def decode_scoped(scoped: bytes) -> Notification:
 @_guard
 def request_id_of_scoped(scoped: bytes) -> tuple[int, int]:
     """(PDU tag, request-id) of any ScopedPDU (a v3 discovery probe is a GET or an INFORM)."""
-    start, stop = ber._expect(scoped, 0, len(scoped), ber.SEQUENCE)
-    _, _, pos = ber._header(scoped, start, stop)
-    _, _, pos = ber._header(scoped, pos, stop)
-    tag, pstart, pstop = ber._header(scoped, pos, stop)
-    rstart, rstop = ber._expect(scoped, pstart, pstop, ber.INTEGER)
-    return tag, ber._int(scoped, rstart, rstop)
+    start, stop = ber.expect_tag(scoped, 0, len(scoped), ber.SEQUENCE)
+    _, _, pos = ber.read_header(scoped, start, stop)
+    _, _, pos = ber.read_header(scoped, pos, stop)
+    tag, pstart, pstop = ber.read_header(scoped, pos, stop)
+    rstart, rstop = ber.expect_tag(scoped, pstart, pstop, ber.INTEGER)
+    return tag, ber.read_int(scoped, rstart, rstop)
 
 
 def _response_pdu(request_id: int, varbinds: list[VarBind], tag: int = ber.RESPONSE) -> bytes:
-    body = b"".join(ber.tlv(ber.SEQUENCE, ber.encode_oid(vb.oid) + ber.encode_value(vb.tag, vb.value)) for vb in varbinds)
+    body = b"".join(ber.tlv(ber.SEQUENCE, ber.encode_oid(vb.oid) + encode_value(vb.tag, vb.value)) for vb in varbinds)
     return ber.tlv(tag, ber.encode_int(request_id) + ber.encode_int(0) + ber.encode_int(0) + ber.tlv(ber.SEQUENCE, body))
 
 
 def community_response(notification: Notification) -> bytes:
     """The Response that acknowledges a v2c INFORM: same request-id, the varbinds echoed."""
-    return ber.encode_response(1, notification.community, notification.request_id, notification.raw_varbinds)
+    return encode_response(1, notification.community, notification.request_id, notification.raw_varbinds)
 
 
 def v3_reply(

@@ -11,11 +11,9 @@ in ``problems``: the poll goes on with everything else.
 
 from __future__ import annotations
 
-import fnmatch
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -23,12 +21,18 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from collectors._snmp import ber, oids
 from collectors._snmp.ber import Oid, VarBind
 from collectors._snmp.counters import CounterSet, Reading, rebooted
+from collectors._snmp.interfaces import (
+    COLUMNS_32,
+    HC_COLUMNS,
+    OPER_STATUS,
+    Interface,
+    interface_keys,
+    read_interfaces,
+    select_interfaces,
+    unique_labels,
+)
 from collectors._snmp.session import Session, SnmpError, walk_columns
-
-MAX_VARBINDS = 48
-NUMERIC_TAGS = frozenset({ber.INTEGER, ber.COUNTER32, ber.GAUGE32, ber.TIMETICKS, ber.COUNTER64})
-COUNTER_TAGS = frozenset({ber.COUNTER32, ber.COUNTER64})
-OPER_STATUS = {1: "up", 2: "down", 3: "testing", 4: "unknown", 5: "dormant", 6: "notPresent", 7: "lowerLayerDown"}
+from collectors._snmp.varbinds import COUNTER_TAGS, fast_number, get_many, numeric, text
 
 
 class UserOid(BaseModel):
@@ -78,18 +82,6 @@ class PollOptions(BaseModel):
 
 
 @dataclass
-class Interface:
-    index: int
-    name: str
-    descr: str
-    alias: str
-
-    @property
-    def label(self) -> str:
-        return self.name or self.descr or f"ifIndex{self.index}"
-
-
-@dataclass
 class DeviceMemory:
     """What a collector keeps per device between rounds."""
 
@@ -120,149 +112,6 @@ class PollResult:
         if self.error:
             return self.error
         return "; ".join(self.problems) if self.problems else None
-
-
-def text(value: object) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace").strip("\x00").strip()
-    if isinstance(value, tuple):
-        return ber.format_oid(value)
-    return "" if value is None else str(value)
-
-
-def numeric(varbind: VarBind, what: str, problems: list[str], counter: bool = False) -> int | float | None:
-    """The number in a varbind, or None with a problem saying what came instead."""
-    if varbind.is_exception:
-        problems.append(f"{what}: {varbind.type_name} ({ber.format_oid(varbind.oid)})")
-        return None
-    if counter and varbind.tag not in COUNTER_TAGS:
-        problems.append(f"{what}: expected a Counter32/Counter64, got {varbind.type_name}")
-        return None
-    if varbind.tag in NUMERIC_TAGS:
-        return int(varbind.value)
-    if varbind.tag in (ber.OCTET_STRING, ber.OPAQUE) and not counter:
-        try:
-            return float(text(varbind.value))
-        except ValueError:
-            pass
-    shown = text(varbind.value)[:40]
-    problems.append(f"{what}: expected a number, got {varbind.type_name}" + (f" {shown!r}" if shown else ""))
-    return None
-
-
-def _fast_number(varbind: VarBind) -> int | None:
-    """The integer of a well-typed varbind, else None (the caller then says what was wrong)."""
-    return varbind.value if varbind.tag in NUMERIC_TAGS else None
-
-
-@lru_cache(maxsize=65536)
-def interface_keys(label: str) -> dict[str, str]:
-    """The metric and info keys of one interface, made once per label."""
-    prefix = f"if.{label}"
-    names = (
-        "admin_up", "oper_up", "status", "speed_bps", "in", "out", "in_bps", "out_bps", "in_util_percent",
-        "out_util_percent", "in_errors", "out_errors", "in_discards", "out_discards",
-    )
-    return {"prefix": prefix, **{name: f"{prefix}.{name}" for name in names}}
-
-
-async def get_many(session: Session, wanted: Sequence[Oid]) -> list[VarBind]:
-    """GET any number of OIDs, ``MAX_VARBINDS`` per request; answers in the order asked."""
-    out: list[VarBind] = []
-    for start in range(0, len(wanted), MAX_VARBINDS):
-        chunk = list(wanted[start : start + MAX_VARBINDS])
-        answer = await session.get(chunk)
-        for asked, got in zip(chunk, answer, strict=False):
-            if got.oid != asked and not got.is_exception:
-                out.append(VarBind(asked, ber.NO_SUCH_INSTANCE, None))
-            else:
-                out.append(got)
-        if len(answer) < len(chunk):
-            out.extend(VarBind(o, ber.NO_SUCH_INSTANCE, None) for o in chunk[len(answer) :])
-    return out
-
-
-async def read_interfaces(session: Session, max_repetitions: int) -> tuple[list[Interface], list[str]]:
-    """Walk ifDescr, ifName and ifAlias together: the device's interfaces by index."""
-    rows, problems = await walk_columns(session, [oids.IF_DESCR, oids.IF_NAME, oids.IF_ALIAS], max_repetitions)
-    found: dict[int, Interface] = {}
-    for root, attribute in ((oids.IF_DESCR, "descr"), (oids.IF_NAME, "name"), (oids.IF_ALIAS, "alias")):
-        for varbind in rows[root]:
-            if len(varbind.oid) != len(root) + 1:
-                continue
-            index = varbind.oid[-1]
-            interface = found.setdefault(index, Interface(index, "", "", ""))
-            if varbind.tag != ber.OCTET_STRING:
-                problems.append(f"{ber.format_oid(varbind.oid)}: expected OCTET STRING, got {varbind.type_name}")
-                continue
-            setattr(interface, attribute, text(varbind.value))
-    if not found:
-        problems.append("the device lists no interfaces (IF-MIB ifTable empty or not readable)")
-    return [found[i] for i in sorted(found)], problems
-
-
-def select_interfaces(
-    interfaces: Sequence[Interface], selectors: Sequence[str | int]
-) -> tuple[list[Interface], list[str]]:
-    """The interfaces the selectors name, in selector order, and selectors that matched nothing."""
-    chosen: dict[int, Interface] = {}
-    unmatched: list[str] = []
-    for selector in selectors:
-        matches: list[Interface]
-        if isinstance(selector, int) or (isinstance(selector, str) and selector.isdigit()):
-            matches = [i for i in interfaces if i.index == int(selector)]
-        elif selector.lower() in ("all", "*"):
-            matches = list(interfaces)
-        else:
-            matches = [i for i in interfaces if selector in (i.name, i.descr, i.alias)]
-            if not matches:
-                lowered = selector.lower()
-                matches = [i for i in interfaces if lowered in (i.name.lower(), i.descr.lower(), i.alias.lower())]
-            if not matches and any(ch in selector for ch in "*?["):
-                matches = [
-                    i for i in interfaces if any(fnmatch.fnmatchcase(v, selector) for v in (i.name, i.descr, i.alias) if v)
-                ]
-        if not matches:
-            unmatched.append(str(selector))
-        for interface in matches:
-            chosen.setdefault(interface.index, interface)
-    return list(chosen.values()), unmatched
-
-
-def unique_labels(interfaces: Sequence[Interface]) -> dict[int, str]:
-    labels: dict[int, str] = {}
-    seen: dict[str, int] = {}
-    for interface in interfaces:
-        label = interface.label
-        if label in seen:
-            label = f"{label}#{interface.index}"
-        seen[label] = interface.index
-        labels[interface.index] = label
-    return labels
-
-
-HC_COLUMNS = (
-    ("admin", oids.IF_ADMIN_STATUS),
-    ("oper", oids.IF_OPER_STATUS),
-    ("speed", oids.IF_HIGH_SPEED),
-    ("in", oids.IF_HC_IN_OCTETS),
-    ("out", oids.IF_HC_OUT_OCTETS),
-    ("in_errors", oids.IF_IN_ERRORS),
-    ("out_errors", oids.IF_OUT_ERRORS),
-    ("in_discards", oids.IF_IN_DISCARDS),
-    ("out_discards", oids.IF_OUT_DISCARDS),
-)
-COLUMNS_32 = (
-    ("admin", oids.IF_ADMIN_STATUS),
-    ("oper", oids.IF_OPER_STATUS),
-    ("speed", oids.IF_SPEED),
-    ("in", oids.IF_IN_OCTETS),
-    ("out", oids.IF_OUT_OCTETS),
-    ("in_errors", oids.IF_IN_ERRORS),
-    ("out_errors", oids.IF_OUT_ERRORS),
-    ("in_discards", oids.IF_IN_DISCARDS),
-    ("out_discards", oids.IF_OUT_DISCARDS),
-)
 
 
 class DevicePoller:
@@ -494,14 +343,14 @@ class DevicePoller:
         keys = interface_keys(label)
         prefix = keys["prefix"]
         hc = row["in"].tag == ber.COUNTER64 or (memory.hc is not False and row["in"].tag in ber.EXCEPTION_TAGS)
-        admin = _fast_number(row["admin"]) or numeric(row["admin"], f"{prefix} ifAdminStatus", problems)
-        oper = _fast_number(row["oper"]) or numeric(row["oper"], f"{prefix} ifOperStatus", problems)
+        admin = fast_number(row["admin"]) or numeric(row["admin"], f"{prefix} ifAdminStatus", problems)
+        oper = fast_number(row["oper"]) or numeric(row["oper"], f"{prefix} ifOperStatus", problems)
         if admin is not None:
             metrics[keys["admin_up"]] = 1.0 if admin == 1 else 0.0
         if oper is not None:
             metrics[keys["oper_up"]] = 1.0 if oper == 1 else 0.0
             result.info[keys["status"]] = OPER_STATUS.get(int(oper), str(oper))
-        speed = _fast_number(row["speed"])
+        speed = fast_number(row["speed"])
         if speed is None:
             speed = numeric(row["speed"], f"{prefix} speed", problems)
         speed_bps = None

@@ -178,11 +178,11 @@ class V3Message:
 
 
 def decode_message(data: bytes) -> V3Message:
-    h, e = ber._header, ber._expect
+    h, e = ber.read_header, ber.expect_tag
     try:
         start, stop = e(data, 0, len(data), ber.SEQUENCE)
         vstart, vstop = e(data, start, stop, ber.INTEGER)
-        if ber._int(data, vstart, vstop) != 3:
+        if ber.read_int(data, vstart, vstop) != 3:
             raise ber.BerError("not an SNMPv3 message")
         gstart, gstop = e(data, vstop, stop, ber.SEQUENCE)
         istart, istop = e(data, gstart, gstop, ber.INTEGER)
@@ -199,11 +199,11 @@ def decode_message(data: bytes) -> V3Message:
         pstart, pstop = e(data, astop, ustop, ber.OCTET_STRING)
         tag, dstart, dstop = h(data, sstop, stop)
         return V3Message(
-            message_id=ber._int(data, istart, istop),
+            message_id=ber.read_int(data, istart, istop),
             flags=flags,
             engine_id=bytes(data[estart:estop]),
-            boots=ber._int(data, bstart, bstop),
-            engine_time=ber._int(data, tstart, tstop),
+            boots=ber.read_int(data, bstart, bstop),
+            engine_time=ber.read_int(data, tstart, tstop),
             user=bytes(data[nstart:nstop]),
             auth_params=bytes(data[astart:astop]),
             auth_offset=astart,
@@ -218,9 +218,9 @@ def decode_message(data: bytes) -> V3Message:
 def decode_scoped_pdu(scoped: bytes, message_id: int) -> ber.Response:
     """The Response/Report inside a (decrypted) ScopedPDU; trailing DES padding is ignored."""
     try:
-        start, stop = ber._expect(scoped, 0, len(scoped), ber.SEQUENCE)
-        _, _, pos = ber._header(scoped, start, stop)  # contextEngineID
-        _, _, pos = ber._header(scoped, pos, stop)  # contextName
+        start, stop = ber.expect_tag(scoped, 0, len(scoped), ber.SEQUENCE)
+        _, _, pos = ber.read_header(scoped, start, stop)  # contextEngineID
+        _, _, pos = ber.read_header(scoped, pos, stop)  # contextName
         return ber.decode_pdu(scoped, pos, stop, 3, message_id)
     except (ber.BerError, IndexError, ValueError) as exc:
         raise SnmpProtocolError(f"garbled SNMPv3 reply (wrong privacy key?): {exc}") from None

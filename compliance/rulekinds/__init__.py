@@ -1,6 +1,6 @@
 """Scoring rule kinds beyond the built-in ones (compliance.rules), one module each.
 
-A module here defines its model (``kind: Literal["<name>"]``, a ``compliance.contract.RuleBase``)
+A module here defines its model (``kind: Literal["<name>"]``, a ``compliance.rule_models.RuleBase``)
 and its scoring function, and calls ``compliance.kinds.register_rule_kind(Model, evaluate)``;
 ``load_all`` (called by the ``compliance`` entry point of ``yunwei.plugins``) imports it.
 """

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from compliance.contract import RuleBase
 from compliance.kinds import register_rule_kind
+from compliance.rule_models import RuleBase
 from compliance.rules import ZERO, Item, RuleContext, RuleResult, frac
 
 

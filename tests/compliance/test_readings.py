@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compliance.calculate import compute
-from compliance.contract import contract_from_data, load_contract
+from compliance.contract_file import contract_from_data, load_contract
 from compliance.events import parse_event
 from compliance.ledger import build_ledger
 from compliance.periods import parse_period

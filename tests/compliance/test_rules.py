@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from compliance.calculate import compute
-from compliance.contract import contract_from_data
+from compliance.contract_file import contract_from_data
 from compliance.events import parse_event
 from compliance.ledger import build_ledger
 from compliance.periods import parse_period

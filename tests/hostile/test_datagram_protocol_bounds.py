@@ -20,6 +20,7 @@ from bounds_support import peak_rss_growth
 
 from cli.commands.probe import build_target
 from collectors._snmp import ber
+from collectors._snmp.ber_responder import Request, decode_request, encode_response
 from collectors.sip import SipCollector
 from collectors.snmp import SnmpCollector
 from inventory.models import Target
@@ -84,12 +85,12 @@ def _value(oid: ber.Oid) -> tuple[int, Any]:
     return ber.NO_SUCH_OBJECT, None
 
 
-def snmp_answer(request: ber.Request, varbinds: list[ber.VarBind]) -> bytes:
-    return ber.encode_response(request.version, request.community, request.request_id, varbinds)
+def snmp_answer(request: Request, varbinds: list[ber.VarBind]) -> bytes:
+    return encode_response(request.version, request.community, request.request_id, varbinds)
 
 
 def healthy_agent(data: bytes) -> list[bytes]:
-    request = ber.decode_request(data)
+    request = decode_request(data)
     if request.pdu_type == ber.GET:
         return [snmp_answer(request, [ber.VarBind(oid, *_value(oid)) for oid in request.oids])]
     # a walk: a short column of three rows, then the end
@@ -108,7 +109,7 @@ def endless_walk_of(tag: int, value: Any) -> Answer:
     """System GETs answered; every walk step answered with the next row holding ``value``."""
 
     def answer(data: bytes) -> list[bytes]:
-        request = ber.decode_request(data)
+        request = decode_request(data)
         if request.pdu_type == ber.GET:
             return healthy_agent(data)
         return [snmp_answer(request, [ber.VarBind(WALKED + (next_row(request.oids[0]),), tag, value)])]
@@ -122,13 +123,13 @@ endless_small_walk = endless_walk_of(ber.INTEGER, 7)  # within every byte bound
 
 def huge_length(data: bytes) -> list[bytes]:
     """A SEQUENCE that claims 2^32-1 bytes, and a varbind value claiming 2 GB, with the right request-id."""
-    request = ber.decode_request(data)
+    request = decode_request(data)
     good = snmp_answer(request, [ber.VarBind(request.oids[0], ber.OCTET_STRING, b"abc")])
     return [b"\x30\x84\xff\xff\xff\xff" + good[2:], good.replace(b"\x04\x03abc", b"\x04\x84\x7f\xff\xff\xffabc")]
 
 
 def truncated(data: bytes) -> list[bytes]:
-    request = ber.decode_request(data)
+    request = decode_request(data)
     good = snmp_answer(request, [ber.VarBind(oid, *_value(oid)) for oid in request.oids])
     return [good[: len(good) // 2], good[:-3]]
 
@@ -139,8 +140,8 @@ def garbage(_: bytes) -> list[bytes]:
 
 def flood(data: bytes) -> list[bytes]:
     """Two hundred copies of a wrong answer (another request-id) per request, then the truth."""
-    request = ber.decode_request(data)
-    wrong = ber.encode_response(request.version, request.community, request.request_id ^ 0x5A5A, [])
+    request = decode_request(data)
+    wrong = encode_response(request.version, request.community, request.request_id ^ 0x5A5A, [])
     return [wrong] * 200 + healthy_agent(data)
 
 

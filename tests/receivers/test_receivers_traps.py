@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from receivers_support import COMMUNITY, LINK_DOWN, V3, send, snmptrap_argv, traps_config
 
 from collectors._snmp import ber
+from collectors._snmp.ber_responder import encode_value
 from core.events import Event
 from receivers.config import TrapsConfig
 from receivers.trap_meanings import Context
@@ -99,7 +100,7 @@ def _trap(community: bytes = COMMUNITY.encode(), request_id: int = 7) -> bytes:
         ber.VarBind((1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0), ber.OBJECT_IDENTIFIER, (1, 3, 6, 1, 6, 3, 1, 1, 5, 3)),
         ber.VarBind((1, 3, 6, 1, 2, 1, 2, 2, 1, 1, 1), ber.INTEGER, 1),
     ]
-    body = b"".join(ber.tlv(ber.SEQUENCE, ber.encode_oid(v.oid) + ber.encode_value(v.tag, v.value)) for v in varbinds)
+    body = b"".join(ber.tlv(ber.SEQUENCE, ber.encode_oid(v.oid) + encode_value(v.tag, v.value)) for v in varbinds)
     pdu = ber.tlv(0xA7, ber.encode_int(request_id) + ber.encode_int(0) + ber.encode_int(0) + ber.tlv(ber.SEQUENCE, body))
     return ber.tlv(ber.SEQUENCE, ber.encode_int(1) + ber.tlv(ber.OCTET_STRING, community) + pdu)
 
@@ -196,7 +197,7 @@ def test_every_well_formed_trap_becomes_exactly_one_event_whatever_its_varbinds(
     receiver, events = _bare_receiver()
     body = [ber.VarBind((1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0), ber.OBJECT_IDENTIFIER, trap_oid)]
     body += [ber.VarBind((*prefix, *suffix), tag, value) for prefix, suffix, (tag, value) in varbinds]
-    encoded = b"".join(ber.tlv(ber.SEQUENCE, ber.encode_oid(v.oid) + ber.encode_value(v.tag, v.value)) for v in body)
+    encoded = b"".join(ber.tlv(ber.SEQUENCE, ber.encode_oid(v.oid) + encode_value(v.tag, v.value)) for v in body)
     pdu = ber.tlv(0xA7, ber.encode_int(9) + ber.encode_int(0) + ber.encode_int(0) + ber.tlv(ber.SEQUENCE, encoded))
     receiver.handle(ber.tlv(ber.SEQUENCE, ber.encode_int(1) + ber.tlv(ber.OCTET_STRING, COMMUNITY.encode()) + pdu), ("127.0.0.9", 1))
     assert len(events) == 1 and receiver.stats.malformed == 0

@@ -9,7 +9,7 @@ from peers import need
 from snmp_support import Clock, Snmpsim, example_threshold_metrics
 
 from cli.commands.probe import build_target
-from collectors._icmp_engine import PingStats
+from collectors._icmp_targets import PingStats
 from collectors.base import Target
 from collectors.icmp import icmp_permission_problem
 from collectors.line import LineCollector, parse_bandwidth
