@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from core.model import State
 from core.timefmt import duration
 from store.db import Store
+from store.ledger import LedgerStore
 
 if TYPE_CHECKING:
     from inventory.config import Inventory
@@ -82,13 +83,10 @@ def freshness(inventory: Inventory, store: Store, now: float) -> tuple[str, bool
     Stale: the agent's last heartbeat (every round) is older than two of its longest round
     intervals and a minute, so the daemon has stopped or hangs."""
     language = inventory.agent.language
-    with store._lock:
-        row = store.db.execute(
-            "SELECT last_seen, stopped FROM agent_runs WHERE agent = ? ORDER BY started DESC LIMIT 1", (inventory.agent.id,)
-        ).fetchone()
-    if row is None:
+    run = LedgerStore(store).last_run(inventory.agent.id)
+    if run is None:
         return text("never ran", language), True
-    last, stopped = (row[1], True) if row[1] is not None else (row[0], False)
+    last, stopped = (run.stopped, True) if run.stopped is not None else (run.last_seen, False)
     intervals = [p.interval for d in inventory.devices.values() for p in d.probes.values()]
     allowed = 2 * max(intervals, default=inventory.agent.default_interval) + 60
     zone = ZoneInfo(inventory.agent.timezone)

@@ -1,7 +1,7 @@
 """Maintenance windows made at run time (the console's 维护 page): stored, so they survive restarts.
 
-A stored window is an ordinary ``MaintenanceWindow`` (one-off: start and end) kept as JSON in
-``maintenance_windows``. ``calendar`` gives the config's windows and the stored ones as one
+A stored window is an ordinary ``MaintenanceWindow`` (one-off: start and end) kept as JSON by
+``store.windows``. ``calendar`` gives the config's windows and the stored ones as one
 ``MaintenanceCalendar``: the fleet state (devices in MAINTENANCE, the window filed in the
 ledger), alerting (faults waived) and ``status`` all read it, so a stored window acts exactly
 as a config window does. Ending a window early sets its end to the moment it was ended.
@@ -22,15 +22,7 @@ from core.errors import InputError
 from inventory.config import Inventory
 from inventory.maintenance import MaintenanceCalendar, MaintenanceWindow, Occurrence
 from store.db import Store
-
-MIGRATIONS = [
-    """
-    CREATE TABLE maintenance_windows (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, body TEXT NOT NULL, start REAL NOT NULL,
-        end REAL NOT NULL, created REAL NOT NULL, created_by TEXT NOT NULL, ended REAL, ended_by TEXT
-    )
-    """,
-]
+from store.windows import WindowStore
 
 
 @dataclass(frozen=True)
@@ -45,7 +37,8 @@ class StoredWindow:
 
 
 def prepare(store: Store) -> Store:
-    store.migrate("windows", MIGRATIONS)
+    """The store with its ``maintenance_windows`` table in place."""
+    WindowStore(store)
     return store
 
 
@@ -66,36 +59,23 @@ def add_window(
     if not window.name:
         raise InputError.single("maintenance window", "give the window a name (e.g. 今晚割接)")
     now = time.time() if now is None else now
-    with prepare(store).transaction() as db:
-        cursor = db.execute(
-            "INSERT INTO maintenance_windows (name, body, start, end, created, created_by) VALUES (?, ?, ?, ?, ?, ?)",
-            (window.name, window.model_dump_json(), start, end, now, by),
-        )
-        window_id = int(cursor.lastrowid or 0)
+    window_id = WindowStore(store).add(window.name, window.model_dump_json(), start, end, now, by)
     return StoredWindow(window_id, window, start, end, by, None, None)
 
 
 def end_window(store: Store, window_id: int, by: str, now: float | None = None) -> None:
     now = time.time() if now is None else now
-    with prepare(store).transaction() as db:
-        row = db.execute("SELECT end, ended FROM maintenance_windows WHERE id = ?", (window_id,)).fetchone()
-        if row is None:
-            raise InputError.single("maintenance window", f"no window {window_id}")
-        if row[1] is not None or row[0] <= now:
-            raise InputError.single("maintenance window", f"window {window_id} has already ended")
-        db.execute("UPDATE maintenance_windows SET ended = ?, ended_by = ? WHERE id = ?", (now, by, window_id))
+    outcome = WindowStore(store).end(window_id, by, now)
+    if outcome == "no such window":
+        raise InputError.single("maintenance window", f"no window {window_id}")
+    if outcome == "already ended":
+        raise InputError.single("maintenance window", f"window {window_id} has already ended")
 
 
 def stored_windows(store: Store, since: float = 0.0) -> list[StoredWindow]:
     """Windows ending after ``since`` (an ended window ends when it was ended)."""
-    with prepare(store)._lock:
-        rows = store.db.execute(
-            "SELECT id, body, start, end, created_by, ended, ended_by FROM maintenance_windows"
-            " WHERE COALESCE(ended, end) > ? ORDER BY start, id",
-            (since,),
-        ).fetchall()
     found = []
-    for id_, body, start, end, created_by, ended, ended_by in rows:
+    for id_, body, start, end, created_by, ended, ended_by in WindowStore(store).ending_after(since):
         window = MaintenanceWindow.model_validate(json.loads(body))
         if ended is not None:
             zone = window.start.tzinfo if window.start and window.start.tzinfo else None
@@ -106,9 +86,7 @@ def stored_windows(store: Store, since: float = 0.0) -> list[StoredWindow]:
 
 def signature(store: Store) -> tuple[int, int]:
     """Changes when a window is added or ended (the engine re-reads the windows then)."""
-    with prepare(store)._lock:
-        row = store.db.execute("SELECT COUNT(*), COUNT(ended) FROM maintenance_windows").fetchone()
-    return int(row[0]), int(row[1])
+    return WindowStore(store).signature()
 
 
 def active_windows(store: Store, config_windows: list[MaintenanceWindow], now: float) -> list[MaintenanceWindow]:

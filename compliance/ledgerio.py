@@ -40,6 +40,7 @@ from compliance.ledger import Ledger, build_ledger, merge_intervals, set_runs
 from core.errors import InputError, InputProblem
 from core.timefmt import DEFAULT_TZ, parse_iso, to_iso
 from store.db import Store
+from store.ledger import EventRow, EventRows, LedgerStore, RunRow, StateRows, TransitionRow
 
 MAX_PROBLEMS = 50
 _END = 1e18
@@ -228,92 +229,29 @@ def ledger_from_file(path: str | Path, default_agent: str = "") -> Ledger:
 
 def import_ledger(store: Store, parsed: ParsedLedger) -> ImportSummary:
     """Write a validated file into the store in one transaction; returns what changed."""
+    states = [
+        TransitionRow(p.event.device, p.event.at, p.event.state, p.event.cause, p.event.agent)
+        for p in parsed.lines if isinstance(p.event, StateEvent)
+    ]
+    runs = [RunRow(r.agent, r.started, r.ended, None if r.last_heartbeat else r.ended) for r in parsed.runs]
+    events: list[EventRow] = []
+    for item in parsed.lines:
+        event = item.event
+        if not isinstance(event, Fault | Vuln | Record):
+            continue
+        at = event.opened if isinstance(event, Fault) else event.found if isinstance(event, Vuln) else event.at
+        events.append(EventRow(event.uid, item.body["type"], at, event.agent, canonical_json(item.body)))
+    changes = LedgerStore(store).import_rows(states, runs, events)
     summary = ImportSummary()
-    states = [p.event for p in parsed.lines if isinstance(p.event, StateEvent)]
-    others = [p for p in parsed.lines if isinstance(p.event, Fault | Vuln | Record)]
-    with store.transaction() as db:
-        _import_states(db, states, summary)
-        _import_runs(db, parsed.runs, summary)
-        for item in others:
-            event = item.event
-            assert isinstance(event, Fault | Vuln | Record)
-            at = event.opened if isinstance(event, Fault) else event.found if isinstance(event, Vuln) else event.at
-            type_ = item.body["type"]
-            text = canonical_json(item.body)
-            row = db.execute("SELECT body, agent FROM ledger WHERE uid = ?", (event.uid,)).fetchone()
-            if row is not None and row[0] == text and row[1] == event.agent:
-                summary.count(type_, "unchanged")
-                continue
-            db.execute(
-                "INSERT INTO ledger (uid, type, at, agent, body) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (uid) DO UPDATE SET type = excluded.type, at = excluded.at,"
-                " agent = excluded.agent, body = excluded.body",
-                (event.uid, type_, at, event.agent, text),
-            )
-            summary.count(type_, "added" if row is None else "updated")
+    if changes.states_added:
+        summary.added["state"] = changes.states_added
+    if changes.states_unchanged:
+        summary.unchanged["state"] = changes.states_unchanged
+    for change in changes.runs:
+        summary.count("agent", change)
+    for row, change in zip(events, changes.events, strict=True):
+        summary.count(row.type, change)
     return summary
-
-
-def _import_states(db: Any, states: list[StateEvent], summary: ImportSummary) -> None:
-    if not states:
-        return
-    low = min(s.at for s in states)
-    high = max(s.at for s in states)
-    existing = {
-        (device, at, state)
-        for device, at, state in db.execute(
-            "SELECT device, at, state FROM transitions WHERE at >= ? AND at <= ?", (low, high)
-        )
-    }
-    rows = []
-    for event in sorted(states, key=lambda s: (s.at,)):
-        key = (event.device, event.at, event.state)
-        if key in existing:
-            summary.count("state", "unchanged")
-            continue
-        existing.add(key)
-        rows.append((event.device, event.at, event.state, "unknown", event.cause, event.agent))
-        summary.count("state", "added")
-    if not rows:
-        return
-    db.executemany(
-        "INSERT INTO transitions (device, at, state, previous, cause, agent) VALUES (?, ?, ?, ?, ?, ?)", rows
-    )
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS import_devices (device TEXT PRIMARY KEY)")
-    db.execute("DELETE FROM import_devices")
-    db.executemany("INSERT OR IGNORE INTO import_devices VALUES (?)", ((r[0],) for r in rows))
-    # the previous state of every transition of the devices touched, inserted rows included
-    db.execute(
-        "UPDATE transitions SET previous = p.prev FROM ("
-        " SELECT id, COALESCE(LAG(state) OVER (PARTITION BY device ORDER BY at, id), 'unknown') AS prev"
-        " FROM transitions WHERE device IN (SELECT device FROM import_devices)) AS p"
-        " WHERE transitions.id = p.id AND transitions.previous <> p.prev"
-    )
-    db.execute("DELETE FROM import_devices")
-
-
-def _import_runs(db: Any, runs: list[Run], summary: ImportSummary) -> None:
-    for run in runs:
-        stopped = None if run.last_heartbeat else run.ended
-        row = db.execute(
-            "SELECT id, last_seen, stopped FROM agent_runs WHERE agent = ? AND started = ?", (run.agent, run.started)
-        ).fetchone()
-        if row is None:
-            db.execute(
-                "INSERT INTO agent_runs (agent, started, last_seen, stopped) VALUES (?, ?, ?, ?)",
-                (run.agent, run.started, run.ended, stopped),
-            )
-            summary.count("agent", "added")
-            continue
-        run_id, last_seen, old_stopped = row
-        if run.ended > last_seen or (stopped is not None and old_stopped is None):
-            db.execute(
-                "UPDATE agent_runs SET last_seen = ?, stopped = COALESCE(?, stopped) WHERE id = ?",
-                (max(run.ended, last_seen), stopped, run_id),
-            )
-            summary.count("agent", "updated")
-        else:
-            summary.count("agent", "unchanged")
 
 
 # -- export ---------------------------------------------------------------------------------
@@ -329,34 +267,20 @@ def export_ledger(store: Store, start: float = 0.0, end: float = _END, tz: str =
     of one month is enough to compute that month.
     """
     items: list[tuple[float, int, str, int, str]] = []
-    db = store.db
-    with store._lock:
-        rows = list(db.execute(
-            "SELECT id, device, at, state, cause, agent FROM transitions WHERE at >= ? AND at < ?", (start, end)
-        ))
-        if start > 0:
-            rows += list(db.execute(
-                "SELECT id, device, MAX(at), state, cause, agent FROM transitions WHERE at < ? GROUP BY device",
-                (start,),
-            ))
-        runs = list(db.execute(
-            "SELECT agent, started, last_seen, stopped FROM agent_runs"
-            " WHERE started < ? AND COALESCE(stopped, last_seen) >= ?", (end, start)
-        ))
-        events = list(db.execute("SELECT uid, type, at, agent, body FROM ledger WHERE at < ?", (end,)))
-    for row_id, device, at, state, cause, agent in rows:
+    rows = LedgerStore(store).export_rows(start, end)
+    for device, at, state, cause, agent, row_id in rows.transitions:
         obj: dict[str, Any] = {"type": "state", "device": device, "at": to_iso(at, tz), "state": state}
         if cause:
             obj["cause"] = cause
         items.append((at, 1, device, row_id, canonical_line(obj, agent)))
-    for agent, started, last_seen, stopped in runs:
+    for agent, started, last_seen, stopped in rows.runs:
         items.append((started, 0, agent, 0, canonical_line({"type": "agent", "at": to_iso(started, tz), "state": "running"}, agent)))
         stop: dict[str, Any] = {"type": "agent", "at": to_iso(stopped if stopped is not None else last_seen, tz),
                                 "state": "stopped"}
         if stopped is None:
             stop["last_heartbeat"] = True
         items.append((stopped if stopped is not None else last_seen, 0, agent, 1, canonical_line(stop, agent)))
-    for uid, type_, at, agent, text in events:
+    for uid, type_, at, agent, text in rows.events:
         body = json.loads(text)
         if at < start and not _still_open(type_, body, start):
             continue
@@ -396,30 +320,24 @@ def load_ledger(
     transitions until ``end``, every agent run, and faults, vulnerabilities and records from
     ``lookback`` seconds before ``start`` (recurrences, consecutive months, yearly documents)."""
     say = progress or (lambda _m: None)
-    db = store.db
     ledger = Ledger(source=str(store.path))
     agents: dict[str, set[str]] = {}
     changes = events = 0
-    # rows go straight from the cursor into the ledger: holding the period's rows as a list first
-    # (and the events' JSON texts) doubled the peak memory of a 50,000-device month
-    with store._lock:
-        for query, args in (
-            ("SELECT device, MAX(at), state, agent FROM transitions WHERE at < ? GROUP BY device", (start,)),
-            ("SELECT device, at, state, agent FROM transitions WHERE at >= ? AND at < ? ORDER BY at, id", (start, end)),
-        ):
-            for device, at, state, agent in db.execute(query, args):
-                ledger.states.setdefault(device, []).append((at, state))
-                known = agents.get(device)
-                if known is None:
-                    agents[device] = {agent}
-                elif agent not in known:
-                    known.add(agent)
-                changes += 1
-        runs = list(db.execute("SELECT agent, started, COALESCE(stopped, last_seen) FROM agent_runs"))
-        for uid, _type, _at, agent, text in db.execute(
-            "SELECT uid, type, at, agent, body FROM ledger WHERE at >= ? AND at < ? AND type IN ('fault','vuln','record')"
-            " ORDER BY at, uid", (start - lookback, end)
-        ):
+
+    def take_states(rows: StateRows) -> None:
+        nonlocal changes
+        for device, at, state, agent in rows:
+            ledger.states.setdefault(device, []).append((at, state))
+            known = agents.get(device)
+            if known is None:
+                agents[device] = {agent}
+            elif agent not in known:
+                known.add(agent)
+            changes += 1
+
+    def take_events(rows: EventRows) -> None:
+        nonlocal events
+        for uid, _type, _at, agent, text in rows:
             events += 1
             try:
                 event = parse_event({**json.loads(text), "uid": uid}, agent)
@@ -429,6 +347,8 @@ def load_ledger(
                 continue
             if isinstance(event, Fault | Vuln | Record):
                 ledger.add(event)
+
+    runs = LedgerStore(store).read_period(start, end, start - lookback, take_states, take_events)
     say(f"ledger: {changes} state changes, {len(runs)} agent runs, {events} events")
     interned: dict[frozenset[str], frozenset[str]] = {}
     for device, values in agents.items():

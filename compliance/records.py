@@ -3,12 +3,14 @@ imported line, and store it; vulnerabilities and faults given again by id are up
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from compliance.events import EventError, Fault, Record, Vuln, parse_event
 from core.errors import InputError
 from core.timefmt import to_iso
 from store.db import Store
+from store.ledger import LedgerStore
 
 
 def event_from_fields(body: dict[str, Any], agent: str, where: str = "command line") -> Fault | Vuln | Record:
@@ -29,13 +31,8 @@ def store_event(store: Store, event: Fault | Vuln | Record, body: dict[str, Any]
 
 
 def existing_body(store: Store, uid: str) -> dict[str, Any] | None:
-    with store._lock:
-        row = store.db.execute("SELECT body FROM ledger WHERE uid = ?", (uid,)).fetchone()
-    if row is None:
-        return None
-    import json
-
-    return dict(json.loads(row[0]))
+    text = LedgerStore(store).event_body(uid)
+    return None if text is None else dict(json.loads(text))
 
 
 def record_body(kind: str, unit: str, at: float, tz: str, system: str | None = None, device: str | None = None,
