@@ -13,15 +13,12 @@ to the millisecond.
 A sealed day's 24 hourly chunks are folded into one day chunk (a day deflates a third better
 than its hours apart, and keeps one row and one index entry instead of 24).
 
-A rollup is a 5-minute bucket: samples, samples up, and per metric the number of values and
-their sum (``*_min_*`` metrics: the minimum; ``*_max_*``: the maximum). Sums, not averages, so
-buckets merge exactly: the 1-hour rollup is the merge of the hour's twelve.
+Rollups are in ``store.rollup``.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import struct
 import zlib
 from collections.abc import Iterable, Sequence
@@ -34,7 +31,6 @@ from core.model import Sample
 FORMAT = 1
 HOUR = 3600
 DAY = 86400
-BUCKET = 300
 
 _INT, _FLOAT = 0, 1
 _DTYPES = (np.int8, np.int16, np.int32, np.int64)
@@ -56,16 +52,6 @@ def digits_for(name: str) -> int | None:
     if name.endswith("_percent"):
         return 3
     return None
-
-
-def aggregate_kind(name: str) -> str:
-    """How a metric rolls up: ``min`` for ``*_min_*``, ``max`` for ``*_max_*``, else ``sum`` (shown as the mean)."""
-    parts = name.split("_")
-    if "min" in parts:
-        return "min"
-    if "max" in parts:
-        return "max"
-    return "sum"
 
 
 # -- columns ------------------------------------------------------------------------------
@@ -90,7 +76,7 @@ def _read_varint(data: memoryview, at: int) -> tuple[int, int]:
             return (zigzag >> 1) ^ -(zigzag & 1), at
 
 
-def _write_ints(out: bytearray, values: np.ndarray) -> None:
+def write_ints(out: bytearray, values: np.ndarray) -> None:
     """Integers as the first one and its first difference, then first or second differences
     (whichever is narrower: drifting values take the first, steady clocks and counters the
     second) in the narrowest signed type."""
@@ -122,7 +108,7 @@ def _unplanes(data: memoryview, dtype: np.dtype) -> np.ndarray:
     return planes.T.copy().view(dtype).reshape(-1).astype(np.int64)
 
 
-def _read_ints(data: memoryview, at: int, count: int) -> tuple[np.ndarray, int]:
+def read_ints(data: memoryview, at: int, count: int) -> tuple[np.ndarray, int]:
     code, order = data[at] & 0x0F, data[at] >> 4
     first, at = _read_varint(data, at + 1)
     step, at = _read_varint(data, at)
@@ -160,186 +146,176 @@ def write_column(out: bytearray, values: Sequence[float], digits: int | None) ->
         return
     places, array = ints
     out += struct.pack("<BB", _INT, places)
-    _write_ints(out, array)
+    write_ints(out, array)
 
 
-def read_column(data: memoryview, at: int, count: int) -> tuple[list[float], int]:
+def read_column(data: memoryview, at: int, count: int) -> tuple[np.ndarray, int]:
     kind, places = struct.unpack_from("<BB", data, at)
     at += 2
     if kind == _FLOAT:
         end = at + 8 * count
-        return np.frombuffer(data[at:end], dtype=np.float64).tolist(), end
-    array, at = _read_ints(data, at, count)
+        return np.frombuffer(data[at:end], dtype=np.float64).copy(), end
+    array, at = read_ints(data, at, count)
     if places == 0:
-        return array.astype(np.float64).tolist(), at
-    return (array / 10**places).tolist(), at
+        return array.astype(np.float64), at
+    return array / 10**places, at
 
 
-def _write_mask(out: bytearray, mask: Sequence[bool]) -> None:
-    if all(mask):
+def quantized(name: str, values: np.ndarray) -> np.ndarray:
+    """``values`` as a chunk keeps them."""
+    digits = digits_for(name)
+    if digits is None or not len(values) or _as_ints(values, digits) is None:
+        return values
+    return np.rint(values * 10**digits) / 10**digits
+
+
+def _write_mask(out: bytearray, mask: np.ndarray) -> None:
+    if mask.all():
         out.append(1)
-    elif not any(mask):
+    elif not mask.any():
         out.append(0)
     else:
         out.append(2)
-        out += np.packbits(np.asarray(mask, dtype=bool)).tobytes()
+        out += np.packbits(mask).tobytes()
 
 
-def _read_mask(data: memoryview, at: int, count: int) -> tuple[list[bool], int]:
-    flag = data[at]
-    at += 1
-    if flag != 2:
-        return [flag == 1] * count, at
+def _read_bits(data: memoryview, at: int, count: int) -> tuple[np.ndarray, int]:
     size = (count + 7) // 8
-    bits = np.unpackbits(np.frombuffer(data[at:at + size], dtype=np.uint8))[:count]
-    return bits.astype(bool).tolist(), at + size
+    return np.unpackbits(np.frombuffer(data[at:at + size], dtype=np.uint8))[:count].astype(bool), at + size
 
 
-def _pack(out: bytearray) -> bytes:
+def _read_mask(data: memoryview, at: int, count: int) -> tuple[np.ndarray, int]:
+    flag = data[at]
+    if flag != 2:
+        return np.full(count, flag == 1, dtype=bool), at + 1
+    return _read_bits(data, at + 1, count)
+
+
+def pack(out: bytearray) -> bytes:
     compressor = zlib.compressobj(6, zlib.DEFLATED, -15)  # raw deflate: no header or checksum to store per chunk
     return compressor.compress(bytes(out)) + compressor.flush()
 
 
-def _unpack(blob: bytes) -> memoryview:
+def unpack(blob: bytes) -> memoryview:
     return memoryview(zlib.decompress(blob, -15))
 
 
 # -- raw samples --------------------------------------------------------------------------
 
 
-def schema_of(samples: Iterable[Sample]) -> tuple[str, ...]:
-    return tuple(sorted({name for s in samples for name in s.metrics}))
+@dataclass
+class Columns:
+    """One device's probe's samples, time-ordered, as columns: what a chunk holds."""
+
+    millis: np.ndarray  # int64 milliseconds since the epoch
+    ok: np.ndarray  # bool
+    metrics: dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (present mask, values present)
+    errors: dict[int, str] = field(default_factory=dict)
+    infos: dict[int, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        return len(self.millis)
+
+    @property
+    def schema(self) -> tuple[str, ...]:
+        return tuple(sorted(self.metrics))
+
+    @classmethod
+    def of(cls, samples: Sequence[Sample]) -> Columns:
+        ordered = sorted(samples, key=lambda s: s.ts)
+        names = sorted({name for s in ordered for name in s.metrics})
+        metrics = {}
+        for name in names:
+            mask = np.fromiter((name in s.metrics for s in ordered), dtype=bool, count=len(ordered))
+            values = np.fromiter((s.metrics[name] for s in ordered if name in s.metrics), dtype=np.float64)
+            metrics[name] = (mask, values)
+        return cls(
+            np.fromiter((round(s.ts * 1000) for s in ordered), dtype=np.int64, count=len(ordered)),
+            np.fromiter((s.ok for s in ordered), dtype=bool, count=len(ordered)),
+            metrics,
+            {i: s.error for i, s in enumerate(ordered) if s.error is not None},
+            {i: s.info for i, s in enumerate(ordered) if s.info},
+        )
+
+    @classmethod
+    def joined(cls, parts: Sequence[Columns]) -> Columns:
+        """Several parts as one, in time order (a part's own order kept on equal times)."""
+        millis = np.concatenate([p.millis for p in parts])
+        order = np.argsort(millis, kind="stable")
+        where = np.empty(len(order), dtype=np.int64)
+        where[order] = np.arange(len(order))
+        offsets = np.cumsum([0] + [p.count for p in parts])
+        metrics = {}
+        for name in sorted({n for p in parts for n in p.metrics}):
+            masks, values = [], []
+            for part in parts:
+                mask, present = part.metrics.get(name, (np.zeros(part.count, dtype=bool), np.zeros(0)))
+                full = np.zeros(part.count)
+                full[mask] = present
+                masks.append(mask)
+                values.append(full)
+            mask = np.concatenate(masks)[order]
+            metrics[name] = (mask, np.concatenate(values)[order][mask])
+        errors = {int(where[offset + i]): text for p, offset in zip(parts, offsets, strict=False) for i, text in p.errors.items()}
+        infos = {int(where[offset + i]): info for p, offset in zip(parts, offsets, strict=False) for i, info in p.infos.items()}
+        return cls(millis[order], np.concatenate([p.ok for p in parts])[order], metrics, errors, infos)
+
+    def samples(self, device: str, probe: str) -> list[Sample]:
+        rows: list[dict[str, float]] = [{} for _ in range(self.count)]
+        for name, (mask, values) in self.metrics.items():
+            for index, value in zip(np.flatnonzero(mask).tolist(), values.tolist(), strict=True):
+                rows[index][name] = value
+        ok, seconds = self.ok.tolist(), (self.millis / 1000).tolist()
+        return [
+            Sample(device, probe, ok[i], seconds[i], rows[i], self.errors.get(i), self.infos.get(i, {}))
+            for i in range(self.count)
+        ]
+
+    def encode(self, schema: Sequence[str]) -> bytes:
+        """The chunk; ``schema`` (the metric names, kept once elsewhere) covers every name here."""
+        out = bytearray(struct.pack("<BI", FORMAT, self.count))
+        write_ints(out, self.millis)
+        out += np.packbits(self.ok).tobytes()
+        for name in schema:
+            mask, values = self.metrics.get(name, (np.zeros(self.count, dtype=bool), np.zeros(0)))
+            _write_mask(out, mask)
+            if len(values):
+                write_column(out, values, digits_for(name))
+        notes = {"e": sorted(self.errors.items()), "i": sorted(self.infos.items())}
+        text = json.dumps(notes, ensure_ascii=False, separators=(",", ":")).encode()
+        out += struct.pack("<I", len(text)) + text
+        return pack(out)
+
+    @classmethod
+    def decode(cls, blob: bytes, schema: Sequence[str]) -> Columns:
+        data = unpack(blob)
+        _version, count = struct.unpack_from("<BI", data, 0)
+        millis, at = read_ints(data, 5, count)
+        ok, at = _read_bits(data, at, count)
+        metrics = {}
+        for name in schema:
+            mask, at = _read_mask(data, at, count)
+            if mask.any():
+                values, at = read_column(data, at, int(mask.sum()))
+                metrics[name] = (mask, values)
+        (length,) = struct.unpack_from("<I", data, at)
+        notes = json.loads(bytes(data[at + 4:at + 4 + length]))
+        return cls(millis, ok, metrics, {i: e for i, e in notes["e"]}, {i: info for i, info in notes["i"]})
+
+    def kept(self) -> Columns:
+        """These columns with every value as the chunk keeps it (RTTs to 10 µs…)."""
+        metrics = {name: (mask, quantized(name, values)) for name, (mask, values) in self.metrics.items()}
+        return Columns(self.millis, self.ok, metrics, self.errors, self.infos)
 
 
 def encode_samples(samples: Sequence[Sample], schema: Sequence[str]) -> bytes:
-    """One device's probe, time-ordered; ``schema`` holds every metric name they carry."""
-    count = len(samples)
-    out = bytearray(struct.pack("<BI", FORMAT, count))
-    millis = np.asarray([round(s.ts * 1000) for s in samples], dtype=np.int64)
-    _write_ints(out, millis)
-    out += np.packbits(np.asarray([s.ok for s in samples], dtype=bool)).tobytes()
-    for name in schema:
-        mask = [name in s.metrics for s in samples]
-        _write_mask(out, mask)
-        present = [s.metrics[name] for s in samples if name in s.metrics]
-        if present:
-            write_column(out, present, digits_for(name))
-    notes = {
-        "e": [[i, s.error] for i, s in enumerate(samples) if s.error is not None],
-        "i": [[i, s.info] for i, s in enumerate(samples) if s.info],
-    }
-    text = json.dumps(notes, ensure_ascii=False, separators=(",", ":")).encode()
-    out += struct.pack("<I", len(text)) + text
-    return _pack(out)
+    return Columns.of(samples).encode(schema)
 
 
 def decode_samples(blob: bytes, device: str, probe: str, schema: Sequence[str]) -> list[Sample]:
-    data = _unpack(blob)
-    _version, count = struct.unpack_from("<BI", data, 0)
-    millis, at = _read_ints(data, 5, count)
-    size = (count + 7) // 8
-    ok = np.unpackbits(np.frombuffer(data[at:at + size], dtype=np.uint8))[:count].astype(bool).tolist()
-    at += size
-    metrics: list[dict[str, float]] = [{} for _ in range(count)]
-    for name in schema:
-        mask, at = _read_mask(data, at, count)
-        if not any(mask):
-            continue
-        values, at = read_column(data, at, sum(mask))
-        for target, value in zip((m for m, present in zip(metrics, mask, strict=True) if present), values, strict=True):
-            target[name] = value
-    (length,) = struct.unpack_from("<I", data, at)
-    notes = json.loads(bytes(data[at + 4:at + 4 + length]))
-    errors = dict(map(tuple, notes["e"]))
-    infos = dict(map(tuple, notes["i"]))
-    return [
-        Sample(device, probe, ok[i], millis[i] / 1000, metrics[i], errors.get(i), infos.get(i, {}))
-        for i in range(count)
-    ]
+    return Columns.decode(blob, schema).samples(device, probe)
 
 
-# -- rollups ------------------------------------------------------------------------------
-
-
-@dataclass
-class Bucket:
-    """Samples, samples up, and per metric (values, sum or min or max) over a time span."""
-
-    start: float
-    seconds: float
-    samples: int = 0
-    up: int = 0
-    metrics: dict[str, tuple[int, float]] = field(default_factory=dict)
-
-    def add(self, sample: Sample) -> None:
-        self.samples += 1
-        self.up += sample.ok
-        for name, value in sample.metrics.items():
-            self._fold(name, 1, value)
-
-    def merge(self, other: Bucket) -> None:
-        self.samples += other.samples
-        self.up += other.up
-        for name, (count, value) in other.metrics.items():
-            self._fold(name, count, value)
-
-    def _fold(self, name: str, count: int, value: float) -> None:
-        known = self.metrics.get(name)
-        if known is None:
-            self.metrics[name] = (count, value)
-            return
-        kind = aggregate_kind(name)
-        combined = min(known[1], value) if kind == "min" else max(known[1], value) if kind == "max" else known[1] + value
-        self.metrics[name] = (known[0] + count, combined)
-
-    @property
-    def up_fraction(self) -> float | None:
-        return self.up / self.samples if self.samples else None
-
-    def value(self, name: str) -> float | None:
-        """The metric's mean over the span (its minimum or maximum for ``*_min_*``/``*_max_*``)."""
-        known = self.metrics.get(name)
-        if known is None or not known[0]:
-            return None
-        return known[1] / known[0] if aggregate_kind(name) == "sum" else known[1]
-
-
-def buckets_of(samples: Iterable[Sample], start: float, seconds: float = BUCKET) -> dict[float, Bucket]:
-    """Samples into buckets of ``seconds`` aligned on ``start``."""
-    buckets: dict[float, Bucket] = {}
-    for sample in samples:
-        begin = start + math.floor((sample.ts - start) / seconds) * seconds
-        bucket = buckets.get(begin)
-        if bucket is None:
-            bucket = buckets[begin] = Bucket(begin, seconds)
-        bucket.add(sample)
-    return buckets
-
-
-def encode_rollup(buckets: Sequence[Bucket], start: float, span: int, schema: Sequence[str]) -> bytes:
-    """The 5-minute buckets of ``span`` seconds from ``start`` as columns."""
-    slots = {int((b.start - start) // BUCKET): b for b in buckets}
-    rows = [slots.get(i) for i in range(span // BUCKET)]
-    out = bytearray([FORMAT])
-    _write_ints(out, np.asarray([b.samples if b else 0 for b in rows], dtype=np.int64))
-    _write_ints(out, np.asarray([b.up if b else 0 for b in rows], dtype=np.int64))
-    for name in schema:
-        known = [b.metrics.get(name, (0, 0.0)) if b else (0, 0.0) for b in rows]
-        _write_ints(out, np.asarray([count for count, _ in known], dtype=np.int64))
-        write_column(out, [value for _, value in known], digits_for(name))
-    return _pack(out)
-
-
-def decode_rollup(blob: bytes, start: float, span: int, schema: Sequence[str]) -> list[Bucket]:
-    data = _unpack(blob)
-    slots = span // BUCKET
-    samples, at = _read_ints(data, 1, slots)
-    ups, at = _read_ints(data, at, slots)
-    buckets = [Bucket(float(start + i * BUCKET), BUCKET, int(samples[i]), int(ups[i])) for i in range(slots)]
-    for name in schema:
-        counts, at = _read_ints(data, at, slots)
-        values, at = read_column(data, at, slots)
-        for bucket, count, value in zip(buckets, counts.tolist(), values, strict=True):
-            if count:
-                bucket.metrics[name] = (count, value)
-    return [b for b in buckets if b.samples]
+def schema_of(samples: Iterable[Sample]) -> tuple[str, ...]:
+    return tuple(sorted({name for s in samples for name in s.metrics}))

@@ -19,20 +19,8 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from core.model import Sample
-from store.chunk import (
-    BUCKET,
-    DAY,
-    HOUR,
-    Bucket,
-    buckets_of,
-    day_of,
-    decode_rollup,
-    decode_samples,
-    encode_rollup,
-    encode_samples,
-    hour_of,
-    schema_of,
-)
+from store.chunk import DAY, HOUR, Columns, day_of, hour_of
+from store.rollup import BUCKET, Bucket, buckets_of, decode_rollup, encode_rollup
 
 if TYPE_CHECKING:
     import sqlite3
@@ -121,7 +109,7 @@ class SampleStore:
                         (device, probe, hour, hour - DAY),
                     ).fetchone()
                     start, span = covering if covering and covering[0] + covering[1] > hour else (hour, HOUR)
-                    self._write_chunk(db, device, probe, start, span, fresh)
+                    self._write_chunk(db, device, probe, start, span, [Columns.of(fresh)])
                 db.execute("DELETE FROM samples WHERE device = ? AND ts < ?", (device, sealed))
                 moved += len(rows)
         return moved
@@ -136,43 +124,43 @@ class SampleStore:
                 hours = db.execute(
                     "SELECT probe, start FROM sample_chunks WHERE device = ? AND span = 3600 AND start < ?", (device, sealed_day)
                 ).fetchall()
-                days: dict[tuple[str, int], list[Sample]] = defaultdict(list)
+                days: dict[tuple[str, int], list[Columns]] = defaultdict(list)
                 for probe, start in hours:
-                    days[(probe, day_of(start))].extend(self._take(db, device, probe, start))
-                for (probe, day), samples in days.items():
-                    self._write_chunk(db, device, probe, day, DAY, samples)
-                    moved += len(samples)
+                    days[(probe, day_of(start))].append(self._take(db, device, probe, start))
+                for (probe, day), parts in days.items():
+                    moved += self._write_chunk(db, device, probe, day, DAY, parts)
         return moved
 
-    def _take(self, db: sqlite3.Connection, device: str, probe: str, start: int) -> list[Sample]:
+    def _take(self, db: sqlite3.Connection, device: str, probe: str, start: int) -> Columns:
         """Remove a chunk and its rollup; returns its samples."""
         found = db.execute(
             "SELECT schema, data FROM sample_chunks WHERE device = ? AND probe = ? AND start = ?", (device, probe, start)
         ).fetchone()
         if found is None:
-            return []
+            return Columns.of([])
         key = (device, probe, start)
         db.execute("DELETE FROM sample_chunks WHERE device = ? AND probe = ? AND start = ?", key)
         db.execute("DELETE FROM sample_rollups WHERE device = ? AND probe = ? AND start = ?", key)
-        return decode_samples(found[1], device, probe, self._schema(db, found[0]))
+        return Columns.decode(found[1], self._schema(db, found[0]))
 
-    def _write_chunk(self, db: sqlite3.Connection, device: str, probe: str, start: int, span: int, fresh: list[Sample]) -> None:
-        """Merge ``fresh`` into the chunk at ``start`` (made if missing) and rewrite its rollup."""
-        samples = sorted(self._take(db, device, probe, start) + fresh, key=lambda s: s.ts)
-        schema = schema_of(samples)
+    def _write_chunk(
+        self, db: sqlite3.Connection, device: str, probe: str, start: int, span: int, parts: list[Columns]
+    ) -> int:
+        """Merge ``parts`` into the chunk at ``start`` (made if missing) and rewrite its rollup;
+        returns the samples the parts held."""
+        columns = Columns.joined([self._take(db, device, probe, start), *parts])
+        schema = columns.schema
         schema_id = self._schema_id(db, schema)
-        chunk = encode_samples(samples, schema)
-        # the rollup is made from what the chunk keeps, so both tell the same numbers
-        kept = decode_samples(chunk, device, probe, schema)
-        rollup = encode_rollup(list(buckets_of(kept, start).values()), start, span, schema)
         db.execute(
             "INSERT INTO sample_chunks (device, probe, start, span, schema, count, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (device, probe, start, span, schema_id, len(samples), chunk),
+            (device, probe, start, span, schema_id, columns.count, columns.encode(schema)),
         )
+        # the rollup is made from the values as the chunk keeps them, so both tell the same numbers
         db.execute(
             "INSERT INTO sample_rollups (device, probe, start, span, schema, data) VALUES (?, ?, ?, ?, ?, ?)",
-            (device, probe, start, span, schema_id, rollup),
+            (device, probe, start, span, schema_id, encode_rollup(columns.kept(), start, span, schema)),
         )
+        return sum(part.count for part in parts)
 
     def prune(self, older_than: float, batch: int = 5000) -> int:
         """Delete raw samples older than ``older_than`` (chunks when their whole span is older)
@@ -219,7 +207,9 @@ class SampleStore:
                 [device, since, *params],
             ).fetchall()
             schemas = {schema: self._schema(db, schema) for _, _, schema, _ in chunks}
-        found = [s for p, _, schema, data in chunks for s in decode_samples(data, device, p, schemas[schema]) if s.ts >= since]
+        found = [
+            s for p, _, schema, data in chunks for s in Columns.decode(data, schemas[schema]).samples(device, p) if s.ts >= since
+        ]
         found.extend(_from_row(row) for row in head)
         found.sort(key=lambda s: s.ts)
         return found

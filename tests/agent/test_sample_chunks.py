@@ -87,11 +87,11 @@ def test_a_failed_compaction_loses_and_doubles_nothing(
         calls = {"n": 0}
         real = store.samples._write_chunk
 
-        def failing(*args: object) -> None:
+        def failing(*args: object) -> int:
             calls["n"] += 1
             if calls["n"] == failing_write:
                 raise OSError("disk full")
-            real(*args)  # type: ignore[arg-type]
+            return real(*args)  # type: ignore[arg-type]
 
         monkeypatch.setattr(store.samples, "_write_chunk", failing)
         with pytest.raises(OSError):
