@@ -28,7 +28,7 @@ def config(tmp_path: Path, open_port: int) -> Path:
         "units": [{"id": "gaj", "name": "市公安局"}],
         "devices": [
             {"id": f"cam-{i}", "unit": "gaj", "address": "127.0.0.1", "kind": "camera",
-             "probes": {"tcp": {"port": open_port if i % 2 else closed, "timeout": 0.5}}}
+             "probes": {"tcp": {"port": open_port if i % 2 else closed, "timeout": 5}}}
             for i in range(DEVICES)
         ],
         "alerting": {"hold_seconds": 0, "channels": {"ops": {"type": "webhook", "url": f"http://127.0.0.1:{free_port()}/x"}},
