@@ -254,6 +254,16 @@ class FaultStore:
             ).fetchall()
         return [(at, type_, actor, json.loads(detail)) for at, type_, actor, detail in rows]
 
+    def messages(self, fault_id: str) -> list[tuple[str, str, str, float]]:
+        """(channel, kind, state, created) of the chat messages queued for a fault (its own or a group's)."""
+        with self.store._lock:
+            rows = self.store.db.execute(
+                "SELECT channel, kind, state, created FROM alert_outbox"
+                " WHERE thread = ? OR instr(thread, ?) > 0 OR instr(msgkey, ?) > 0 ORDER BY id",
+                (fault_id, fault_id, fault_id),
+            ).fetchall()
+        return [(c, k, s, t) for c, k, s, t in rows]
+
     # -- writing ------------------------------------------------------------------------
 
     def open(self, fault: Fault, now: float, change: Change | None = None) -> Fault | None:

@@ -31,6 +31,7 @@ from alerting import lifecycle  # noqa: E402
 from alerting.faults import FaultStore  # noqa: E402
 from core.model import Sample, State, Transition  # noqa: E402
 from inventory.config import config_from_data  # noqa: E402
+from store.accounts import Accounts  # noqa: E402
 from store.db import open_store  # noqa: E402
 from web import accounts  # noqa: E402
 from web.app import create_app  # noqa: E402
@@ -51,8 +52,8 @@ def fleet(devices: int, data_dir: str) -> dict:
 
 
 def seed(inventory, now: float) -> None:  # type: ignore[no-untyped-def]
-    with accounts.prepare(open_store(inventory.data_dir)) as store:
-        accounts.add_user(store, "bench", "viewer", PASSWORD)
+    with open_store(inventory.data_dir) as store:
+        accounts.add_user(Accounts(store), "bench", "viewer", PASSWORD)
         ids = list(inventory.devices)
         store.add_transitions([Transition(d, now - 30 * DAY, State.UP, State.UNKNOWN) for d in ids])
         down = random.Random(1).sample(ids, 300)

@@ -7,6 +7,7 @@ import secrets
 import socket
 
 from demo.fleet import DemoContext, DemoFleet
+from store.accounts import Accounts
 from store.db import open_store
 from web import accounts
 
@@ -27,11 +28,12 @@ def _free_port() -> int:
 class WebDemoPart:
     async def start(self, ctx: DemoContext) -> DemoFleet:
         password = secrets.token_urlsafe(12)
-        with accounts.prepare(open_store(ctx.data_dir)) as store:  # the demo's own store, made here first
-            if accounts.get_user(store, DEMO_USER) is None:
-                accounts.add_user(store, DEMO_USER, "admin", password)
+        with open_store(ctx.data_dir) as store:  # the demo's own store, made here first
+            users = Accounts(store)
+            if accounts.get_user(users, DEMO_USER) is None:
+                accounts.add_user(users, DEMO_USER, "admin", password)
             else:
-                accounts.set_password(store, DEMO_USER, password)
+                accounts.set_password(users, DEMO_USER, password)
         port = _free_port()
         fleet = DemoFleet(sections={"web": {"listen": f"127.0.0.1:{port}"}})
         fleet.notes.append(f"web console: http://127.0.0.1:{port}/  login: {DEMO_USER} / {password}")

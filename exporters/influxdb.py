@@ -38,7 +38,7 @@ from exporters.base import Exporter, ExporterStatus, register
 from exporters.config import InfluxDBSettings
 from exporters.influx_write import InfluxWriter, TooLarge, WriteFailed, WriteRejected
 from exporters.lineproto import FaultTimes, LineEncoder, device_tags, fault_lines, group_line
-from exporters.spool import Spool, SpoolBatch
+from store.spool import Spool, SpoolBatch
 
 if TYPE_CHECKING:
     from agent.runtime import Agent, RoundResult

@@ -32,10 +32,10 @@ from core.events import Event
 from inventory.config import Inventory
 from inventory.plugins import register_section
 from receivers.config import SyslogConfig, TrapsConfig
-from receivers.eventlog import EventLog
 from receivers.syslog import SyslogReceiver
 from receivers.trap_meanings import Context
 from receivers.traps import TrapReceiver
+from store.events import EventLog
 
 if TYPE_CHECKING:
     from agent.runtime import Agent, RoundResult

@@ -75,13 +75,13 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     role = request.app[ROLES].get(id(request.match_info.route), "public")
     _language(request, app)
     token = request.cookies.get(SESSION_COOKIE)
-    session = await app.run(accounts.find_session, app.store, token) if token else None
+    session = await app.run(accounts.find_session, app.accounts, token) if token else None
     if session is not None:
         request[SESSION], request[USER] = session, session.user
         if request.get(SET_LANG):  # ?lang= while logged in is also the user's setting on every device
-            await app.run(accounts.set_language, app.store, session.user.name, request[LANG])
+            await app.run(app.accounts.set_language, session.user.name, request[LANG])
         if "lang" not in request.query and LANG_COOKIE not in request.cookies:
-            preferred = await app.run(accounts.user_language, app.store, session.user.name)
+            preferred = await app.run(app.accounts.language, session.user.name)
             request[LANG] = preferred or request[LANG]
     if role != "public":
         if session is None:
@@ -145,14 +145,14 @@ async def login_post(request: web.Request) -> web.StreamResponse:
         raise web.HTTPSeeOther(f"/login?error=too_many&next={quote(target)}")
     settings = app.settings
     try:
-        user = await app.run(accounts.authenticate, app.store, name, str(form.get("password", "")),
+        user = await app.run(accounts.authenticate, app.accounts, name, str(form.get("password", "")),
                              settings.max_failures, settings.lockout_minutes * 60)
     except accounts.LoginRefused as refused:
         recent.append(now)
         await app.audit(request, "login.failed", name, actor=name or "-", locked=refused.locked)
         error = "login_locked" if refused.locked else "login_failed"
         raise web.HTTPSeeOther(f"/login?error={error}&next={quote(target)}") from None
-    token, session = await app.run(accounts.new_session, app.store, user, settings.session_hours, address)
+    token, session = await app.run(accounts.new_session, app.accounts, user, settings.session_hours, address)
     request[USER] = user
     await app.audit(request, "login", user.name)
     response = web.HTTPSeeOther(target)
@@ -164,7 +164,7 @@ async def login_post(request: web.Request) -> web.StreamResponse:
 
 async def logout(request: web.Request) -> web.StreamResponse:
     app = console(request)
-    await app.run(accounts.end_session, app.store, request[SESSION].token_hash)
+    await app.run(app.accounts.end_session, request[SESSION].token_hash)
     await app.audit(request, "logout", request[USER].name)
     response = web.HTTPSeeOther("/login")
     response.del_cookie(SESSION_COOKIE, path="/")

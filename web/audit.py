@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from store.db import Store
+from store.audit import AuditRow, AuditTrail
 
 GENESIS = "0" * 64
 
@@ -37,32 +37,25 @@ def _hash(prev: str, id_: int, at: float, actor: str, address: str, action: str,
 
 
 def record(
-    store: Store, actor: str, action: str, target: str = "", address: str = "", detail: dict[str, Any] | None = None,
+    trail: AuditTrail, actor: str, action: str, target: str = "", address: str = "", detail: dict[str, Any] | None = None,
     now: float | None = None,
 ) -> AuditEntry:
-    """Append one entry (in one transaction with reading the chain's head)."""
+    """Append one entry, linked to the chain's head as it is when the entry is written."""
     at = time.time() if now is None else now
     text = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    with store.transaction() as db:
-        row = db.execute("SELECT id, hash FROM web_audit ORDER BY id DESC LIMIT 1").fetchone()
-        prev = row[1] if row else GENESIS
-        id_ = (row[0] if row else 0) + 1
-        digest = _hash(prev, id_, at, actor, address, action, target, text)
-        db.execute(
-            "INSERT INTO web_audit (id, at, actor, address, action, target, detail, prev, hash)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (id_, at, actor, address, action, target, text, prev, digest),
-        )
-    return AuditEntry(id_, at, actor, address, action, target, detail or {}, prev, digest)
+
+    def seal(id_: int, head: str | None) -> AuditRow:
+        prev = GENESIS if head is None else head
+        return AuditRow(id_, at, actor, address, action, target, text, prev,
+                        _hash(prev, id_, at, actor, address, action, target, text))
+
+    row = trail.append(seal)
+    return AuditEntry(row.id, at, actor, address, action, target, detail or {}, row.prev, row.hash)
 
 
-def entries(store: Store, limit: int | None = None) -> list[AuditEntry]:
-    query = "SELECT id, at, actor, address, action, target, detail, prev, hash FROM web_audit ORDER BY id"
-    if limit is not None:
-        query = f"SELECT * FROM ({query} DESC LIMIT {int(limit)}) ORDER BY id"
-    with store._lock:
-        rows = store.db.execute(query).fetchall()
-    return [AuditEntry(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8]) for r in rows]
+def entries(trail: AuditTrail, limit: int | None = None) -> list[AuditEntry]:
+    return [AuditEntry(r.id, r.at, r.actor, r.address, r.action, r.target, json.loads(r.detail), r.prev, r.hash)
+            for r in trail.rows(limit)]
 
 
 @dataclass(frozen=True)
@@ -76,18 +69,16 @@ class Verdict:
         return self.broken_at is None
 
 
-def verify(store: Store) -> Verdict:
-    with store._lock:
-        rows = store.db.execute(
-            "SELECT id, at, actor, address, action, target, detail, prev, hash FROM web_audit ORDER BY id"
-        ).fetchall()
+def verify(trail: AuditTrail) -> Verdict:
+    rows = trail.rows()
     prev, expected_id = GENESIS, 1
-    for id_, at, actor, address, action, target, detail, row_prev, row_hash in rows:
+    for row in rows:
+        id_, row_prev, row_hash = row.id, row.prev, row.hash
         if id_ != expected_id:
             return Verdict(len(rows), id_, f"entry {expected_id} is missing (entries {expected_id}..{id_ - 1} deleted)")
         if row_prev != prev:
             return Verdict(len(rows), id_, "its link to the entry before does not match (an entry was changed or removed)")
-        if _hash(row_prev, id_, at, actor, address, action, target, detail) != row_hash:
+        if _hash(row_prev, id_, row.at, row.actor, row.address, row.action, row.target, row.detail) != row_hash:
             return Verdict(len(rows), id_, "its content does not match its hash (the entry was edited)")
         prev, expected_id = row_hash, id_ + 1
     return Verdict(len(rows), None)

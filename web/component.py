@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from inventory.config import Inventory
+from store.accounts import Accounts
 from store.db import Store, open_store
-from web import accounts
 from web.app import create_app
 from web.context import Console
 
@@ -46,8 +46,8 @@ class WebComponent:
 
     async def start(self, agent: Agent) -> None:
         settings = agent.inventory.config.web
-        self.store = accounts.prepare(open_store(agent.inventory.data_dir))
-        if not accounts.has_users(self.store):
+        self.store = open_store(agent.inventory.data_dir)
+        if not Accounts(self.store).has_enabled_user():
             log.info("web console not started: no user yet (create the first admin with `yunwei user add NAME --role admin`)")
             return
         context = tls_context(settings.tls.cert, settings.tls.key) if settings.tls else None

@@ -15,6 +15,8 @@ import jinja2
 from aiohttp import web
 
 from inventory.config import Inventory
+from store.accounts import Accounts
+from store.audit import AuditTrail
 from store.db import Store
 from web import accounts, audit
 from web.config import WebConfig
@@ -28,10 +30,13 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 
 class Console:
-    """What every handler needs: the data adapter, the store, the settings, the templates, the live broker."""
+    """What every handler needs: the data adapter, the store and its accounts and audit trail, the settings,
+    the templates, the live broker."""
 
     def __init__(self, store: Store, inventory: Inventory, tls: bool = False) -> None:
-        self.store = accounts.prepare(store)
+        self.store = store
+        self.accounts = Accounts(store)
+        self.audit_trail = AuditTrail(store)
         self.inventory = inventory
         self.data = FleetData(store, inventory)
         self.tls = tls
@@ -65,7 +70,7 @@ class Console:
     async def audit(self, request: web.Request, action: str, target: str = "", **detail: Any) -> None:
         user = request.get(USER)
         actor = user.name if user is not None else str(detail.pop("actor", "-"))
-        await self.run(audit.record, self.store, actor, action, target, request.remote or "", detail)
+        await self.run(audit.record, self.audit_trail, actor, action, target, request.remote or "", detail)
 
     async def live_part(self, request: web.Request, build: Callable[[], Awaitable[web.Response]]) -> web.Response:
         """A page's live part (``?partial=1``), rendered once per fleet snapshot for everyone who

@@ -80,7 +80,7 @@ class FleetData:
         self.generation = 0
         self._snapshot: Snapshot | None = None
         self._rows: tuple[int, float, list[DeviceRow]] | None = None
-        self._lock = threading.Lock()
+        self._snapshot_lock = threading.Lock()
         self._rows_lock = threading.Lock()
         self._scores: dict[str, tuple[float, dict | None, str | None]] = {}  # type: ignore[type-arg]
         self._score_running: set[str] = set()
@@ -102,7 +102,7 @@ class FleetData:
 
     def snapshot(self, now: float | None = None) -> Snapshot:
         now = time.time() if now is None else now
-        with self._lock:
+        with self._snapshot_lock:
             current = self._snapshot
             if current is not None and current.generation == self.generation and now - current.at < SNAPSHOT_SECONDS:
                 return current
@@ -155,13 +155,7 @@ class FleetData:
 
     def fault_messages(self, fault_id: str) -> list[tuple[str, str, str, float]]:
         """(channel, kind, state, created) of the chat messages queued for a fault."""
-        with self.store._lock:
-            rows = self.store.db.execute(
-                "SELECT channel, kind, state, created FROM alert_outbox"
-                " WHERE thread = ? OR instr(thread, ?) > 0 OR instr(msgkey, ?) > 0 ORDER BY id",
-                (fault_id, fault_id, fault_id),
-            ).fetchall()
-        return [(c, k, s, t) for c, k, s, t in rows]
+        return self.faults.messages(fault_id)
 
     # -- the month's score ----------------------------------------------------------------
 

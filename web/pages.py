@@ -276,6 +276,6 @@ async def maintenance(request: web.Request) -> web.StreamResponse:
 
 async def audit_page(request: web.Request) -> web.StreamResponse:
     app = console(request)
-    entries = await app.run(audit.entries, app.store, 200)
-    verdict = await app.run(audit.verify, app.store)
+    entries = await app.run(audit.entries, app.audit_trail, 200)
+    verdict = await app.run(audit.verify, app.audit_trail)
     return app.render(request, "audit.html", entries=list(reversed(entries)), verdict=verdict)

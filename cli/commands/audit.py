@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 from agent.status import format_table
 from cli.main import add_config_argument, command_help
 from inventory.config import load_config
+from store.audit import AuditTrail
 from store.db import open_store
-from web import accounts, audit
+from web import audit
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,8 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_verify(args: argparse.Namespace) -> int:
     inventory = load_config(args.config)
-    with accounts.prepare(open_store(inventory.data_dir)) as store:
-        verdict = audit.verify(store)
+    with open_store(inventory.data_dir) as store:
+        verdict = audit.verify(AuditTrail(store))
     if verdict.ok:
         print(f"audit chain intact: {verdict.entries} entries")
         return 0
@@ -40,8 +41,8 @@ def run_verify(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     inventory = load_config(args.config)
     zone = ZoneInfo(inventory.agent.timezone)
-    with accounts.prepare(open_store(inventory.data_dir)) as store:
-        found = audit.entries(store, limit=args.limit)
+    with open_store(inventory.data_dir) as store:
+        found = audit.entries(AuditTrail(store), limit=args.limit)
     rows = [
         [str(e.id), datetime.fromtimestamp(e.at, zone).strftime("%m-%d %H:%M:%S"), e.actor, e.address, e.action, e.target,
          json.dumps(e.detail, ensure_ascii=False)[:60]]

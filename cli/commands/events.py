@@ -22,12 +22,12 @@ from core.events import Event
 from core.timefmt import parse_when, short, to_iso_seconds
 from inventory.config import load_config
 from receivers.config import SyslogConfig, TrapsConfig
-from receivers.eventlog import EventLog
 from receivers.hooks import device_index
 from receivers.syslog import SyslogReceiver
 from receivers.trap_meanings import Context
 from receivers.traps import TrapReceiver
 from store.db import open_store
+from store.events import EventLog
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -11,8 +11,8 @@ from cli.commands.events import recent_lines
 from cli.main import add_config_argument, command_help
 from cli.readonly import config_for_reading
 from inventory.lookup import named_items, resolve_ref
-from receivers.eventlog import EventLog
 from store.db import Store, open_store
+from store.events import EventLog
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

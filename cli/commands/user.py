@@ -18,6 +18,8 @@ from agent.status import format_table
 from cli.main import add_config_argument, command_help
 from core.errors import InputError
 from inventory.config import load_config
+from store.accounts import Accounts
+from store.audit import AuditTrail
 from store.db import Store, open_store
 from web import accounts, audit
 
@@ -48,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _store(args: argparse.Namespace) -> tuple[Store, str]:
     inventory = load_config(args.config)
-    return accounts.prepare(open_store(inventory.data_dir)), inventory.agent.timezone
+    return open_store(inventory.data_dir), inventory.agent.timezone
 
 
 def _operator() -> str:
@@ -75,8 +77,8 @@ def run_add(args: argparse.Namespace) -> int:
     store, _ = _store(args)
     with store:
         password = _password(args)
-        user = accounts.add_user(store, args.name, args.role, password)
-        audit.record(store, _operator(), "user.add", user.name, "local", {"role": user.role})
+        user = accounts.add_user(Accounts(store), args.name, args.role, password)
+        audit.record(AuditTrail(store), _operator(), "user.add", user.name, "local", {"role": user.role})
     print(f"user {user.name} added ({user.role})")
     return 0
 
@@ -84,10 +86,11 @@ def run_add(args: argparse.Namespace) -> int:
 def run_passwd(args: argparse.Namespace) -> int:
     store, _ = _store(args)
     with store:
-        if accounts.get_user(store, args.name) is None:
+        users = Accounts(store)
+        if accounts.get_user(users, args.name) is None:
             raise InputError.single("yunwei user passwd", f"no user {args.name!r} (see yunwei user list)")
-        accounts.set_password(store, args.name, _password(args))
-        audit.record(store, _operator(), "user.passwd", args.name, "local")
+        accounts.set_password(users, args.name, _password(args))
+        audit.record(AuditTrail(store), _operator(), "user.passwd", args.name, "local")
     print(f"password of {args.name} changed; its sessions are ended")
     return 0
 
@@ -104,8 +107,8 @@ def _set_disabled(args: argparse.Namespace, disabled: bool) -> int:
     action = "disable" if disabled else "enable"
     store, _ = _store(args)
     with store:
-        accounts.set_disabled(store, args.name, disabled)
-        audit.record(store, _operator(), f"user.{action}", args.name, "local")
+        accounts.set_disabled(Accounts(store), args.name, disabled)
+        audit.record(AuditTrail(store), _operator(), f"user.{action}", args.name, "local")
     print(f"user {args.name} {action}d")
     return 0
 
@@ -114,7 +117,7 @@ def run_list(args: argparse.Namespace) -> int:
     store, timezone = _store(args)
     zone = ZoneInfo(timezone)
     with store:
-        users = accounts.list_users(store)
+        users = accounts.list_users(Accounts(store))
     if not users:
         print("no users yet: create the first admin with `yunwei user add NAME --role admin`")
         return 0

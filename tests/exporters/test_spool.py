@@ -5,8 +5,8 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from exporters.spool import Spool
 from store.db import Store
+from store.spool import Spool
 
 
 def body(lines: list[str]) -> bytes:

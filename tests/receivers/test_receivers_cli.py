@@ -14,8 +14,8 @@ from peers import free_port, need_binary
 
 from cli.main import main
 from core.events import Event
-from receivers.eventlog import EventLog
 from store.db import open_store
+from store.events import EventLog
 
 REPO = Path(__file__).resolve().parents[2]
 

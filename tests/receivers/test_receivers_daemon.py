@@ -18,8 +18,8 @@ from agent.runtime import Agent
 from core.model import State, Transition
 from demo.chat_sink import ChatSink
 from inventory.config import Inventory
-from receivers.eventlog import EventLog
 from store.db import open_store
+from store.events import EventLog
 
 SECRET = "SECtraps"
 

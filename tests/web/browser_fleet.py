@@ -22,6 +22,7 @@ from agent.runtime import Agent
 from alerting.faults import Fault, FaultStore
 from demo.chat_sink import ChatSink
 from inventory.config import load_config
+from store.accounts import Accounts
 from store.db import Store, open_store
 from web import accounts
 from web.component import WebComponent
@@ -98,9 +99,9 @@ class Fleet:
         self.sink.start()
         self.config_path.write_text(yaml.safe_dump(self.config(), allow_unicode=True, sort_keys=False), encoding="utf-8")
         inventory = load_config(self.config_path)
-        with accounts.prepare(open_store(inventory.data_dir)) as store:
+        with open_store(inventory.data_dir) as store:
             for name, role in USERS.items():
-                accounts.add_user(store, name, role, PASSWORD)
+                accounts.add_user(Accounts(store), name, role, PASSWORD)
         self.thread.start()
         if not self.ready.wait(30) or self.error is not None or not self.url:
             raise RuntimeError(f"the agent did not start: {self.error!r}")

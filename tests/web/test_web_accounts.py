@@ -21,6 +21,8 @@ from alerting.faults import FaultStore
 from cli.main import main
 from core.errors import InputError
 from inventory.config import load_config
+from store.accounts import Accounts
+from store.audit import AuditTrail
 from store.db import open_store
 from web import accounts, audit
 from web.app import ROLES_ALLOWED, routes
@@ -71,7 +73,7 @@ async def test_wrong_password_is_refused_and_audited(config_path):
         assert response.headers["Location"].startswith("/login?error=login_failed")
         page = await client.get("/", allow_redirects=False)
         assert page.status == 303 and page.headers["Location"].startswith("/login")
-        assert [e.action for e in audit.entries(console.store)][-1] == "login.failed"
+        assert [e.action for e in audit.entries(console.audit_trail)][-1] == "login.failed"
     finally:
         await client.close()
 
@@ -84,7 +86,7 @@ async def test_repeated_failures_lock_the_account_even_for_the_right_password(co
         response = await login(client, "eng1", PASSWORD)
         assert response.headers["Location"].startswith("/login?error=login_locked")
         assert "暂时锁定" in await (await client.get(response.headers["Location"])).text()
-        accounts.set_password(console.store, "eng1", PASSWORD)  # an admin's passwd unlocks
+        accounts.set_password(console.accounts, "eng1", PASSWORD)  # an admin's passwd unlocks
         assert (await login(client, "eng1", PASSWORD)).headers["Location"] == "/"
     finally:
         await client.close()
@@ -93,8 +95,8 @@ async def test_repeated_failures_lock_the_account_even_for_the_right_password(co
 async def test_an_expired_session_sends_back_to_the_login_page(config_path):
     client, console = await console_client(config_path)
     try:
-        user = accounts.get_user(console.store, "eng1")
-        token, _ = accounts.new_session(console.store, user, hours=1, address="127.0.0.1", now=time.time() - 7200)
+        user = accounts.get_user(console.accounts, "eng1")
+        token, _ = accounts.new_session(console.accounts, user, hours=1, address="127.0.0.1", now=time.time() - 7200)
         client.session.cookie_jar.update_cookies({"yunwei_session": token})
         response = await client.get("/faults", allow_redirects=False)
         assert response.status == 303 and response.headers["Location"] == "/login?next=/faults"
@@ -152,7 +154,7 @@ async def test_anonymous_and_viewer_are_refused_per_route(config_path):
                                                 allow_redirects=False)
                 assert response.status == 403, (route, response.status)
         assert faults.get(fault.id).acknowledged is None
-        assert "denied" in [e.action for e in audit.entries(console.store)]
+        assert "denied" in [e.action for e in audit.entries(console.audit_trail)]
     finally:
         await client.close()
 
@@ -212,18 +214,20 @@ async def test_device_names_and_notes_are_escaped(config_path):
 
 def test_the_audit_chain_names_the_edited_entry(config_path, capsys):
     inventory = load_config(config_path)
-    with accounts.prepare(open_store(inventory.data_dir)) as store:
+    with open_store(inventory.data_dir) as store:
+        trail = AuditTrail(store)
         for n in range(3):
-            audit.record(store, "eng1", "fault.ack", f"F-{n}", "127.0.0.1")
-        assert audit.verify(store).ok
+            audit.record(trail, "eng1", "fault.ack", f"F-{n}", "127.0.0.1")
+        assert audit.verify(trail).ok
         store.db.execute("UPDATE web_audit SET actor = 'someone-else' WHERE id = 3")
     assert main(["audit", "verify", "-c", str(config_path)]) == 1
     assert "BROKEN at entry 3" in capsys.readouterr().out
-    with accounts.prepare(open_store(inventory.data_dir)) as store:
+    with open_store(inventory.data_dir) as store:
+        trail = AuditTrail(store)
         store.db.execute("UPDATE web_audit SET actor = 'eng1' WHERE id = 3")
-        assert audit.verify(store).ok
+        assert audit.verify(trail).ok
         store.db.execute("DELETE FROM web_audit WHERE id = 2")
-        verdict = audit.verify(store)
+        verdict = audit.verify(trail)
         assert verdict.broken_at == 3 and "missing" in verdict.reason
 
 
@@ -238,12 +242,13 @@ def test_user_commands(config_path, capsys, monkeypatch):
     listing = capsys.readouterr().out
     assert "zhang" in listing and "disabled" in listing and "li " not in listing
     inventory = load_config(config_path)
-    with accounts.prepare(open_store(inventory.data_dir)) as store:
+    with open_store(inventory.data_dir) as store:
+        users = Accounts(store)
         with pytest.raises(accounts.LoginRefused):
-            accounts.authenticate(store, "zhang", "a-long-enough-password", 5, 60)
-        assert [e.action for e in audit.entries(store)][-2:] == ["user.add", "user.disable"]
+            accounts.authenticate(users, "zhang", "a-long-enough-password", 5, 60)
+        assert [e.action for e in audit.entries(AuditTrail(store))][-2:] == ["user.add", "user.disable"]
         with pytest.raises(InputError):
-            accounts.add_user(store, "zhang", "viewer", "another-long-password")
+            accounts.add_user(users, "zhang", "viewer", "another-long-password")
 
 
 def test_a_remote_listen_address_needs_tls_or_an_explicit_allowance(tmp_path):

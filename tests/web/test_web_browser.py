@@ -119,6 +119,10 @@ def test_ack_from_the_fault_page_reaches_the_cli_and_the_chat(browser, fleet, ca
         time.sleep(0.3)
     titles = [m["markdown"]["title"] for m in fleet.sink.received]
     assert any("确认" in t for t in titles), titles
+    page.goto(f"/faults/{fault.id}")  # the page lists the chat messages of the fault: the alert and the acknowledgement
+    messages = page.locator("table:below(h2:has-text('消息'))").first
+    expect(messages).to_contain_text("chat")
+    expect(messages).to_contain_text("sent")
     page.context.close()
 
 

@@ -10,6 +10,7 @@ import yaml
 from aiohttp.test_utils import TestClient, TestServer
 
 from inventory.config import load_config
+from store.accounts import Accounts
 from store.db import open_store
 from web import accounts
 from web.app import create_app
@@ -40,9 +41,9 @@ def write_config(tmp_path: Path, config: dict[str, Any] | None = None) -> Path:
 
 def add_users(config_path: Path) -> None:
     inventory = load_config(config_path)
-    with accounts.prepare(open_store(inventory.data_dir)) as store:
+    with open_store(inventory.data_dir) as store:
         for name, role in USERS.items():
-            accounts.add_user(store, name, role, PASSWORD)
+            accounts.add_user(Accounts(store), name, role, PASSWORD)
 
 
 async def console_client(config_path: Path, tls: bool = False) -> tuple[TestClient, Console]:

@@ -1,20 +1,19 @@
 """The ``events`` table: every trap and syslog message kept, searchable, pruned after retention.
 
-A repository over the agent's store (anything with ``migrate`` and ``transaction``, i.e.
-``agent.store.Store``); the table is the ``events`` component's migration. Writes come in
-batches from the agent's writer thread.
+A repository over the agent's store; the tables are the ``events`` component's migrations.
+Writes come in batches from the agent's writer thread (``receivers.hooks``); ``yunwei events``
+and ``yunwei status`` read it.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from core.events import Event
+from store.db import Store
 
 MIGRATIONS = [
     """
@@ -37,12 +36,6 @@ MIGRATIONS = [
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-class SqlStore(Protocol):
-    def migrate(self, component: str, scripts: Sequence[str]) -> int: ...
-
-    def transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
-
-
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
     id: int
@@ -51,7 +44,7 @@ class StoredEvent:
 
 
 class EventLog:
-    def __init__(self, store: SqlStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         store.migrate("events", MIGRATIONS)
 
