@@ -215,22 +215,24 @@ class SampleStore:
         return found
 
     def rollups(
-        self, device: str, probe: str, start: float, end: float, step: float = BUCKET
+        self, device: str, probe: str | None, start: float, end: float, step: float = BUCKET
     ) -> list[Bucket]:
-        """Buckets of ``step`` seconds (a multiple of 5 minutes) from ``start`` to ``end``: the
-        stored 5-minute rollups, merged, and the head's samples not rolled up yet."""
+        """Buckets of ``step`` seconds (a multiple of 5 minutes) from ``start`` to ``end`` of one
+        probe (None: all the device's probes together): the stored 5-minute rollups, merged, and
+        the head's samples not rolled up yet."""
         if step % BUCKET:
             raise ValueError(f"step {step} is not a multiple of {BUCKET} seconds")
+        probe_clause, params = ("AND probe = ?", [probe]) if probe is not None else ("", [])
         with self.store._lock:
             db = self.store.db
             stored = db.execute(
-                "SELECT start, span, schema, data FROM sample_rollups WHERE device = ? AND probe = ? AND start > ?"
-                " AND start < ? ORDER BY start",
-                (device, probe, start - DAY, end),
+                "SELECT start, span, schema, data FROM sample_rollups WHERE device = ? AND start > ? AND start < ?"
+                f" {probe_clause} ORDER BY start",
+                [device, start - DAY, end, *params],
             ).fetchall()
             head = db.execute(
-                f"SELECT {_COLUMNS} FROM samples WHERE device = ? AND probe = ? AND ts >= ? AND ts < ?",
-                (device, probe, start, end),
+                f"SELECT {_COLUMNS} FROM samples WHERE device = ? AND ts >= ? AND ts < ? {probe_clause}",
+                [device, start, end, *params],
             ).fetchall()
             schemas = {schema: self._schema(db, schema) for _, _, schema, _ in stored}
         fine: list[Bucket] = [

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from core.errors import InputError
 from core.model import Sample, State
 from inventory.config import Inventory
 from store.db import Store
+from store.rollup import BUCKET
 
 log = logging.getLogger("yunwei.web")
 
@@ -132,6 +134,19 @@ class FleetData:
 
     def samples(self, device: str, since: float) -> list[Sample]:
         return self.store.samples_for(device, since)
+
+    def series(self, device: str, metric: str, start: float, end: float, points: int = 360) -> list[tuple[float, float | None]]:
+        """(time, value) of ``metric`` for a chart, None where a probe failed (the chart marks it):
+        raw samples for an hour or less, else the store's rollups in buckets of 5 minutes or more,
+        each the metric's mean (a month reads 720 hourly rows instead of 43,200 samples)."""
+        if end - start <= 3600:
+            return [(s.ts, s.metrics.get(metric)) for s in self.store.samples_for(device, start) if metric in s.metrics or not s.ok]
+        step = max(BUCKET, math.ceil((end - start) / points / BUCKET) * BUCKET)
+        return [
+            (b.start + step / 2, None if b.up < b.samples else b.value(metric))
+            for b in self.store.samples.rollups(device, None, start, end, step)
+            if metric in b.metrics or b.up < b.samples
+        ]
 
     def transitions(self, device: str, since: float):  # type: ignore[no-untyped-def]
         return self.store.transitions(since, device=device)

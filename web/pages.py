@@ -202,9 +202,8 @@ async def rtt_chart(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text="no such device")
     seconds = CHART_RANGES.get(request.query.get("range", "24h"), 86400)
     end = time.time()
-    samples = await app.run(app.data.samples, device_id, end - seconds)
-    points = [(s.ts, s.metrics["rtt_seconds"] * 1000 if "rtt_seconds" in s.metrics else None)
-              for s in samples if "rtt_seconds" in s.metrics or not s.ok]
+    points = [(t, v * 1000 if v is not None else None)
+              for t, v in await app.run(app.data.series, device_id, "rtt_seconds", end - seconds, end)]
     body = svg.series_chart(svg.downsample(points), end - seconds, end, "ms", app.data.zone, title="RTT")
     return web.Response(text=body, content_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
@@ -233,10 +232,12 @@ async def metric_chart(request: web.Request) -> web.StreamResponse:
     _collector, unit, factor, metric, other, limit_metric = METRIC_CHARTS[name]
     seconds = CHART_RANGES.get(request.query.get("range", "24h"), 86400)
     end = time.time()
-    samples = [s for s in await app.run(app.data.samples, device_id, end - seconds) if metric in s.metrics or not s.ok]
-    points = [(s.ts, s.metrics[metric] * factor if metric in s.metrics else None) for s in samples]
-    second = [(s.ts, s.metrics[other] * factor) for s in samples if other and other in s.metrics]
-    limits = [s.metrics[limit_metric] * factor for s in samples if limit_metric and limit_metric in s.metrics]
+    points = [(t, v * factor if v is not None else None)
+              for t, v in await app.run(app.data.series, device_id, metric, end - seconds, end)]
+    second = [(t, v * factor) for t, v in (await app.run(app.data.series, device_id, other, end - seconds, end) if other else [])
+              if v is not None]
+    limits = [v * factor for _t, v in (await app.run(app.data.series, device_id, limit_metric, end - seconds, end)
+                                       if limit_metric else []) if v is not None]
     body = svg.series_chart(svg.downsample(points), end - seconds, end, unit, app.data.zone, title=name,
                             limit=limits[-1] if limits else None, second=svg.downsample(second))
     return web.Response(text=body, content_type="image/svg+xml", headers={"Cache-Control": "no-store"})

@@ -240,6 +240,26 @@ async def test_the_rtt_chart_is_drawn_from_stored_samples(config_path):
         await client.close()
 
 
+async def test_the_month_chart_reads_rollups_that_outlive_the_raw_samples(config_path):
+    inventory = load_config(config_path)
+    now = time.time()
+    ten_days_ago = now - 10 * 86400
+    with open_store(inventory.data_dir) as store:
+        store.write_samples([Sample("sw-1", "tcp", i % 60 != 30, ten_days_ago + 60 * i, {"rtt_seconds": 0.004} if i % 60 != 30 else {})
+                             for i in range(6 * 60)])  # six hours, one failure an hour
+        while store.samples.compact(now):
+            pass
+        assert store.prune_samples(now - 2 * 86400) == 360  # retention passed: the raw samples are gone
+    client, _ = await console_client(config_path)
+    try:
+        await login(client, "viewer1")
+        body = await (await client.get("/devices/sw-1/rtt.svg?range=30d")).text()
+        assert "<polyline" in body and ("4.0 ms" in body or "4.6 ms" in body)  # the hours' mean RTT, from the rollups
+        assert 'stroke="#c62828"' in body  # the buckets with a failure still show it
+    finally:
+        await client.close()
+
+
 async def test_a_record_with_evidence_is_filed_and_the_evidence_only_downloads(config_path):
     inventory = load_config(config_path)
     upload = b"<html><script>alert(1)</script></html>"
