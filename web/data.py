@@ -135,18 +135,18 @@ class FleetData:
     def samples(self, device: str, since: float) -> list[Sample]:
         return self.store.samples_for(device, since)
 
-    def series(self, device: str, metric: str, start: float, end: float, points: int = 360) -> list[tuple[float, float | None]]:
-        """(time, value) of ``metric`` for a chart, None where a probe failed (the chart marks it):
-        raw samples for an hour or less, else the store's rollups in buckets of 5 minutes or more,
-        each the metric's mean (a month reads 720 hourly rows instead of 43,200 samples)."""
-        if end - start <= 3600:
-            return [(s.ts, s.metrics.get(metric)) for s in self.store.samples_for(device, start) if metric in s.metrics or not s.ok]
+    def series(self, device: str, metric: str, start: float, end: float, points: int = 360) -> tuple[list[tuple[float, float]], list[float]]:
+        """A chart's (time, value) points of ``metric`` and the times a probe failed: raw samples
+        for a day or less, else the store's rollups in buckets of 5 minutes or more, each the
+        metric's mean (a month reads 360 two-hour buckets instead of 43,200 samples, and still
+        draws after the raw samples are pruned)."""
+        if end - start <= 86400:
+            samples = self.store.samples_for(device, start)
+            return [(s.ts, s.metrics[metric]) for s in samples if metric in s.metrics], [s.ts for s in samples if not s.ok]
         step = max(BUCKET, math.ceil((end - start) / points / BUCKET) * BUCKET)
-        return [
-            (b.start + step / 2, None if b.up < b.samples else b.value(metric))
-            for b in self.store.samples.rollups(device, None, start, end, step)
-            if metric in b.metrics or b.up < b.samples
-        ]
+        buckets = self.store.samples.rollups(device, None, start, end, step)
+        values = [(b.start + step / 2, value) for b in buckets if (value := b.value(metric)) is not None]
+        return values, [b.start + step / 2 for b in buckets if b.up < b.samples]
 
     def transitions(self, device: str, since: float):  # type: ignore[no-untyped-def]
         return self.store.transitions(since, device=device)

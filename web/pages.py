@@ -202,9 +202,9 @@ async def rtt_chart(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text="no such device")
     seconds = CHART_RANGES.get(request.query.get("range", "24h"), 86400)
     end = time.time()
-    points = [(t, v * 1000 if v is not None else None)
-              for t, v in await app.run(app.data.series, device_id, "rtt_seconds", end - seconds, end)]
-    body = svg.series_chart(svg.downsample(points), end - seconds, end, "ms", app.data.zone, title="RTT")
+    values, failures = await app.run(app.data.series, device_id, "rtt_seconds", end - seconds, end)
+    body = svg.series_chart(svg.downsample([(t, v * 1000) for t, v in values]), end - seconds, end, "ms", app.data.zone,
+                            title="RTT", failures=failures)
     return web.Response(text=body, content_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
@@ -232,14 +232,12 @@ async def metric_chart(request: web.Request) -> web.StreamResponse:
     _collector, unit, factor, metric, other, limit_metric = METRIC_CHARTS[name]
     seconds = CHART_RANGES.get(request.query.get("range", "24h"), 86400)
     end = time.time()
-    points = [(t, v * factor if v is not None else None)
-              for t, v in await app.run(app.data.series, device_id, metric, end - seconds, end)]
-    second = [(t, v * factor) for t, v in (await app.run(app.data.series, device_id, other, end - seconds, end) if other else [])
-              if v is not None]
-    limits = [v * factor for _t, v in (await app.run(app.data.series, device_id, limit_metric, end - seconds, end)
-                                       if limit_metric else []) if v is not None]
-    body = svg.series_chart(svg.downsample(points), end - seconds, end, unit, app.data.zone, title=name,
-                            limit=limits[-1] if limits else None, second=svg.downsample(second))
+    values, failures = await app.run(app.data.series, device_id, metric, end - seconds, end)
+    second = (await app.run(app.data.series, device_id, other, end - seconds, end))[0] if other else []
+    limits = (await app.run(app.data.series, device_id, limit_metric, end - seconds, end))[0] if limit_metric else []
+    body = svg.series_chart(svg.downsample([(t, v * factor) for t, v in values]), end - seconds, end, unit, app.data.zone,
+                            title=name, limit=limits[-1][1] * factor if limits else None,
+                            second=svg.downsample([(t, v * factor) for t, v in second]), failures=failures)
     return web.Response(text=body, content_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 

@@ -12,8 +12,10 @@ TEXT = 'font-size="11" fill="#636c76" font-family="sans-serif"'
 
 
 def series_chart(points: list[tuple[float, float | None]], start: float, end: float, unit: str, zone: ZoneInfo,
-                 title: str = "", limit: float | None = None, second: list[tuple[float, float | None]] | None = None) -> str:
-    """``points`` are (epoch, value); None is a failed sample, drawn as a red tick on the axis.
+                 title: str = "", limit: float | None = None, second: list[tuple[float, float | None]] | None = None,
+                 failures: list[float] | None = None) -> str:
+    """``points`` are (epoch, value); None, or a time in ``failures``, is a failed sample (or a
+    bucket with one), drawn as a red tick on the axis.
     ``limit`` (the contracted bandwidth, the required runtime) is a dashed red line; ``second``
     another series (a line's upstream beside its downstream), in orange."""
     second = second or []
@@ -52,6 +54,8 @@ def series_chart(points: list[tuple[float, float | None]], start: float, end: fl
             parts.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{PAD_TOP + plot_h}" y2="{PAD_TOP + plot_h - 8}" stroke="#c62828" stroke-width="2"/>')
         else:
             run.append(f"{x(t):.1f},{y(v):.1f}")
+    for t in failures or []:
+        parts.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{PAD_TOP + plot_h}" y2="{PAD_TOP + plot_h - 8}" stroke="#c62828" stroke-width="2"/>')
     if len(run) > 1:
         parts.append(f'<polyline points="{" ".join(run)}" fill="none" stroke="#0b5cad" stroke-width="1.5"/>')
     elif len(run) == 1:
