@@ -19,7 +19,7 @@ when a covering fault resolves, the devices still down get their own faults afte
 ``dependency_grace_seconds``. Transitions themselves are never changed: suppressed children
 still count as offline in the ledger.
 
-Faults are always re-read from the store before being changed (see faults.FaultStore), so
+Faults are always re-read from the store before being changed (see store.faults.FaultStore), so
 an acknowledgement or manual resolution written by ``yunwei faults`` is never overwritten.
 """
 
@@ -37,7 +37,6 @@ from agent import windows
 from agent.fleet import group_rate, states_now
 from alerting.config import AlertingConfig
 from alerting.eventfaults import apply_event
-from alerting.faults import Change, Fault, FaultStore, Notice
 from alerting.levels import LevelPolicy
 from alerting.startup import StartupFold, startup_counts
 from alerting.thresholds import Crossing, ThresholdWatch
@@ -46,6 +45,7 @@ from core.model import Sample, State, Transition
 from inventory.config import Inventory
 from inventory.maintenance import Occurrence
 from store.db import Store
+from store.faults import Change, Fault, FaultStore, Notice
 
 log = logging.getLogger("yunwei.alerting")
 
@@ -648,16 +648,9 @@ class FaultEngine:
             if not f.active:
                 return None
             f.state, f.resolved, f.resolved_how, f.absorbed_into = "resolved", max(now, f.opened), "absorbed", into.id
-            self._cancel_notices(f.id)
-            return Change(events=[("absorbed", {"into": into.id})])
+            return Change(events=[("absorbed", {"into": into.id})], cancel_pending=True)
 
         self.faults.update(fault.id, mutate, now)
-
-    def _cancel_notices(self, fault_id: str) -> None:
-        """Drop chat notices of ``fault_id`` not sent yet (called inside its update transaction)."""
-        self.store.db.execute(
-            "UPDATE alert_notices SET state = 'cancelled' WHERE fault = ? AND state = 'pending'", (fault_id,)
-        )
 
     # -- deadlines -----------------------------------------------------------------------
 

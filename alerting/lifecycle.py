@@ -1,7 +1,7 @@
 """What engineers do to faults: acknowledge, resolve by hand, note, close, open a work order.
 
 Used by ``yunwei faults`` while the daemon runs: each operation is one store transaction on
-the re-read row (see faults.FaultStore.update), queues its chat notice, and the daemon's
+the re-read row (see store.faults.FaultStore.update), queues its chat notice, and the daemon's
 dispatcher sends it on its next tick.
 """
 
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import uuid
 
-from alerting.faults import Change, Fault, FaultStore, Notice
 from alerting.levels import LevelPolicy
 from core.errors import InputError
 from core.model import State
 from core.timefmt import to_iso_seconds as to_iso
 from inventory.config import Inventory
+from store.faults import Change, Fault, FaultStore, Notice
 
 
 def _find(faults: FaultStore, ref: str, command: str) -> Fault:

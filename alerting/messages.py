@@ -10,9 +10,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from alerting.faults import Fault
 from collectors.texts import localise_error
 from core.timefmt import duration, short
+from store.faults import Fault
 
 if TYPE_CHECKING:  # kept out of the import: `yunwei faults list` names faults without the config models
     from alerting.levels import LevelPolicy

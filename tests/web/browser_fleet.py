@@ -19,10 +19,10 @@ from typing import Any
 import yaml
 
 from agent.runtime import Agent
-from alerting.faults import Fault, FaultStore
 from demo.chat_sink import ChatSink
 from inventory.config import load_config
 from store.db import Store, open_store
+from store.faults import Fault, FaultStore
 from web import accounts
 from web.component import WebComponent
 

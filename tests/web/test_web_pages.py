@@ -16,13 +16,13 @@ from web_support import CONFIG, add_users, console_client, csrf_of, login, write
 
 from alerting import lifecycle
 from alerting.engine import FaultEngine
-from alerting.faults import FaultStore, ledger_body
 from alerting.levels import LevelPolicy
 from alerting.messages import Composer
 from cli.main import main
 from core.model import Sample, State, Transition
 from inventory.config import load_config
 from store.db import open_store
+from store.faults import FaultStore, ledger_body
 
 DEMO_CONTRACT = Path(__file__).resolve().parents[2] / "demo" / "demo_contract.yaml"
 
