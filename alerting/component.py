@@ -109,7 +109,7 @@ class AlertingComponent:
         loop = asyncio.get_running_loop()
         while not outbox.stopping:
             try:
-                for channel in await asyncio.to_thread(outbox.channels_pending):
+                for channel in await asyncio.to_thread(outbox.messages.channels_pending):
                     running = self.deliveries.get(channel)
                     if running is None or running.done():
                         future = loop.run_in_executor(self.executor, outbox.deliver_channel, channel)

@@ -14,16 +14,13 @@ agent dies mid-way.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from agent.fleet import GroupRate, group_rates
-from alerting.faults import Fault, FaultStore
 from alerting.levels import LevelPolicy
 from alerting.messages import Composer, Text
 from alerting.notifiers import make_notifier
@@ -33,23 +30,14 @@ from alerting.startup import startup_text
 from alerting.summary import meeting_text
 from core.model import State
 from inventory.config import Inventory
+from store.faults import Fault, FaultStore, QueuedNotice
+from store.outbox import NewMessage, OutboxStore
 
 log = logging.getLogger("yunwei.alerting")
 
 FAULT_KINDS = ("open", "resolved", "ack", "escalated", "reminder", "overdue")
 NEVER_HELD = ("ack", "escalated", "warn", "meeting", "summary", "startup")
 MERGEABLE = ("open", "resolved", "reminder", "overdue")  # what one listing message can carry
-
-
-@dataclass
-class QueuedNotice:
-    id: int
-    kind: str
-    fault: str | None
-    grp: str
-    level: int | None
-    created: float
-    body: dict[str, Any]
 
 
 class Dispatcher:
@@ -63,9 +51,9 @@ class Dispatcher:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.faults = faults
-        self.store = faults.store
+        self.outbox = OutboxStore(faults.store)
         self.clock = clock
-        self.states = states or self.store.current_states
+        self.states = states or faults.store.current_states
         self.reload(inventory)
 
     def reload(self, inventory: Inventory) -> None:
@@ -85,17 +73,10 @@ class Dispatcher:
 
     # -- the queue ------------------------------------------------------------------------
 
-    def pending(self) -> list[QueuedNotice]:
-        with self.store._lock:
-            rows = self.store.db.execute(
-                "SELECT id, kind, fault, grp, level, created, body FROM alert_notices WHERE state = 'pending' ORDER BY id"
-            ).fetchall()
-        return [QueuedNotice(i, k, f, g, lv, c, json.loads(b)) for i, k, f, g, lv, c, b in rows]
-
     def flush(self, now: float | None = None) -> int:
         """Render what is due into the outbox; returns the number of outbox rows written."""
         now = self.clock() if now is None else now
-        notices = self.pending()
+        notices = self.faults.pending_notices()
         if not notices:
             return 0
         faults: dict[str, Fault | None] = {}
@@ -142,7 +123,7 @@ class Dispatcher:
             if at_once or later:  # notices of one kind and group due now: one message, whatever their level
                 batches.append(sorted(at_once + later, key=lambda n: n.id))
         batches.sort(key=lambda b: b[0].id)
-        rows: list[tuple[Any, ...]] = []
+        rows: list[tuple[int, NewMessage]] = []
         done: list[tuple[str, int]] = [("cancelled", i) for i in cancel]
         rates: list[GroupRate] | None = None
         per_channel: dict[str, list[tuple[list[QueuedNotice], Mentions, str]]] = defaultdict(list)
@@ -166,19 +147,9 @@ class Dispatcher:
             for chosen, mentions, grp in items:
                 message = self._message(chosen, faults, mentions, now, rates or [], grp)
                 payload = notifier.render(message)
-                rows.append((chosen[0].id, channel, message.kind, message.thread, message.key, now, payload.to_json(), now))
+                rows.append((chosen[0].id, NewMessage(channel, message.kind, message.thread, message.key, now, payload.to_json(), now)))
         rows.sort(key=lambda row: row[0])  # outbox ids follow the notices' order
-        with self.store.transaction() as db:
-            db.executemany(
-                "INSERT INTO alert_outbox (channel, kind, thread, msgkey, created, payload, next_attempt)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [row[1:] for row in rows],
-            )
-            db.executemany("UPDATE alert_notices SET state = ? WHERE id = ? AND state = 'pending'", done)
-            db.executemany(
-                "INSERT INTO alert_kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [(k, json.dumps(v)) for k, v in storm_marks.items()],
-            )
+        self.outbox.queue([message for _, message in rows], done, storm_marks)
         if rows:
             log.info("%d chat message(s) queued from %d notice(s)", len(rows), sum(len(b) for b in batches))
         return len(rows)
@@ -194,13 +165,7 @@ class Dispatcher:
         checks and summaries are never merged)."""
         if len(items) <= 1:
             return items
-        with self.store._lock:
-            spent = self.store.db.execute(
-                "SELECT (SELECT COUNT(*) FROM alert_attempts WHERE channel = ? AND at > ?)"
-                " + (SELECT COUNT(*) FROM alert_outbox WHERE channel = ? AND state = 'pending')",
-                (channel, now - 60, channel),
-            ).fetchone()[0]
-        free = max(0, notifier.rate_per_minute - int(spent))
+        free = max(0, notifier.rate_per_minute - self.outbox.spent(channel, now))
         if len(items) <= free:
             return items
         mergeable = [item for item in items if item[0][0].kind in MERGEABLE]

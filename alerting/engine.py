@@ -19,8 +19,12 @@ when a covering fault resolves, the devices still down get their own faults afte
 ``dependency_grace_seconds``. Transitions themselves are never changed: suppressed children
 still count as offline in the ledger.
 
-Faults are always re-read from the store before being changed (see faults.FaultStore), so
+Faults are always re-read from the store before being changed (see store.faults.FaultStore), so
 an acknowledgement or manual resolution written by ``yunwei faults`` is never overwritten.
+
+This module is the loop and the down devices; its parts: ``faultwriter`` (open, resolve,
+absorb, re-grade), ``devicefaults`` (thresholds, degraded devices, flapping), ``groupfaults``
+(group faults and online-rate warnings), ``reminders`` (deadlines), ``eventfaults`` (traps, syslog).
 """
 
 from __future__ import annotations
@@ -29,16 +33,16 @@ import logging
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from agent import windows
-from agent.fleet import group_rate, states_now
+from agent.fleet import states_now
 from alerting.config import AlertingConfig
+from alerting.devicefaults import DeviceFaults
 from alerting.eventfaults import apply_event
-from alerting.faults import Change, Fault, FaultStore, Notice
+from alerting.groupfaults import GroupFaults
 from alerting.levels import LevelPolicy
+from alerting.reminders import remind
 from alerting.startup import StartupFold, startup_counts
 from alerting.thresholds import Crossing, ThresholdWatch
 from core.events import Event
@@ -46,11 +50,12 @@ from core.model import Sample, State, Transition
 from inventory.config import Inventory
 from inventory.maintenance import Occurrence
 from store.db import Store
+from store.faults import Fault, FaultStore
 
 log = logging.getLogger("yunwei.alerting")
 
 
-class FaultEngine:
+class FaultEngine(DeviceFaults, GroupFaults):
     """Opens, updates and resolves faults; owns no chat logic (notices are queued in the store)."""
 
     def __init__(self, store: Store, inventory: Inventory, clock: Callable[[], float] = time.time) -> None:
@@ -152,52 +157,9 @@ class FaultEngine:
             self._degraded(degraded, samples, maintenance, now)
         self.reconcile(now)
 
-    def _degraded(
-        self, degraded: Mapping[str, tuple[str, ...]], samples: list[Sample], maintenance: dict[str, Occurrence], now: float
-    ) -> None:
-        """A fault per device that is up while another of its probes fails (snmpd dead on a switch
-        that pings): level 4 unless the contract's rules say more; it never touches the online rate."""
-        active = {f.key: f for f in self.faults.active() if f.source == "degraded"}
-        errors = {(s.device, s.probe): s.error for s in samples if not s.ok and s.error}
-        for device_id, probes in degraded.items():
-            key = f"degraded:{device_id}"
-            if key in active or device_id not in self.inventory.devices or device_id in maintenance:
-                continue
-            details = [f"{probe}: {errors[(device_id, probe)]}" if (device_id, probe) in errors else probe for probe in probes]
-            cause = self._text(f"degraded, failing: {'; '.join(details)}", f"部分功能异常: {'; '.join(details)}")
-            self._open("degraded", key, key, cause, now, now, device=device_id, fixed_level=4, extra={"probes": list(probes)})
-        for fault in active.values():
-            if fault.device not in degraded:
-                self._resolve(fault, now, now, "auto")
-
     def on_event(self, event: Event, now: float | None = None) -> str:
         """A pushed event (trap, syslog line) in: the fault it speaks for opened or resolved."""
         return apply_event(self, event, self.clock() if now is None else now)
-
-    def _threshold(self, crossing: Crossing, now: float) -> None:
-        rule = crossing.rule
-        active = {f.key: f for f in self.faults.active()}
-        if crossing.opened:
-            if crossing.key in active:
-                return
-            last = self.faults.last_for_key(crossing.key)
-            if last is not None and last.resolved_how == "manual" and (last.resolved or 0) >= crossing.since:
-                return  # an engineer closed this breach by hand; a new breach will open again
-            cause = threshold_cause(rule.label, rule.metric, rule.op, crossing.value, crossing.limit)
-            self._open(
-                "threshold",
-                crossing.key,
-                crossing.key,
-                cause,
-                crossing.since,
-                now,
-                device=crossing.device,
-                metric=rule.metric,
-                fixed_level=rule.level,
-                extra={"metric": rule.metric, "value": crossing.value, "limit": crossing.limit, "rule": rule.name},
-            )
-        elif crossing.key in active:
-            self._resolve(active[crossing.key], crossing.since, now, "auto")
 
     # -- the main loop -------------------------------------------------------------------
 
@@ -333,10 +295,6 @@ class FaultEngine:
             self.faults.add_notices([notice], now)
             log.info("start over: %d fault(s) found at start, told in one message", len(startup.faults))
 
-    def _held(self, fault_id: str) -> bool:
-        """A fault found at start whose chat notices wait for the startup message."""
-        return self.startup is not None and fault_id in self.startup.faults
-
     # -- pieces of reconcile -------------------------------------------------------------
 
     def _maybe_open_own(self, root: str, now: float, affected: list[str]) -> None:
@@ -402,263 +360,6 @@ class FaultEngine:
             stack.extend(children.get(current, []))
         return count
 
-    def _flapping(self, now: float, active: dict[str, Fault], maintenance: dict[str, Occurrence]) -> set[str]:
-        """Devices with an open flapping fault (opening new ones, closing stable ones)."""
-        settings = self.config.flapping
-        window = settings.minutes * 60
-        stable = (settings.stable_minutes or settings.minutes) * 60
-        result: set[str] = set()
-        for device_id, history in list(self.flaps.items()):
-            while history and history[0] < now - window:
-                history.popleft()
-            if not history:
-                del self.flaps[device_id]
-        for device_id, history in self.flaps.items():
-            if device_id not in self.inventory.devices or f"flapping:{device_id}" in active:
-                continue
-            if len(history) >= settings.count and device_id not in maintenance:
-                cause = self._text(
-                    f"{len(history)} outages in {settings.minutes:g} min", f"{settings.minutes:g} 分钟内中断 {len(history)} 次"
-                )
-                fault = self._open(
-                    "flapping",
-                    f"flapping:{device_id}",
-                    f"down:{device_id}",
-                    cause,
-                    now,
-                    now,
-                    device=device_id,
-                    extra={"flaps": len(history), "first_flap": history[0]},
-                )
-                own = active.get(f"down:{device_id}")
-                if fault is not None and own is not None:
-                    self._absorb(own, fault, now)
-        for fault in self.faults.active():
-            if fault.source != "flapping" or fault.device is None:
-                continue
-            state, since = self.states.get(fault.device, (State.UNKNOWN, now))
-            if fault.device not in self.inventory.devices:
-                self._resolve(fault, now, now, "removed")
-            elif state == State.UP and now - since >= stable:
-                self._resolve(fault, since, now, "auto")
-            else:
-                result.add(fault.device)
-                history = self.flaps.get(fault.device)
-                if history and len(history) != fault.extra.get("flaps"):
-                    count = len(history)
-                    self.faults.update(fault.id, lambda f, n=count: _set_extra(f, "flaps", n), now)
-        return result
-
-    def _group(
-        self,
-        group_id: str,
-        members: list[str],
-        down: set[str],
-        roots: set[str],
-        maintenance: dict[str, Occurrence],
-        flapping: set[str],
-        active: dict[str, Fault],
-        behind: dict[str, list[str]],
-        now: float,
-    ) -> None:
-        settings = self.config.group_faults
-        group = self.inventory.groups.get(group_id)
-        key = f"group:{group_id}"
-        fault = active.get(key)
-        counted = [m for m in members if m not in maintenance]
-        if group is None or not counted:
-            if fault is not None:
-                self._resolve(fault, now, now, "removed")
-            return
-        today = datetime.fromtimestamp(now, self.zone).date()
-        now_rate = group_rate(group, [self.inventory.devices[m] for m in members], states_now(self.states, maintenance), today)
-        if now_rate.rate is None:  # no member seen yet: nothing to judge
-            if fault is not None:
-                self._resolve(fault, now, now, "auto")
-            return
-        rate, total, threshold = now_rate.rate, now_rate.observed, now_rate.threshold
-        offline = [m for m in counted if m in down]
-        own = [m for m in counted if m in roots and m not in flapping]
-        target = group.online_rate
-        mass = settings.enabled and len(own) >= settings.min_devices and len(own) / total >= settings.offline_ratio - 1e-12
-        breach = threshold is not None and rate < threshold - 1e-12 and len(own) >= 1
-        self._warn(group_id, rate, threshold, target.warn_margin if target else 0.0, now)
-        if mass or breach:
-            self.group_since.setdefault(group_id, now)
-            if fault is None:
-                first = self.group_pending.setdefault(group_id, now)
-                if now < first + self.config.hold_seconds:
-                    return
-                last = self.faults.last_for_key(key)
-                if last is not None and last.resolved_how == "manual" and (last.resolved or 0) >= self.group_since[group_id]:
-                    return
-                cause = self._group_cause(len(offline), total, rate, threshold)
-                affected = sorted(set(own) | {b for m in own for b in behind.get(m, [])})
-                self._open(
-                    "group",
-                    key,
-                    key,
-                    cause,
-                    now,
-                    now,
-                    group=group_id,
-                    affected=affected,
-                    extra={"rate": rate, "threshold": threshold, "offline": len(offline), "total": total},
-                )
-                self.group_pending.pop(group_id, None)
-            elif abs(fault.extra.get("rate", -1) - rate) > 1e-9:
-                cause = self._group_cause(len(offline), total, rate, threshold)
-                self.faults.update(fault.id, lambda f: _set_rate(f, rate, len(offline), total, cause), now)
-        else:
-            self.group_pending.pop(group_id, None)
-            self.group_since.pop(group_id, None)
-            if fault is not None:
-                self._resolve(fault, now, now, "auto")
-
-    def _group_cause(self, offline: int, total: int, rate: float, threshold: float | None) -> str:
-        if threshold is None:
-            return self._text(f"{offline}/{total} offline", f"{offline}/{total} 台离线")
-        return self._text(
-            f"{offline}/{total} offline, online rate {rate:.1%} (threshold {threshold:.0%})",
-            f"{offline}/{total} 台离线, 在线率 {rate:.1%} (阈值 {threshold:.0%})",
-        )
-
-    def _warn(self, group_id: str, rate: float, threshold: float | None, margin: float, now: float) -> None:
-        """One warning when a group's rate falls within ``warn_margin`` above its threshold."""
-        if threshold is None or margin <= 0:
-            return
-        key = f"warned:{group_id}"
-        if key not in self.warned:
-            self.warned[key] = bool(self.faults.kv_get(key, False))
-        warned = self.warned[key]
-        if rate >= threshold + margin - 1e-12:
-            if warned:
-                self.warned[key] = False
-                self.faults.kv_set(key, False)
-        elif not warned:
-            self.warned[key] = True
-            self.faults.kv_set(key, True)
-            if rate >= threshold - 1e-12:
-                body = {"rate": rate, "threshold": threshold, "margin": margin}
-                self.faults.add_notices([Notice("warn", None, group_id, None, body)], now)
-
-    def _set_affected(self, fault: Fault, affected: list[str], now: float) -> None:
-        if fault.affected == affected:
-            return
-        policy = self.policy
-
-        def mutate(f: Fault) -> Change | None:
-            if not f.active or f.affected == affected:
-                return None
-            change = Change(events=[("affected", {"count": len(affected), "was": len(f.affected)})])
-            f.affected = affected
-            if f.waived is None and f.source != "manual":
-                context = policy.context(f.source, f.device if f.source != "group" else None, f.group if f.source == "group" else None, affected, f.extra.get("metric"))
-                level = policy.level(context)
-                if level < f.level:
-                    change.events.append(("escalated", {"from": f.level, "to": level}))
-                    f.level = level
-                    f.respond_by, f.resolve_by = policy.deadlines(level, f.opened, f.unit, f.system)
-                    if not self._held(f.id):
-                        change.notices.append(Notice("escalated", None, _bucket(f), level))
-            return change
-
-        self.faults.update(fault.id, mutate, now)
-
-    # -- fault primitives ----------------------------------------------------------------
-
-    def _open(
-        self,
-        source: str,
-        key: str,
-        rkey: str,
-        cause: str,
-        opened: float,
-        now: float,
-        device: str | None = None,
-        group: str | None = None,
-        affected: Iterable[str] = (),
-        metric: str | None = None,
-        fixed_level: int | None = None,
-        waived: str | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> Fault | None:
-        affected = sorted(affected)
-        context = self.policy.context(source, device, group, affected, metric)
-        level = self.policy.level(context, fixed_level)
-        respond_by, resolve_by = self.policy.deadlines(level, opened, context.unit, context.system)
-        change = Change()
-        recurring_of = None if waived is not None else self.faults.recurrence_of(rkey, opened, self.config.recurring_days, cause)
-        if recurring_of is not None:
-            change.events.append(("recurring", {"previous": recurring_of}))
-        fault = Fault(
-            id="",
-            key=key,
-            rkey=rkey,
-            source=source,
-            state="open",
-            level=level,
-            cause=cause,
-            opened=opened,
-            respond_by=respond_by,
-            resolve_by=resolve_by,
-            device=device,
-            group=context.group,
-            system=context.system,
-            unit=context.unit,
-            waived=waived,
-            recurring_of=recurring_of,
-            affected=affected,
-            extra=dict(extra or {}),
-        )
-        folded = waived is None and self.startup is not None and self.startup.folds(source, [device, *affected])
-        if waived is None and not folded:
-            change.notices.append(Notice("open", None, _bucket(fault), level))
-        opened_fault = self.faults.open(fault, now, change)
-        if opened_fault is not None and folded and self.startup is not None:
-            self.startup.faults.append(opened_fault.id)
-        if opened_fault is not None:
-            log.info("fault %s opened: level %d %s %s%s", fault.id, level, fault.scope, cause, f" ({waived})" if waived else "")
-        return opened_fault
-
-    def _resolve(self, fault: Fault, at: float, now: float, how: str, by: str = "") -> Fault | None:
-        def mutate(f: Fault) -> Change | None:
-            if not f.active:
-                return None
-            f.state, f.resolved, f.resolved_how, f.resolved_by = "resolved", max(at, f.opened), how, by or None
-            held = f.waived is not None or self._held(f.id)
-            notices = [] if held else [Notice("resolved", None, _bucket(f), f.level)]
-            return Change(events=[("resolved", {"how": how})], notices=notices, actor=by)
-
-        result = self.faults.update(fault.id, mutate, now)
-        if result is not None:
-            log.info("fault %s resolved (%s)", fault.id, how)
-        return result
-
-    def _absorb(self, fault: Fault, into: Fault | None, now: float) -> None:
-        """Close ``fault`` into the fault that covers its device now (kept open if there is none yet).
-
-        It is resolved ``absorbed`` with ``absorbed_into`` naming the covering fault, which carries
-        the outage (and its deadlines) from then on; its chat notices not sent yet are dropped.
-        """
-        if into is None or into.id == fault.id:
-            return
-
-        def mutate(f: Fault) -> Change | None:
-            if not f.active:
-                return None
-            f.state, f.resolved, f.resolved_how, f.absorbed_into = "resolved", max(now, f.opened), "absorbed", into.id
-            self._cancel_notices(f.id)
-            return Change(events=[("absorbed", {"into": into.id})])
-
-        self.faults.update(fault.id, mutate, now)
-
-    def _cancel_notices(self, fault_id: str) -> None:
-        """Drop chat notices of ``fault_id`` not sent yet (called inside its update transaction)."""
-        self.store.db.execute(
-            "UPDATE alert_notices SET state = 'cancelled' WHERE fault = ? AND state = 'pending'", (fault_id,)
-        )
-
     # -- deadlines -----------------------------------------------------------------------
 
     def tick(self, now: float | None = None) -> None:
@@ -669,79 +370,4 @@ class FaultEngine:
 
     def remind(self, now: float) -> None:
         """Reminders at the configured fractions of each deadline window, and one overdue notice."""
-        fractions = self.config.reminders
-        for fault in self.faults.active():
-            if fault.waived is not None:
-                continue
-            due: list[tuple[str, str, dict[str, Any]]] = []
-            for window, deadline, done in (
-                ("respond", fault.respond_by, fault.acknowledged is not None),
-                ("resolve", fault.resolve_by, False),
-            ):
-                if done:
-                    continue
-                span = deadline - fault.opened
-                passed = [f for f in fractions if now >= fault.opened + f * span and f"{window}:{f:g}" not in fault.reminders]
-                if now >= deadline:
-                    if f"{window}:overdue" not in fault.reminders:
-                        due.append((f"{window}:overdue", "overdue", {"window": window, "deadline": deadline}))
-                    due.extend((f"{window}:{f:g}", "", {}) for f in passed)  # superseded, recorded only
-                elif passed:
-                    latest = max(passed)
-                    due.append((f"{window}:{latest:g}", "reminder", {"window": window, "fraction": latest, "deadline": deadline}))
-                    due.extend((f"{window}:{f:g}", "", {}) for f in passed if f != latest)
-            if not due:
-                continue
-
-            def mutate(f: Fault, due: list[tuple[str, str, dict[str, Any]]] = due) -> Change | None:
-                if not f.active:
-                    return None
-                change, marked = Change(), False
-                for mark, kind, body in due:
-                    if mark in f.reminders:
-                        continue
-                    f.reminders.append(mark)
-                    marked = True
-                    if kind:
-                        change.events.append((kind, body))
-                        change.notices.append(Notice(kind, None, _bucket(f), f.level, body))
-                return change if marked else None
-
-            self.faults.update(fault.id, mutate, now)
-
-    # -- helpers -------------------------------------------------------------------------
-
-    def _text(self, english: str, chinese: str) -> str:
-        return chinese if self.language == "zh" else english
-
-
-def threshold_cause(label: str, metric: str, op: str, value: float, limit: float) -> str:
-    """``丢包率: 35 > 20``; a flag rule (``on_battery == 1``) with a label says just the label."""
-    if label and op in ("==", "!=") and limit in (0, 1):
-        return label
-    return f"{label or metric}: {_figure(value)} {op} {_figure(limit)}"
-
-
-def _figure(number: float) -> str:
-    """Four significant digits, but a large whole number in full (10800 s, not 1.08e+04)."""
-    return f"{number:.0f}" if abs(number) >= 1e4 and float(number).is_integer() else f"{number:.4g}"
-
-
-def _bucket(fault: Fault) -> str:
-    """Storm grouping key: the device's group (or system) so one message lists many devices."""
-    return fault.group or fault.system or fault.unit or ""
-
-
-def _set_extra(fault: Fault, key: str, value: Any) -> Change | None:
-    if not fault.active or fault.extra.get(key) == value:
-        return None
-    fault.extra[key] = value
-    return Change()
-
-
-def _set_rate(fault: Fault, rate: float, offline: int, total: int, cause: str) -> Change | None:
-    if not fault.active:
-        return None
-    fault.extra.update({"rate": rate, "offline": offline, "total": total})
-    fault.cause = cause
-    return Change()
+        remind(self.faults, self.config.reminders, now)

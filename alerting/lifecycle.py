@@ -1,7 +1,7 @@
 """What engineers do to faults: acknowledge, resolve by hand, note, close, open a work order.
 
 Used by ``yunwei faults`` while the daemon runs: each operation is one store transaction on
-the re-read row (see faults.FaultStore.update), queues its chat notice, and the daemon's
+the re-read row (see store.faults.FaultStore.update), queues its chat notice, and the daemon's
 dispatcher sends it on its next tick.
 """
 
@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import uuid
 
-from alerting.faults import Change, Fault, FaultStore, Notice
+from alerting.faultwriter import bucket
 from alerting.levels import LevelPolicy
 from core.errors import InputError
 from core.model import State
 from core.timefmt import to_iso_seconds as to_iso
 from inventory.config import Inventory
+from store.faults import Change, Fault, FaultStore, Notice
 
 
 def _find(faults: FaultStore, ref: str, command: str) -> Fault:
@@ -22,10 +23,6 @@ def _find(faults: FaultStore, ref: str, command: str) -> Fault:
     if fault is None:
         raise InputError.single(f"yunwei faults {command}", f"no fault {ref!r} (see `yunwei faults list --all`)")
     return fault
-
-
-def _bucket(fault: Fault) -> str:
-    return fault.group or fault.system or fault.unit or ""
 
 
 def acknowledge(faults: FaultStore, ref: str, by: str, now: float, note: str | None = None) -> Fault:
@@ -49,7 +46,7 @@ def acknowledge(faults: FaultStore, ref: str, by: str, now: float, note: str | N
         if note:
             f.note = _append(f.note, note)
             f.extra["ack_note"] = note  # posted with the 【已响应】 message
-        notices = [Notice("ack", None, _bucket(f), f.level)] if f.active and f.waived is None else []
+        notices = [Notice("ack", None, bucket(f), f.level)] if f.active and f.waived is None else []
         return Change(events=[("acknowledged", {"by": by, "note": note})], notices=notices, actor=by)
 
     updated = faults.update(fault.id, mutate, now)
@@ -73,7 +70,7 @@ def resolve(faults: FaultStore, ref: str, by: str, now: float, note: str | None 
             f.extra["resolved_while_down"] = True
         if note:
             f.note = _append(f.note, note)
-        notices = [Notice("resolved", None, _bucket(f), f.level)] if f.waived is None else []
+        notices = [Notice("resolved", None, bucket(f), f.level)] if f.waived is None else []
         return Change(events=[("resolved", {"how": "manual", "by": by, "note": note})], notices=notices, actor=by)
 
     updated = faults.update(fault.id, mutate, now)

@@ -1,4 +1,5 @@
-"""What the chat messages say: titles and markdown lines, Chinese by default, English on request.
+"""What the chat messages say: titles and markdown lines, Chinese by default, English on request
+(the phrases: ``alerting.phrases``).
 
 Pure functions of faults, notices and the inventory (plus the current time for "due in 5
 minutes"); the platforms' formats are the notifiers' business.
@@ -10,107 +11,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from alerting.faults import Fault
+from alerting.phrases import KIND_NAMES, T
 from collectors.texts import localise_error
 from core.timefmt import duration, short
+from store.faults import Fault
 
 if TYPE_CHECKING:  # kept out of the import: `yunwei faults list` names faults without the config models
     from alerting.levels import LevelPolicy
     from inventory.config import Inventory
-
-KIND_NAMES: dict[str, tuple[str, str, str]] = {  # kind: (zh measure+noun, en singular, en plural)
-    "camera": ("路摄像机", "camera", "cameras"),
-    "switch": ("台交换机", "switch", "switches"),
-    "router": ("台路由器", "router", "routers"),
-    "firewall": ("台防火墙", "firewall", "firewalls"),
-    "line": ("条专线", "line", "lines"),
-    "vc_terminal": ("台会议终端", "conference terminal", "conference terminals"),
-    "mcu": ("台 MCU", "MCU", "MCUs"),
-    "ups": ("台 UPS", "UPS", "UPS units"),
-    "server": ("台服务器", "server", "servers"),
-    "pc": ("台电脑", "PC", "PCs"),
-    "phone": ("部 IP 电话", "IP phone", "IP phones"),
-    "broadcast": ("台广播终端", "broadcast terminal", "broadcast terminals"),
-    "ap": ("台无线 AP", "access point", "access points"),
-    "website": ("个网站", "website", "websites"),
-    "platform": ("个平台", "platform", "platforms"),
-}
-
-T: dict[str, tuple[str, str]] = {  # key: (zh, en)
-    "fault_id": ("故障单", "Fault"),
-    "console": ("处理", "Open"),
-    "object": ("对象", "Object"),
-    "cause": ("原因", "Cause"),
-    "impact": ("影响", "Impact"),
-    "started": ("开始", "Started"),
-    "respond_by": ("响应时限", "Respond by"),
-    "resolve_by": ("修复时限", "Resolve by"),
-    "within": ("内", ""),
-    "recurring": ("重复故障", "Recurring fault"),
-    "recurring_text": (
-        "{days:g} 天内同一对象同一原因再次发生, 上次 {previous} 已人工修复",
-        "same object and cause again within {days:g} days of {previous}, which was fixed by hand",
-    ),
-    "down": ("中断", "down"),
-    "offline": ("离线", "offline"),
-    "comms_lost": ("通信中断", "not answering (comms lost)"),
-    "flapping": ("频繁抖动", "flapping"),
-    "group_mass": ("大面积离线", "mass outage"),
-    "group_rate": ("在线率低于阈值", "online rate under threshold"),
-    "unreachable": ("不可达", "unreachable"),
-    "devices": ("台设备", "devices"),
-    "recovered": ("已恢复", "Recovered"),
-    "lasted": ("持续", "lasted"),
-    "how": ("方式", "How"),
-    "auto": ("设备恢复, 自动关闭", "device back up, closed automatically"),
-    "auto_metric": ("指标恢复正常, 自动关闭", "back within the threshold, closed automatically"),
-    "event": ("设备上报恢复 (告警/日志), 自动关闭", "the device reported recovery (trap/syslog), closed automatically"),
-    "manual": ("人工处理", "resolved by hand"),
-    "closed_by_hand": ("人工关闭", "Closed by hand"),
-    "note": ("说明", "Note"),
-    "device_state": ("设备状态", "Device state"),
-    "still_down": ("仍未恢复 (持续中断将重新告警)", "still down (a new fault opens if it stays down)"),
-    "handling": ("处理", "Handling"),
-    "maintenance_end": ("维护窗口结束", "maintenance window ended"),
-    "removed": ("设备已移出台账", "device removed from the inventory"),
-    "response": ("响应", "Response"),
-    "not_acknowledged": ("未响应", "not acknowledged"),
-    "in_time": ("按时", "in time"),
-    "late": ("超时", "late"),
-    "resolution": ("修复", "Resolution"),
-    "acknowledged": ("已响应", "Acknowledged"),
-    "took": ("用时", "took"),
-    "limit": ("时限", "limit"),
-    "reminder": ("提醒", "Reminder"),
-    "left": ("距{window}还有 {left}", "{left} left until the {window}"),
-    "respond_window": ("响应时限", "response deadline"),
-    "resolve_window": ("修复时限", "resolution deadline"),
-    "overdue": ("超时", "Overdue"),
-    "past": ("已超过{window}", "past the {window}"),
-    "escalated": ("升级", "Escalated"),
-    "escalated_to": ("升级为{level}", "now {level}"),
-    "warn": ("预警", "Warning"),
-    "near": ("在线率 {rate:.1%}, 接近阈值 {threshold:.0%}", "online rate {rate:.1%}, close to the {threshold:.0%} threshold"),
-    "online_rate": ("在线率", "Online rate"),
-    "more": ("… 另有 {n} 项", "… and {n} more"),
-    "faults": ("个故障", "faults"),
-    "many_places": ("多个系统", "several systems"),
-    "storm_open": ("{group} {n} 个故障", "{group}: {n} faults"),
-    "storm_resolved": ("{group} {n} 个故障已恢复", "{group}: {n} faults recovered"),
-    "storm_reminder": ("{n} 个故障临近时限", "{n} faults close to a deadline"),
-    "storm_overdue": ("{n} 个故障已超时", "{n} faults overdue"),
-    "waived": ("不计入考核", "not counted"),
-    "by": ("处理人", "By"),
-    "meeting": ("会前检查", "Meeting check"),
-    "summary": ("运维日报", "Daily summary"),
-    "open_faults": ("未关闭故障", "Open faults"),
-    "due_today": ("今日到期", "Due today"),
-    "none": ("无", "none"),
-    "no_data": ("暂无数据", "no data yet"),
-    "group_rates": ("在线率", "Online rates"),
-    "ok": ("正常", "ok"),
-    "failed": ("异常", "problems"),
-}
 
 
 def subject(fault: Fault, inventory: Any) -> str:

@@ -26,11 +26,11 @@ import os
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from alerting.config import OutboxSettings
 from alerting.notifiers.base import DeliveryError, Notifier, Payload
 from store.db import Store
+from store.outbox import OutboxStore
 
 log = logging.getLogger("yunwei.alerting.outbox")
 
@@ -51,23 +51,8 @@ def _crash_point(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-@dataclass
-class OutboxRow:
-    id: int
-    channel: str
-    kind: str
-    thread: str
-    payload: str
-    attempts: int
-    next_attempt: float
-    state: str
-    last_error: str | None
-    created: float
-    sent: float | None
-
-
 class Outbox:
-    """Delivers pending messages; safe to call from one thread per channel."""
+    """Delivers pending messages; safe to call from one thread per channel. Its rows: ``messages``."""
 
     def __init__(
         self,
@@ -76,40 +61,12 @@ class Outbox:
         settings: OutboxSettings | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.store = store
+        self.messages = OutboxStore(store)
         self.notifiers = notifiers
         self.settings = settings or OutboxSettings()
         self.clock = clock
         self.stopping = False  # set on shutdown: finish the message in flight, start no other
         self._warned_unknown: set[str] = set()
-
-    # -- reading ------------------------------------------------------------------------
-
-    def rows(self, state: str | None = None, limit: int = 500) -> list[OutboxRow]:
-        query = "SELECT id, channel, kind, thread, payload, attempts, next_attempt, state, last_error, created, sent FROM alert_outbox"
-        params: tuple[object, ...] = ()
-        if state is not None:
-            query += " WHERE state = ?"
-            params = (state,)
-        with self.store._lock:
-            found = self.store.db.execute(query + " ORDER BY id LIMIT ?", (*params, limit)).fetchall()
-        return [OutboxRow(*row) for row in found]
-
-    def channels_pending(self) -> list[str]:
-        with self.store._lock:
-            return [r[0] for r in self.store.db.execute("SELECT DISTINCT channel FROM alert_outbox WHERE state = 'pending'")]
-
-    def next_due(self) -> float | None:
-        with self.store._lock:
-            row = self.store.db.execute("SELECT MIN(next_attempt) FROM alert_outbox WHERE state = 'pending'").fetchone()
-        return row[0]
-
-    def attempts_in_last_minute(self, channel: str, now: float) -> int:
-        with self.store._lock:
-            row = self.store.db.execute(
-                "SELECT COUNT(*) FROM alert_attempts WHERE channel = ? AND at > ? AND at <= ?", (channel, now - 60, now)
-            ).fetchone()
-        return int(row[0])
 
     # -- delivering -----------------------------------------------------------------------
 
@@ -128,66 +85,37 @@ class Outbox:
         sent = 0
         while (limit is None or sent < limit) and not self.stopping:
             now = self.clock()
-            with self.store._lock:
-                row = self.store.db.execute(
-                    "SELECT id, payload, attempts, next_attempt FROM alert_outbox"
-                    " WHERE state = 'pending' AND channel = ? ORDER BY id LIMIT 1",
-                    (channel,),
-                ).fetchone()
-            if row is None:
+            head = self.messages.head(channel)
+            if head is None:
                 break
-            message_id, payload_text, attempts, next_attempt = row
-            if next_attempt > now:
+            if head.next_attempt > now:
                 break
-            if self.attempts_in_last_minute(channel, now) >= notifier.rate_per_minute:
+            if self.messages.attempts_in_last_minute(channel, now) >= notifier.rate_per_minute:
                 break
-            with self.store.transaction() as db:
-                attempt = db.execute(
-                    "INSERT INTO alert_attempts (channel, message, at) VALUES (?, ?, ?)", (channel, message_id, now)
-                ).lastrowid
+            attempt = self.messages.begin_attempt(channel, head.id, now)
             _crash_point("before_send")
             try:
-                detail = notifier.send(Payload.from_json(payload_text))
+                detail = notifier.send(Payload.from_json(head.payload))
             except DeliveryError as exc:
-                delay = self.backoff(attempts + 1, exc.throttled)
-                with self.store.transaction() as db:
-                    db.execute(
-                        "UPDATE alert_outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ? WHERE id = ?",
-                        (now + delay, exc.detail[:500], message_id),
-                    )
-                    db.execute("UPDATE alert_attempts SET ok = 0, detail = ? WHERE id = ?", (exc.detail[:500], attempt))
-                log.warning("outbox: %s message %d not delivered (%s); retry in %.0f s", channel, message_id, exc.detail, delay)
+                delay = self.backoff(head.attempts + 1, exc.throttled)
+                self.messages.retry_later(head.id, now + delay, exc.detail[:500], failed_attempt=attempt)
+                log.warning("outbox: %s message %d not delivered (%s); retry in %.0f s", channel, head.id, exc.detail, delay)
                 break
             except Exception as exc:  # a notifier bug must not kill the loop; keep the message
-                delay = self.backoff(attempts + 1, False)
-                with self.store.transaction() as db:
-                    db.execute(
-                        "UPDATE alert_outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ? WHERE id = ?",
-                        (now + delay, f"{type(exc).__name__}: {exc}"[:500], message_id),
-                    )
-                log.exception("outbox: %s message %d failed unexpectedly", channel, message_id)
+                delay = self.backoff(head.attempts + 1, False)
+                self.messages.retry_later(head.id, now + delay, f"{type(exc).__name__}: {exc}"[:500])
+                log.exception("outbox: %s message %d failed unexpectedly", channel, head.id)
                 break
             _crash_point("after_send")
-            with self.store.transaction() as db:
-                db.execute(
-                    "UPDATE alert_outbox SET state = 'sent', sent = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
-                    (self.clock(), message_id),
-                )
-                db.execute("UPDATE alert_attempts SET ok = 1, detail = ? WHERE id = ?", (detail[:200], attempt))
+            self.messages.mark_sent(head.id, self.clock(), attempt, detail[:200])
             sent += 1
         return sent
 
     def deliver_due(self) -> int:
         """Every channel once, one after the other (tests and the CLI; the daemon uses threads)."""
-        return sum(self.deliver_channel(channel) for channel in self.channels_pending())
+        return sum(self.deliver_channel(channel) for channel in self.messages.channels_pending())
 
     def prune(self) -> int:
         """Forget sent messages older than ``keep_days`` and attempts older than a day."""
         now = self.clock()
-        with self.store.transaction() as db:
-            removed = db.execute(
-                "DELETE FROM alert_outbox WHERE state = 'sent' AND sent < ?", (now - self.settings.keep_days * 86400,)
-            ).rowcount
-            db.execute("DELETE FROM alert_attempts WHERE at < ?", (now - 86400,))
-            db.execute("DELETE FROM alert_notices WHERE state != 'pending' AND created < ?", (now - self.settings.keep_days * 86400,))
-        return removed
+        return self.messages.prune(sent_before=now - self.settings.keep_days * 86400, attempts_before=now - 86400)

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Mapping
 
 from alerting.dispatch import Dispatcher
 from alerting.engine import FaultEngine
-from alerting.faults import Notice
 from alerting.outbox import Outbox
 from alerting.startup import StartupFold
 from alerting.summary import daily_summary, summary_due
@@ -22,6 +21,7 @@ from core.events import Event
 from core.model import Sample, Transition
 from inventory.config import Inventory
 from store.db import Store
+from store.faults import Notice
 
 log = logging.getLogger("yunwei.alerting")
 

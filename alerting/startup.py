@@ -16,10 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from alerting.faults import Fault, Notice
 from alerting.messages import Composer, Text
 from alerting.notifiers.base import SEVERITY_OF_LEVEL
 from core.model import State, Transition
+from store.faults import Fault, Notice
 
 FOLDED_SOURCES = ("down", "group", "flapping")
 # after the first round is over, the start ends at the latest once holds and grace periods ran out

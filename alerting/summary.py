@@ -7,9 +7,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from agent.fleet import group_rates
-from alerting.faults import Fault
 from alerting.messages import Composer, Text
 from core.model import State
+from store.faults import Fault
 
 
 def summary_due(at: str | None, now: float, zone: str, last_day: str | None) -> str | None:

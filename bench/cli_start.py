@@ -26,9 +26,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from alerting.faults import Fault, FaultStore  # noqa: E402
 from core.model import State, Transition  # noqa: E402
 from store.db import open_store  # noqa: E402
+from store.faults import Fault, FaultStore  # noqa: E402
 
 GROUP_SIZE = 500
 

@@ -28,11 +28,11 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alerting import lifecycle  # noqa: E402
-from alerting.faults import FaultStore  # noqa: E402
 from core.model import Sample, State, Transition  # noqa: E402
 from inventory.config import config_from_data  # noqa: E402
 from store.accounts import Accounts  # noqa: E402
 from store.db import open_store  # noqa: E402
+from store.faults import FaultStore  # noqa: E402
 from web import accounts  # noqa: E402
 from web.app import create_app  # noqa: E402
 from web.context import Console  # noqa: E402

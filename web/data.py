@@ -26,7 +26,6 @@ from agent import windows
 from agent.fleet import GroupRate, group_rates, states_now
 from agent.status import DeviceRow, device_rows
 from alerting import lifecycle
-from alerting.faults import Fault, FaultStore
 from alerting.levels import LevelPolicy
 from alerting.messages import Composer
 from compliance.records import event_from_fields, record_body, store_event
@@ -35,6 +34,8 @@ from core.errors import InputError
 from core.model import Sample, State
 from inventory.config import Inventory
 from store.db import Store
+from store.faults import Fault, FaultStore
+from store.outbox import OutboxStore
 from store.rollup import BUCKET
 
 log = logging.getLogger("yunwei.web")
@@ -91,6 +92,7 @@ class FleetData:
     def reload(self, inventory: Inventory) -> None:
         self.inventory = inventory
         self.faults = FaultStore(self.store, inventory.agent.id, inventory.agent.timezone)
+        self.outbox = OutboxStore(self.store)
         self.policy = LevelPolicy(inventory.config.alerting, inventory)
         self.composer = Composer(inventory, self.policy)
         self.zone = ZoneInfo(inventory.agent.timezone)
@@ -170,7 +172,7 @@ class FleetData:
 
     def fault_messages(self, fault_id: str) -> list[tuple[str, str, str, float]]:
         """(channel, kind, state, created) of the chat messages queued for a fault."""
-        return self.faults.messages(fault_id)
+        return self.outbox.for_fault(fault_id)
 
     # -- the month's score ----------------------------------------------------------------
 

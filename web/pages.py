@@ -13,8 +13,8 @@ from aiohttp import web
 
 from agent.fleet import GroupRate
 from agent.status import DeviceRow
-from alerting.faults import Fault
 from core.model import State
+from store.faults import Fault
 from web import audit, svg
 from web.context import Console, console
 from web.data import Snapshot

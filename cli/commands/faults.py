@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from agent.status import format_table
 from agent.status_text import text
-from alerting.faults import Fault, FaultStore, ledger_body
 from alerting.messages import subject
 from cli.main import add_config_argument, command_help, later
 from cli.readonly import config_for_reading
@@ -25,6 +24,7 @@ from collectors.texts import localise_error
 from core.errors import InputError
 from inventory.lookup import named_items, resolve_ref
 from store.db import open_store
+from store.faults import Fault, FaultStore, ledger_body
 
 STATES = ("open", "acknowledged", "resolved", "closed")
 

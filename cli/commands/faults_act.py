@@ -11,15 +11,15 @@ from zoneinfo import ZoneInfo
 
 from agent.status import format_table
 from alerting import lifecycle
-from alerting.faults import Fault, FaultStore, fault_dict, ledger_body
 from alerting.levels import LevelPolicy
 from alerting.messages import Composer
-from alerting.outbox import Outbox
 from cli.commands.faults import _deadline, _when
 from core.errors import InputError
 from inventory.config import Inventory, load_config
 from inventory.lookup import named_items, resolve_ref
 from store.db import open_store
+from store.faults import Fault, FaultStore, fault_dict, ledger_body
+from store.outbox import OutboxStore
 
 
 def _who(args: argparse.Namespace, inventory: Inventory) -> str:
@@ -143,11 +143,9 @@ def run_open(args: argparse.Namespace) -> int:
 
 def run_outbox(args: argparse.Namespace) -> int:
     inventory, faults = _open(args)
-    outbox = Outbox(faults.store, {})
-    rows = outbox.rows(None if args.all else "pending", limit=1000)
+    rows = OutboxStore(faults.store).rows(None if args.all else "pending", limit=1000)
     zone = ZoneInfo(inventory.agent.timezone)
-    with faults.store._lock:
-        queued = faults.store.db.execute("SELECT COUNT(*) FROM alert_notices WHERE state = 'pending'").fetchone()[0]
+    queued = faults.pending_notice_count()
     if queued:
         print(f"{queued} notice(s) queued for the daemon to render and send (`yunwei run` does it every tick)")
     for name, channel in inventory.config.alerting.channels.items():

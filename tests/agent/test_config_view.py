@@ -12,13 +12,13 @@ import pytest
 import yaml
 
 from agent.status import StatusFilter, render_status
-from alerting.faults import Fault, FaultStore
 from cli.main import main
 from cli.readonly import config_for_reading
 from core.model import State, Transition
 from inventory.config import Inventory, load_config
 from inventory.view import InventoryView, cache_path
 from store.db import open_store
+from store.faults import Fault, FaultStore
 
 ZONE = ZoneInfo("Asia/Shanghai")
 

@@ -33,10 +33,10 @@ def main() -> int:
         store.add_transitions(transitions, agent="child")
         service.on_round([], transitions, now)
     deadline = time.monotonic() + 60
-    while service.outbox.channels_pending() and time.monotonic() < deadline:
+    while service.outbox.messages.channels_pending() and time.monotonic() < deadline:
         if service.outbox.deliver_due() == 0:
             time.sleep(0.05)
-    pending = len(service.outbox.rows("pending"))
+    pending = len(service.outbox.messages.rows("pending"))
     print(f"pending={pending}", flush=True)
     store.close()
     return 0 if pending == 0 else 3

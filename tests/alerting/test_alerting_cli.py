@@ -12,9 +12,9 @@ import yaml
 from alerting_platforms import Platform
 from peers import Peer, free_port, wait_for
 
-from alerting.faults import FaultStore
 from cli.main import main
 from store.db import Store
+from store.faults import FaultStore
 
 CONFIG = {
     "agent": {"id": "cli-test", "data_dir": "./data"},

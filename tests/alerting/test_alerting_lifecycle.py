@@ -167,8 +167,8 @@ def test_manual_resolve_while_down_never_claims_a_recovery_and_reopens_after_the
 
 def test_an_ack_from_the_cli_is_not_overwritten_by_the_daemon(build, clock, tmp_path):
     """The CLI writes through its own connection while the daemon holds a stale copy of the fault."""
-    from alerting.faults import FaultStore
     from store.db import Store
+    from store.faults import FaultStore
 
     service, store = build({**FLEET, "devices": FLEET["devices"], "alerting": {"hold_seconds": 0}})
     t = clock.now

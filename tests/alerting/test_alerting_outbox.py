@@ -19,11 +19,12 @@ from peers import wait_for
 from pydantic import TypeAdapter
 
 from alerting.config import Channel, OutboxSettings
-from alerting.faults import MIGRATIONS
 from alerting.notifiers import make_notifier
 from alerting.notifiers.base import Message
 from alerting.outbox import CRASH_ENV, Outbox
 from store.db import Store
+from store.faults import MIGRATIONS
+from store.outbox import NewMessage, OutboxStore
 
 CHILD = Path(__file__).with_name("outbox_child.py")
 
@@ -46,11 +47,8 @@ def enqueue(store: Store, notifier, titles: list[str], clock: Clock) -> None:
     rows = []
     for title in titles:
         message = Message(kind="open", title=title, lines=["- x"], key=title)
-        rows.append(("ops", "open", title, title, clock.now, notifier.render(message).to_json(), clock.now))
-    with store.transaction() as db:
-        db.executemany(
-            "INSERT INTO alert_outbox (channel, kind, thread, msgkey, created, payload, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)", rows
-        )
+        rows.append(NewMessage("ops", "open", title, title, clock.now, notifier.render(message).to_json(), clock.now))
+    OutboxStore(store).queue(rows, [], {})
 
 
 def make(tmp_path: Path, platform: Platform, clock: Clock, **options):
@@ -73,19 +71,19 @@ def test_failures_are_retried_with_backoff_in_order_and_never_duplicated(tmp_pat
     enqueue(store, notifier, ["m1", "m2", "m3"], clock)
     platform.script.extend(["500", ("hang", 1.0), DING_TOO_FAST, {"errcode": 310000, "errmsg": "sign not match"}])
     assert outbox.deliver_due() == 0  # HTTP 500
-    head = outbox.rows("pending")[0]
+    head = outbox.messages.rows("pending")[0]
     assert (head.attempts, head.next_attempt - clock.now, head.last_error) == (1, 5, "dingtalk ops: HTTP 500 <html>502 Bad Gateway</html>")
     clock.advance(4.9)
     assert outbox.deliver_due() == 0 and len(platform.requests) == 1  # not due yet
     clock.advance(0.1)
     assert outbox.deliver_due() == 0  # timeout
-    assert outbox.rows("pending")[0].next_attempt - clock.now == 10
+    assert outbox.messages.rows("pending")[0].next_attempt - clock.now == 10
     clock.advance(10)
     assert outbox.deliver_due() == 0  # 130101: the robot is throttled, wait at least a minute
-    assert outbox.rows("pending")[0].next_attempt - clock.now == 60
+    assert outbox.messages.rows("pending")[0].next_attempt - clock.now == 60
     clock.advance(60)
     assert outbox.deliver_due() == 0  # errcode 310000 once (a rotated secret, say)
-    assert outbox.rows("pending")[0].next_attempt - clock.now == 40
+    assert outbox.messages.rows("pending")[0].next_attempt - clock.now == 40
     # a restart: the schedule lives in the store
     restarted = Outbox(store, {"ops": notifier}, OutboxSettings(backoff_seconds=5), clock)
     clock.advance(39)
@@ -93,7 +91,7 @@ def test_failures_are_retried_with_backoff_in_order_and_never_duplicated(tmp_pat
     clock.advance(1)
     assert restarted.deliver_due() == 3
     assert titles_accepted(platform) == ["m1", "m2", "m3"]
-    assert restarted.rows("pending") == []
+    assert restarted.messages.rows("pending") == []
     assert restarted.deliver_due() == 0
     assert len(platform.accepted) == 3
     store.close()
@@ -119,7 +117,7 @@ def test_wecom_45009_pauses_the_channel(tmp_path, server, clock):
     enqueue(store, notifier, ["a", "b"], clock)
     platform.script.append(WECOM_FREQ)
     assert outbox.deliver_due() == 0
-    assert outbox.rows("pending")[0].last_error == "wecom errcode 45009: api freq out of limit"
+    assert outbox.messages.rows("pending")[0].last_error == "wecom errcode 45009: api freq out of limit"
     clock.advance(59)
     assert outbox.deliver_due() == 0
     clock.advance(1)
@@ -133,7 +131,7 @@ def test_unconfigured_channel_keeps_its_messages(tmp_path, server, clock):
     enqueue(store, notifier, ["kept"], clock)
     orphan = Outbox(store, {}, OutboxSettings(), clock)
     assert orphan.deliver_due() == 0
-    assert [r.state for r in orphan.rows()] == ["pending"]
+    assert [r.state for r in orphan.messages.rows()] == ["pending"]
     assert outbox.deliver_due() == 1
     store.close()
 

@@ -19,11 +19,11 @@ from typing import Any
 import yaml
 
 from agent.runtime import Agent
-from alerting.faults import Fault, FaultStore
 from demo.chat_sink import ChatSink
 from inventory.config import load_config
 from store.accounts import Accounts
 from store.db import Store, open_store
+from store.faults import Fault, FaultStore
 from web import accounts
 from web.component import WebComponent
 

@@ -17,13 +17,13 @@ from web_support import CONFIG, CSRF, PASSWORD, add_users, console_client, csrf_
 
 from agent.runtime import Agent
 from alerting import lifecycle
-from alerting.faults import FaultStore
 from cli.main import main
 from core.errors import InputError
 from inventory.config import load_config
 from store.accounts import Accounts
 from store.audit import AuditTrail
 from store.db import open_store
+from store.faults import FaultStore
 from web import accounts, audit
 from web.app import ROLES_ALLOWED, routes
 from web.component import WebComponent

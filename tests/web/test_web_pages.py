@@ -15,14 +15,15 @@ import yaml
 from web_support import CONFIG, add_users, console_client, csrf_of, login, write_config
 
 from alerting import lifecycle
+from alerting.dispatch import Dispatcher
 from alerting.engine import FaultEngine
-from alerting.faults import FaultStore, ledger_body
 from alerting.levels import LevelPolicy
 from alerting.messages import Composer
 from cli.main import main
 from core.model import Sample, State, Transition
 from inventory.config import load_config
 from store.db import open_store
+from store.faults import FaultStore, ledger_body
 
 DEMO_CONTRACT = Path(__file__).resolve().parents[2] / "demo" / "demo_contract.yaml"
 
@@ -331,6 +332,21 @@ def test_fault_messages_link_the_console_when_public_url_is_set(tmp_path):
     plain = load_config(write_config(tmp_path, CONFIG))
     assert not any("/faults/" in line for line in Composer(plain, LevelPolicy(plain.config.alerting, plain)).opened(fault, time.time(), 30).lines)
 
+
+async def test_the_fault_page_lists_the_chat_messages_queued_for_it(tmp_path):
+    chat = {"channels": {"ops": {"type": "webhook", "url": "http://127.0.0.1:9/hook"}}, "routes": [{"channels": ["ops"]}]}
+    path = write_config(tmp_path, {**CONFIG, "alerting": chat})
+    add_users(path)
+    faults, inventory = _faults(path)
+    fault = lifecycle.open_manual(faults, inventory, 1, "平台中断", "eng1", time.time(), device="sw-1")
+    assert Dispatcher(faults, inventory).flush() == 1  # rendered into the outbox, not sent yet
+    client, _ = await console_client(path)
+    try:
+        await login(client, "viewer1")
+        text = await (await client.get(f"/faults/{fault.id}")).text()
+        assert "<td>ops</td><td>open</td><td>pending</td>" in text
+    finally:
+        await client.close()
 
 async def test_the_overview_lists_devices_down_at_the_same_moment(config_path):
     inventory = load_config(config_path)

@@ -4,10 +4,11 @@ Every change happens in one SQLite transaction (``BEGIN IMMEDIATE``) that re-rea
 applies the change, appends to ``alert_events``, upserts the fault's canonical ledger body
 (uid ``fault:<id>``) and queues the chat notices. The daemon's engine and the ``yunwei
 faults`` CLI both go through here, so neither overwrites the other (an engineer's ack written
-by the CLI while the daemon runs is re-read by the daemon before it changes the fault).
+by the CLI while the daemon runs is re-read by the daemon before it changes the fault). What a
+fault means (levels, deadlines, when one opens or resolves) is alerting's; only the rows are here.
 
 Tables (component ``alerting``): ``alert_faults``, ``alert_events``, ``alert_notices``,
-``alert_outbox``, ``alert_attempts``, ``alert_kv``.
+``alert_outbox``, ``alert_attempts``, ``alert_kv`` (the outbox's rows: ``store.outbox``).
 """
 
 from __future__ import annotations
@@ -140,12 +141,29 @@ class Notice:
 
 
 @dataclass
+class QueuedNotice:
+    """A notice waiting in ``alert_notices`` for the dispatcher."""
+
+    id: int
+    kind: str
+    fault: str | None
+    grp: str
+    level: int | None
+    created: float
+    body: dict[str, Any]
+
+
+@dataclass
 class Change:
-    """What a mutation did: events for the history and notices for the chat groups."""
+    """What a mutation did: events for the history and notices for the chat groups.
+
+    ``cancel_pending`` drops the fault's notices not rendered yet (an absorbed fault's), in the
+    same transaction."""
 
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     actor: str = ""
+    cancel_pending: bool = False
 
 
 def _row_to_fault(row: Any, names: list[str]) -> Fault:
@@ -254,16 +272,6 @@ class FaultStore:
             ).fetchall()
         return [(at, type_, actor, json.loads(detail)) for at, type_, actor, detail in rows]
 
-    def messages(self, fault_id: str) -> list[tuple[str, str, str, float]]:
-        """(channel, kind, state, created) of the chat messages queued for a fault (its own or a group's)."""
-        with self.store._lock:
-            rows = self.store.db.execute(
-                "SELECT channel, kind, state, created FROM alert_outbox"
-                " WHERE thread = ? OR instr(thread, ?) > 0 OR instr(msgkey, ?) > 0 ORDER BY id",
-                (fault_id, fault_id, fault_id),
-            ).fetchall()
-        return [(c, k, s, t) for c, k, s, t in rows]
-
     # -- writing ------------------------------------------------------------------------
 
     def open(self, fault: Fault, now: float, change: Change | None = None) -> Fault | None:
@@ -282,7 +290,7 @@ class FaultStore:
                 f"INSERT INTO alert_faults ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", _values(fault)
             )
             events = [("opened", {"level": fault.level, "cause": fault.cause, "waived": fault.waived}), *change.events]
-            self._record(db, fault, now, events, change.actor, change.notices)
+            self._record(db, fault, now, events, change)
         return fault
 
     def update(self, fault_id: str, mutate: Callable[[Fault], Change | None], now: float) -> Fault | None:
@@ -298,19 +306,19 @@ class FaultStore:
             fault.updated = now
             assignments = ", ".join(f"{column} = ?" for column in _columns())
             db.execute(f"UPDATE alert_faults SET {assignments} WHERE seq = ?", [*_values(fault), fault.seq])
-            self._record(db, fault, now, change.events, change.actor, change.notices)
+            self._record(db, fault, now, change.events, change)
         return fault
 
     def add_notices(self, notices: Iterable[Notice], now: float) -> None:
         with self.store.transaction() as db:
             self._insert_notices(db, notices, now)
 
-    def _record(
-        self, db: Any, fault: Fault, now: float, events: list[tuple[str, dict[str, Any]]], actor: str, notices: Iterable[Notice]
-    ) -> None:
+    def _record(self, db: Any, fault: Fault, now: float, events: list[tuple[str, dict[str, Any]]], change: Change) -> None:
+        if change.cancel_pending:
+            db.execute("UPDATE alert_notices SET state = 'cancelled' WHERE fault = ? AND state = 'pending'", (fault.id,))
         db.executemany(
             "INSERT INTO alert_events (fault, at, type, actor, detail) VALUES (?, ?, ?, ?, ?)",
-            [(fault.id, now, type_, actor, json.dumps(detail, ensure_ascii=False, sort_keys=True)) for type_, detail in events],
+            [(fault.id, now, type_, change.actor, json.dumps(detail, ensure_ascii=False, sort_keys=True)) for type_, detail in events],
         )
         body = ledger_body(fault, self.timezone)
         text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -321,7 +329,7 @@ class FaultStore:
             " agent = excluded.agent, body = excluded.body",
             (f"fault:{fault.id}", fault.opened, self.agent_id, text),
         )
-        self._insert_notices(db, [replace_fault(n, fault.id) for n in notices], now)
+        self._insert_notices(db, [replace_fault(n, fault.id) for n in change.notices], now)
 
     @staticmethod
     def _insert_notices(db: Any, notices: Iterable[Notice], now: float) -> None:
@@ -329,6 +337,20 @@ class FaultStore:
             "INSERT INTO alert_notices (kind, fault, grp, level, created, body) VALUES (?, ?, ?, ?, ?, ?)",
             [(n.kind, n.fault, n.grp, n.level, now, json.dumps(n.body, ensure_ascii=False, sort_keys=True)) for n in notices],
         )
+
+    # -- the notice queue ------------------------------------------------------------------
+
+    def pending_notices(self) -> list[QueuedNotice]:
+        """Notices not rendered yet, oldest first."""
+        with self.store._lock:
+            rows = self.store.db.execute(
+                "SELECT id, kind, fault, grp, level, created, body FROM alert_notices WHERE state = 'pending' ORDER BY id"
+            ).fetchall()
+        return [QueuedNotice(i, k, f, g, lv, c, json.loads(b)) for i, k, f, g, lv, c, b in rows]
+
+    def pending_notice_count(self) -> int:
+        with self.store._lock:
+            return int(self.store.db.execute("SELECT COUNT(*) FROM alert_notices WHERE state = 'pending'").fetchone()[0])
 
     # -- small persistent state ----------------------------------------------------------
 
