@@ -310,25 +310,21 @@ class Agent:
         )
 
     def _schedule_rounds(self) -> None:
-        assert self.scheduler is not None
         jitter_fraction = self.inventory.agent.jitter
         now = datetime.now()
         self._round_keys = {f"round:{c}:{i}": (c, i) for c, i in self.groups}
         for key in self.groups:
             collector, interval = key
             first = now + timedelta(seconds=random.uniform(0, min(interval * jitter_fraction, FIRST_RUN_SPREAD)))
-            self.scheduler.add_job(
+            self.add_job(
                 self.run_round,
                 "interval",
-                args=[key],
+                f"round:{collector}:{interval}",
+                key,
                 seconds=interval,
                 jitter=interval * jitter_fraction or None,
-                id=f"round:{collector}:{interval}",
-                max_instances=1,
-                coalesce=True,
                 misfire_grace_time=max(1, int(interval)),
                 next_run_time=first,
-                replace_existing=True,
             )
 
     def _job_skipped(self, event: JobEvent) -> None:
