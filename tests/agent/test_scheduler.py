@@ -4,6 +4,7 @@ answered), and every timed job of a real agent on it with the trigger its config
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from time import time as time_now
@@ -108,3 +109,27 @@ async def test_one_scheduler_runs_rounds_housekeeping_inspections_and_meeting_ch
                 await asyncio.sleep(0.1)
     finally:
         await agent.drain(5)
+
+
+async def test_a_component_job_never_overlaps_itself_and_a_skipped_run_is_logged(make_inventory, caplog) -> None:  # type: ignore[no-untyped-def]
+    agent = Agent(make_inventory({"devices": []}), attach_hooks=False)
+    await agent.start(schedule=False)
+    running, most = [0], [0]
+
+    async def slow() -> None:
+        running[0] += 1
+        most[0] = max(most[0], running[0])
+        try:
+            await asyncio.sleep(0.7)
+        finally:
+            running[0] -= 1
+
+    try:
+        with caplog.at_level(logging.WARNING, logger="yunwei.agent"):
+            agent.add_job(slow, "interval", "component:slow", seconds=0.2)
+            await asyncio.sleep(1.5)
+    finally:
+        await agent.drain(5)
+    assert most[0] == 1
+    assert "job component:slow: its previous run is still going; this run is skipped" in caplog.text
+    assert not agent.stats  # not a round: no round's skip is counted
