@@ -1,8 +1,8 @@
 """SSH inspections (巡检): run them on their schedules or on demand, file them in the ledger.
 
 Every device probe of the ``ssh`` collector with a ``schedule`` (``workdays 08:30``, ``weekly
-mon 09:00`` ...) is inspected at those times by ``InspectionScheduler``; ``yunwei inspect``
-runs the same code now. Each inspection that was carried out (the login worked and the
+mon 09:00`` ...) is inspected at those times: ``InspectionScheduler`` registers them as jobs of
+the agent's scheduler (``InspectionTrigger``); ``yunwei inspect`` runs the same code now. Each inspection that was carried out (the login worked and the
 commands answered) files a ledger record the compliance calculator counts::
 
     {"type": "record", "kind": "inspection", "id": "sw-1-20261103T083000", "unit": "fgw",
@@ -25,13 +25,15 @@ filed, and the contract would count every one as missed.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from agent.background import ClockedTask
+from apscheduler.triggers.base import BaseTrigger
+
 from collectors import registry
 from collectors.base import CollectorContext, Target
 from core.errors import InputError
@@ -42,7 +44,7 @@ from inventory.schedule import When, parse_when
 from store.db import Store
 
 if TYPE_CHECKING:
-    from agent.runtime import Agent
+    from agent.runtime import Agent, RoundResult
 
 log = logging.getLogger("yunwei.inspections")
 COLLECTOR = "ssh"
@@ -150,53 +152,96 @@ async def run_inspections(
     return results
 
 
+class InspectionTrigger(BaseTrigger):
+    """An APScheduler trigger that fires at the times of schedule phrases, in the agent's zone.
+
+    CronTrigger cannot say ``workdays`` (China's official calendar, 调休 Saturdays included) nor
+    "day 31, or the month's last day", so the phrases' own ``When.next_after`` decides."""
+
+    def __init__(self, whens: Sequence[When], timezone: str) -> None:
+        self.whens = tuple(whens)
+        self.timezone = timezone
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        after = previous_fire_time if previous_fire_time is not None else now - timedelta(microseconds=1)
+        moment = after.astimezone(ZoneInfo(self.timezone))
+        return min(w.next_after(moment) for w in self.whens)
+
+    def __str__(self) -> str:
+        return ", ".join(str(w) for w in self.whens)
+
+    def __repr__(self) -> str:
+        return f"<InspectionTrigger ({self}) {self.timezone}>"
+
+
 @dataclass
-class _Plan:
-    target: Target
-    whens: list[When]
-    next_at: float
+class InspectionPlan:
+    """The targets that share one set of schedule phrases: one job of the agent's scheduler."""
+
+    job_id: str
+    whens: tuple[When, ...]
+    targets: list[Target] = field(default_factory=list)
 
 
-class InspectionScheduler(ClockedTask):
-    """Runs every scheduled inspection when it is due (a component of the agent)."""
+JOB_PREFIX = "inspections:"
+CATCH_UP_JOB = JOB_PREFIX + "catch-up"
 
-    def init_state(self) -> None:
-        self.plans: list[_Plan] = []
-        self.history: list[tuple[float, list[str]]] = []  # (clock time, devices) of every run
 
-    def plan(self, inventory: Inventory, now: float) -> None:
-        """(Re)compute every scheduled inspection's next time from ``now``."""
-        zone = ZoneInfo(inventory.agent.timezone)
-        moment = datetime.fromtimestamp(now, zone)
-        plans = []
-        for target in inspection_targets(inventory):
-            phrases = list(getattr(target.options, "schedule", []) or [])
-            if not phrases:
-                continue
-            whens = [parse_when(p) for p in phrases]
-            plans.append(_Plan(target, whens, min(w.next_after(moment) for w in whens).timestamp()))
-        self.plans = plans
+def inspection_plans(inventory: Inventory) -> list[InspectionPlan]:
+    """Every ssh probe with a ``schedule``, grouped by its phrases (one batch per due time)."""
+    plans: dict[tuple[When, ...], InspectionPlan] = {}
+    for target in inspection_targets(inventory):
+        phrases = list(getattr(target.options, "schedule", []) or [])
+        if not phrases:
+            continue
+        whens = tuple(dict.fromkeys(parse_when(p) for p in phrases))
+        plan = plans.get(whens)
+        if plan is None:
+            plan = plans[whens] = InspectionPlan(JOB_PREFIX + " | ".join(str(w) for w in whens), whens)
+        plan.targets.append(target)
+    return list(plans.values())
 
-    def due(self, now: float) -> list[_Plan]:
-        return [plan for plan in self.plans if plan.next_at <= now]
+
+class InspectionScheduler:
+    """Registers every scheduled inspection as a job of the agent's scheduler (a component).
+
+    One job per set of schedule phrases, fired by an ``InspectionTrigger``; at start, the
+    inspections missed earlier today run at once (a one-off job, ``"trigger": "catch-up"``).
+    A run that is due while the previous run of the same job still goes is skipped and logged;
+    a run the agent notices late (the machine slept) runs once when it wakes."""
+
+    def __init__(self) -> None:
+        self.agent: Agent | None = None
+        self.plans: list[InspectionPlan] = []
 
     async def start(self, agent: Agent) -> None:
         self.agent = agent
-        now = self.clock()
-        self.plan(agent.inventory, now)
-        if self.plans:
-            log.info("%d device(s) have scheduled inspections; next at %s", len(self.plans), self._next_text())
-            missed = await self.missed_today(now)
-            if missed:
-                log.warning(
-                    "catching up %d inspection(s) due earlier today that did not run (agent down): %s",
-                    len(missed),
-                    ", ".join(p.target.device.id for p in missed),
-                )
-            self.launch(lambda: self._loop(missed), "inspections")
+        self.register(agent.inventory)
+        if not self.plans:
+            return
+        now = time.time()
+        log.info("%d device(s) have scheduled inspections; next at %s", self._count(), self._next_text(now))
+        missed = await self.missed_today(now)
+        if missed:
+            log.warning(
+                "catching up %d inspection(s) due earlier today that did not run (agent down): %s",
+                len(missed),
+                ", ".join(t.device.id for t in missed),
+            )
+            agent.add_job(self.run, "date", CATCH_UP_JOB, missed, "catch-up", misfire_grace_time=None)
 
-    async def missed_today(self, now: float) -> list[_Plan]:
-        """Plans whose last time due today (at or before ``now``) left no sample of the probe since.
+    def register(self, inventory: Inventory) -> None:
+        """(Re)register one job per plan; the jobs of plans gone are removed."""
+        agent = self.agent
+        assert agent is not None
+        agent.remove_jobs(JOB_PREFIX)
+        self.plans = inspection_plans(inventory)
+        for plan in self.plans:
+            trigger = InspectionTrigger(plan.whens, inventory.agent.timezone)
+            agent.add_job(self.run, trigger, plan.job_id, plan.targets, "schedule", misfire_grace_time=None)
+
+    async def missed_today(self, now: float) -> list[Target]:
+        """Targets whose last time due today (at or before ``now``) left no sample of the probe since.
 
         Only today counts (a working day for ``workdays``): an inspection missed yesterday is
         gone, the contract already counted it. A sample, even a failed one, means it was tried."""
@@ -208,44 +253,37 @@ class InspectionScheduler(ClockedTask):
             due = [at for at in (w.earlier_today(moment) for w in plan.whens) if at is not None]
             if not due:
                 continue
-            tried = await agent.in_writer(
-                agent.db.samples_for, plan.target.device.id, max(due).timestamp(), plan.target.probe.name
-            )
-            if not tried:
-                missed.append(plan)
+            for target in plan.targets:
+                tried = await agent.in_writer(agent.db.samples_for, target.device.id, max(due).timestamp(), target.probe.name)
+                if not tried:
+                    missed.append(target)
         return missed
 
-    def _next_text(self) -> str:
-        assert self.agent is not None
-        if not self.plans:
-            return "-"
-        return to_iso(min(p.next_at for p in self.plans), self.agent.inventory.agent.timezone)
+    def _count(self) -> int:
+        return sum(len(plan.targets) for plan in self.plans)
 
-    async def _loop(self, missed: Sequence[_Plan] = ()) -> None:
+    def _next_text(self, now: float) -> str:
         assert self.agent is not None
-        if missed:
-            await self.run_due(list(missed), self.clock(), trigger="catch-up")
-        while True:
-            now = self.clock()
-            due = self.due(now)
-            if due:
-                await self.run_due(due, now)
-                continue
-            await self.nap(min((p.next_at for p in self.plans), default=None), now)
+        timezone = self.agent.inventory.agent.timezone
+        moment = datetime.fromtimestamp(now, ZoneInfo(timezone))
+        return to_iso(min(w.next_after(moment) for p in self.plans for w in p.whens).timestamp(), timezone)
 
-    async def run_due(self, due: list[_Plan], now: float, trigger: str = "schedule") -> None:
+    async def run(self, targets: list[Target], trigger: str) -> None:
+        """The job: inspect ``targets`` now and file their records."""
         agent = self.agent
         assert agent is not None
-        zone = ZoneInfo(agent.inventory.agent.timezone)
-        self.history.append((now, [p.target.device.id for p in due]))
-        for plan in due:  # the next time is fixed first: a slow inspection does not run twice
-            plan.next_at = min(w.next_after(datetime.fromtimestamp(now, zone)) for w in plan.whens).timestamp()
         try:
-            await run_inspections(agent.inventory, [p.target for p in due], agent.in_writer, agent.db, trigger)
+            await run_inspections(agent.inventory, targets, agent.in_writer, agent.db, trigger)
         except Exception:
             log.exception("scheduled inspections failed")
 
+    async def on_round(self, result: RoundResult) -> None:
+        pass
+
     async def on_reload(self, inventory: Inventory) -> None:
-        self.plan(inventory, self.clock())
-        if self.plans and self.agent is not None:
-            self.launch(self._loop, "inspections")
+        """Re-plan from the new config (no catch-up: a reload is not a restart)."""
+        if self.agent is not None:
+            self.register(inventory)
+
+    async def stop(self) -> None:
+        """Nothing of its own: the agent's scheduler stops the jobs."""

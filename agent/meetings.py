@@ -8,16 +8,18 @@ is ready when its terminal and every related device are online by their own onli
 ``max_loss_percent`` (default 0: the contract asks for "no loss") and, when set, RTT not above
 ``max_rtt_ms``. All probes run at once, through the same collectors as the agent's rounds.
 
-``MeetingScheduler`` runs the check ``check_before_minutes`` (default 30) before every meeting
-in the config and files the result as a ledger record (kind ``meeting_check``) that alerting
-posts to the chat groups. A check already filed (same meeting, same time) is not repeated
-after a restart; a meeting whose start has passed is not checked any more.
+``MeetingScheduler`` registers a job of the agent's scheduler that runs the check
+``check_before_minutes`` (default 30) before every meeting in the config and files the result
+as a ledger record (kind ``meeting_check``) that alerting posts to the chat groups. A check
+already filed (same meeting, same time) is not repeated after a restart; an agent started
+inside the lead time checks at once; a meeting whose start has passed is not checked any more.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,7 +27,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from agent.background import ClockedTask
 from collectors import registry
 from collectors.base import CollectorContext, Target
 from core.errors import InputError
@@ -37,7 +38,7 @@ from inventory.online import parse_rule
 from inventory.schedule import Meeting
 
 if TYPE_CHECKING:
-    from agent.runtime import Agent
+    from agent.runtime import Agent, RoundResult
 
 log = logging.getLogger("yunwei.meetings")
 TERMINAL_KINDS = ("vc_terminal",)
@@ -226,6 +227,11 @@ def meeting_id(meeting: Meeting, timezone: str) -> str:
     return f"{name}-{start.strftime('%Y%m%dT%H%M')}"
 
 
+def check_uid(meeting: Meeting, timezone: str) -> str:
+    """The ledger uid of a meeting's readiness check (one per meeting and start time)."""
+    return f"record:meeting_check:{meeting_id(meeting, timezone)}"
+
+
 def meeting_record(
     inventory: Inventory, meeting: Meeting, venues: Sequence[Venue], results: Sequence[VenueResult], checked_at: float
 ) -> tuple[str, dict[str, Any]]:
@@ -255,20 +261,30 @@ def meeting_record(
         "venue_count": len(results),
         "venues": [r.to_dict() for r in results],
     }
-    return f"record:meeting_check:{record_id}", body
+    return check_uid(meeting, timezone), body
 
 
-class MeetingScheduler(ClockedTask):
-    """Checks every configured meeting's venues ``check_before_minutes`` ahead; files the result."""
+JOB_PREFIX = "meeting:"
 
-    def init_state(self) -> None:
-        self.done: set[str] = set()
-        self.results: list[tuple[str, list[VenueResult]]] = []
+
+class MeetingScheduler:
+    """Checks every configured meeting's venues ``check_before_minutes`` ahead; files the result.
+
+    Each meeting not begun and not checked yet is a one-off job of the agent's scheduler at its
+    check time (at once when the agent starts inside that lead time). A check the agent notices
+    late (the machine slept) still runs while the meeting has not begun."""
+
+    def __init__(self) -> None:
+        self.agent: Agent | None = None
+        self.done: set[str] = set()  # uids of the checks filed (the ledger's, and this run's)
 
     async def start(self, agent: Agent) -> None:
         self.agent = agent
-        if agent.inventory.config.meetings:
-            self.launch(self._loop, "meetings")
+        if not agent.inventory.config.meetings:
+            return
+        known = await agent.in_writer(lambda: {uid for uid, *_ in agent.db.events(["record"])})
+        self.done |= {uid for uid in known if uid.startswith("record:meeting_check:")}
+        self.register(time.time())
 
     def pending(self, now: float) -> list[tuple[float, Meeting]]:
         """(check time, meeting) of meetings not started yet and not checked yet, soonest first."""
@@ -276,32 +292,30 @@ class MeetingScheduler(ClockedTask):
         timezone = self.agent.inventory.agent.timezone
         found = []
         for meeting in self.agent.inventory.config.meetings:
-            start = meeting_moment(meeting, timezone)
-            uid = f"record:meeting_check:{meeting_id(meeting, timezone)}"
-            if start > now and uid not in self.done:
-                found.append((start - meeting.check_before_minutes * 60, meeting))
+            if meeting_moment(meeting, timezone) > now and check_uid(meeting, timezone) not in self.done:
+                found.append((meeting_moment(meeting, timezone) - meeting.check_before_minutes * 60, meeting))
         return sorted(found, key=lambda item: item[0])
 
-    async def _loop(self) -> None:
+    def register(self, now: float) -> None:
+        """(Re)register one job per pending meeting, at its check time or at once when that passed."""
         agent = self.agent
         assert agent is not None
-        known = await agent.in_writer(lambda: {uid for uid, *_ in agent.db.events(["record"])})
-        self.done |= {uid for uid in known if uid.startswith("record:meeting_check:")}
-        while True:
-            now = self.clock()
-            pending = self.pending(now)
-            due = [meeting for check_at, meeting in pending if check_at <= now]
-            for meeting in due:
-                await self.check(meeting, now)
-            if due:
-                continue
-            await self.nap(pending[0][0] if pending else None, now)
+        agent.remove_jobs(JOB_PREFIX)
+        zone = ZoneInfo(agent.inventory.agent.timezone)
+        for check_at, meeting in self.pending(now):
+            job_id = JOB_PREFIX + meeting_id(meeting, agent.inventory.agent.timezone)
+            run_date = datetime.fromtimestamp(max(check_at, now), zone)
+            agent.add_job(self.check, "date", job_id, meeting, run_date=run_date, misfire_grace_time=None)
 
-    async def check(self, meeting: Meeting, now: float) -> None:
+    async def check(self, meeting: Meeting) -> None:
+        """The job: check the meeting's venues now and file the record (once, before it begins)."""
         agent = self.agent
         assert agent is not None
+        now = time.time()
         timezone = agent.inventory.agent.timezone
-        uid = f"record:meeting_check:{meeting_id(meeting, timezone)}"
+        uid = check_uid(meeting, timezone)
+        if uid in self.done or meeting_moment(meeting, timezone) <= now:
+            return
         self.done.add(uid)
         try:
             venues = resolve_venues(agent.inventory, meeting.venues, source=f"meeting {meeting.name or meeting.at}")
@@ -312,8 +326,7 @@ class MeetingScheduler(ClockedTask):
         except Exception:
             log.exception("meeting readiness check failed")
             return
-        uid, body = meeting_record(agent.inventory, meeting, venues, results, self.clock())
-        self.results.append((uid, results))
+        uid, body = meeting_record(agent.inventory, meeting, venues, results, time.time())
         if body["unit"] is None:
             log.warning("meeting %s: readiness not filed in the ledger (no unit: set unit: on the meeting)", meeting.name)
         else:
@@ -322,6 +335,13 @@ class MeetingScheduler(ClockedTask):
             "meeting %s at %s: %d/%d venues ready", meeting.name or "-", body["meeting_at"], body["ready_count"], body["venue_count"]
         )
 
+    async def on_round(self, result: RoundResult) -> None:
+        pass
+
     async def on_reload(self, inventory: Inventory) -> None:
-        if inventory.config.meetings:
-            self.launch(self._loop, "meetings")
+        """Re-plan the meetings of the new config (the agent's inventory is already the new one)."""
+        if self.agent is not None:
+            self.register(time.time())
+
+    async def stop(self) -> None:
+        """Nothing of its own: the agent's scheduler stops the jobs."""

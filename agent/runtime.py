@@ -1,10 +1,15 @@
 """The running agent: collectors grouped into rounds, a debounced tracker, the store, and the
 components other packages attach (alerting, exporters, scheduled checks).
 
-Rounds: one APScheduler job per (collector, interval). A job never overlaps itself
-(``max_instances=1``); a round still running when the next is due makes the scheduler skip
-that run (coalesced, not stacked). First runs are spread over the interval and each run gets
-jitter so that thousands of devices are not probed in one burst.
+One scheduler: the agent's ``AsyncIOScheduler`` (APScheduler) runs every timed job in the event
+loop: the rounds, the housekeeping, and the jobs components register through ``add_job`` (the
+scheduled inspections, the meeting-readiness checks). No job overlaps itself
+(``max_instances=1``) and missed runs are coalesced into one.
+
+Rounds: one job per (collector, interval). A round still running when the next is due makes
+the scheduler skip that run (coalesced, not stacked, and counted in ``stats``). First runs are
+spread over the interval and each run gets jitter so that thousands of devices are not probed
+in one burst.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
+from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from agent import windows
@@ -44,6 +50,7 @@ log = logging.getLogger("yunwei.agent")
 
 # Every round group runs first within this many seconds of the start (spread, not all at once).
 FIRST_RUN_SPREAD = 5.0
+HOUSEKEEPING_SECONDS = 600.0  # the prune of raw samples older than retention_days
 T = TypeVar("T")
 
 # What other packages attach to a running agent: each plugin (inventory.plugins) registers a
@@ -106,6 +113,7 @@ class Agent:
         self.windows_seen: tuple[int, int] | None = None  # stored windows as last read (agent.windows.signature)
         self.stats: dict[tuple[str, float], RoundStats] = defaultdict(RoundStats)
         self.scheduler: AsyncIOScheduler | None = None
+        self.scheduling_rounds = False
         self.run_id: int | None = None
         self._running: set[asyncio.Task[Any]] = set()
         self._round_lock: dict[tuple[str, float], asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -155,6 +163,23 @@ class Agent:
     async def in_writer(self, function: Callable[..., T], *args: Any) -> T:
         """Run a store call on the single writer thread, off the event loop."""
         return await asyncio.get_running_loop().run_in_executor(self.writer, function, *args)
+
+    def add_job(self, function: Callable[..., Any], trigger: Any, job_id: str, *args: Any, **options: Any) -> Job:
+        """Register a timed job on the agent's scheduler (a component calls this from ``start``).
+
+        ``trigger`` is an APScheduler trigger (or its alias with ``options``: ``"date"``,
+        ``"interval"``, ``"cron"``). Defaults: the job never overlaps itself, missed runs are
+        coalesced into one, and a job of the same id is replaced (a reload re-registers)."""
+        assert self.scheduler is not None, "jobs are added once the agent has started"
+        options = {"max_instances": 1, "coalesce": True, "replace_existing": True, **options}
+        return self.scheduler.add_job(function, trigger, args=list(args), id=job_id, name=job_id, **options)
+
+    def remove_jobs(self, prefix: str) -> None:
+        """Remove every job whose id starts with ``prefix`` (a component re-plans on reload)."""
+        if self.scheduler is not None:
+            for job in self.scheduler.get_jobs():
+                if job.id.startswith(prefix):
+                    job.remove()
 
     # -- rounds ---------------------------------------------------------------------------
 
@@ -262,49 +287,53 @@ class Agent:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def start(self, schedule: bool = True) -> None:
+        """Start the components and the scheduler. ``schedule=False``: no rounds and no
+        housekeeping (the caller runs rounds itself: tests, benchmarks); components' jobs still run."""
         raise_open_files_limit()  # rounds size their concurrency within it (collectors.concurrency)
         self.run_id = await self.in_writer(self.db.start_run, self.agent_id)
         self.first_round = self._new_first_round()
+        self.scheduler = AsyncIOScheduler()
+        self.scheduler.add_listener(self._job_skipped, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
         if self.attach_hooks:
             self.components.extend(load_components(self))
         for component in self.components:
             await component.start(self)
+        self.scheduling_rounds = schedule
         if schedule:
-            self.scheduler = AsyncIOScheduler()
-            self.scheduler.add_listener(self._job_skipped, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
             self._schedule_rounds()
-            self.scheduler.add_job(self._housekeeping, "interval", seconds=600, id="housekeeping")
-            self.scheduler.start()
+            # a prune missed while the machine slept runs once when it wakes
+            housekeeping = {"seconds": HOUSEKEEPING_SECONDS, "misfire_grace_time": int(HOUSEKEEPING_SECONDS)}
+            self.add_job(self._housekeeping, "interval", "housekeeping", **housekeeping)
+        self.scheduler.start()
         log.info(
             "agent %s started: %d devices, %d round groups", self.agent_id, len(self.inventory.devices), len(self.groups)
         )
 
     def _schedule_rounds(self) -> None:
-        assert self.scheduler is not None
         jitter_fraction = self.inventory.agent.jitter
         now = datetime.now()
         self._round_keys = {f"round:{c}:{i}": (c, i) for c, i in self.groups}
         for key in self.groups:
             collector, interval = key
             first = now + timedelta(seconds=random.uniform(0, min(interval * jitter_fraction, FIRST_RUN_SPREAD)))
-            self.scheduler.add_job(
+            self.add_job(
                 self.run_round,
                 "interval",
-                args=[key],
+                f"round:{collector}:{interval}",
+                key,
                 seconds=interval,
                 jitter=interval * jitter_fraction or None,
-                id=f"round:{collector}:{interval}",
-                max_instances=1,
-                coalesce=True,
                 misfire_grace_time=max(1, int(interval)),
                 next_run_time=first,
-                replace_existing=True,
             )
 
     def _job_skipped(self, event: JobEvent) -> None:
-        """APScheduler refused a run because the last one still runs (or it ran too late): count it."""
+        """APScheduler refused a run because the last one still runs (or it ran too late): count a
+        round's, log any other job's."""
         key = self._round_keys.get(event.job_id)
         if key is None:
+            why = "its previous run is still going" if event.code == EVENT_JOB_MAX_INSTANCES else "it is too late"
+            log.warning("job %s: %s; this run is skipped", event.job_id, why)
             return
         self.stats[key].skipped += 1
         log.warning("round %s/%ss: the previous run is still going; this run is skipped", *key)
@@ -334,10 +363,8 @@ class Agent:
                 self.collectors[name] = collector  # keep its sockets and counter state
         self.fleet.reload(inventory)
         self.windows_seen = None  # the calendar is rebuilt from the new config and the stored windows
-        if self.scheduler is not None:
-            for job in self.scheduler.get_jobs():
-                if job.id.startswith("round:"):
-                    job.remove()
+        if self.scheduling_rounds:
+            self.remove_jobs("round:")
             self._schedule_rounds()
         for component in self.components:
             on_reload = getattr(component, "on_reload", None)

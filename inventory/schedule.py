@@ -16,7 +16,6 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
@@ -143,14 +142,6 @@ def is_working_day(day: date) -> bool:
             day.year,
         )
     return working
-
-
-def next_fire(whens: list[When], after: float, timezone: str) -> float | None:
-    """Epoch seconds of the first firing of any schedule strictly after ``after``."""
-    if not whens:
-        return None
-    moment = datetime.fromtimestamp(after, ZoneInfo(timezone))
-    return min(w.next_after(moment) for w in whens).timestamp()
 
 
 def _last_day(day: date) -> int:

@@ -1,17 +1,17 @@
-"""Inspection schedules (China working days), the scheduler with an injected clock, ``yunwei inspect``."""
+"""Inspection schedules (China working days), their trigger and jobs on the agent's scheduler, ``yunwei inspect``."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent.inspections import InspectionScheduler
+from agent.inspections import InspectionScheduler, InspectionTrigger, inspection_plans
 from agent.runtime import Agent
 from cli.main import main
 from core.errors import InputError
@@ -94,37 +94,66 @@ def server_inventory(make_inventory, sshd, schedule: str = "workdays 08:30"):  #
     )
 
 
-async def scheduled_runs(inventory, start: datetime, records: int) -> list[str]:  # type: ignore[no-untyped-def]
-    """Run the scheduler on a fake clock from ``start`` until ``records`` records are filed; its first runs."""
-    now = [start.timestamp()]
+def fire_times(trigger: InspectionTrigger, start: datetime, count: int) -> list[str]:
+    """The trigger's first ``count`` fire times from ``start``, as APScheduler walks them."""
+    times: list[str] = []
+    fire = trigger.get_next_fire_time(None, start)
+    while fire is not None and len(times) < count:
+        times.append(fire.astimezone(ZONE).strftime("%Y-%m-%d %a %H:%M"))
+        fire = trigger.get_next_fire_time(fire, fire)
+    return times
 
-    async def fake_sleep(seconds: float) -> None:
-        now[0] += seconds
-        await asyncio.sleep(0)
 
-    scheduler = InspectionScheduler(clock=lambda: now[0], sleep=fake_sleep)
+def test_the_trigger_fires_on_working_days_only() -> None:
+    trigger = InspectionTrigger([parse_when("workdays 08:30")], "Asia/Shanghai")
+    # Friday, then the adjusted working Saturday (调休), then Monday
+    assert fire_times(trigger, at("2026-10-09 08:29:50"), 3) == ["2026-10-09 Fri 08:30", "2026-10-10 Sat 08:30", "2026-10-12 Mon 08:30"]
+    # the National Day week is skipped; a start at the very time fires then
+    assert fire_times(trigger, at("2026-09-30 08:30"), 2) == ["2026-09-30 Wed 08:30", "2026-10-08 Thu 08:30"]
+
+
+def test_the_trigger_of_several_phrases_fires_at_each_once() -> None:
+    trigger = InspectionTrigger([parse_when("workdays 08:30"), parse_when("weekly sun 10:00")], "Asia/Shanghai")
+    assert fire_times(trigger, at("2026-10-09 09:00"), 4) == [
+        "2026-10-10 Sat 08:30", "2026-10-11 Sun 10:00", "2026-10-12 Mon 08:30", "2026-10-13 Tue 08:30"
+    ]
+    # APScheduler hands the trigger times in the scheduler's zone: the agent's zone still decides
+    utc = trigger.get_next_fire_time(None, at("2026-10-09 09:00").astimezone(ZoneInfo("UTC")))
+    assert utc == at("2026-10-10 08:30")
+
+
+async def wait_for_records(inventory, count: int, timeout: float = 30) -> list[dict]:  # type: ignore[no-untyped-def]
+    async with asyncio.timeout(timeout):
+        while True:
+            with open_store(inventory.data_dir) as store:
+                records = [body for _, _, _, _, body in store.events(["record"])]
+            if len(records) >= count:
+                return records
+            await asyncio.sleep(0.1)
+
+
+async def test_the_agent_runs_inspections_as_scheduler_jobs_and_files_records(make_inventory, sshd) -> None:  # type: ignore[no-untyped-def]
+    # "daily 00:00" was due earlier today (unless this runs at midnight sharp) and never ran here
+    inventory = server_inventory(make_inventory, sshd, schedule="daily 00:00")
+    scheduler = InspectionScheduler()
     agent = Agent(inventory, attach_hooks=False, components=[scheduler])
     await agent.start(schedule=False)
     try:
-        async with asyncio.timeout(30):
-            while len(list(agent.db.events(["record"]))) < records:
-                await asyncio.sleep(0.05)
+        assert agent.scheduler is not None
+        job = agent.scheduler.get_job("inspections:daily 00:00")
+        assert isinstance(job.trigger, InspectionTrigger) and str(job.trigger) == "daily 00:00"
+        assert (job.max_instances, job.coalesce, job.misfire_grace_time) == (1, True, None)
+        assert job.next_run_time == datetime.combine(datetime.now(ZONE).date() + timedelta(days=1), time(0), ZONE)
+        [caught_up] = await wait_for_records(inventory, 1)  # the catch-up job ran at once
+        assert agent.scheduler.get_job("inspections:catch-up") is None  # a one-off job
+        job.modify(next_run_time=datetime.now(ZONE))  # fire the daily job now, as at midnight
+        records = await wait_for_records(inventory, 2)
     finally:
         await agent.drain(5)
-    return [datetime.fromtimestamp(t, ZONE).strftime("%Y-%m-%d %a %H:%M") for t, _ in scheduler.history[:records]]
-
-
-async def test_scheduler_runs_on_working_days_and_files_records(make_inventory, sshd) -> None:
-    inventory = server_inventory(make_inventory, sshd)
-    # Friday, then the adjusted working Saturday
-    times = await scheduled_runs(inventory, at("2026-10-09 08:29:50"), 3)
-    assert times == ["2026-10-09 Fri 08:30", "2026-10-10 Sat 08:30", "2026-10-12 Mon 08:30"]
-    with open_store(inventory.data_dir) as store:
-        records = [body for _, _, _, _, body in store.events(["record"])]
-    assert len(records) >= 3
-    record = records[0]
+    assert caught_up["trigger"] == "catch-up"
+    record = next(r for r in records if r["trigger"] == "schedule")
     assert record["kind"] == "inspection" and record["unit"] == "ybj" and record["system"] == "vc"
-    assert record["device"] == "mcu-host" and record["result"] == "ok" and record["trigger"] == "schedule"
+    assert record["device"] == "mcu-host" and record["result"] == "ok"
     assert Path(record["evidence"]).read_text().count("=====") == 4
     assert record["figures"]["memory_percent"] > 0 and record["at"].endswith("+08:00")
     from compliance.events import derived_uid, parse_event
@@ -179,27 +208,21 @@ def _device_dict(inventory) -> dict:  # type: ignore[no-untyped-def]
 
 async def test_scheduler_follows_a_reload(make_inventory, sshd) -> None:  # type: ignore[no-untyped-def]
     without = make_inventory({"devices": [{"id": "h", "address": "127.0.0.1", "probes": {"tcp": {"port": sshd.port}}}]})
-    scheduler = InspectionScheduler(clock=lambda: at("2026-10-09 07:00").timestamp())
+    scheduler = InspectionScheduler()
     agent = Agent(without, attach_hooks=False, components=[scheduler])
     await agent.start(schedule=False)
     try:
-        assert scheduler.plans == [] and scheduler.task is None  # nothing to schedule, no task
+        assert agent.scheduler is not None
+        assert scheduler.plans == [] and agent.scheduler.get_jobs() == []  # nothing to schedule, no job
         await agent.reload(server_inventory(make_inventory, sshd, schedule="weekly mon 09:00"))
-        assert [p.target.device.id for p in scheduler.plans] == ["mcu-host"]
-        assert scheduler.plans[0].next_at == at("2026-10-12 09:00").timestamp()
-        assert scheduler.task is not None and not scheduler.task.done()
+        assert [[t.device.id for t in p.targets] for p in scheduler.plans] == [["mcu-host"]]
+        [job] = agent.scheduler.get_jobs()
+        assert job.id == "inspections:weekly mon 09:00"
+        assert job.trigger.get_next_fire_time(None, at("2026-10-09 07:00")) == at("2026-10-12 09:00")
+        await agent.reload(without)
+        assert agent.scheduler.get_jobs() == []  # the schedule went with the config
     finally:
         await agent.drain(5)
-    assert scheduler.task is None
-
-
-async def test_an_inspection_missed_earlier_today_is_caught_up_at_start(make_inventory, sshd) -> None:  # type: ignore[no-untyped-def]
-    inventory = server_inventory(make_inventory, sshd)
-    times = await scheduled_runs(inventory, at("2026-10-09 09:10"), 2)  # Friday: 08:30 missed (agent down)
-    assert times == ["2026-10-09 Fri 09:10", "2026-10-10 Sat 08:30"]  # caught up once, then on schedule
-    with open_store(inventory.data_dir) as store:
-        triggers = [body["trigger"] for _, _, _, _, body in store.events(["record"])]
-    assert triggers[:2] == ["catch-up", "schedule"]
 
 
 def closed_inventory(make_inventory):  # type: ignore[no-untyped-def]
@@ -246,13 +269,12 @@ async def test_which_missed_inspections_are_caught_up(
             agent.db.write_samples([Sample(device="sw-1", probe="ssh", ok=False, ts=at(tried_at).timestamp(), error="x")])
         scheduler = InspectionScheduler()
         scheduler.agent = agent
-        now = at(start).timestamp()
-        scheduler.plan(inventory, now)
-        missed = await scheduler.missed_today(now)
+        scheduler.plans = inspection_plans(inventory)
+        missed = await scheduler.missed_today(at(start).timestamp())
     finally:
         agent.writer.shutdown()
         agent.db.close()
-    assert [p.target.device.id for p in missed] == (["sw-1"] if caught_up else [])
+    assert [t.device.id for t in missed] == (["sw-1"] if caught_up else [])
 
 
 def test_scheduled_devices_without_a_unit_are_refused_at_load(make_inventory) -> None:  # type: ignore[no-untyped-def]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from apscheduler.triggers.date import DateTrigger
 from peers import free_port
 
 from agent.meetings import MeetingScheduler, Venue, check_venues, judge_venue, resolve_venues
@@ -17,6 +19,8 @@ from cli.main import main
 from core.errors import InputError
 from core.model import Sample
 from store.db import open_store
+
+ZONE = ZoneInfo("Asia/Shanghai")
 
 
 def fleet(sip_port: int, rtsp_port: int, dead_sip_port: int, mcu_port: int, meetings: list[dict[str, Any]] | None = None) -> dict:
@@ -114,35 +118,55 @@ def test_unknown_venue_in_the_config_is_refused_at_load(make_inventory) -> None:
     assert "meetings.0.venues.1: venue 'vc-xx' is neither a device nor a group" in str(caught.value)
 
 
-async def test_check_runs_30_minutes_before_and_is_filed_once(make_inventory, peers) -> None:  # type: ignore[no-untyped-def]
-    meeting = {"name": "全省医保视频会", "at": "2026-10-26 16:00:00+08:00", "venues": ["venues"]}
-    inventory = make_inventory(fleet(*peers, meetings=[meeting]))
-    begins = datetime.fromisoformat("2026-10-26T16:00:00+08:00").timestamp()
-    start = begins - 2000  # the check is due 30 min before: 200 s after the fake start
-    now = [start]
-    slept: list[float] = []
+def test_which_meetings_are_due_for_a_check(make_inventory) -> None:  # type: ignore[no-untyped-def]
+    meetings = [
+        {"name": "周例会", "at": "2026-10-26 16:00:00+08:00", "venues": ["venues"]},
+        {"name": "早会", "at": "2026-10-26 09:00:00+08:00", "venues": ["vc-gy"], "check_before_minutes": 10},
+    ]
+    inventory = make_inventory(fleet(5060, 554, 5061, 1720, meetings=meetings))
+    scheduler = MeetingScheduler()
+    scheduler.agent = Agent(inventory, attach_hooks=False)
+    try:
+        def pending(when: str) -> list[tuple[str, str]]:
+            moment = datetime.fromisoformat(when).timestamp()
+            return [(m.name, datetime.fromtimestamp(t, ZONE).strftime("%H:%M")) for t, m in scheduler.pending(moment)]
 
-    async def fake_sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-        await asyncio.sleep(0)
+        assert pending("2026-10-26T08:00:00+08:00") == [("早会", "08:50"), ("周例会", "15:30")]  # soonest first
+        assert pending("2026-10-26T09:00:00+08:00") == [("周例会", "15:30")]  # a meeting that began is not checked
+        assert pending("2026-10-26T15:45:00+08:00") == [("周例会", "15:30")]  # inside the lead time: due at once
+        scheduler.done.add("record:meeting_check:周例会-20261026T1600")
+        assert pending("2026-10-26T15:45:00+08:00") == []  # filed already (this run or the ledger)
+    finally:
+        scheduler.agent.writer.shutdown()
+        scheduler.agent.db.close()
 
-    scheduler = MeetingScheduler(clock=lambda: now[0], sleep=fake_sleep)
-    agent = Agent(inventory, attach_hooks=False, components=[scheduler])
+
+async def test_the_check_is_a_job_at_its_lead_time_and_is_filed_once(make_inventory, peers) -> None:  # type: ignore[no-untyped-def]
+    begins = datetime.now(ZONE).replace(microsecond=0) + timedelta(seconds=33)
+    later = begins + timedelta(hours=2)
+    meetings = [
+        {"name": "全省医保视频会", "at": begins.isoformat(), "venues": ["venues"], "check_before_minutes": 0.5},
+        {"name": "下午会", "at": later.isoformat(), "venues": ["vc-gy"]},
+    ]
+    inventory = make_inventory(fleet(*peers, meetings=meetings))
+    agent = Agent(inventory, attach_hooks=False, components=[MeetingScheduler()])
     await agent.start(schedule=False)
     try:
-        async with asyncio.timeout(20):
-            while not scheduler.results:
-                await asyncio.sleep(0.05)
+        assert agent.scheduler is not None
+        lead = agent.scheduler.get_job(f"meeting:下午会-{later.strftime('%Y%m%dT%H%M')}")
+        assert isinstance(lead.trigger, DateTrigger) and lead.trigger.run_date == later - timedelta(minutes=30)
+        assert (lead.max_instances, lead.coalesce, lead.misfire_grace_time) == (1, True, None)
+        async with asyncio.timeout(20):  # the first check is due 3 s after the start
+            while not list(agent.db.events(["record"])):
+                await asyncio.sleep(0.1)
     finally:
         await agent.drain(5)
-    assert slept[:4] == pytest.approx([60, 60, 60, 20])  # woke exactly at T-30 min, in steps of at most 60 s
     with open_store(inventory.data_dir) as store:
         [(uid, _, at, _, body)] = list(store.events(["record"]))
-    assert uid == "record:meeting_check:全省医保视频会-20261026T1600"
-    assert at == pytest.approx(begins - 1800)
+    assert uid == f"record:meeting_check:全省医保视频会-{begins.strftime('%Y%m%dT%H%M')}"
+    assert begins.timestamp() - 30 <= at < begins.timestamp() - 25  # fired at its time, not before
     assert body["kind"] == "meeting_check" and body["unit"] == "ybj" and body["system"] == "vc"
-    assert body["meeting_at"] == "2026-10-26T16:00:00+08:00" and body["at"] == "2026-10-26T15:30:00+08:00"
+    assert body["meeting_at"] == begins.isoformat()
     assert body["ready"] is False and (body["ready_count"], body["venue_count"]) == (1, 3)
     assert [v["venue"] for v in body["venues"] if v["ready"]] == ["vc-gy"]
     from compliance.events import derived_uid, parse_event
@@ -150,13 +174,34 @@ async def test_check_runs_30_minutes_before_and_is_filed_once(make_inventory, pe
     parse_event(body)  # a valid ledger line: exported, imported and posted like any record
     assert derived_uid("record", body) == uid
 
-    # a restart before the meeting does not check (and post) it again
-    again = MeetingScheduler(clock=lambda: begins - 600, sleep=fake_sleep)
+    # a restart before the meeting does not check (and post) it again: no job for it
+    again = MeetingScheduler()
     agent = Agent(inventory, attach_hooks=False, components=[again])
     await agent.start(schedule=False)
     try:
-        await asyncio.sleep(0.3)
+        assert agent.scheduler is not None
+        assert [job.id for job in agent.scheduler.get_jobs()] == [f"meeting:下午会-{later.strftime('%Y%m%dT%H%M')}"]
+        await again.check(inventory.config.meetings[0])  # even fired by hand it is not filed twice
     finally:
         await agent.drain(5)
-    assert again.results == []
+    with open_store(inventory.data_dir) as store:
+        assert len(list(store.events(["record"]))) == 1
     assert free_port()  # loopback still usable after the peers
+
+
+async def test_a_reload_replans_the_meeting_jobs(make_inventory) -> None:  # type: ignore[no-untyped-def]
+    soon = datetime.now(ZONE).replace(microsecond=0) + timedelta(days=1)
+    inventory = make_inventory(fleet(5060, 554, 5061, 1720))
+    agent = Agent(inventory, attach_hooks=False, components=[MeetingScheduler()])
+    await agent.start(schedule=False)
+    try:
+        assert agent.scheduler is not None and agent.scheduler.get_jobs() == []
+        meeting = {"name": "周例会", "at": soon.isoformat(), "venues": ["vc-gy"], "check_before_minutes": 15}
+        await agent.reload(make_inventory(fleet(5060, 554, 5061, 1720, meetings=[meeting])))
+        [job] = agent.scheduler.get_jobs()
+        assert job.id == f"meeting:周例会-{soon.strftime('%Y%m%dT%H%M')}"
+        assert job.trigger.run_date == soon - timedelta(minutes=15)
+        await agent.reload(inventory)
+        assert agent.scheduler.get_jobs() == []  # the meeting went with the config
+    finally:
+        await agent.drain(5)
