@@ -16,8 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from core.model import Sample
 from inventory.kinds import KIND_DEFAULT_ONLINE, KNOWN_KINDS  # noqa: F401 (read from here too)
-from inventory.online import parse_rule
-from inventory.view import threshold_on
+from inventory.online import parse_rule, threshold_on
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]+$")
 

@@ -7,8 +7,24 @@ of each probe: ``True`` (online), ``False`` (offline) or ``None`` (not known yet
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
+
+PeriodSpec = tuple[date, date, bool, float]  # start, end, yearly, threshold
+
+
+def threshold_on(threshold: float, periods: Iterable[PeriodSpec], day: date) -> float:
+    """A group's online-rate threshold in force on ``day``: the highest of the base one and the
+    important periods covering it."""
+    best = threshold
+    for start, end, yearly, period_threshold in periods:
+        if yearly:
+            start, end = start.replace(year=day.year), end.replace(year=day.year)
+        if start <= day <= end:
+            best = max(best, period_threshold)
+    return best
+
 
 _TOKEN = re.compile(r"\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_\-]*)|(?P<punct>[(),]))")
 

@@ -22,24 +22,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from inventory.online import PeriodSpec, threshold_on
+
 VERSION = 1
 # The packages whose code decides what a valid config is (they register its sections and probe
 # options): an upgrade rewrites their directories, and a view written by older code is not used.
 CODE = ("inventory", "alerting", "exporters", "compliance", "collectors")
-PeriodSpec = tuple[date, date, bool, float]  # start, end, yearly, threshold
-
-
-def threshold_on(threshold: float, periods: Iterable[PeriodSpec], day: date) -> float:
-    """The threshold in force on ``day``: the highest of the base one and the important periods covering it."""
-    best = threshold
-    for start, end, yearly, period_threshold in periods:
-        if yearly:
-            start, end = start.replace(year=day.year), end.replace(year=day.year)
-        if start <= day <= end:
-            best = max(best, period_threshold)
-    return best
-
-
 @dataclass(slots=True)
 class AgentView:
     id: str

@@ -1,10 +1,12 @@
 """Raw samples and their rollups: the newest hour as rows, older hours as compact chunks.
 
 A round's samples land in ``samples`` (one row each, the crash-safe head) and ``latest``.
-Housekeeping moves every sealed hour (ended ``SEAL_GRACE`` seconds ago) of each device's probe
-into one ``sample_chunks`` row (see ``store.chunk``) and its twelve 5-minute buckets into one
-``sample_rollups`` row, and later folds a sealed day's 24 hours into one chunk and one rollup
-row. Each step is a short transaction over a few hundred devices that deletes what it moved in
+Housekeeping (every 10 minutes) merges the rows older than ``SEAL_GRACE`` of each device's
+probe into their hour's ``sample_chunks`` row (see ``store.chunk``) and its 5-minute buckets
+into the hour's ``sample_rollups`` row, and folds a sealed day's 24 hours into one chunk and
+one rollup row. Keeping the head to minutes matters more than it seems: every round inserts
+one entry per device into the head's (device, time) index, scattered over all its pages, so
+the pages a round rewrites grow with the head (an hour-long head doubled the disk writes). Each step is a short transaction over a few hundred devices that deletes what it moved in
 the same transaction, so a crash loses nothing and never counts a sample twice. A sample that
 arrives for a span already moved is merged into that span's chunk on the next pass.
 
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 
     from store.db import Store
 
-SEAL_GRACE = 300.0
+SEAL_GRACE = 120.0
 
 MIGRATIONS: list[str] = [
     """
@@ -77,19 +79,18 @@ class SampleStore:
         return len(rows)
 
     def compact(self, now: float, devices: int = 200) -> int:
-        """One step of housekeeping: move the sealed hours of up to ``devices`` devices into
-        chunks and rollups, or else fold the sealed days of up to ``devices`` devices; returns
-        the samples moved (0: nothing is left to do). Call until it returns 0."""
+        """One step of housekeeping: move the rows older than ``SEAL_GRACE`` of up to ``devices``
+        devices into their hours' chunks and rollups, or else fold the sealed days of up to
+        ``devices`` devices; returns the samples moved (0: nothing is left to do). Call until it
+        returns 0."""
         try:
-            return self._seal_hours(hour_of(now - SEAL_GRACE), devices) or self._fold_days(
-                day_of(hour_of(now - SEAL_GRACE)), devices
-            )
+            return self._seal(now - SEAL_GRACE, devices) or self._fold_days(day_of(now - SEAL_GRACE), devices)
         except BaseException:
             self._schemas.clear()  # a rolled-back transaction may have taken new schema ids with it
             self._schema_ids.clear()
             raise
 
-    def _seal_hours(self, sealed: int, devices: int) -> int:
+    def _seal(self, sealed: float, devices: int) -> int:
         moved = 0
         with self.store.transaction() as db:
             names = [row[0] for row in db.execute(
@@ -147,19 +148,33 @@ class SampleStore:
         self, db: sqlite3.Connection, device: str, probe: str, start: int, span: int, parts: list[Columns]
     ) -> int:
         """Merge ``parts`` into the chunk at ``start`` (made if missing) and rewrite its rollup;
-        returns the samples the parts held."""
-        columns = Columns.joined([self._take(db, device, probe, start), *parts])
+        returns the samples the parts held. An existing chunk is updated in place, so its index
+        entries are not rewritten."""
+        key = (device, probe, start)
+        found = db.execute(
+            "SELECT id, schema, data FROM sample_chunks WHERE device = ? AND probe = ? AND start = ?", key
+        ).fetchone()
+        known = [Columns.decode(found[2], self._schema(db, found[1]))] if found else []
+        columns = Columns.joined([*known, *parts])
         schema = columns.schema
         schema_id = self._schema_id(db, schema)
-        db.execute(
-            "INSERT INTO sample_chunks (device, probe, start, span, schema, count, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (device, probe, start, span, schema_id, columns.count, columns.encode(schema)),
-        )
+        chunk = columns.encode(schema)
         # the rollup is made from the values as the chunk keeps them, so both tell the same numbers
-        db.execute(
-            "INSERT INTO sample_rollups (device, probe, start, span, schema, data) VALUES (?, ?, ?, ?, ?, ?)",
-            (device, probe, start, span, schema_id, encode_rollup(columns.kept(), start, span, schema)),
-        )
+        rollup = encode_rollup(columns.kept(), start, span, schema)
+        if found:
+            db.execute("UPDATE sample_chunks SET schema = ?, count = ?, data = ? WHERE id = ?",
+                       (schema_id, columns.count, chunk, found[0]))
+            db.execute("UPDATE sample_rollups SET schema = ?, data = ? WHERE device = ? AND probe = ? AND start = ?",
+                       (schema_id, rollup, *key))
+        else:
+            db.execute(
+                "INSERT INTO sample_chunks (device, probe, start, span, schema, count, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (*key, span, schema_id, columns.count, chunk),
+            )
+            db.execute(
+                "INSERT INTO sample_rollups (device, probe, start, span, schema, data) VALUES (?, ?, ?, ?, ?, ?)",
+                (*key, span, schema_id, rollup),
+            )
         return sum(part.count for part in parts)
 
     def prune(self, older_than: float, batch: int = 5000) -> int:
