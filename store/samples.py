@@ -78,19 +78,20 @@ class SampleStore:
             )
         return len(rows)
 
-    def compact(self, now: float, devices: int = 200) -> int:
+    def compact(self, now: float, devices: int = 200, rows: int = 20_000) -> int:
         """One step of housekeeping: move the rows older than ``SEAL_GRACE`` of up to ``devices``
-        devices into their hours' chunks and rollups, or else fold the sealed days of up to
-        ``devices`` devices; returns the samples moved (0: nothing is left to do). Call until it
-        returns 0."""
+        devices (fewer once ``rows`` rows moved: the first pass over a store of JSON rows written
+        before chunks holds days of them) into their hours' chunks and rollups, or else fold the
+        sealed days of up to ``devices`` devices; returns the samples moved (0: nothing is left to
+        do). Call until it returns 0."""
         try:
-            return self._seal(now - SEAL_GRACE, devices) or self._fold_days(day_of(now - SEAL_GRACE), devices)
+            return self._seal(now - SEAL_GRACE, devices, rows) or self._fold_days(day_of(now - SEAL_GRACE), devices)
         except BaseException:
             self._schemas.clear()  # a rolled-back transaction may have taken new schema ids with it
             self._schema_ids.clear()
             raise
 
-    def _seal(self, sealed: float, devices: int) -> int:
+    def _seal(self, sealed: float, devices: int, budget: int) -> int:
         moved = 0
         with self.store.transaction() as db:
             names = [row[0] for row in db.execute(
@@ -113,6 +114,8 @@ class SampleStore:
                     self._write_chunk(db, device, probe, start, span, [Columns.of(fresh)])
                 db.execute("DELETE FROM samples WHERE device = ? AND ts < ?", (device, sealed))
                 moved += len(rows)
+                if moved >= budget:
+                    break
         return moved
 
     def _fold_days(self, sealed_day: int, devices: int) -> int:

@@ -169,3 +169,16 @@ def test_any_hour_of_samples_survives_the_chunk_encoding(samples: list[Sample]) 
                 assert close(read.metrics[name], value, 3)
             else:  # no declared precision: kept exactly
                 assert read.metrics[name] == value or (math.isnan(value) and math.isnan(read.metrics[name]))
+
+
+def test_a_store_of_days_of_rows_from_before_chunks_is_compacted_in_bounded_steps(tmp_path: Path) -> None:
+    """After an upgrade the head holds retention_days of JSON rows; no step may hold the writer for all of them."""
+    with Store(tmp_path / "y.db") as store:
+        for device in ("a", "b", "c", "d"):
+            store.write_samples([icmp(device, START + i * 60, 0.003) for i in range(3 * 1440)])
+        steps = []
+        while step := store.samples.compact(START + 3 * DAY + 3600, rows=5000):
+            steps.append(step)
+        assert max(steps) <= 5000 + 3 * 1440  # the budget, overrun by one device's rows at most
+        assert store.samples.sizes() == {"samples": 0, "sample_chunks": 12, "sample_rollups": 12}  # 3 days × 4 devices
+        assert [len(store.samples_for(d)) for d in "abcd"] == [3 * 1440] * 4
