@@ -80,12 +80,12 @@ class SampleStore:
 
     def compact(self, now: float, devices: int = 200, rows: int = 20_000) -> int:
         """One step of housekeeping: move the rows older than ``SEAL_GRACE`` of up to ``devices``
-        devices (fewer once ``rows`` rows moved: the first pass over a store of JSON rows written
-        before chunks holds days of them) into their hours' chunks and rollups, or else fold the
-        sealed days of up to ``devices`` devices; returns the samples moved (0: nothing is left to
+        devices into their hours' chunks and rollups, or else fold the sealed days of up to
+        ``devices`` devices, stopping after the device that passes ``rows`` samples (the first
+        pass over a store of JSON rows written before chunks holds days of them); returns the samples moved (0: nothing is left to
         do). Call until it returns 0."""
         try:
-            return self._seal(now - SEAL_GRACE, devices, rows) or self._fold_days(day_of(now - SEAL_GRACE), devices)
+            return self._seal(now - SEAL_GRACE, devices, rows) or self._fold_days(day_of(now - SEAL_GRACE), devices, rows)
         except BaseException:
             self._schemas.clear()  # a rolled-back transaction may have taken new schema ids with it
             self._schema_ids.clear()
@@ -118,7 +118,7 @@ class SampleStore:
                     break
         return moved
 
-    def _fold_days(self, sealed_day: int, devices: int) -> int:
+    def _fold_days(self, sealed_day: int, devices: int, budget: int) -> int:
         """A sealed day's hourly chunks of a device's probe become one day chunk."""
         moved = 0
         with self.store.transaction() as db:
@@ -133,6 +133,8 @@ class SampleStore:
                     days[(probe, day_of(start))].append(self._take(db, device, probe, start))
                 for (probe, day), parts in days.items():
                     moved += self._write_chunk(db, device, probe, day, DAY, parts)
+                if moved >= budget:
+                    break
         return moved
 
     def _take(self, db: sqlite3.Connection, device: str, probe: str, start: int) -> Columns:
