@@ -34,6 +34,8 @@ DAY = 86400
 
 _INT, _FLOAT = 0, 1
 _DTYPES = (np.int8, np.int16, np.int32, np.int64)
+_LIMITS = tuple(int(np.iinfo(t).max) for t in _DTYPES)
+_NO_DELTAS = np.zeros(0, dtype=np.int64)
 _EXACT_DIGITS = (0, 3, 6)
 
 
@@ -79,27 +81,31 @@ def _read_varint(data: memoryview, at: int) -> tuple[int, int]:
 def write_ints(out: bytearray, values: np.ndarray) -> None:
     """Integers as the first one and its first difference, then first or second differences
     (whichever is narrower: drifting values take the first, steady clocks and counters the
-    second) in the narrowest signed type."""
+    second) in the narrowest signed type. (Differences wrap around in int64 where they
+    overflow; the sums that undo them wrap back the same way.)"""
     count = len(values)
     first = int(values[0]) if count else 0
     step = int(values[1] - values[0]) if count > 1 else 0
-    deltas = np.diff(values)[1:] if count > 2 else np.zeros(0, dtype=np.int64)
-    order = 1
-    if len(deltas):
-        second = np.diff(values, 2)
-        if np.abs(second).max() < np.abs(deltas).max():
-            deltas, order = second, 2
-    peak = int(np.abs(deltas).max()) if len(deltas) else 0
-    code = next(i for i, t in enumerate(_DTYPES) if peak <= np.iinfo(t).max)
+    order, code, deltas = 1, 0, _NO_DELTAS
+    if count > 2:
+        steps = values[1:] - values[:-1]
+        firsts, seconds = steps[1:], steps[1:] - steps[:-1]
+        peak_first = max(int(firsts.max()), -int(firsts.min()))
+        peak_second = max(int(seconds.max()), -int(seconds.min()))
+        deltas, order, peak = (seconds, 2, peak_second) if peak_second < peak_first else (firsts, 1, peak_first)
+        code = next(i for i, limit in enumerate(_LIMITS) if peak <= limit)
     out.append(code | order << 4)
     _write_varint(out, first)
     _write_varint(out, step)
-    out += _planes(deltas.astype(_DTYPES[code]))
+    if len(deltas):
+        out += _planes(deltas.astype(_DTYPES[code]))
 
 
 def _planes(array: np.ndarray) -> bytes:
     """Bytes grouped by significance (all low bytes, then the next…): the high bytes of small
     deltas are nearly all 0x00 or 0xFF and deflate squeezes them to a bit or two."""
+    if array.itemsize == 1:
+        return array.tobytes()
     return array.view(np.uint8).reshape(-1, array.itemsize).T.tobytes()
 
 
