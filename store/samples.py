@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from core.model import Sample
 from store.chunk import DAY, HOUR, Columns, day_of, hour_of
+from store.head import COLUMNS, from_row
 from store.rollup import BUCKET, Bucket, buckets_of, decode_rollup, encode_rollup
 
 if TYPE_CHECKING:
@@ -49,11 +50,10 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
-_COLUMNS = "device, probe, ok, ts, metrics, error, info"
-
-
 class SampleStore:
-    """The repository of raw samples, the newest sample per probe, and rollups."""
+    """The repository of raw samples past the head (chunks) and of rollups. (The head and the
+    newest sample per probe are ``store.head``: what every round and ``yunwei status`` use,
+    without numpy.)"""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -62,21 +62,6 @@ class SampleStore:
         self._schema_ids: dict[tuple[str, ...], int] = {}
 
     # -- writing --------------------------------------------------------------------------
-
-    def write(self, samples: Iterable[Sample]) -> int:
-        rows = [_to_row(s) for s in samples]
-        if not rows:
-            return 0
-        with self.store.transaction() as db:
-            db.executemany(f"INSERT INTO samples ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-            db.executemany(
-                f"INSERT INTO latest ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (device, probe) DO UPDATE SET ts = excluded.ts, ok = excluded.ok,"
-                " metrics = excluded.metrics, error = excluded.error, info = excluded.info"
-                " WHERE excluded.ts >= latest.ts",
-                rows,
-            )
-        return len(rows)
 
     def compact(self, now: float, devices: int = 200, rows: int = 20_000) -> int:
         """One step of housekeeping: move the rows older than ``SEAL_GRACE`` of up to ``devices``
@@ -98,11 +83,11 @@ class SampleStore:
                 "SELECT DISTINCT device FROM samples WHERE ts < ? LIMIT ?", (sealed, devices))]
             for device in names:
                 rows = db.execute(
-                    f"SELECT {_COLUMNS} FROM samples WHERE device = ? AND ts < ? ORDER BY ts", (device, sealed)
+                    f"SELECT {COLUMNS} FROM samples WHERE device = ? AND ts < ? ORDER BY ts", (device, sealed)
                 ).fetchall()
                 groups: dict[tuple[str, int], list[Sample]] = defaultdict(list)
                 for row in rows:
-                    sample = _from_row(row)
+                    sample = from_row(row)
                     groups[(sample.probe, hour_of(sample.ts))].append(sample)
                 for (probe, hour), fresh in groups.items():
                     covering = db.execute(
@@ -208,11 +193,6 @@ class SampleStore:
 
     # -- reading --------------------------------------------------------------------------
 
-    def latest(self) -> list[Sample]:
-        with self.store._lock:
-            rows = self.store.db.execute(f"SELECT {_COLUMNS} FROM latest").fetchall()
-        return [_from_row(row) for row in rows]
-
     def for_device(self, device: str, since: float = 0.0, probe: str | None = None) -> list[Sample]:
         """Every raw sample of ``device`` (one probe, or all) since ``since``, in time order."""
         probe_clause, params = ("AND probe = ?", [probe]) if probe is not None else ("", [])
@@ -223,14 +203,14 @@ class SampleStore:
                 [device, since - DAY, *params],
             ).fetchall()
             head = db.execute(
-                f"SELECT {_COLUMNS} FROM samples WHERE device = ? AND ts >= ? {probe_clause} ORDER BY ts",
+                f"SELECT {COLUMNS} FROM samples WHERE device = ? AND ts >= ? {probe_clause} ORDER BY ts",
                 [device, since, *params],
             ).fetchall()
             schemas = {schema: self._schema(db, schema) for _, _, schema, _ in chunks}
         found = [
             s for p, _, schema, data in chunks for s in Columns.decode(data, schemas[schema]).samples(device, p) if s.ts >= since
         ]
-        found.extend(_from_row(row) for row in head)
+        found.extend(from_row(row) for row in head)
         found.sort(key=lambda s: s.ts)
         return found
 
@@ -251,14 +231,14 @@ class SampleStore:
                 [device, start - DAY, end, *params],
             ).fetchall()
             head = db.execute(
-                f"SELECT {_COLUMNS} FROM samples WHERE device = ? AND ts >= ? AND ts < ? {probe_clause}",
+                f"SELECT {COLUMNS} FROM samples WHERE device = ? AND ts >= ? AND ts < ? {probe_clause}",
                 [device, start, end, *params],
             ).fetchall()
             schemas = {schema: self._schema(db, schema) for _, _, schema, _ in stored}
         fine: list[Bucket] = [
             b for begin, span, schema, data in stored for b in decode_rollup(data, begin, span, schemas[schema])
         ]
-        fine.extend(buckets_of((_from_row(row) for row in head), hour_of(start)).values())
+        fine.extend(buckets_of((from_row(row) for row in head), hour_of(start)).values())
         merged: dict[float, Bucket] = {}
         for bucket in fine:
             if not start - BUCKET < bucket.start < end:
@@ -299,28 +279,3 @@ class SampleStore:
         (schema_id,) = db.execute("SELECT id FROM sample_schemas WHERE names = ?", (text,)).fetchone()
         self._schema_ids[key], self._schemas[schema_id] = schema_id, key
         return int(schema_id)
-
-
-def _to_row(s: Sample) -> tuple[Any, ...]:
-    return (
-        s.device,
-        s.probe,
-        int(s.ok),
-        s.ts,
-        json.dumps(s.metrics, separators=(",", ":")) if s.metrics else None,
-        s.error,
-        json.dumps(s.info, ensure_ascii=False, separators=(",", ":")) if s.info else None,
-    )
-
-
-def _from_row(row: Sequence[Any]) -> Sample:
-    device, probe, ok, ts, metrics, error, info = row
-    return Sample(
-        device=device,
-        probe=probe,
-        ok=bool(ok),
-        ts=ts,
-        metrics=json.loads(metrics) if metrics else {},
-        error=error,
-        info=json.loads(info) if info else {},
-    )
