@@ -115,6 +115,21 @@ def test_records_from_the_shell_name_the_login_when_nobody_signs(config_path):
     assert yunwei("audit", "verify", "-c", config).returncode == 0
 
 
+def test_a_ledger_import_that_adds_is_audited_once_and_a_repeated_one_not(config_path, tmp_path):
+    config = str(config_path)
+    assert yunwei("record", "visit", "-c", config, "--unit", "psb", "--at", "2026-11-05 10:00").returncode == 0
+    exported = tmp_path / "ledger.jsonl"
+    assert yunwei("ledger", "export", "-c", config, "-o", str(exported)).returncode == 0
+    (tmp_path / "other").mkdir()
+    other = write_config(tmp_path / "other")
+    for _ in range(2):  # the second import adds nothing
+        done = yunwei("ledger", "import", "-c", str(other), str(exported), user="张工")
+        assert done.returncode == 0, done.stderr
+    entries = trail_of(other)
+    assert [(e.actor, e.action, e.target) for e in entries] == [("cli:张工", "ledger.import", str(exported))]
+    assert entries[0].detail["added"] >= 1 and entries[0].detail["via"] == "cli"
+
+
 async def test_shell_and_console_actions_interleave_into_one_intact_chain(config_path):
     config = str(config_path)
     faults = [open_fault(config_path, level=2) for _ in range(4)]
