@@ -36,7 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "record": ("cli.commands.record", "add a manual record (visit, inspection, document, deduction ...)"),
     "events": ("cli.commands.events", "search received SNMP traps and syslog messages (yunwei probe trap-listen prints them live)"),
     "user": ("cli.commands.user", "web console accounts: add, passwd, disable, enable, list (roles viewer/engineer/admin)"),
-    "audit": ("cli.commands.audit", "the console's tamper-evident audit trail: verify the hash chain, list entries"),
+    "audit": ("cli.commands.audit", "the tamper-evident audit trail (console and CLI actions): verify the hash chain, list entries"),
 }
 COMMAND_MODULES = tuple(dict.fromkeys(module for module, _ in COMMANDS.values()))
 

@@ -53,7 +53,8 @@ async def _fault_action(request: web.Request, action: str) -> web.StreamResponse
             fault = await app.run(app.data.add_note, ref, text, by, form.get("close") == "1")
     except InputError as exc:
         raise _back(f"/faults/{quote(ref)}", error=_problem(exc)) from None
-    await app.audit(request, f"fault.{action}", fault.id, note=text or None)
+    closed = {"close": True} if action == "note" and form.get("close") == "1" else {}
+    await app.audit(request, f"fault.{action}", fault.id, note=text or None, **closed)
     raise _back(f"/faults/{quote(fault.id)}", done=action)
 
 

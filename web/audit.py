@@ -30,6 +30,20 @@ class AuditEntry:
     prev: str
     hash: str
 
+    @property
+    def origin(self) -> str:
+        """Where the action came from: the browser's address, or ``cli (login)`` for a command typed in a
+        shell (cli.audited; entries written before it say only the address ``local``)."""
+        if self.detail.get("via") == "cli" or self.address == "local":
+            login = self.detail.get("login")
+            return f"cli ({login})" if login else "cli"
+        return self.address
+
+    @property
+    def remarks(self) -> dict[str, Any]:
+        """The detail without what ``origin`` already shows."""
+        return {k: v for k, v in self.detail.items() if k not in ("via", "login")}
+
 
 def _hash(prev: str, id_: int, at: float, actor: str, address: str, action: str, target: str, detail: str) -> str:
     canonical = json.dumps([prev, id_, repr(at), actor, address, action, target, detail], ensure_ascii=False)

@@ -1,4 +1,5 @@
-"""``yunwei audit list|verify``: the console's tamper-evident audit trail."""
+"""``yunwei audit list|verify``: the tamper-evident audit trail of what users do on the console and
+what engineers change from the command line (``from`` says the browser's address, or ``cli (login)``)."""
 
 from __future__ import annotations
 
@@ -44,8 +45,8 @@ def run_list(args: argparse.Namespace) -> int:
     with open_store(inventory.data_dir) as store:
         found = audit.entries(AuditTrail(store), limit=args.limit)
     rows = [
-        [str(e.id), datetime.fromtimestamp(e.at, zone).strftime("%m-%d %H:%M:%S"), e.actor, e.address, e.action, e.target,
-         json.dumps(e.detail, ensure_ascii=False)[:60]]
+        [str(e.id), datetime.fromtimestamp(e.at, zone).strftime("%m-%d %H:%M:%S"), e.actor, e.origin, e.action, e.target,
+         json.dumps(e.remarks, ensure_ascii=False)[:60] if e.remarks else ""]
         for e in found
     ]
     print(format_table(["id", "at", "who", "from", "action", "target", "detail"], rows) if rows else "no audit entries yet")

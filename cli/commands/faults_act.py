@@ -13,6 +13,7 @@ from agent.status import format_table
 from alerting import lifecycle
 from alerting.levels import LevelPolicy
 from alerting.messages import Composer
+from cli import audited
 from cli.commands.faults import _deadline, _when
 from core.errors import InputError
 from inventory.config import Inventory, load_config
@@ -95,6 +96,7 @@ def _targets(args: argparse.Namespace, inventory: Inventory, faults: FaultStore,
 
 
 def _each(args: argparse.Namespace, command: str, act: Callable[[FaultStore, str, str], Fault], verb: str) -> int:
+    """Each named fault in turn; one that is refused is reported (exit 2) and leaves no audit entry."""
     inventory, faults = _open(args)
     who = _who(args, inventory)
     problems = []
@@ -104,6 +106,7 @@ def _each(args: argparse.Namespace, command: str, act: Callable[[FaultStore, str
         except InputError as exc:
             problems.extend(exc.problems)
             continue
+        audited.record(faults.store, who, f"fault.{command}", fault.id, note=args.note)
         print(f"{fault.id} {verb} {who}")
     if problems:
         raise InputError(problems)
@@ -122,7 +125,9 @@ def run_resolve(args: argparse.Namespace) -> int:
 
 def run_note(args: argparse.Namespace) -> int:
     inventory, faults = _open(args)
-    fault = lifecycle.add_note(faults, args.fault, args.text, _who(args, inventory), time.time(), close=args.close)
+    who = _who(args, inventory)
+    fault = lifecycle.add_note(faults, args.fault, args.text, who, time.time(), close=args.close)
+    audited.record(faults.store, who, "fault.note", fault.id, note=args.text, close=args.close or None)
     print(f"{fault.id} {'closed' if args.close else 'noted'}")
     return 0
 
@@ -132,10 +137,12 @@ def run_open(args: argparse.Namespace) -> int:
     for option in ("device", "group", "system", "unit"):
         if getattr(args, option) is not None:
             setattr(args, option, resolve_ref(named_items(inventory, option), option, getattr(args, option), f"--{option}"))
+    who = _who(args, inventory)
     fault = lifecycle.open_manual(
-        faults, inventory, args.level, args.cause, _who(args, inventory), time.time(),
+        faults, inventory, args.level, args.cause, who, time.time(),
         device=args.device, group=args.group, system=args.system, unit=args.unit,
     )
+    audited.record(faults.store, who, "fault.open", fault.id, level=fault.level, cause=fault.cause)
     zone = ZoneInfo(inventory.agent.timezone)
     print(f"{fault.id} opened: level {fault.level}, respond by {_when(fault.respond_by, zone)}, resolve by {_when(fault.resolve_by, zone)}")
     return 0

@@ -32,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    from cli import audited
     from compliance.ledgerio import import_ledger, read_ledger_file
     from inventory.config import load_config
     from store.db import open_store
@@ -43,6 +44,9 @@ def run_import(args: argparse.Namespace) -> int:
         return 0
     with open_store(inventory.data_dir) as store:
         summary = import_ledger(store, parsed)
+        if summary.added or summary.updated:
+            audited.record(store, audited.operator(), "ledger.import", args.file,
+                           added=sum(summary.added.values()), updated=sum(summary.updated.values()))
     print(f"{args.file}: {summary}")
     return 0
 

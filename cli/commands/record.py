@@ -173,13 +173,17 @@ def _resolve_refs(inventory: Any, args: argparse.Namespace, unit: str | None = N
         args.device = resolve_ref(named_items(inventory, "device"), "device", args.device, "--device")
 
 
-def _save(inventory: Any, body: dict[str, Any], what: str) -> int:
+def _save(inventory: Any, body: dict[str, Any], what: str, action: str = "record.add") -> int:
+    """Store the record; a change (not a record given again unchanged) is written to the audit trail."""
+    from cli import audited
     from compliance.records import event_from_fields, store_event
     from store.db import open_store
 
     event = event_from_fields(body, inventory.agent.id)
     with open_store(inventory.data_dir) as store:
         changed = store_event(store, event, body)
+        if changed:
+            audited.record(store, audited.operator(), action, event.uid, kind=body.get("kind") or body.get("type"))
     print(f"{what} {'recorded' if changed else 'unchanged (already recorded)'}: {event.uid}")
     return 0
 
@@ -248,7 +252,7 @@ def run_vuln(args: argparse.Namespace) -> int:
         new["found"] = to_iso(float(int(time.time())), tz)
     body = merge_update(old, {k: v for k, v in new.items() if v is not None or k in ("fixed", "mitigated")}, given)
     body.update(_fields(args.field))
-    return _save(inventory, body, "vulnerability")
+    return _save(inventory, body, "vulnerability", "record.add" if old is None else "record.update")
 
 
 def run_fault(args: argparse.Namespace) -> int:
@@ -276,4 +280,4 @@ def run_fault(args: argparse.Namespace) -> int:
     else:
         body = merge_update(old, new, given)
     body.update(_fields(args.field))
-    return _save(inventory, body, "fault")
+    return _save(inventory, body, "fault", "record.add" if old is None else "record.update")

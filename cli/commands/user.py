@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from agent.status import format_table
+from cli import audited
 from cli.main import add_config_argument, command_help
 from core.errors import InputError
 from inventory.config import load_config
 from store.accounts import Accounts
-from store.audit import AuditTrail
 from store.db import Store, open_store
-from web import accounts, audit
+from web import accounts
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,13 +52,6 @@ def _store(args: argparse.Namespace) -> tuple[Store, str]:
     return open_store(inventory.data_dir), inventory.agent.timezone
 
 
-def _operator() -> str:
-    try:
-        return "cli:" + (os.environ.get("YUNWEI_USER") or getpass.getuser())
-    except (KeyError, OSError):
-        return "cli:unknown"
-
-
 def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -78,7 +70,7 @@ def run_add(args: argparse.Namespace) -> int:
     with store:
         password = _password(args)
         user = accounts.add_user(Accounts(store), args.name, args.role, password)
-        audit.record(AuditTrail(store), _operator(), "user.add", user.name, "local", {"role": user.role})
+        audited.record(store, audited.operator(), "user.add", user.name, role=user.role)
     print(f"user {user.name} added ({user.role})")
     return 0
 
@@ -90,7 +82,7 @@ def run_passwd(args: argparse.Namespace) -> int:
         if accounts.get_user(users, args.name) is None:
             raise InputError.single("yunwei user passwd", f"no user {args.name!r} (see yunwei user list)")
         accounts.set_password(users, args.name, _password(args))
-        audit.record(AuditTrail(store), _operator(), "user.passwd", args.name, "local")
+        audited.record(store, audited.operator(), "user.passwd", args.name)
     print(f"password of {args.name} changed; its sessions are ended")
     return 0
 
@@ -108,7 +100,7 @@ def _set_disabled(args: argparse.Namespace, disabled: bool) -> int:
     store, _ = _store(args)
     with store:
         accounts.set_disabled(Accounts(store), args.name, disabled)
-        audit.record(AuditTrail(store), _operator(), f"user.{action}", args.name, "local")
+        audited.record(store, audited.operator(), f"user.{action}", args.name)
     print(f"user {args.name} {action}d")
     return 0
 
