@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -195,9 +196,7 @@ class Scene:
         self.trap_port, self.syslog_port = free_port(), free_port()
         loop = asyncio.get_running_loop()
         for host, mib in ((CORE, self.core.mib), (ACCESS, self.access.mib), (UPS, self.ups.mib)):
-            transport, _ = await loop.create_datagram_endpoint(
-                lambda mib=mib: SnmpResponder(COMMUNITY, mib), local_addr=(host, self.snmp_port)  # type: ignore[misc]
-            )
+            transport, _ = await loop.create_datagram_endpoint(partial(SnmpResponder, COMMUNITY, mib), local_addr=(host, self.snmp_port))
             self.transports.append(transport)  # type: ignore[arg-type]
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(yaml.safe_dump(self.config(), allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -212,20 +211,17 @@ class Scene:
             transport.close()
         self.sink.stop()
 
-    async def stored(self, device: str, kind: str) -> list[StoredEvent]:
+    async def stored(self, device: str, kind: str, since: float) -> list[StoredEvent]:
         assert self.agent is not None and self.events is not None
-        return await self.agent.in_writer(self.events.search, device, 0.0, 1e18, kind)
+        return await self.agent.in_writer(self.events.search, device, since, 1e18, kind)
 
-    async def outcome_of(self, device: str, name: str) -> str | None:
-        """What the agent did with the device's latest event of that name, once it says (None: not yet)."""
-        found = [s for s in await self.stored(device, "trap") if s.event.name == name]
-        return found[0].outcome or None if found else None
-
-    async def outcome_within(self, device: str, name: str) -> str | None:
+    async def outcome_within(self, device: str, name: str, since: float) -> str | None:
+        """What the agent did with the device's event of that name received since ``since``, once it says."""
         started = time.monotonic()
         while time.monotonic() - started < STEP_SECONDS:
-            if (outcome := await self.outcome_of(device, name)) is not None:
-                return outcome
+            found = [s for s in await self.stored(device, "trap", since) if s.event.name == name]
+            if found and found[0].outcome:
+                return found[0].outcome
             await asyncio.sleep(0.05)
         return None
 
@@ -245,21 +241,21 @@ async def first_round(scene: Scene) -> None:
 async def real_link_down(scene: Scene) -> None:
     say("第 1 步: 机房核心交换机 GigabitEthernet0/0/24 (会议室) 网线被拔, 交换机发出 linkDown trap")
     scene.core.unplugged.add(MEETING_ROOM_PORT)
-    sent = time.monotonic()
+    sent, since = time.monotonic(), time.time()
     send_from(CORE, scene.trap_port, link_down(scene.core, MEETING_ROOM_PORT, 101))
     wanted = "机房核心交换机 GigabitEthernet0/0/24 链路中断"
     took = await within(lambda: any(wanted in title for title in scene.titles()), STEP_SECONDS)
     expect(took is not None, f"{STEP_SECONDS:g} 秒内群里没有收到「{wanted}」; 收到: {scene.titles()}")
-    outcome = await scene.outcome_within("core-sw", "linkDown")
+    outcome = await scene.outcome_within("core-sw", "linkDown", since)
     expect(outcome == "confirmed by the probe; fault opened", f"linkDown 的处理结果应为确认并开故障, 实际: {outcome!r}")
     say(f"✓ 立即探测读到该端口确为 down, 故障已开, {time.monotonic() - sent:.2f} 秒内推送到钉钉群")
 
 
 async def lying_link_down(scene: Scene) -> None:
     say("第 2 步: 三楼接入交换机发来 linkDown trap (GigabitEthernet0/0/1), 但该端口实际正常")
-    before = len(scene.sink.received)
+    before, since = len(scene.sink.received), time.time()
     send_from(ACCESS, scene.trap_port, link_down(scene.access, 1, 201))
-    outcome = await scene.outcome_within("access-sw", "linkDown")
+    outcome = await scene.outcome_within("access-sw", "linkDown", since)
     expect(outcome == "not confirmed by the probe", f"虚假的 linkDown 应被探测否定, 实际处理结果: {outcome!r}")
     await asyncio.sleep(1.0)  # a fault, had one opened, would be in the chat by now
     late = [title for title in scene.titles()[before:] if "三楼接入交换机" in title]
@@ -270,13 +266,13 @@ async def lying_link_down(scene: Scene) -> None:
 async def ups_on_battery(scene: Scene) -> None:
     say("第 3 步: 视频会议室 UPS 市电中断, UPS 发出 upsTrapOnBattery (UPS-MIB), 预计剩余 180 分钟")
     scene.ups.lose_mains()
-    sent = time.monotonic()
+    sent, since = time.monotonic(), time.time()
     minutes = [VarBind(oids.UPS_MINUTES_REMAINING, ber.INTEGER, 180)]
     send_from(UPS, scene.trap_port, notify.community_trap(TRAP_COMMUNITY.encode(), UPS_ON_BATTERY, minutes, 360000, 301))
     wanted = "视频会议室 UPS UPS 市电中断, 电池供电"
     took = await within(lambda: any(wanted in title for title in scene.titles()), STEP_SECONDS)
     expect(took is not None, f"{STEP_SECONDS:g} 秒内群里没有收到「{wanted}」; 收到: {scene.titles()}")
-    outcome = await scene.outcome_within("ups-vc", "upsTrapOnBattery")
+    outcome = await scene.outcome_within("ups-vc", "upsTrapOnBattery", since)
     expect(outcome is not None and "fault opened" in outcome, f"upsTrapOnBattery 的处理结果应为开故障, 实际: {outcome!r}")
     say(f"✓ UPS 阈值故障 (on_battery == 1) 由 trap 直接打开, {time.monotonic() - sent:.2f} 秒内推送到钉钉群")
     assert scene.agent is not None
@@ -292,11 +288,12 @@ async def ups_on_battery(scene: Scene) -> None:
 
 async def syslog_line(scene: Scene) -> None:
     say("第 4 步: 三楼接入交换机通过 syslog 发来一条华为格式日志 (GBK 编码, 含中文)")
+    since = time.time() - 1  # the line's own stamp is whole seconds
     send_from(ACCESS, scene.syslog_port, huawei_syslog("SL-Access-S5735", time.time()))
     found: list[StoredEvent] = []
 
     async def arrived() -> bool:
-        found[:] = await scene.stored("access-sw", "syslog")
+        found[:] = await scene.stored("access-sw", "syslog", since)
         return bool(found)
 
     started = time.monotonic()
@@ -338,6 +335,9 @@ async def _traps_demo(data_dir: Path) -> int:
 
 def run_traps_demo(data_dir: str | None = None) -> int:
     data_dir = data_dir or tempfile.mkdtemp(prefix="yunwei-demo-traps-")
+    if (Path(data_dir) / "yunwei.db").exists():  # its open faults would swallow the demo's new ones
+        print(f"demo: {data_dir} already holds a store; the traps demo needs a new folder", file=sys.stderr)
+        return 2
     with agent_lock(Path(data_dir)):
         code = asyncio.run(_traps_demo(Path(data_dir)))
     config = Path(data_dir) / "demo-config.yaml"

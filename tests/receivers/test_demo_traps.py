@@ -36,6 +36,8 @@ def test_the_traps_demo_shows_a_confirmed_link_down_a_refuted_one_a_ups_on_batte
     faults = yunwei("faults", "list", "-c", config)
     assert faults.returncode == 0 and "机房核心交换机" in faults.stdout and "视频会议室 UPS" in faults.stdout
     assert "三楼接入交换机" not in faults.stdout
+    again = yunwei("demo", "traps", "--data-dir", str(tmp_path))  # its open faults would swallow the new ones
+    assert again.returncode == 2 and "needs a new folder" in again.stderr
 
 
 async def test_the_demo_fails_loudly_when_a_link_down_it_calls_lying_opens_a_fault(tmp_path: Path) -> None:
