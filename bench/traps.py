@@ -34,8 +34,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from collectors._snmp import ber  # noqa: E402
-from collectors._snmp.ber_responder import encode_value  # noqa: E402
+from collectors._snmp import ber, notify  # noqa: E402
 from demo.chat_sink import ChatSink  # noqa: E402
 
 COMMUNITY = "bench"
@@ -50,15 +49,11 @@ def free_port(kind: int = socket.SOCK_DGRAM) -> int:
 
 def link_down(request_id: int, index: int = 1) -> bytes:
     varbinds = [
-        ((1, 3, 6, 1, 2, 1, 1, 3, 0), ber.TIMETICKS, 4242),
-        ((1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0), ber.OBJECT_IDENTIFIER, (1, 3, 6, 1, 6, 3, 1, 1, 5, 3)),
-        ((1, 3, 6, 1, 2, 1, 2, 2, 1, 1, index), ber.INTEGER, index),
-        ((1, 3, 6, 1, 2, 1, 2, 2, 1, 7, index), ber.INTEGER, 1),
-        ((1, 3, 6, 1, 2, 1, 2, 2, 1, 8, index), ber.INTEGER, 2),
+        ber.VarBind((1, 3, 6, 1, 2, 1, 2, 2, 1, 1, index), ber.INTEGER, index),
+        ber.VarBind((1, 3, 6, 1, 2, 1, 2, 2, 1, 7, index), ber.INTEGER, 1),
+        ber.VarBind((1, 3, 6, 1, 2, 1, 2, 2, 1, 8, index), ber.INTEGER, 2),
     ]
-    body = b"".join(ber.tlv(ber.SEQUENCE, ber.encode_oid(oid) + encode_value(tag, value)) for oid, tag, value in varbinds)
-    pdu = ber.tlv(0xA7, ber.encode_int(request_id) + ber.encode_int(0) + ber.encode_int(0) + ber.tlv(ber.SEQUENCE, body))
-    return ber.tlv(ber.SEQUENCE, ber.encode_int(1) + ber.tlv(ber.OCTET_STRING, COMMUNITY.encode()) + pdu)
+    return notify.community_trap(COMMUNITY.encode(), (1, 3, 6, 1, 6, 3, 1, 1, 5, 3), varbinds, 4242, request_id)
 
 
 def blast(port: int, datagrams: list[bytes], pace: float) -> float:

@@ -23,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "probe": ("cli.commands.probe", "probe a target once and print the result"),
     "status": ("cli.commands.status", "show devices' current state and group online rates"),
     "inventory": ("cli.commands.inventory", "import or export the asset ledger (XLSX/CSV)"),
-    "demo": ("cli.commands.demo", "run the agent against a simulated fleet on loopback (~1 minute)"),
+    "demo": ("cli.commands.demo", "run the agent against a simulated fleet on loopback (~1 minute); `demo traps`: pushed events (~10 s)"),
     "faults": ("cli.commands.faults", "list, acknowledge, resolve and open faults (work orders)"),
     "inspect": ("cli.commands.inspect", "SSH inspection (巡检) of devices or groups now: evidence kept, records filed"),
     "meeting": ("cli.commands.meeting", "meeting readiness: probe every venue's terminal, camera and MCU now"),

@@ -120,6 +120,7 @@ def afterwards(data_dir: Path) -> str:
         f"  {yunwei} faults list -c {config}",
         f"  {yunwei} report -c {config} --contract demo --period {time.strftime('%Y-%m')} -o report.xlsx",
         f"  {yunwei} ledger export -c {config}",
+        f"  {yunwei} demo traps        (pushed events: SNMP traps and syslog, about 10 s)",
     ]
     if yunwei != "yunwei" and " " not in yunwei:
         lines.append(f"  (or `source {Path(yunwei).parent / 'activate'}` first, then plain `yunwei ...`)")

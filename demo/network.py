@@ -119,11 +119,12 @@ class _Interface:
 class SimulatedSwitch:
     """The MIB of a Huawei-like access switch whose state follows the demo's clock."""
 
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
+    def __init__(self, seconds: float, sys_name: str = "JF-Core-S5735") -> None:
+        self.seconds, self.sys_name = seconds, sys_name
         self.started = time.monotonic()
         self.booted = self.started - 86400 * 37  # up for 37 days when the demo starts
         self.rebooted = False
+        self.unplugged: set[int] = set()  # ifIndexes a script took down (the trap demo); seconds=0: no timed story
 
         def uplink(phase: float) -> tuple[float, float]:
             busy = 0.35 <= phase < 0.65  # the line's busy spell: ~95 % of 100M
@@ -148,12 +149,15 @@ class SimulatedSwitch:
             self.booted = now
             for interface in self.interfaces:
                 interface.octets_in = interface.octets_out = 0
-        self.interfaces[2].oper_up = not 0.3 <= phase < 0.7  # the meeting-room port goes down a while
+        for interface in self.interfaces:
+            interface.oper_up = interface.index not in self.unplugged
+        if 0.3 <= phase < 0.7:  # the meeting-room port goes down a while
+            self.interfaces[2].oper_up = False
         mib: Mib = {
             oids.SYS_DESCR: (ber.OCTET_STRING, b"Huawei Versatile Routing Platform Software VRP (R) software, Version 5.170 (S5735 V200R021C10)"),
             oids.SYS_OBJECT_ID: (ber.OBJECT_IDENTIFIER, (1, 3, 6, 1, 4, 1, 2011, 2, 23, 619)),
             oids.SYS_UPTIME: (ber.TIMETICKS, int((now - self.booted) * 100) % 2**32),
-            oids.SYS_NAME: (ber.OCTET_STRING, b"JF-Core-S5735"),
+            oids.SYS_NAME: (ber.OCTET_STRING, self.sys_name.encode()),
             (1, 3, 6, 1, 2, 1, 2, 1, 0): (ber.INTEGER, len(self.interfaces)),
             HUAWEI_CPU: (ber.INTEGER, random.randint(8, 15) + (40 if 0.35 <= phase < 0.65 else 0)),
             HUAWEI_TEMP: (ber.INTEGER, random.randint(41, 44)),

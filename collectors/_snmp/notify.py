@@ -160,6 +160,14 @@ def _response_pdu(request_id: int, varbinds: list[VarBind], tag: int = ber.RESPO
     return ber.tlv(tag, ber.encode_int(request_id) + ber.encode_int(0) + ber.encode_int(0) + ber.tlv(ber.SEQUENCE, body))
 
 
+def community_trap(community: bytes, trap_oid: Oid, varbinds: list[VarBind], uptime: int, request_id: int = 1) -> bytes:
+    """An SNMPv2c Trap as a device sends it (RFC 3416 §4.2.6): sysUpTime.0 and snmpTrapOID.0,
+    then the trap's own varbinds (the demo's devices and the benchmark send these)."""
+    head = [VarBind(SYS_UPTIME_0, ber.TIMETICKS, uptime), VarBind(SNMP_TRAP_OID_0, ber.OBJECT_IDENTIFIER, trap_oid)]
+    pdu = _response_pdu(request_id, [*head, *varbinds], tag=TRAP_V2)
+    return ber.tlv(ber.SEQUENCE, ber.encode_int(1) + ber.tlv(ber.OCTET_STRING, community) + pdu)
+
+
 def community_response(notification: Notification) -> bytes:
     """The Response that acknowledges a v2c INFORM: same request-id, the varbinds echoed."""
     return encode_response(1, notification.community, notification.request_id, notification.raw_varbinds)

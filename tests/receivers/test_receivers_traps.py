@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from receivers_support import COMMUNITY, LINK_DOWN, V3, send, snmptrap_argv, traps_config
 
-from collectors._snmp import ber
+from collectors._snmp import ber, notify
 from collectors._snmp.ber_responder import encode_value
 from core.events import Event
 from receivers.config import TrapsConfig
@@ -95,14 +95,8 @@ def test_a_replayed_v3_trap_is_refused():
 
 
 def _trap(community: bytes = COMMUNITY.encode(), request_id: int = 7) -> bytes:
-    varbinds = [
-        ber.VarBind((1, 3, 6, 1, 2, 1, 1, 3, 0), ber.TIMETICKS, 100),
-        ber.VarBind((1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0), ber.OBJECT_IDENTIFIER, (1, 3, 6, 1, 6, 3, 1, 1, 5, 3)),
-        ber.VarBind((1, 3, 6, 1, 2, 1, 2, 2, 1, 1, 1), ber.INTEGER, 1),
-    ]
-    body = b"".join(ber.tlv(ber.SEQUENCE, ber.encode_oid(v.oid) + encode_value(v.tag, v.value)) for v in varbinds)
-    pdu = ber.tlv(0xA7, ber.encode_int(request_id) + ber.encode_int(0) + ber.encode_int(0) + ber.tlv(ber.SEQUENCE, body))
-    return ber.tlv(ber.SEQUENCE, ber.encode_int(1) + ber.tlv(ber.OCTET_STRING, community) + pdu)
+    link_down = [ber.VarBind((1, 3, 6, 1, 2, 1, 2, 2, 1, 1, 1), ber.INTEGER, 1)]
+    return notify.community_trap(community, (1, 3, 6, 1, 6, 3, 1, 1, 5, 3), link_down, 100, request_id)
 
 
 def _bare_receiver() -> tuple[TrapReceiver, list[Event]]:
