@@ -109,10 +109,11 @@ def encode_rollup(columns: Columns, start: int, span: int, schema: Sequence[str]
         kind = aggregate_kind(name)
         if kind == "sum":
             folded = np.bincount(where, weights=values, minlength=slots)
-        else:
-            folded = np.full(slots, np.inf if kind == "min" else -np.inf)
-            (np.minimum if kind == "min" else np.maximum).at(folded, where, values)
-            folded[counts == 0] = 0.0
+        else:  # the slots are in time order: reduce each run of one slot
+            folded = np.zeros(slots)
+            if len(where):
+                starts = np.flatnonzero(np.r_[True, where[1:] != where[:-1]])
+                folded[where[starts]] = (np.minimum if kind == "min" else np.maximum).reduceat(values, starts)
         write_ints(out, counts)
         write_column(out, folded, digits_for(name))
     return pack(out)
