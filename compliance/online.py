@@ -25,6 +25,7 @@ from compliance.contract import OnlineSettings
 from compliance.ledger import Interval, Ledger, merge_intervals
 from compliance.periods import Period
 from compliance.scope import GroupScope
+from compliance.sweep import sweep
 from core.timefmt import day_start
 from inventory.models import ImportantPeriod
 
@@ -204,8 +205,8 @@ def _apply_gaps(points: Changes, gaps: list[Interval], end: float) -> Changes:
     month of 50,000 devices stays fast."""
     result = points
     for gap_start, gap_end in gaps:
-        before = bisect_left(result, gap_start, key=_time)
-        last = bisect_right(result, gap_end, key=_time) - 1
+        before = bisect_left(result, (gap_start,))  # (t,) sorts before every (t, code)
+        last = bisect_right(result, (gap_end, MAINTENANCE + 1)) - 1  # and (t, 4) after them
         resumed = result[last][1] if last >= 0 else UNKNOWN
         merged = result[:before]
         if not merged or merged[-1][1] != UNKNOWN:
@@ -216,17 +217,19 @@ def _apply_gaps(points: Changes, gaps: list[Interval], end: float) -> Changes:
     return result
 
 
-def _time(point: tuple[float, int]) -> float:
-    return point[0]
-
-
 def device_rate(device: str, changes: Changes, end: float) -> DeviceRate:
     totals = [0.0, 0.0, 0.0, 0.0]
     outages = 0
-    for (t, code), (following, _next) in zip(changes, [*changes[1:], (end, UNKNOWN)], strict=True):
+    t, code = changes[0]
+    for index in range(1, len(changes)):
+        following, next_code = changes[index]
         totals[code] += following - t
         if code == DOWN:
             outages += 1
+        t, code = following, next_code
+    totals[code] += end - t
+    if code == DOWN:
+        outages += 1
     return DeviceRate(device, up=totals[UP], down=totals[DOWN], maintenance=totals[MAINTENANCE],
                       unknown=totals[UNKNOWN], outages=outages)
 
@@ -277,79 +280,44 @@ def group_rate(
     settings: OnlineSettings,
 ) -> GroupRate:
     """One sweep over the members' state changes (``end`` is the period end or now, if earlier)."""
-    mode = settings.maintenance
-    weights = {UNKNOWN: (0, 0), UP: (1, 0), DOWN: (0, 1),
-               MAINTENANCE: {"exclude": (0, 0), "online": (1, 0), "offline": (0, 1)}[mode]}
+    maintenance = {"exclude": (0, 0), "online": (1, 0), "offline": (0, 1)}[settings.maintenance]
+    online_by_code = (0, 1, 0, maintenance[0])  # indexed by UNKNOWN, UP, DOWN, MAINTENANCE
+    offline_by_code = (0, 0, 1, maintenance[1])
     result = GroupRate(group.id, group.name, len(group.members), group.threshold)
     online = known = 0
-    events: list[tuple[float, int, int]] = []
+    times: list[float] = []
+    online_deltas: list[int] = []
+    known_deltas: list[int] = []
     for member in group.members:
         points = changes[member]
         rate = devices[member]
         result.unknown += rate.unknown
         result.maintenance += rate.maintenance
-        first_on, first_off = weights[points[0][1]]
-        online += first_on
-        known += first_on + first_off
-        previous = (first_on, first_off)
-        for t, code in points[1:]:
-            now = weights[code]
-            if now != previous:
-                events.append((t, now[0] - previous[0], now[1] - previous[1]))
-                previous = now
-    events.sort()
+        code = points[0][1]
+        was_on, was_off = online_by_code[code], offline_by_code[code]
+        online += was_on
+        known += was_on + was_off
+        for index in range(1, len(points)):
+            t, code = points[index]
+            on, off = online_by_code[code], offline_by_code[code]
+            if on != was_on or off != was_off:
+                times.append(t)
+                online_deltas.append(on - was_on)
+                known_deltas.append(on + off - was_on - was_off)
+                was_on, was_off = on, off
 
     days = period.days()
     windows = important_windows(group.important_periods, period)
     day_thresholds = _threshold_by_day(group.threshold, windows, period)
     day_bounds = [day_start(day, period.tz) for day in days] + [period.end]
-    day_online = [0.0] * len(days)
-    day_known = [0.0] * len(days)
-    fractions = {v: Fraction(str(v)) for v in day_thresholds if v is not None}
-
-    episodes: list[list[float]] = []  # [start, end, worst_online, worst_known, threshold]
-    worst: tuple[int, int, float] | None = None
-    below_open = False
-    t = period.start
-    e = 0
-    n_events = len(events)
-    for d in range(len(days)):
-        day_end = min(day_bounds[d + 1], end)
-        if t >= day_end:
-            break
-        threshold = day_thresholds[d]
-        fraction = fractions.get(threshold) if threshold is not None else None
-        while t < day_end:
-            while e < n_events and events[e][0] <= t:
-                online += events[e][1]
-                known += events[e][2] + events[e][1]
-                e += 1
-            following = events[e][0] if e < n_events else day_end
-            if following > day_end:
-                following = day_end
-            span = following - t
-            day_online[d] += online * span
-            day_known[d] += known * span
-            if known > 0 and span > 0:
-                if worst is None or online * worst[1] < worst[0] * known:
-                    worst = (online, known, t)
-                below = fraction is not None and online * fraction.denominator < fraction.numerator * known
-                if below:
-                    result.seconds_below += span
-                    if below_open and episodes[-1][1] == t:
-                        current = episodes[-1]
-                        current[1] = following
-                        if online * current[3] < current[2] * known:
-                            current[2], current[3] = online, known
-                        current[4] = max(current[4], threshold or 0.0)
-                    else:
-                        episodes.append([t, following, online, known, threshold or 0.0])
-                    below_open = True
-                else:
-                    below_open = False
-            elif span > 0:
-                below_open = False
-            t = following
+    swept_days = sum(1 for d in range(len(days)) if day_bounds[d] < end)
+    swept = sweep(times, online_deltas, known_deltas, (online, known), period.start,
+                  [min(day_bounds[d + 1], end) for d in range(swept_days)], day_thresholds[:swept_days])
+    day_online = swept.day_online + [0.0] * (len(days) - swept_days)
+    day_known = swept.day_known + [0.0] * (len(days) - swept_days)
+    result.seconds_below = swept.seconds_below
+    worst = swept.worst
+    episodes = swept.episodes
 
     result.online = sum(day_online)
     result.observed = sum(day_known)
