@@ -313,7 +313,7 @@ def _fault_items(rule: EventRule, ctx: RuleContext, sign: int) -> list[Item]:
     items: list[Item] = []
     for outcome in ctx.faults:
         fault = outcome.fault
-        if not matches(fault_fields(outcome), rule.where):
+        if rule.where and not matches(fault_fields(outcome), rule.where):  # no filter: no fields to build
             continue
         if rule.tiers is not None:
             # a measured time is charged in the period in which it ends (still running: not yet)
