@@ -143,18 +143,21 @@ def device_changes(
     index = bisect_right(states, (start, "\uffff")) - 1
     current = CODES[states[index][1]] if index >= 0 else UNKNOWN
     points: Changes = [(start, current)]
+    last_at, last_code = start, current  # points[-1], kept in locals (50,000 devices)
     for at, state in states[index + 1:]:
         if at >= end:
             break
         code = CODES[state]
-        if code == points[-1][1]:
+        if code == last_code:
             continue
-        if at == points[-1][0]:
+        if at == last_at:
             points[-1] = (at, code)
             if len(points) > 1 and points[-2][1] == code:
                 points.pop()
+            last_at, last_code = points[-1]
         else:
             points.append((at, code))
+            last_at, last_code = at, code
     if maintenance:
         points = _apply_maintenance(points, maintenance, start, end)
     if coverage is None:
@@ -201,20 +204,19 @@ def coverage_gaps(coverage: list[Interval], start: float, end: float) -> list[In
 
 
 def _apply_gaps(points: Changes, gaps: list[Interval], end: float) -> Changes:
-    """States outside the agent's runs become unknown: each gap is cut in with two bisections, so a
-    month of 50,000 devices stays fast."""
-    result = points
+    """States outside the agent's runs become unknown: each gap is cut in with two bisections and
+    one slice assignment (``points`` is the caller's own list, changed in place)."""
     for gap_start, gap_end in gaps:
-        before = bisect_left(result, (gap_start,))  # (t,) sorts before every (t, code)
-        last = bisect_right(result, (gap_end, MAINTENANCE + 1)) - 1  # and (t, 4) after them
-        resumed = result[last][1] if last >= 0 else UNKNOWN
-        merged = result[:before]
-        if not merged or merged[-1][1] != UNKNOWN:
-            merged.append((gap_start, UNKNOWN))
+        before = bisect_left(points, (gap_start,))  # (t,) sorts before every (t, code)
+        last = bisect_right(points, (gap_end, MAINTENANCE + 1)) - 1  # and (t, 4) after them
+        resumed = points[last][1] if last >= 0 else UNKNOWN
+        cut: Changes = []
+        if not before or points[before - 1][1] != UNKNOWN:
+            cut.append((gap_start, UNKNOWN))
         if gap_end < end:
-            merged.append((gap_end, resumed))
-        result = merged + result[last + 1:]
-    return result
+            cut.append((gap_end, resumed))
+        points[before:last + 1] = cut
+    return points
 
 
 def device_rate(device: str, changes: Changes, end: float) -> DeviceRate:
