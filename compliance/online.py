@@ -17,6 +17,7 @@ local days) is judged on the sum of its days.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
@@ -32,6 +33,7 @@ from inventory.models import ImportantPeriod
 UNKNOWN, UP, DOWN, MAINTENANCE = 0, 1, 2, 3
 CODES = {"unknown": UNKNOWN, "up": UP, "down": DOWN, "maintenance": MAINTENANCE}
 Changes = list[tuple[float, int]]
+_Events = tuple[list[float], list[int], list[int]]
 
 
 @dataclass(slots=True)
@@ -219,21 +221,36 @@ def _apply_gaps(points: Changes, gaps: list[Interval], end: float) -> Changes:
     return points
 
 
-def device_rate(device: str, changes: Changes, end: float) -> DeviceRate:
+def _walk(
+    device: str, points: Changes, end: float, weights: tuple[tuple[int, ...], tuple[int, ...]], events: _Events
+) -> tuple[DeviceRate, int, int]:
+    """One pass over a device's change points: its totals, its (online, offline) weight at the start,
+    and the changes of that weight appended to ``events`` (times, online deltas, known deltas)."""
+    online_by_code, offline_by_code = weights
+    times, online_deltas, known_deltas = events
     totals = [0.0, 0.0, 0.0, 0.0]
     outages = 0
-    t, code = changes[0]
-    for index in range(1, len(changes)):
-        following, next_code = changes[index]
+    t, code = points[0]
+    first_on = was_on = online_by_code[code]
+    first_off = was_off = offline_by_code[code]
+    for index in range(1, len(points)):
+        following, next_code = points[index]
         totals[code] += following - t
         if code == DOWN:
             outages += 1
+        on, off = online_by_code[next_code], offline_by_code[next_code]
+        if on != was_on or off != was_off:
+            times.append(following)
+            online_deltas.append(on - was_on)
+            known_deltas.append(on + off - was_on - was_off)
+            was_on, was_off = on, off
         t, code = following, next_code
     totals[code] += end - t
     if code == DOWN:
         outages += 1
-    return DeviceRate(device, up=totals[UP], down=totals[DOWN], maintenance=totals[MAINTENANCE],
+    rate = DeviceRate(device, up=totals[UP], down=totals[DOWN], maintenance=totals[MAINTENANCE],
                       unknown=totals[UNKNOWN], outages=outages)
+    return rate, first_on, first_off
 
 
 # -- thresholds over time ------------------------------------------------------------------------
@@ -275,38 +292,28 @@ def _threshold_by_day(base: float | None, windows: list[tuple[str, date, date, f
 
 def group_rate(
     group: GroupScope,
-    changes: dict[str, Changes],
+    changes_of: Callable[[str], Changes],
     devices: dict[str, DeviceRate],
     period: Period,
     end: float,
     settings: OnlineSettings,
 ) -> GroupRate:
-    """One sweep over the members' state changes (``end`` is the period end or now, if earlier)."""
+    """One sweep over the members' state changes (``end`` is the period end or now, if earlier);
+    the members' rates go into ``devices`` (a device's first group computes it)."""
     maintenance = {"exclude": (0, 0), "online": (1, 0), "offline": (0, 1)}[settings.maintenance]
-    online_by_code = (0, 1, 0, maintenance[0])  # indexed by UNKNOWN, UP, DOWN, MAINTENANCE
-    offline_by_code = (0, 0, 1, maintenance[1])
+    weights = ((0, 1, 0, maintenance[0]), (0, 0, 1, maintenance[1]))  # indexed by UNKNOWN, UP, DOWN, MAINTENANCE
     result = GroupRate(group.id, group.name, len(group.members), group.threshold)
     online = known = 0
     times: list[float] = []
     online_deltas: list[int] = []
     known_deltas: list[int] = []
     for member in group.members:
-        points = changes[member]
-        rate = devices[member]
+        rate, first_on, first_off = _walk(member, changes_of(member), end, weights, (times, online_deltas, known_deltas))
+        rate = devices.setdefault(member, rate)
         result.unknown += rate.unknown
         result.maintenance += rate.maintenance
-        code = points[0][1]
-        was_on, was_off = online_by_code[code], offline_by_code[code]
-        online += was_on
-        known += was_on + was_off
-        for index in range(1, len(points)):
-            t, code = points[index]
-            on, off = online_by_code[code], offline_by_code[code]
-            if on != was_on or off != was_off:
-                times.append(t)
-                online_deltas.append(on - was_on)
-                known_deltas.append(on + off - was_on - was_off)
-                was_on, was_off = on, off
+        online += first_on
+        known += first_on + first_off
 
     days = period.days()
     windows = important_windows(group.important_periods, period)
@@ -373,11 +380,6 @@ def compute_online(
         gaps = gaps_cache[agents]
         return points if gaps is None else _apply_gaps(points, gaps, end)
 
-    rates = []
-    for group in groups:  # one group's change points at a time: a 50,000-device month never holds them all
-        changes = {member: changes_of(member) for member in group.members}
-        for member, points in changes.items():
-            if member not in devices:
-                devices[member] = device_rate(member, points, end)
-        rates.append(group_rate(group, changes, devices, period, end, settings))
+    # a device's change points live while its group is swept: a 50,000-device month never holds them all
+    rates = [group_rate(group, changes_of, devices, period, end, settings) for group in groups]
     return OnlineResult(rates, dict(sorted(devices.items())), end)
