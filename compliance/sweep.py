@@ -75,7 +75,11 @@ def sweep(
     numerator = np.array([f.numerator if f is not None else 0 for f in fractions], dtype=np.int64)[day_of]
     denominator = np.array([f.denominator if f is not None else 0 for f in fractions], dtype=np.int64)[day_of]
     judged = np.array([f is not None for f in fractions], dtype=bool)[day_of]
-    below = observed & judged & (online * denominator < numerator * known)
+    scale = max([abs(f.numerator) + f.denominator for f in fractions if f is not None], default=0)
+    if scale * (int(known.max()) + 1) >= 2**62:  # a threshold written with ~15 digits: Python ints, never overflowing
+        online, known = online.astype(object), known.astype(object)
+        numerator, denominator = numerator.astype(object), denominator.astype(object)
+    below = observed & judged & (online * denominator < numerator * known).astype(bool)
     if not below.any():
         return result
     result.seconds_below = float(np.cumsum(spans[below])[-1])
