@@ -293,10 +293,10 @@ def _devices(online: OnlineResult, scope: Scope, contract: Contract) -> list[dic
             "name": scope.device_names.get(device, device),
             "groups": groups_of.get(device, []),
             "rate": _rate(rate.rate(mode)),
-            "up_hours": _hours(rate.up),
-            "down_hours": _hours(rate.down),
-            "maintenance_hours": _hours(rate.maintenance),
-            "unknown_hours": _hours(rate.unknown),
+            "up_hours": round(rate.up / 3600, 2),  # _hours, inlined: 200,000 calls
+            "down_hours": round(rate.down / 3600, 2),
+            "maintenance_hours": round(rate.maintenance / 3600, 2),
+            "unknown_hours": round(rate.unknown / 3600, 2),
             "outages": rate.outages,
         })
     rows.sort(key=lambda r: (r["rate"] if r["rate"] is not None else 2.0, r["id"]))
@@ -313,6 +313,7 @@ def _faults(outcomes: list[FaultOutcome], summary: FaultSummary, tz: str, scope:
         if o.carried:
             continue
         f = o.fault
+        # o.measure and o.overdue at o.cutoff, each time measured once (43,000 faults)
         response, response_final = o.measure("response", o.cutoff)
         resolution, resolution_final = o.measure("resolution", o.cutoff)
         items.append({
@@ -330,8 +331,8 @@ def _faults(outcomes: list[FaultOutcome], summary: FaultSummary, tz: str, scope:
             "resolution_minutes": _minutes(resolution) if resolution_final else None,
             "response_limit_minutes": _minutes(o.response_limit),
             "resolution_limit_minutes": _minutes(o.resolution_limit),
-            "response_overdue": o.overdue("response", o.cutoff),
-            "resolution_overdue": o.overdue("resolution", o.cutoff),
+            "response_overdue": response > o.response_limit,
+            "resolution_overdue": resolution > o.resolution_limit,
             "waived": f.waived if o.waived else None,
             "open": f.resolved is None,
             "recurrence_of": o.recurrence_of,

@@ -16,6 +16,8 @@ from core.timefmt import parse_iso, zone
 
 RATE_PLACES = 4  # a rate 0.9520 is 95.20 %
 SCORE_PLACES = 2
+_RATE_QUANTUM = Decimal(1).scaleb(-RATE_PLACES)  # made once: 50,000 devices' rates are quantized
+_SCORE_QUANTUM = Decimal(1).scaleb(-SCORE_PLACES)
 
 
 def _decimal(value: Fraction | float | int | Decimal) -> Decimal:
@@ -30,21 +32,22 @@ def rate_value(value: float | Fraction | None) -> float | None:
     """A rate rounded half up to 4 decimals of the fraction: 0.95204 → 0.952 (95.20 %)."""
     if value is None:
         return None
-    return float(_decimal(value).quantize(Decimal(1).scaleb(-RATE_PLACES), rounding=ROUND_HALF_UP))
+    exact = Decimal(repr(value)) if type(value) is float else _decimal(value)
+    return float(exact.quantize(_RATE_QUANTUM, rounding=ROUND_HALF_UP))
 
 
 def score_value(value: Fraction | float | None) -> float | None:
     """A score truncated to two decimals (never rounded up across a boundary)."""
     if value is None:
         return None
-    return float(_decimal(value).quantize(Decimal(1).scaleb(-SCORE_PLACES), rounding=ROUND_FLOOR))
+    return float(_decimal(value).quantize(_SCORE_QUANTUM, rounding=ROUND_FLOOR))
 
 
 def points_value(value: Fraction | float | None) -> float | None:
     """An item's points (a deduction, a bonus): two decimals, rounded half up (−1/3 is −0.33)."""
     if value is None:
         return None
-    return float(_decimal(value).quantize(Decimal(1).scaleb(-SCORE_PLACES), rounding=ROUND_HALF_UP))
+    return float(_decimal(value).quantize(_SCORE_QUANTUM, rounding=ROUND_HALF_UP))
 
 
 def money_value(value: Fraction | Decimal | float | None) -> float | None:

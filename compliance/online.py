@@ -17,6 +17,7 @@ local days) is judged on the sum of its days.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
@@ -25,12 +26,14 @@ from compliance.contract import OnlineSettings
 from compliance.ledger import Interval, Ledger, merge_intervals
 from compliance.periods import Period
 from compliance.scope import GroupScope
+from compliance.sweep import sweep
 from core.timefmt import day_start
 from inventory.models import ImportantPeriod
 
 UNKNOWN, UP, DOWN, MAINTENANCE = 0, 1, 2, 3
 CODES = {"unknown": UNKNOWN, "up": UP, "down": DOWN, "maintenance": MAINTENANCE}
 Changes = list[tuple[float, int]]
+_Events = tuple[list[float], list[int], list[int]]
 
 
 @dataclass(slots=True)
@@ -142,18 +145,21 @@ def device_changes(
     index = bisect_right(states, (start, "\uffff")) - 1
     current = CODES[states[index][1]] if index >= 0 else UNKNOWN
     points: Changes = [(start, current)]
+    last_at, last_code = start, current  # points[-1], kept in locals (50,000 devices)
     for at, state in states[index + 1:]:
         if at >= end:
             break
         code = CODES[state]
-        if code == points[-1][1]:
+        if code == last_code:
             continue
-        if at == points[-1][0]:
+        if at == last_at:
             points[-1] = (at, code)
             if len(points) > 1 and points[-2][1] == code:
                 points.pop()
+            last_at, last_code = points[-1]
         else:
             points.append((at, code))
+            last_at, last_code = at, code
     if maintenance:
         points = _apply_maintenance(points, maintenance, start, end)
     if coverage is None:
@@ -200,35 +206,51 @@ def coverage_gaps(coverage: list[Interval], start: float, end: float) -> list[In
 
 
 def _apply_gaps(points: Changes, gaps: list[Interval], end: float) -> Changes:
-    """States outside the agent's runs become unknown: each gap is cut in with two bisections, so a
-    month of 50,000 devices stays fast."""
-    result = points
+    """States outside the agent's runs become unknown: each gap is cut in with two bisections and
+    one slice assignment (``points`` is the caller's own list, changed in place)."""
     for gap_start, gap_end in gaps:
-        before = bisect_left(result, gap_start, key=_time)
-        last = bisect_right(result, gap_end, key=_time) - 1
-        resumed = result[last][1] if last >= 0 else UNKNOWN
-        merged = result[:before]
-        if not merged or merged[-1][1] != UNKNOWN:
-            merged.append((gap_start, UNKNOWN))
+        before = bisect_left(points, (gap_start,))  # (t,) sorts before every (t, code)
+        last = bisect_right(points, (gap_end, MAINTENANCE + 1)) - 1  # and (t, 4) after them
+        resumed = points[last][1] if last >= 0 else UNKNOWN
+        cut: Changes = []
+        if not before or points[before - 1][1] != UNKNOWN:
+            cut.append((gap_start, UNKNOWN))
         if gap_end < end:
-            merged.append((gap_end, resumed))
-        result = merged + result[last + 1:]
-    return result
+            cut.append((gap_end, resumed))
+        points[before:last + 1] = cut
+    return points
 
 
-def _time(point: tuple[float, int]) -> float:
-    return point[0]
-
-
-def device_rate(device: str, changes: Changes, end: float) -> DeviceRate:
+def _walk(
+    device: str, points: Changes, end: float, weights: tuple[tuple[int, ...], tuple[int, ...]], events: _Events
+) -> tuple[DeviceRate, int, int]:
+    """One pass over a device's change points: its totals, its (online, offline) weight at the start,
+    and the changes of that weight appended to ``events`` (times, online deltas, known deltas)."""
+    online_by_code, offline_by_code = weights
+    times, online_deltas, known_deltas = events
     totals = [0.0, 0.0, 0.0, 0.0]
     outages = 0
-    for (t, code), (following, _next) in zip(changes, [*changes[1:], (end, UNKNOWN)], strict=True):
+    t, code = points[0]
+    first_on = was_on = online_by_code[code]
+    first_off = was_off = offline_by_code[code]
+    for index in range(1, len(points)):
+        following, next_code = points[index]
         totals[code] += following - t
         if code == DOWN:
             outages += 1
-    return DeviceRate(device, up=totals[UP], down=totals[DOWN], maintenance=totals[MAINTENANCE],
+        on, off = online_by_code[next_code], offline_by_code[next_code]
+        if on != was_on or off != was_off:
+            times.append(following)
+            online_deltas.append(on - was_on)
+            known_deltas.append(on + off - was_on - was_off)
+            was_on, was_off = on, off
+        t, code = following, next_code
+    totals[code] += end - t
+    if code == DOWN:
+        outages += 1
+    rate = DeviceRate(device, up=totals[UP], down=totals[DOWN], maintenance=totals[MAINTENANCE],
                       unknown=totals[UNKNOWN], outages=outages)
+    return rate, first_on, first_off
 
 
 # -- thresholds over time ------------------------------------------------------------------------
@@ -270,86 +292,41 @@ def _threshold_by_day(base: float | None, windows: list[tuple[str, date, date, f
 
 def group_rate(
     group: GroupScope,
-    changes: dict[str, Changes],
+    changes_of: Callable[[str], Changes],
     devices: dict[str, DeviceRate],
     period: Period,
     end: float,
     settings: OnlineSettings,
 ) -> GroupRate:
-    """One sweep over the members' state changes (``end`` is the period end or now, if earlier)."""
-    mode = settings.maintenance
-    weights = {UNKNOWN: (0, 0), UP: (1, 0), DOWN: (0, 1),
-               MAINTENANCE: {"exclude": (0, 0), "online": (1, 0), "offline": (0, 1)}[mode]}
+    """One sweep over the members' state changes (``end`` is the period end or now, if earlier);
+    the members' rates go into ``devices`` (a device's first group computes it)."""
+    maintenance = {"exclude": (0, 0), "online": (1, 0), "offline": (0, 1)}[settings.maintenance]
+    weights = ((0, 1, 0, maintenance[0]), (0, 0, 1, maintenance[1]))  # indexed by UNKNOWN, UP, DOWN, MAINTENANCE
     result = GroupRate(group.id, group.name, len(group.members), group.threshold)
     online = known = 0
-    events: list[tuple[float, int, int]] = []
+    times: list[float] = []
+    online_deltas: list[int] = []
+    known_deltas: list[int] = []
     for member in group.members:
-        points = changes[member]
-        rate = devices[member]
+        rate, first_on, first_off = _walk(member, changes_of(member), end, weights, (times, online_deltas, known_deltas))
+        rate = devices.setdefault(member, rate)
         result.unknown += rate.unknown
         result.maintenance += rate.maintenance
-        first_on, first_off = weights[points[0][1]]
         online += first_on
         known += first_on + first_off
-        previous = (first_on, first_off)
-        for t, code in points[1:]:
-            now = weights[code]
-            if now != previous:
-                events.append((t, now[0] - previous[0], now[1] - previous[1]))
-                previous = now
-    events.sort()
 
     days = period.days()
     windows = important_windows(group.important_periods, period)
     day_thresholds = _threshold_by_day(group.threshold, windows, period)
     day_bounds = [day_start(day, period.tz) for day in days] + [period.end]
-    day_online = [0.0] * len(days)
-    day_known = [0.0] * len(days)
-    fractions = {v: Fraction(str(v)) for v in day_thresholds if v is not None}
-
-    episodes: list[list[float]] = []  # [start, end, worst_online, worst_known, threshold]
-    worst: tuple[int, int, float] | None = None
-    below_open = False
-    t = period.start
-    e = 0
-    n_events = len(events)
-    for d in range(len(days)):
-        day_end = min(day_bounds[d + 1], end)
-        if t >= day_end:
-            break
-        threshold = day_thresholds[d]
-        fraction = fractions.get(threshold) if threshold is not None else None
-        while t < day_end:
-            while e < n_events and events[e][0] <= t:
-                online += events[e][1]
-                known += events[e][2] + events[e][1]
-                e += 1
-            following = events[e][0] if e < n_events else day_end
-            if following > day_end:
-                following = day_end
-            span = following - t
-            day_online[d] += online * span
-            day_known[d] += known * span
-            if known > 0 and span > 0:
-                if worst is None or online * worst[1] < worst[0] * known:
-                    worst = (online, known, t)
-                below = fraction is not None and online * fraction.denominator < fraction.numerator * known
-                if below:
-                    result.seconds_below += span
-                    if below_open and episodes[-1][1] == t:
-                        current = episodes[-1]
-                        current[1] = following
-                        if online * current[3] < current[2] * known:
-                            current[2], current[3] = online, known
-                        current[4] = max(current[4], threshold or 0.0)
-                    else:
-                        episodes.append([t, following, online, known, threshold or 0.0])
-                    below_open = True
-                else:
-                    below_open = False
-            elif span > 0:
-                below_open = False
-            t = following
+    swept_days = sum(1 for d in range(len(days)) if day_bounds[d] < end)
+    swept = sweep(times, online_deltas, known_deltas, (online, known), period.start,
+                  [min(day_bounds[d + 1], end) for d in range(swept_days)], day_thresholds[:swept_days])
+    day_online = swept.day_online + [0.0] * (len(days) - swept_days)
+    day_known = swept.day_known + [0.0] * (len(days) - swept_days)
+    result.seconds_below = swept.seconds_below
+    worst = swept.worst
+    episodes = swept.episodes
 
     result.online = sum(day_online)
     result.observed = sum(day_known)
@@ -403,11 +380,6 @@ def compute_online(
         gaps = gaps_cache[agents]
         return points if gaps is None else _apply_gaps(points, gaps, end)
 
-    rates = []
-    for group in groups:  # one group's change points at a time: a 50,000-device month never holds them all
-        changes = {member: changes_of(member) for member in group.members}
-        for member, points in changes.items():
-            if member not in devices:
-                devices[member] = device_rate(member, points, end)
-        rates.append(group_rate(group, changes, devices, period, end, settings))
+    # a device's change points live while its group is swept: a 50,000-device month never holds them all
+    rates = [group_rate(group, changes_of, devices, period, end, settings) for group in groups]
     return OnlineResult(rates, dict(sorted(devices.items())), end)

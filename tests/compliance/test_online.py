@@ -193,3 +193,17 @@ def test_a_maintenance_record_without_its_window_is_refused() -> None:
     body = {"type": "record", "kind": "maintenance", "unit": "u", "at": "2026-11-03T09:00:00+08:00", "devices": ["a"]}
     with pytest.raises(EventError, match="start"):
         parse_event(body)
+
+
+def test_a_threshold_written_with_fifteen_digits_judges_ten_thousand_devices_exactly() -> None:
+    """A 91.4177763170669 % threshold and 10,000 devices, three of them down for half an hour: 99.97 %
+    is not below it (64-bit products of that many digits wrap around and said it was; the sweep
+    compares with Python's integers then)."""
+    devices = [f"d{i:05d}" for i in range(10_000)]
+    states = {d: [(START - 60, "up")] for d in devices}
+    for down in devices[:3]:
+        states[down] += [(START + 3600, "down"), (START + 5400, "up")]
+    result = compute_online(ledger_of(states), [group(devices, 0.914177763170669)], PERIOD, START + 7200,
+                            OnlineSettings()).groups[0]
+    assert (result.seconds_below, result.episodes) == (0, [])
+    assert (result.worst_online, result.worst_known, result.worst_at) == (9_997, 10_000, START + 3600)
