@@ -79,15 +79,22 @@ class SyslogReceiver:
         host, port = where
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         loop = asyncio.get_running_loop()
-        self.reader = DatagramReader(self._datagram, lambda: None, 65535)
-        host, port = self.reader.open(host, port)
-        if self.config.tcp:
+        attempts = 5 if port == 0 else 1  # port 0: UDP picks a port, and TCP may find that number taken
+        for attempt in range(attempts):
+            self.reader = DatagramReader(self._datagram, lambda: None, 65535)
+            bound_host, bound_port = self.reader.open(host, port)
+            if not self.config.tcp:
+                return bound_host, bound_port
             try:
-                self.server = await loop.create_server(lambda: _Stream(self), host, port, family=family, reuse_address=True)
+                self.server = await loop.create_server(
+                    lambda: _Stream(self), bound_host, bound_port, family=family, reuse_address=True
+                )
+                return bound_host, bound_port
             except OSError:
                 self.close()
-                raise
-        return host, port
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def _datagram(self, data: bytes, address: tuple[str, int]) -> None:
         self.handle(data, address[0])

@@ -63,7 +63,9 @@ async def test_points_arrive_with_names_tags_values_and_timestamps(tmp_path: Pat
     )
     exp = exporter(agent, "influxdb")
     wait_delivered(exp, sent_at_least=3 + 3 + 3 + 1)  # samples, interface lines, transitions, group
-    wait_for(lambda: victoria.export('{__name__="yunwei_fault_open"}'), timeout=10, what="fault exported")
+    # the same query as below: VictoriaMetrics may list a new series by name before by label
+    wait_for(lambda: any(row["metric"]["__name__"] == "yunwei_fault_open" for row in victoria.export('{agent="site-a"}')),
+             timeout=10, what="fault exported")
     await agent.drain()
 
     rows = series_by(victoria.export('{agent="site-a"}'), "device", "interface", "fault")
