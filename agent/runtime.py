@@ -343,7 +343,7 @@ class Agent:
         while step := await self.in_writer(self.db.samples.compact, time.time()):  # a few hundred devices a step
             moved += step
         if moved:
-            log.info("moved %d raw samples of sealed hours into chunks and rollups", moved)
+            log.info("compacted raw samples: %d moved into hourly chunks or folded into day chunks, with their rollups", moved)
         cutoff = time.time() - self.inventory.agent.retention_days * 86400
         removed = await self.in_writer(self.db.prune_samples, cutoff)
         if removed:

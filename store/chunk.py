@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import struct
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -170,9 +170,8 @@ def read_column(data: memoryview, at: int, count: int) -> tuple[np.ndarray, int]
 def quantized(name: str, values: np.ndarray) -> np.ndarray:
     """``values`` as a chunk keeps them."""
     digits = digits_for(name)
-    if digits is None or not len(values) or _as_ints(values, digits) is None:
-        return values
-    return np.rint(values * 10**digits) / 10**digits
+    ints = _as_ints(values, digits) if digits is not None and len(values) else None
+    return values if ints is None else ints[1] / 10**ints[0]  # as read_column decodes them
 
 
 def _write_mask(out: bytearray, mask: np.ndarray) -> None:
@@ -313,15 +312,3 @@ class Columns:
         """These columns with every value as the chunk keeps it (RTTs to 10 µs…)."""
         metrics = {name: (mask, quantized(name, values)) for name, (mask, values) in self.metrics.items()}
         return Columns(self.millis, self.ok, metrics, self.errors, self.infos)
-
-
-def encode_samples(samples: Sequence[Sample], schema: Sequence[str]) -> bytes:
-    return Columns.of(samples).encode(schema)
-
-
-def decode_samples(blob: bytes, device: str, probe: str, schema: Sequence[str]) -> list[Sample]:
-    return Columns.decode(blob, schema).samples(device, probe)
-
-
-def schema_of(samples: Iterable[Sample]) -> tuple[str, ...]:
-    return tuple(sorted({name for s in samples for name in s.metrics}))

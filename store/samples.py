@@ -251,7 +251,7 @@ class SampleStore:
         return [merged[key] for key in sorted(merged)]
 
     def sizes(self) -> dict[str, int]:
-        """Rows in the head, chunks and rollups (for ``yunwei status`` and the benchmark)."""
+        """Rows in the head, chunks and rollups (for the tests and the benchmark)."""
         with self.store._lock:
             db = self.store.db
             return {

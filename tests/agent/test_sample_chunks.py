@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.model import Sample
-from store.chunk import decode_samples, encode_samples, schema_of
+from store.chunk import Columns
 from store.db import Store
 
 DAY = 86400.0
@@ -156,8 +156,8 @@ samples_strategy = st.lists(
 @given(samples_strategy)
 def test_any_hour_of_samples_survives_the_chunk_encoding(samples: list[Sample]) -> None:
     samples.sort(key=lambda s: s.ts)
-    schema = schema_of(samples)
-    back = decode_samples(encode_samples(samples, schema), "d", "p", schema)
+    columns = Columns.of(samples)
+    back = Columns.decode(columns.encode(columns.schema), columns.schema).samples("d", "p")
     assert len(back) == len(samples)
     for written, read in zip(samples, back, strict=True):
         assert (read.ok, read.error, read.metrics.keys()) == (written.ok, written.error, written.metrics.keys())
